@@ -1,0 +1,147 @@
+import { type Static, Type } from '@sinclair/typebox';
+
+// The event proxy's settings in their structured form. The environment (DESIGN.md's variable names) and a
+// JSON config file both map onto this one schema and are validated by it; defaults are filled by ajv.
+const obj = <P extends Parameters<typeof Type.Object>[0]>(props: P) =>
+  Type.Object(props, { additionalProperties: false, patternProperties: { '^[@$_#]': {} } });
+
+const Ms = (def: number, description: string) =>
+  Type.Integer({ minimum: 0, default: def, description: `${description} (ms)` });
+
+export const EventTypeName = Type.Union([
+  Type.Literal('request'),
+  Type.Literal('response'),
+  Type.Literal('plugin_updated'),
+  Type.Literal('node_health'),
+]);
+
+export const KafkaTarget = obj({
+  brokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  topic: Type.String({ minLength: 1, description: 'may contain {event_type}' }),
+  compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy')], {
+    default: 'none',
+  }),
+  retry_max: Type.Integer({ minimum: 0, default: 3 }),
+  acks: Type.Union([Type.Literal(-1), Type.Literal(0), Type.Literal(1)], { default: -1 }),
+  client_id: Type.String({ default: 'switchyard-event-proxy' }),
+  timeout_ms: Ms(30_000, 'request timeout'),
+  max_message_bytes: Type.Integer({ minimum: 1, default: 1_000_000 }),
+  sasl: Type.Optional(
+    obj({
+      mechanism: Type.Union([
+        Type.Literal('plain'),
+        Type.Literal('scram-sha-256'),
+        Type.Literal('scram-sha-512'),
+      ]),
+      username: Type.String(),
+      password: Type.String(),
+    }),
+  ),
+  tls: Type.Optional(
+    obj({
+      enabled: Type.Boolean({ default: true }),
+      ca_file: Type.Optional(Type.String()),
+      cert_file: Type.Optional(Type.String()),
+      key_file: Type.Optional(Type.String()),
+      reject_unauthorized: Type.Boolean({ default: true }),
+    }),
+  ),
+});
+
+export const HttpTarget = obj({
+  url: Type.String({ pattern: '^https?://' }),
+  method: Type.Union([Type.Literal('POST'), Type.Literal('PUT')], { default: 'POST' }),
+  timeout_ms: Ms(5000, 'request timeout'),
+  headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+  format: Type.Union([Type.Literal('json'), Type.Literal('ndjson')], { default: 'json' }),
+  retry_max: Type.Integer({ minimum: 0, default: 5 }),
+});
+
+export const FileTarget = obj({
+  path: Type.String({ minLength: 1, description: '- for stdout' }),
+  fsync: Type.Union([Type.Literal('batch'), Type.Literal('never')], { default: 'batch' }),
+  rotate_bytes: Type.Integer({ minimum: 0, default: 0, description: '0 = never rotate' }),
+  rotate_keep: Type.Integer({ minimum: 1, default: 5 }),
+});
+
+export const RabbitTarget = obj({
+  url: Type.String({ pattern: '^amqps?://' }),
+  exchange: Type.String({ minLength: 1 }),
+  exchange_type: Type.Union(
+    [Type.Literal('topic'), Type.Literal('direct'), Type.Literal('fanout'), Type.Literal('headers')],
+    {
+      default: 'topic',
+    },
+  ),
+  routing_key: Type.Optional(
+    Type.String({ description: 'default: the event type; may contain {event_type}' }),
+  ),
+  retry_max: Type.Integer({ minimum: 0, default: 5 }),
+});
+
+export const TargetType = Type.Union([
+  Type.Literal('kafka'),
+  Type.Literal('http'),
+  Type.Literal('file'),
+  Type.Literal('rabbitmq'),
+]);
+
+export const EventProxySchema = obj({
+  listen: Type.String({ default: '127.0.0.1:8095', description: 'host:port of ingest, health and metrics' }),
+  log_level: Type.Union(
+    [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
+    {
+      default: 'info',
+    },
+  ),
+  filter: obj({ types: Type.Array(EventTypeName, { default: [], description: 'empty = all' }) }),
+  ingest: obj({ max_body_bytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }) }),
+  kong: Type.Optional(
+    obj({
+      admin_url: Type.String({ pattern: '^https?://' }),
+      admin_timeout_ms: Ms(5000, 'Kong Admin API timeout'),
+      poll_interval_ms: Ms(10_000, 'how often /status and /plugins are polled'),
+    }),
+  ),
+  gateway: Type.Optional(
+    obj({
+      admin_url: Type.String({ pattern: '^https?://' }),
+      token: Type.Optional(Type.String()),
+    }),
+  ),
+  target: obj({
+    type: TargetType,
+    kafka: Type.Optional(KafkaTarget),
+    http: Type.Optional(HttpTarget),
+    file: Type.Optional(FileTarget),
+    rabbitmq: Type.Optional(RabbitTarget),
+  }),
+  batch: obj({
+    max_events: Type.Integer({ minimum: 1, default: 500 }),
+    linger_ms: Ms(50, 'how long a partial batch waits for more events'),
+  }),
+  retry: obj({
+    initial_ms: Ms(100, 'first backoff'),
+    max_ms: Ms(30_000, 'backoff ceiling'),
+  }),
+  spool: obj({
+    enabled: Type.Boolean({ default: true }),
+    dir: Type.String({ default: './switchyard-spool' }),
+    max_bytes: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
+    full_policy: Type.Union(
+      [Type.Literal('block'), Type.Literal('drop_oldest'), Type.Literal('drop_newest')],
+      {
+        default: 'block',
+      },
+    ),
+    memory_max_events: Type.Integer({ minimum: 1, default: 100_000 }),
+  }),
+  dead_letter: obj({ path: Type.String({ default: './switchyard-dead-letters.ndjson' }) }),
+});
+
+export type EventProxySettings = Static<typeof EventProxySchema>;
+export type KafkaTarget = Static<typeof KafkaTarget>;
+export type HttpTarget = Static<typeof HttpTarget>;
+export type FileTarget = Static<typeof FileTarget>;
+export type RabbitTarget = Static<typeof RabbitTarget>;
+export type TargetType = Static<typeof TargetType>;

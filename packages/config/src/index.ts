@@ -1,0 +1,3 @@
+export * from './event-proxy/schema.js';
+export * from './gateway/namespaces.js';
+export * from './gateway/schema.js';

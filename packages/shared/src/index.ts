@@ -1,0 +1,22 @@
+export { createEnvelope, type EnvelopeOf } from './envelope/create.js';
+export * from './envelope/schema.js';
+export { type EnvelopeProblem, envelopeProblems, isEnvelope } from './envelope/validate.js';
+export { type ErrorCode, errorCodes } from './errors/codes.js';
+export {
+  isSwitchyardError,
+  SwitchyardError,
+  type SwitchyardErrorOptions,
+} from './errors/switchyard-error.js';
+export { ulid, ulidTime } from './id/ulid.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  redactHeaders,
+  SENSITIVE_HEADERS,
+} from './logger/create-logger.js';
+export { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './units/duration.js';
+export { parseSize } from './units/size.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,66 @@
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import pretty from 'pino-pretty';
+import { SwitchyardError } from '../errors/switchyard-error.js';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Header names whose values never reach a log line or an event. */
+export const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'] as const;
+
+const REDACT_PATHS = SENSITIVE_HEADERS.flatMap((h) => [
+  `headers["${h}"]`,
+  `req.headers["${h}"]`,
+  `res.headers["${h}"]`,
+  `*.headers["${h}"]`,
+]);
+
+export interface CreateLoggerOptions {
+  name?: string;
+  /** Defaults to LOG_LEVEL, then `info`. */
+  level?: LogLevel | undefined;
+  /** Where lines go; defaults to stdout. */
+  destination?: DestinationStream;
+  /** Human-readable output. Defaults to on only when stdout is a TTY and no destination is given. */
+  pretty?: boolean;
+}
+
+function resolveLevel(level: string | undefined): LogLevel {
+  const value = (level ?? process.env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new SwitchyardError(
+      'SWY_INVALID_ARGUMENT',
+      `LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level ?? process.env.LOG_LEVEL)}`,
+    );
+  }
+  return value as LogLevel;
+}
+
+/** A pino JSON logger with Switchyard's redaction; pretty-printed only on a TTY. */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  const opts: LoggerOptions = {
+    level: resolveLevel(options.level),
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    base: options.name ? { name: options.name } : {},
+  };
+  const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
+  if (options.destination) return pino(opts, options.destination);
+  if (usePretty) return pino(opts, pretty({ colorize: true, sync: true }));
+  return pino(opts);
+}
+
+/** Replaces the values of sensitive headers (and any named in `extra`) with `[REDACTED]`. */
+export function redactHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  extra: readonly string[] = [],
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const hide = new Set<string>([...SENSITIVE_HEADERS, ...extra.map((h) => h.toLowerCase())]);
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = hide.has(name.toLowerCase()) ? '[REDACTED]' : value;
+  }
+  return out;
+}

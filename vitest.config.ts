@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// Tests import packages by name; these aliases point them at src so no build is needed.
+const alias = {
+  '@switchyard/shared': src('./packages/shared/src/index.ts'),
+  '@switchyard/config': src('./packages/config/src/index.ts'),
+  '@switchyard/gateway': src('./packages/gateway/src/index.ts'),
+  '@switchyard/event-proxy': src('./packages/event-proxy/src/index.ts'),
+  switchyard: src('./apps/cli/src/index.ts'),
+};
+
+const project = (name: string, root: string) => ({
+  extends: true as const,
+  test: { name, root, include: ['test/**/*.test.ts'] },
+});
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    globalSetup: [src('./test/support/global-setup.ts')],
+    projects: [
+      project('shared', './packages/shared'),
+      project('config', './packages/config'),
+      project('gateway', './packages/gateway'),
+      project('event-proxy', './packages/event-proxy'),
+      project('cli', './apps/cli'),
+      project('e2e', './test'),
+    ],
+  },
+});
