@@ -14,6 +14,23 @@ export const errorCodes = {
   SWY_CONFIG_PARSE: { status: undefined, retryable: false },
   SWY_ENV_INVALID: { status: undefined, retryable: false },
   SWY_ENV_MISSING: { status: undefined, retryable: false },
+  // gateway
+  SWY_ROUTE_NOT_FOUND: { status: 404, retryable: false },
+  SWY_METHOD_NOT_ALLOWED: { status: 405, retryable: false },
+  SWY_PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
+  SWY_HEADERS_TOO_LARGE: { status: 431, retryable: false },
+  SWY_BACKEND_REFUSED: { status: 502, retryable: true },
+  SWY_BACKEND_RESET: { status: 502, retryable: true },
+  SWY_BACKEND_TIMEOUT: { status: 504, retryable: true },
+  SWY_BACKEND_BAD_RESPONSE: { status: 502, retryable: false },
+  SWY_BACKEND_STATUS: { status: 502, retryable: false },
+  SWY_BREAKER_OPEN: { status: 503, retryable: true },
+  // event proxy
+  SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },
+  SWY_SINK_TIMEOUT: { status: 504, retryable: true },
+  SWY_SINK_REJECTED: { status: undefined, retryable: false },
+  SWY_QUEUE_FULL: { status: 503, retryable: true },
+  SWY_PAYLOAD_INVALID: { status: 400, retryable: false },
 } as const satisfies Record<string, { status: number | undefined; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;
