@@ -1,0 +1,23 @@
+import type { BackendCall, RequestData } from '@switchyard/shared';
+
+/** What the gateway knows about a request when it arrives (headers not yet redacted). */
+export type RequestInfo = RequestData;
+
+/** What the gateway knows when the response is complete. */
+export interface ResponseInfo {
+  status: number;
+  latency_ms: number;
+  bytes: number;
+  /** All backends answered in time. */
+  completed: boolean;
+  backends: BackendCall[];
+}
+
+/**
+ * The gateway's hook for request/response events. The request path calls these synchronously and must
+ * stay cheap: an observer with no consumer attached returns at once.
+ */
+export interface GatewayObserver {
+  requestStarted(req: RequestInfo): void;
+  requestFinished(req: RequestInfo, res: ResponseInfo): void;
+}
