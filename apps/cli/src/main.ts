@@ -1,10 +1,18 @@
 import type { Command, CommandIO } from './command.js';
+import { check } from './commands/check.js';
+import { events } from './commands/events.js';
+import { gateway } from './commands/gateway.js';
 import { helpCommand, helpText } from './commands/help.js';
+import { run } from './commands/run.js';
 import { version } from './commands/version.js';
 
 // The command table: each subcommand lives in its own file under commands/.
 const commands: Command[] = [];
 commands.push(
+  run,
+  gateway,
+  check,
+  events,
   version,
   helpCommand(() => commands),
 );

@@ -1,3 +1,29 @@
+export { type Diagnostic, formatDiagnostic, formatDiagnostics } from './diagnostics/diagnostic.js';
+export { didYouMean, editDistance, nearMiss } from './diagnostics/near-miss.js';
+export { eventProxySettingsFromEnv } from './event-proxy/env.js';
+export {
+  type EnvKind,
+  type EnvVar,
+  EVENT_PROXY_CONFIG_VAR,
+  EVENT_PROXY_ENV,
+} from './event-proxy/env-table.js';
+export { type LoadEventProxyOptions, loadEventProxySettings } from './event-proxy/load.js';
 export * from './event-proxy/schema.js';
+export { validateEventProxySettings } from './event-proxy/validate.js';
+export { KRAKEND_NAMESPACES, UNIMPLEMENTED_KEYS } from './gateway/krakend-features.js';
+export { type LoadGatewayOptions, loadGatewayConfig } from './gateway/load.js';
 export * from './gateway/namespaces.js';
 export * from './gateway/schema.js';
+export {
+  diagnoseGatewayConfig,
+  type LoadedGatewayConfig,
+  type ValidateGatewayOptions,
+  validateGatewayConfig,
+} from './gateway/validate.js';
+export {
+  type Located,
+  type ParsedJson,
+  type Position,
+  parseJsonWithPositions,
+} from './json/parse-with-positions.js';
+export { readJsonFile } from './json/read-json-file.js';

@@ -2,8 +2,10 @@ import { type Static, Type } from '@sinclair/typebox';
 
 // The event proxy's settings in their structured form. The environment (DESIGN.md's variable names) and a
 // JSON config file both map onto this one schema and are validated by it; defaults are filled by ajv.
-const obj = <P extends Parameters<typeof Type.Object>[0]>(props: P) =>
-  Type.Object(props, { additionalProperties: false, patternProperties: { '^[@$_#]': {} } });
+const obj = <P extends Parameters<typeof Type.Object>[0]>(props: P, options: Record<string, unknown> = {}) =>
+  Type.Object(props, { additionalProperties: false, patternProperties: { '^[@$_#]': {} }, ...options });
+/** A group whose every key has a default: absent, it is filled in whole (`default: {}` then its members). */
+const group = <P extends Parameters<typeof Type.Object>[0]>(props: P) => obj(props, { default: {} });
 
 const Ms = (def: number, description: string) =>
   Type.Integer({ minimum: 0, default: def, description: `${description} (ms)` });
@@ -86,58 +88,75 @@ export const TargetType = Type.Union([
   Type.Literal('rabbitmq'),
 ]);
 
-export const EventProxySchema = obj({
-  listen: Type.String({ default: '127.0.0.1:8095', description: 'host:port of ingest, health and metrics' }),
-  log_level: Type.Union(
-    [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
-    {
-      default: 'info',
-    },
-  ),
-  filter: obj({ types: Type.Array(EventTypeName, { default: [], description: 'empty = all' }) }),
-  ingest: obj({ max_body_bytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }) }),
-  kong: Type.Optional(
-    obj({
-      admin_url: Type.String({ pattern: '^https?://' }),
-      admin_timeout_ms: Ms(5000, 'Kong Admin API timeout'),
-      poll_interval_ms: Ms(10_000, 'how often /status and /plugins are polled'),
+const TARGET_TYPES = ['kafka', 'http', 'file', 'rabbitmq'] as const;
+
+export const EventProxySchema = obj(
+  {
+    listen: Type.String({
+      default: '127.0.0.1:8095',
+      pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s\\[\\]]*):[0-9]{1,5}$',
+      'x-expected': 'host:port, e.g. 127.0.0.1:8095 or [::1]:8095',
+      description: 'host:port of ingest, health and metrics',
     }),
-  ),
-  gateway: Type.Optional(
-    obj({
-      admin_url: Type.String({ pattern: '^https?://' }),
-      token: Type.Optional(Type.String()),
-    }),
-  ),
-  target: obj({
-    type: TargetType,
-    kafka: Type.Optional(KafkaTarget),
-    http: Type.Optional(HttpTarget),
-    file: Type.Optional(FileTarget),
-    rabbitmq: Type.Optional(RabbitTarget),
-  }),
-  batch: obj({
-    max_events: Type.Integer({ minimum: 1, default: 500 }),
-    linger_ms: Ms(50, 'how long a partial batch waits for more events'),
-  }),
-  retry: obj({
-    initial_ms: Ms(100, 'first backoff'),
-    max_ms: Ms(30_000, 'backoff ceiling'),
-  }),
-  spool: obj({
-    enabled: Type.Boolean({ default: true }),
-    dir: Type.String({ default: './switchyard-spool' }),
-    max_bytes: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
-    full_policy: Type.Union(
-      [Type.Literal('block'), Type.Literal('drop_oldest'), Type.Literal('drop_newest')],
+    log_level: Type.Union(
+      [Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')],
       {
-        default: 'block',
+        default: 'info',
       },
     ),
-    memory_max_events: Type.Integer({ minimum: 1, default: 100_000 }),
-  }),
-  dead_letter: obj({ path: Type.String({ default: './switchyard-dead-letters.ndjson' }) }),
-});
+    filter: group({ types: Type.Array(EventTypeName, { default: [], description: 'empty = all' }) }),
+    ingest: group({ max_body_bytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }) }),
+    kong: Type.Optional(
+      obj({
+        admin_url: Type.String({ pattern: '^https?://' }),
+        admin_timeout_ms: Ms(5000, 'Kong Admin API timeout'),
+        poll_interval_ms: Ms(10_000, 'how often /status and /plugins are polled'),
+      }),
+    ),
+    gateway: Type.Optional(
+      obj({
+        admin_url: Type.String({ pattern: '^https?://' }),
+        token: Type.Optional(Type.String()),
+      }),
+    ),
+    target: obj({
+      type: TargetType,
+      kafka: Type.Optional(KafkaTarget),
+      http: Type.Optional(HttpTarget),
+      file: Type.Optional(FileTarget),
+      rabbitmq: Type.Optional(RabbitTarget),
+    }),
+    batch: group({
+      max_events: Type.Integer({ minimum: 1, default: 500 }),
+      linger_ms: Ms(50, 'how long a partial batch waits for more events'),
+    }),
+    retry: group({
+      initial_ms: Ms(100, 'first backoff'),
+      max_ms: Ms(30_000, 'backoff ceiling'),
+    }),
+    spool: group({
+      enabled: Type.Boolean({ default: true }),
+      dir: Type.String({ default: './switchyard-spool' }),
+      max_bytes: Type.Integer({ minimum: 1, default: 1024 ** 3 }),
+      full_policy: Type.Union(
+        [Type.Literal('block'), Type.Literal('drop_oldest'), Type.Literal('drop_newest')],
+        {
+          default: 'block',
+        },
+      ),
+      memory_max_events: Type.Integer({ minimum: 1, default: 100_000 }),
+    }),
+    dead_letter: group({ path: Type.String({ default: './switchyard-dead-letters.ndjson' }) }),
+  },
+  {
+    // The settings of the chosen target are required: target.kafka when target.type is kafka, and so on.
+    allOf: TARGET_TYPES.map((t) => ({
+      if: { properties: { target: { properties: { type: { const: t } }, required: ['type'] } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+      then: { properties: { target: { required: [t], 'x-why': `when target.type is "${t}"` } } },
+    })),
+  },
+);
 
 export type EventProxySettings = Static<typeof EventProxySchema>;
 export type KafkaTarget = Static<typeof KafkaTarget>;

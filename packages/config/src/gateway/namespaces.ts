@@ -88,6 +88,116 @@ export const AdminNamespace = obj({
   disable: Type.Optional(Type.Boolean()),
 });
 
+const Strings = Type.Array(Type.String());
+
+/** `qos/ratelimit/router` (endpoint level): a global limit (503) and a per-client limit (429). */
+export const RateLimitRouterNamespace = obj({
+  max_rate: Type.Optional(Type.Number({ minimum: 0, description: 'requests per `every` for the endpoint' })),
+  capacity: Type.Optional(Type.Integer({ minimum: 0, description: 'token bucket size; default max_rate' })),
+  client_max_rate: Type.Optional(Type.Number({ minimum: 0, description: 'requests per `every` per client' })),
+  client_capacity: Type.Optional(Type.Integer({ minimum: 0 })),
+  strategy: Type.Optional(
+    Type.Union([Type.Literal('ip'), Type.Literal('header'), Type.Literal('param')], {
+      description: 'how a client is identified',
+    }),
+  ),
+  key: Type.Optional(Type.String({ description: 'the header or param name for those strategies' })),
+  every: Type.Optional(Duration),
+  cleanup_period: Type.Optional(Duration),
+  cleanup_threshold: Type.Optional(Type.Integer({ minimum: 0 })),
+  num_shards: Type.Optional(Type.Integer({ minimum: 1 })),
+});
+
+/** `qos/ratelimit/proxy` (backend level): a limit on the calls to one backend (503 beyond it). */
+export const RateLimitProxyNamespace = obj({
+  max_rate: Type.Number({ minimum: 0 }),
+  capacity: Type.Optional(Type.Integer({ minimum: 0 })),
+  every: Type.Optional(Duration),
+});
+
+/** `qos/circuit-breaker` (backend level). `interval` and `timeout` are seconds, as in KrakenD. */
+export const CircuitBreakerNamespace = obj({
+  interval: Type.Integer({ minimum: 1, description: 'seconds over which errors are counted' }),
+  timeout: Type.Integer({ minimum: 1, description: 'seconds the breaker stays open' }),
+  max_errors: Type.Integer({ minimum: 1, description: 'consecutive errors that open the breaker' }),
+  name: Type.Optional(Type.String()),
+  log_status_change: Type.Optional(Type.Boolean()),
+});
+
+/** `qos/http-cache` (backend level): RFC 9111 caching of backend responses in memory. */
+export const HttpCacheNamespace = obj({
+  shared: Type.Optional(Type.Boolean()),
+  max_items: Type.Optional(Type.Integer({ minimum: 1 })),
+  max_size: Type.Optional(Type.Integer({ minimum: 1, description: 'bytes' })),
+});
+
+/** `security/cors` (root level). */
+export const CorsNamespace = obj({
+  allow_origins: Type.Optional(Strings),
+  allow_methods: Type.Optional(Strings),
+  allow_headers: Type.Optional(Strings),
+  expose_headers: Type.Optional(Strings),
+  allow_credentials: Type.Optional(Type.Boolean()),
+  allow_private_network: Type.Optional(Type.Boolean()),
+  max_age: Type.Optional(Duration),
+  options_passthrough: Type.Optional(Type.Boolean()),
+  options_success_status: Type.Optional(Type.Integer({ minimum: 200, maximum: 299 })),
+  debug: Type.Optional(Type.Boolean()),
+});
+
+/** `auth/validator` (endpoint level): JWT validation against a JWK URL or a local JWK file. */
+export const JwtValidatorNamespace = obj({
+  alg: Type.Optional(Type.String()),
+  jwk_url: Type.Optional(Type.String()),
+  jwk_local_path: Type.Optional(Type.String()),
+  jwk_local_ca: Type.Optional(Type.String()),
+  jwk_fingerprints: Type.Optional(Strings),
+  disable_jwk_security: Type.Optional(Type.Boolean()),
+  cache: Type.Optional(Type.Boolean()),
+  cache_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds' })),
+  audience: Type.Optional(Strings),
+  issuer: Type.Optional(Type.String()),
+  roles: Type.Optional(Strings),
+  roles_key: Type.Optional(Type.String()),
+  roles_key_is_nested: Type.Optional(Type.Boolean()),
+  scopes: Type.Optional(Strings),
+  scopes_key: Type.Optional(Type.String()),
+  scopes_matcher: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('all')])),
+  propagate_claims: Type.Optional(Type.Array(Type.Array(Type.String(), { minItems: 2, maxItems: 2 }))),
+  cookie_key: Type.Optional(Type.String()),
+  auth_header_name: Type.Optional(Type.String()),
+  key_identify_strategy: Type.Optional(Type.String()),
+  leeway: Type.Optional(Duration),
+  operation_debug: Type.Optional(Type.Boolean()),
+  cipher_suites: Type.Optional(Type.Array(Type.Integer())),
+  secret_url: Type.Optional(Type.String()),
+});
+
+/** `telemetry/logging` (root level). */
+export const LoggingNamespace = obj({
+  level: Type.Optional(
+    Type.Union(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'].map((l) => Type.Literal(l))),
+  ),
+  prefix: Type.Optional(Type.String()),
+  stdout: Type.Optional(Type.Boolean()),
+  syslog: Type.Optional(Type.Boolean()),
+  syslog_facility: Type.Optional(Type.String()),
+  format: Type.Optional(
+    Type.Union([Type.Literal('default'), Type.Literal('logstash'), Type.Literal('custom')]),
+  ),
+  custom_format: Type.Optional(Type.String()),
+});
+
+/** `telemetry/metrics` (root level): Prometheus metrics (on the admin listener, or `listen_address`). */
+export const MetricsNamespace = obj({
+  collection_time: Type.Optional(Duration),
+  listen_address: Type.Optional(Type.String()),
+  proxy_disabled: Type.Optional(Type.Boolean()),
+  router_disabled: Type.Optional(Type.Boolean()),
+  backend_disabled: Type.Optional(Type.Boolean()),
+  endpoint_disabled: Type.Optional(Type.Boolean()),
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -97,6 +207,14 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   router: { schema: RouterNamespace, levels: ['root'] },
   'telemetry/events': { schema: EventsNamespace, levels: ['root'] },
   admin: { schema: AdminNamespace, levels: ['root'] },
+  'qos/ratelimit/router': { schema: RateLimitRouterNamespace, levels: ['endpoint'] },
+  'qos/ratelimit/proxy': { schema: RateLimitProxyNamespace, levels: ['backend'] },
+  'qos/circuit-breaker': { schema: CircuitBreakerNamespace, levels: ['backend'] },
+  'qos/http-cache': { schema: HttpCacheNamespace, levels: ['backend'] },
+  'security/cors': { schema: CorsNamespace, levels: ['root'] },
+  'auth/validator': { schema: JwtValidatorNamespace, levels: ['endpoint'] },
+  'telemetry/logging': { schema: LoggingNamespace, levels: ['root'] },
+  'telemetry/metrics': { schema: MetricsNamespace, levels: ['root'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -104,3 +222,11 @@ export type BackendHttpNamespace = Static<typeof BackendHttpNamespace>;
 export type RouterNamespace = Static<typeof RouterNamespace>;
 export type EventsNamespace = Static<typeof EventsNamespace>;
 export type AdminNamespace = Static<typeof AdminNamespace>;
+export type RateLimitRouterNamespace = Static<typeof RateLimitRouterNamespace>;
+export type RateLimitProxyNamespace = Static<typeof RateLimitProxyNamespace>;
+export type CircuitBreakerNamespace = Static<typeof CircuitBreakerNamespace>;
+export type HttpCacheNamespace = Static<typeof HttpCacheNamespace>;
+export type CorsNamespace = Static<typeof CorsNamespace>;
+export type JwtValidatorNamespace = Static<typeof JwtValidatorNamespace>;
+export type LoggingNamespace = Static<typeof LoggingNamespace>;
+export type MetricsNamespace = Static<typeof MetricsNamespace>;

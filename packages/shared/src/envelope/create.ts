@@ -9,15 +9,19 @@ export interface EnvelopeOf<T extends EventType> {
   data: EventData<T>;
 }
 
-/** Wraps `data` in an envelope with a fresh time-ordered id and the current time in Unix seconds. */
+/**
+ * Wraps `data` in an envelope with a fresh time-ordered id and the current time in Unix seconds. A producer
+ * that numbers its events itself (the gateway's event hub) passes its own ULID-shaped `id`.
+ */
 export function createEnvelope<T extends EventType>(
   eventType: T,
   data: EventData<T>,
   nodeId: string,
   now: number = Date.now(),
+  id: string = ulid(now),
 ): EnvelopeOf<T> {
   return {
-    id: ulid(now),
+    id,
     event_type: eventType,
     timestamp: Math.floor(now / 1000),
     kong_node_id: nodeId,

@@ -8,6 +8,8 @@ export const errorCodes = {
   SWY_INVALID_SIZE: { status: undefined, retryable: false },
   SWY_INVALID_EVENT: { status: 400, retryable: false },
   SWY_INVALID_ARGUMENT: { status: undefined, retryable: false },
+  SWY_INTERNAL: { status: 500, retryable: false },
+  SWY_UNAUTHORIZED: { status: 401, retryable: false },
   // config
   SWY_CONFIG_INVALID: { status: undefined, retryable: false },
   SWY_CONFIG_READ: { status: undefined, retryable: false },
@@ -31,6 +33,7 @@ export const errorCodes = {
   SWY_SINK_REJECTED: { status: undefined, retryable: false },
   SWY_QUEUE_FULL: { status: 503, retryable: true },
   SWY_PAYLOAD_INVALID: { status: 400, retryable: false },
+  SWY_SOURCE_UNAVAILABLE: { status: 503, retryable: true },
 } as const satisfies Record<string, { status: number | undefined; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

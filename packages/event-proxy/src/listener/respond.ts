@@ -1,0 +1,37 @@
+import type { ServerResponse } from 'node:http';
+import { isSwitchyardError, type Logger } from '@switchyard/shared';
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Answers with a SwitchyardError's status and JSON; anything else is a 500 that hides its message. */
+export function sendError(res: ServerResponse, err: unknown, log: Logger): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (isSwitchyardError(err) && err.status !== undefined) {
+    const headers: Record<string, string> = {};
+    const retryAfterMs = err.details?.retryAfterMs;
+    if (err.retryable)
+      headers['retry-after'] = String(Math.max(1, Math.ceil(Number(retryAfterMs ?? 1000) / 1000)));
+    // A body we stopped reading must not be parsed as the next request.
+    if (err.code === 'SWY_PAYLOAD_TOO_LARGE') headers.connection = 'close';
+    sendJson(res, err.status, { error: err.toJSON() }, headers);
+    return;
+  }
+  log.error({ err }, 'request failed');
+  sendJson(res, 500, { error: { message: 'internal error' } });
+}

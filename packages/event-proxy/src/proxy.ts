@@ -1,0 +1,365 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventProxySettings } from '@switchyard/config';
+import {
+  createLogger,
+  type Envelope,
+  isSwitchyardError,
+  type Logger,
+  SwitchyardError,
+} from '@switchyard/shared';
+import { createProxyMetrics, type ProxyMetrics } from './admin/metrics.js';
+import { adminRoutes } from './admin/routes.js';
+import { parseListen } from './listener/address.js';
+import { createListener } from './listener/server.js';
+import { sleep } from './pipeline/backoff.js';
+import { createQueue } from './pipeline/create-queue.js';
+import { DeadLetterFile } from './pipeline/dead-letter.js';
+import { DeliveryLoop } from './pipeline/delivery.js';
+import { createTypeFilter } from './pipeline/filter.js';
+import { Intake, type IntakeResult } from './pipeline/intake.js';
+import { MemoryQueue } from './pipeline/memory-queue.js';
+import type { EventQueue } from './pipeline/queue.js';
+import { createSink } from './sinks/index.js';
+import type { Sink } from './sinks/sink.js';
+import { createSources } from './sources/index.js';
+import { ingestRoutes } from './sources/ingest.js';
+import type { Source } from './sources/source.js';
+import { validateEnvelopes } from './sources/validate.js';
+
+export interface EventProxyOptions {
+  logger?: Logger;
+  /** A sink of your own instead of the one `target` describes. */
+  sink?: Sink;
+  /** A queue of your own instead of the one `spool` describes. */
+  queue?: EventQueue;
+  /** Sources of your own, started and stopped with the proxy (besides those the settings ask for). */
+  sources?: Source[];
+  /** Where a file sink with `path: "-"` writes (default process.stdout). */
+  stdout?: NodeJS.WritableStream;
+}
+
+export interface CloseOptions {
+  /** How long to keep delivering what is queued before stopping [10 s]. */
+  deadlineMs?: number;
+}
+
+export interface EventProxy {
+  readonly settings: EventProxySettings;
+  readonly metrics: ProxyMetrics;
+  /** The listener's bound address once started (the real port when `listen` asked for port 0). */
+  readonly address: { host: string; port: number; url: string } | undefined;
+  /** Binds the listener, starts the sink, the sources and the delivery loop. */
+  start(): Promise<void>;
+  /**
+   * The in-process source. Resolves once the queue holds the events (or the filter left them out).
+   * Rejects with SWY_INVALID_EVENT listing each problem when any event is invalid (then none is taken),
+   * or SWY_QUEUE_FULL under the block policy.
+   */
+  publish(events: Envelope | readonly Envelope[]): Promise<IntakeResult>;
+  /** Resolves once every event accepted so far is confirmed or dead-lettered; SWY_SINK_TIMEOUT after `timeoutMs`. */
+  flush(timeoutMs?: number): Promise<void>;
+  /** Stops the sources and the listener, delivers what is queued until the deadline, then closes the sink. */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+const DEFAULT_DEADLINE_MS = 10_000;
+const MAX_LISTED_PROBLEMS = 10;
+
+interface FlushWaiter {
+  target: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+class ProxyRuntime implements EventProxy {
+  readonly metrics: ProxyMetrics;
+  private readonly logger: Logger;
+  private readonly sink: Sink;
+  private readonly sources: Source[];
+  private readonly deadLetters: DeadLetterFile;
+  private readonly filter;
+  private readonly server: Server;
+  private queueReady: Promise<EventQueue> | undefined;
+  private queue: EventQueue | undefined;
+  private intake: Intake | undefined;
+  private loop: DeliveryLoop | undefined;
+  private bound: EventProxy['address'];
+  private accepted = 0;
+  private settled = 0;
+  private queueFull = false;
+  /** Learnt from the Kong Admin API source when there is one; http-log entries rarely carry it. */
+  private kongNodeId = '';
+  private waiters: FlushWaiter[] = [];
+  private settledListeners: Array<(events: readonly Envelope[]) => void> = [];
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly settings: EventProxySettings,
+    private readonly options: EventProxyOptions,
+  ) {
+    this.logger =
+      options.logger ?? createLogger({ name: 'switchyard-event-proxy', level: settings.log_level });
+    this.sink =
+      options.sink ?? createSink(settings.target, { logger: this.logger, ...pick(options, 'stdout') });
+    this.sources = [
+      ...createSources(settings, {
+        onKongNodeId: (id) => {
+          this.kongNodeId = id;
+        },
+      }),
+      ...(options.sources ?? []),
+    ];
+    this.deadLetters = new DeadLetterFile(settings.dead_letter.path);
+    this.filter = createTypeFilter(settings.filter.types);
+    this.metrics = createProxyMetrics(() => this.queue?.depth() ?? { events: 0, bytes: 0 });
+    this.server = createListener(
+      [
+        ...ingestRoutes({
+          accept: (events, source) => this.accept(events, source),
+          metrics: this.metrics,
+          maxBodyBytes: settings.ingest.max_body_bytes,
+          kongNodeId: () => this.kongNodeId,
+        }),
+        ...adminRoutes({
+          registry: this.metrics.registry,
+          readiness: () => ({
+            sink: this.loop !== undefined && this.sink.ready(),
+            queue: this.intake !== undefined && !this.queueFull && this.closing === undefined,
+          }),
+        }),
+      ],
+      this.logger.child({ component: 'listener' }),
+    );
+  }
+
+  get address(): EventProxy['address'] {
+    return this.bound;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  async publish(events: Envelope | readonly Envelope[]): Promise<IntakeResult> {
+    const list: readonly unknown[] = Array.isArray(events) ? events : [events];
+    const { valid, problems } = validateEnvelopes(list.map((value, index) => ({ index, value })));
+    if (problems.length > 0) {
+      const bad = new Set(problems.map((p) => p.index)).size;
+      this.metrics.invalid.inc({ source: 'in_process' }, bad);
+      const listed = problems
+        .slice(0, MAX_LISTED_PROBLEMS)
+        .map((p) => `[${p.index}]${p.pointer} ${p.reason}`)
+        .join('; ');
+      const more =
+        problems.length > MAX_LISTED_PROBLEMS ? `; and ${problems.length - MAX_LISTED_PROBLEMS} more` : '';
+      throw new SwitchyardError(
+        'SWY_INVALID_EVENT',
+        `${bad} of ${list.length} events are invalid: ${listed}${more}`,
+        {
+          details: { problems },
+        },
+      );
+    }
+    return this.accept(valid, 'in_process');
+  }
+
+  flush(timeoutMs?: number): Promise<void> {
+    const target = this.accepted;
+    if (this.flushed(target)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: FlushWaiter = {
+        target,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.waiters.push(waiter);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(
+            new SwitchyardError('SWY_SINK_TIMEOUT', `events still undelivered after ${timeoutMs} ms`, {
+              details: { pending: target - this.settled },
+            }),
+          );
+        }, timeoutMs);
+      }
+    });
+  }
+
+  close(options: CloseOptions = {}): Promise<void> {
+    this.closing ??= this.doClose(options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    return this.closing;
+  }
+
+  private async doStart(): Promise<void> {
+    const queue = await this.ensureQueue();
+    const { host, port } = parseListen(this.settings.listen);
+    this.server.listen({ host, port });
+    try {
+      await once(this.server, 'listening');
+    } catch (err) {
+      throw new SwitchyardError(
+        'SWY_INVALID_ARGUMENT',
+        `cannot listen on ${this.settings.listen}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    const addr = this.server.address() as AddressInfo;
+    const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    this.bound = { host: addr.address, port: addr.port, url: `http://${urlHost}:${addr.port}` };
+    let sinkStarted = false;
+    try {
+      await this.sink.start();
+      sinkStarted = true;
+    } catch (err) {
+      // A sink that cannot work as configured stops the start; one that is only unreachable is retried.
+      if (isSwitchyardError(err) && !err.retryable) {
+        this.server.close();
+        throw err;
+      }
+      this.logger.warn({ err, sink: this.sink.name }, 'sink not reachable yet; retrying in the background');
+    }
+    this.loop = new DeliveryLoop({
+      queue,
+      sink: this.sink,
+      deadLetters: this.deadLetters,
+      metrics: this.metrics,
+      logger: this.logger.child({ component: 'delivery' }),
+      batch: { maxEvents: this.settings.batch.max_events, lingerMs: this.settings.batch.linger_ms },
+      retry: { initialMs: this.settings.retry.initial_ms, maxMs: this.settings.retry.max_ms },
+      sinkStarted,
+      onSettled: (events) => this.onSettled(events),
+    });
+    this.loop.start();
+    for (const source of this.sources) {
+      await source.start({
+        accept: (events) => this.accept(events, source.name),
+        onSettled: (listener) => this.settledListeners.push(listener),
+        logger: this.logger.child({ source: source.name }),
+        registry: this.metrics.registry,
+      });
+    }
+    this.logger.info(
+      {
+        listen: this.bound.url,
+        sink: this.sink.name,
+        queue: queue instanceof MemoryQueue ? 'memory' : 'spool',
+      },
+      'event proxy started',
+    );
+  }
+
+  private ensureQueue(): Promise<EventQueue> {
+    this.queueReady ??= (async () => {
+      const queue = this.options.queue ?? (await createQueue(this.settings, this.logger));
+      // Events a spool kept from an earlier run count as accepted, so flush waits for them too.
+      this.accepted = queue.depth().events;
+      this.queue = queue;
+      this.intake = new Intake({
+        queue,
+        filter: this.filter,
+        metrics: this.metrics,
+        fullPolicy: this.settings.spool.full_policy,
+        onAccepted: (n) => {
+          this.accepted += n;
+        },
+        onFull: (full) => {
+          this.queueFull = full;
+        },
+      });
+      return queue;
+    })();
+    return this.queueReady;
+  }
+
+  private async accept(events: readonly Envelope[], source: string): Promise<IntakeResult> {
+    if (this.closing) throw new SwitchyardError('SWY_QUEUE_FULL', 'the event proxy is shutting down');
+    await this.ensureQueue();
+    return (this.intake as Intake).accept(events, source);
+  }
+
+  private onSettled(events: readonly Envelope[]): void {
+    this.settled += events.length;
+    // Room was made: a queue refused as full may take events again.
+    this.queueFull = false;
+    for (const listener of this.settledListeners) listener(events);
+    if (this.waiters.length === 0) return;
+    const still: FlushWaiter[] = [];
+    for (const w of this.waiters) {
+      if (this.flushed(w.target)) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
+  // An empty queue also counts: drop_oldest may evict accepted events that will never settle.
+  private flushed(target: number): boolean {
+    return this.settled >= target || (this.queue?.depth().events ?? 0) === 0;
+  }
+
+  private async doClose(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    const remaining = () => Math.max(0, deadline - Date.now());
+    for (const source of this.sources) {
+      await source
+        .stop()
+        .catch((err: unknown) => this.logger.warn({ err, source: source.name }, 'source stop failed'));
+    }
+    const serverClosed = this.server.listening ? once(this.server, 'close') : Promise.resolve();
+    this.server.close();
+    this.server.closeIdleConnections();
+    if (this.loop) {
+      await this.flush(remaining()).catch(() => {});
+      this.loop.stop();
+      await Promise.race([this.loop.done, sleep(remaining())]);
+    }
+    // Closing the sink abandons a send still under way; its batch stays queued.
+    await this.sink.close().catch((err: unknown) => this.logger.warn({ err }, 'closing the sink failed'));
+    await this.loop?.done;
+    const left = this.queue?.depth().events ?? 0;
+    await this.queue?.close().catch((err: unknown) => this.logger.error({ err }, 'closing the queue failed'));
+    if (left > 0 && this.queue instanceof MemoryQueue) {
+      this.metrics.dropped.inc({ reason: 'shutdown' }, left);
+      this.logger.warn(
+        { events: left },
+        'events not delivered before the shutdown deadline are lost (memory queue)',
+      );
+    } else if (left > 0) {
+      this.logger.info({ events: left }, 'events not delivered yet stay in the spool for the next start');
+    }
+    const undelivered = new SwitchyardError(
+      'SWY_SINK_UNAVAILABLE',
+      'the event proxy closed before delivering every event',
+    );
+    for (const w of this.waiters) w.reject(undelivered);
+    this.waiters = [];
+    await this.deadLetters
+      .close()
+      .catch((err: unknown) => this.logger.error({ err }, 'closing the dead-letter file failed'));
+    this.server.closeAllConnections();
+    await serverClosed;
+    this.logger.info('event proxy stopped');
+  }
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, key: K): Partial<Pick<T, K>> {
+  return obj[key] === undefined ? {} : ({ [key]: obj[key] } as Pick<T, K>);
+}
+
+/** Builds an event proxy from validated settings (see `validateEventProxySettings` in @switchyard/config). */
+export function createEventProxy(settings: EventProxySettings, options: EventProxyOptions = {}): EventProxy {
+  return new ProxyRuntime(settings, options);
+}

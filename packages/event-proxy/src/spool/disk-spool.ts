@@ -1,0 +1,705 @@
+import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { createLogger, type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
+import type { AppendResult, EventQueue, QueuedBatch } from '../pipeline/queue.js';
+import { type Position, readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { encodeFrame } from './frame.js';
+import { type FrameItem, FrameReader } from './frame-reader.js';
+import { Mutex } from './mutex.js';
+import { type Recovery, recover } from './recover.js';
+import { segmentPath, syncDir } from './segment-files.js';
+
+export type SpoolFullPolicy = 'block' | 'drop_oldest' | 'drop_newest';
+/** `always`: fsync after every record; `batch`: once per append call (or group of concurrent calls); `never`. */
+export type SpoolFsync = 'always' | 'batch' | 'never';
+
+export interface DiskSpoolOptions {
+  dir: string;
+  /** Bound on the bytes of records not yet released (acked or evicted). */
+  maxBytes: number;
+  fullPolicy: SpoolFullPolicy;
+  /** A segment file is closed and a new one started past this size [min(16 MiB, maxBytes / 8)]. */
+  segmentBytes?: number;
+  fsync?: SpoolFsync;
+  /** The delay suggested with SWY_QUEUE_FULL under the `block` policy [1000]. */
+  retryAfterMs?: number;
+  logger?: Logger;
+}
+
+export interface SpoolStats {
+  /** Events held: not yet acked nor evicted. */
+  events: number;
+  bytes: number;
+  /** Segment files on disk. */
+  segments: number;
+  /** Events written since open. */
+  appended: number;
+  dropped: { full_newest: number; full_oldest: number };
+  /** Damaged or torn records skipped (since open, including those found by the recovery scan). */
+  corruptRecords: number;
+  corruptBytes: number;
+}
+
+interface Segment {
+  seq: number;
+  path: string;
+  /** Bytes durable and visible to readers; appends go after it. */
+  size: number;
+  /** Records in it not yet handed out or evicted. */
+  unread: number;
+  /** Closed for appends: the reader moves past its end. */
+  sealed: boolean;
+  /** Damage before this offset was already counted by the recovery scan. */
+  scannedTo: number;
+}
+
+/** A run of the spool handed out (or evicted); the checkpoint passes it once it and all before it are acked. */
+interface Span {
+  end: Position;
+  bytes: number;
+  records: number;
+  acked: boolean;
+  /** Already taken off the counters (evicted by drop_oldest, or damaged bytes only). */
+  released: boolean;
+}
+
+/** An event and its frame, as appended. */
+interface Rec {
+  frame: Buffer;
+  event: Envelope;
+}
+
+/** A record just written, kept in memory so a reader that keeps up does not read it back from disk. */
+interface TailRecord {
+  seg: Segment;
+  start: number;
+  end: number;
+  event: Envelope;
+}
+
+/** What the cursor yields: a record from the files or from the tail, or a damaged stretch. */
+type Item = FrameItem | { kind: 'cached'; start: number; end: number; event: Envelope };
+
+// The in-memory tail: bounded, and dropped whenever the reader falls behind it (then the files serve).
+const TAIL_BYTES = 1024 * 1024;
+
+interface PendingAppend {
+  records: Rec[];
+  resolve(result: AppendResult): void;
+  reject(err: unknown): void;
+}
+
+class SpoolToken {
+  constructor(
+    readonly spool: DiskSpool,
+    readonly spans: Span[],
+  ) {}
+}
+
+const POLICIES: readonly string[] = ['block', 'drop_oldest', 'drop_newest'];
+const FSYNC_MODES: readonly string[] = ['always', 'batch', 'never'];
+
+function invalid(message: string): SwitchyardError {
+  return new SwitchyardError('SWY_INVALID_ARGUMENT', `spool: ${message}`);
+}
+
+const bytesOf = (records: readonly Rec[]) => records.reduce((n, r) => n + r.frame.length, 0);
+
+const samePosition = (a: Position, b: Position) => a.segment === b.segment && a.offset === b.offset;
+
+/**
+ * The disk spool: an `EventQueue` whose events survive restarts and crashes. Appends go to append-only
+ * segment files of CRC-checked frames and resolve once fsynced; the reader reads them back in order, in
+ * chunks (memory stays flat however deep the spool); acks advance a checkpoint file, and a segment file is
+ * deleted once every record in it is acked. On open, everything after the checkpoint is delivered again
+ * (at-least-once); damage is counted, logged and skipped, never fatal.
+ */
+export class DiskSpool implements EventQueue {
+  private readonly segments: Segment[];
+  private writer!: { seg: Segment; fh: FileHandle };
+  /** Where the next unread record starts. */
+  private cursorSeg!: Segment;
+  private cursorOff = 0;
+  private reader: FrameReader | undefined;
+  private readonly spans: Span[] = [];
+  private tail: TailRecord[] = [];
+  private tailHead = 0;
+  private tailBytes = 0;
+  private checkpoint: Position;
+  private persisted: Position;
+
+  private events = 0;
+  private bytes = 0;
+  private appended = 0;
+  private droppedNewest = 0;
+  private droppedOldest = 0;
+  private corruptRecords: number;
+  private corruptBytes: number;
+
+  private pending: PendingAppend[] = [];
+  private flushing = false;
+  private flushDone: Promise<void> = Promise.resolve();
+  private rollNeeded = false;
+  private writeFailing = false;
+  private checkpointing = false;
+  private checkpointDone: Promise<void> = Promise.resolve();
+  private readonly cursorLock = new Mutex();
+  private readonly readLock = new Mutex();
+  private waiters = new Set<() => void>();
+  private commits = 0;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly maxBytes: number,
+    private readonly policy: SpoolFullPolicy,
+    private readonly segmentBytes: number,
+    private readonly fsync: SpoolFsync,
+    private readonly retryAfterMs: number,
+    private readonly logger: Logger,
+    recovery: Recovery,
+  ) {
+    this.segments = recovery.segments.map((s) => ({
+      seq: s.seq,
+      path: segmentPath(dir, s.seq),
+      size: s.size,
+      unread: s.records,
+      sealed: true,
+      scannedTo: s.size,
+    }));
+    for (const s of recovery.segments) {
+      this.events += s.records;
+      this.bytes += s.size - s.start;
+    }
+    const first = recovery.segments[0];
+    this.checkpoint = first ? { segment: first.seq, offset: first.start } : recovery.checkpoint;
+    this.persisted = recovery.checkpoint;
+    this.corruptRecords = recovery.corruptRecords;
+    this.corruptBytes = recovery.corruptBytes;
+  }
+
+  static async open(options: DiskSpoolOptions): Promise<DiskSpool> {
+    const { dir, maxBytes, fullPolicy } = options;
+    const fsync = options.fsync ?? 'batch';
+    if (typeof dir !== 'string' || dir === '') throw invalid('dir must be a non-empty path');
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw invalid('maxBytes must be a positive integer');
+    if (!POLICIES.includes(fullPolicy)) throw invalid(`fullPolicy must be one of ${POLICIES.join(', ')}`);
+    if (!FSYNC_MODES.includes(fsync)) throw invalid(`fsync must be one of ${FSYNC_MODES.join(', ')}`);
+    const segmentBytes =
+      options.segmentBytes ?? Math.max(1, Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 8)));
+    if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
+      throw invalid('segmentBytes must be a positive integer');
+    }
+    const logger = options.logger ?? createLogger({ name: 'spool' });
+    let spool: DiskSpool;
+    try {
+      await mkdir(dir, { recursive: true });
+      const recovery = await recover(dir, await readCheckpoint(dir, logger), fsync !== 'never', logger);
+      spool = new DiskSpool(
+        dir,
+        maxBytes,
+        fullPolicy,
+        segmentBytes,
+        fsync,
+        options.retryAfterMs ?? 1000,
+        logger,
+        recovery,
+      );
+      await spool.openWriter(recovery);
+    } catch (err) {
+      throw new SwitchyardError('SWY_INVALID_ARGUMENT', `spool: cannot open ${dir}: ${String(err)}`, {
+        cause: err,
+      });
+    }
+    logger.info(
+      { dir, events: spool.events, bytes: spool.bytes, segments: spool.segments.length },
+      'spool opened',
+    );
+    return spool;
+  }
+
+  async append(events: readonly Envelope[]): Promise<AppendResult> {
+    if (this.closed) {
+      throw new SwitchyardError('SWY_QUEUE_FULL', 'the spool is closed', {
+        details: { retryAfterMs: this.retryAfterMs },
+      });
+    }
+    if (events.length === 0) return { accepted: 0, dropped: 0 };
+    // Serialised here, in the caller's turn: a bad event fails its own call and nothing is written.
+    const records = events.map((event, i) => ({ frame: encodeFrame(event, i), event }));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        this.flushDone = this.flushLoop();
+      }
+    });
+  }
+
+  async read(max: number, lingerMs: number): Promise<QueuedBatch | null> {
+    if (!Number.isSafeInteger(max) || max < 1) throw invalid('read: max must be a positive integer');
+    return await this.readLock.run(() => this.readBatch(max, Math.max(0, lingerMs)));
+  }
+
+  async ack(batch: QueuedBatch): Promise<void> {
+    const token = batch.token;
+    if (!(token instanceof SpoolToken) || token.spool !== this) {
+      throw invalid('ack: the batch was not read from this spool');
+    }
+    // After close the position is kept as it was: those events are delivered again after a restart.
+    if (this.closed) return;
+    for (const span of token.spans) span.acked = true;
+    this.releaseAcked();
+  }
+
+  /** False while appends fail (disk full, I/O error) until one succeeds again: for readiness checks. */
+  writable(): boolean {
+    return !this.writeFailing;
+  }
+
+  depth(): { events: number; bytes: number } {
+    return { events: this.events, bytes: this.bytes };
+  }
+
+  stats(): SpoolStats {
+    return {
+      events: this.events,
+      bytes: this.bytes,
+      segments: this.segments.length,
+      appended: this.appended,
+      dropped: { full_newest: this.droppedNewest, full_oldest: this.droppedOldest },
+      corruptRecords: this.corruptRecords,
+      corruptBytes: this.corruptBytes,
+    };
+  }
+
+  /** Writes what was appended before, persists the checkpoint and closes the files; unacked events stay. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    this.wake();
+    await this.flushDone;
+    await this.cursorLock.run(async () => {
+      await this.reader?.close();
+      this.reader = undefined;
+    });
+    await this.checkpointDone;
+    if (!samePosition(this.checkpoint, this.persisted)) await this.checkpointLoop();
+    await this.writer.fh.close();
+    this.logger.info({ dir: this.dir, events: this.events, bytes: this.bytes }, 'spool closed');
+  }
+
+  // ---- writing ----
+
+  private async openWriter(recovery: Recovery): Promise<void> {
+    const last = this.segments.at(-1);
+    if (last && last.size < this.segmentBytes) {
+      last.sealed = false;
+      this.writer = { seg: last, fh: await open(last.path, 'r+') };
+    } else {
+      await this.startSegment((last?.seq ?? recovery.checkpoint.segment) + 1);
+    }
+    const first = this.segments[0] as Segment;
+    this.cursorSeg = first;
+    this.cursorOff = first.seq === this.checkpoint.segment ? this.checkpoint.offset : 0;
+    if (first.seq !== this.checkpoint.segment) this.checkpoint = { segment: first.seq, offset: 0 };
+  }
+
+  private async startSegment(seq: number): Promise<void> {
+    const path = segmentPath(this.dir, seq);
+    const fh = await open(path, 'wx');
+    if (this.fsync !== 'never') await syncDir(this.dir);
+    const seg: Segment = { seq, path, size: 0, unread: 0, sealed: false, scannedTo: 0 };
+    this.segments.push(seg);
+    this.dropTail();
+    const previous = this.writer as { seg: Segment; fh: FileHandle } | undefined;
+    this.writer = { seg, fh };
+    if (previous) {
+      previous.seg.sealed = true;
+      await previous.fh.close();
+      this.wake();
+    }
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.pending.length > 0) await this.commit(this.pending.splice(0));
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Admits a group of appends under the full policy, writes them with one fsync, and settles each. */
+  private async commit(group: PendingAppend[]): Promise<void> {
+    const admitted: Array<{ append: PendingAppend; records: Rec[]; dropped: number }> = [];
+    let incoming = 0;
+    for (const append of group) {
+      const size = bytesOf(append.records);
+      const held = this.bytes + incoming;
+      // An empty spool takes a batch larger than its bound, or that batch could never get in.
+      if (held + size <= this.maxBytes || held === 0) {
+        admitted.push({ append, records: append.records, dropped: 0 });
+        incoming += size;
+        continue;
+      }
+      if (this.policy === 'block') {
+        append.reject(
+          new SwitchyardError(
+            'SWY_QUEUE_FULL',
+            `the spool is full (${held} of ${this.maxBytes} bytes held, ${size} more asked)`,
+            { details: { retryAfterMs: this.retryAfterMs } },
+          ),
+        );
+        continue;
+      }
+      const evicted =
+        this.policy === 'drop_oldest' ? await this.evict(this.bytes + incoming + size - this.maxBytes) : 0;
+      const records = this.fit(append.records, this.maxBytes - this.bytes - incoming);
+      const dropped = append.records.length - records.length;
+      if (this.policy === 'drop_oldest') this.droppedOldest += dropped;
+      else this.droppedNewest += dropped;
+      admitted.push({ append, records, dropped: evicted + dropped });
+      incoming += bytesOf(records);
+    }
+    try {
+      await this.write(admitted.flatMap((a) => a.records));
+    } catch (err) {
+      this.writeFailing = true;
+      this.logger.error({ err, dir: this.dir }, 'spool write failed');
+      const failure = new SwitchyardError('SWY_QUEUE_FULL', `the spool could not write: ${String(err)}`, {
+        cause: err,
+        details: { retryAfterMs: this.retryAfterMs },
+      });
+      for (const a of admitted) a.append.reject(failure);
+      return;
+    }
+    this.writeFailing = false;
+    for (const a of admitted) a.append.resolve({ accepted: a.records.length, dropped: a.dropped });
+  }
+
+  /** The records of one append that fit in `room` bytes: the first ones (drop_newest) or the last (drop_oldest). */
+  private fit(records: Rec[], room: number): Rec[] {
+    const ordered = this.policy === 'drop_oldest' ? [...records].reverse() : records;
+    const kept: Rec[] = [];
+    for (const rec of ordered) {
+      if (rec.frame.length > room) break;
+      kept.push(rec);
+      room -= rec.frame.length;
+    }
+    return this.policy === 'drop_oldest' ? kept.reverse() : kept;
+  }
+
+  /** Appends records to the open segment, rolling to a new one at segmentBytes. */
+  private async write(records: Rec[]): Promise<void> {
+    const sync = this.fsync !== 'never';
+    let chunk: Rec[] = [];
+    let chunkBytes = 0;
+    for (const rec of records) {
+      const size = this.writer.seg.size + chunkBytes;
+      if (this.rollNeeded || (size > 0 && size + rec.frame.length > this.segmentBytes)) {
+        await this.writeChunk(chunk, chunkBytes, sync);
+        chunk = [];
+        chunkBytes = 0;
+        await this.startSegment(this.writer.seg.seq + 1);
+        this.rollNeeded = false;
+      }
+      chunk.push(rec);
+      chunkBytes += rec.frame.length;
+      if (this.fsync === 'always') {
+        await this.writeChunk(chunk, chunkBytes, true);
+        chunk = [];
+        chunkBytes = 0;
+      }
+    }
+    await this.writeChunk(chunk, chunkBytes, sync);
+  }
+
+  /** One writev (and fsync) at the end of the open segment; only then are the records visible and counted. */
+  private async writeChunk(chunk: Rec[], bytes: number, sync: boolean): Promise<void> {
+    if (chunk.length === 0) return;
+    const { seg, fh } = this.writer;
+    try {
+      const { bytesWritten } = await fh.writev(
+        chunk.map((r) => r.frame),
+        seg.size,
+      );
+      if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
+      if (sync) await fh.datasync();
+    } catch (err) {
+      // Take back what may have reached the file; if even that fails, the next write starts a new segment
+      // (the reader never reads past `size`, and recovery skips the damage).
+      await fh.truncate(seg.size).catch(() => {
+        this.rollNeeded = true;
+      });
+      throw err;
+    }
+    this.remember(seg, chunk, bytes);
+    seg.size += bytes;
+    seg.unread += chunk.length;
+    this.events += chunk.length;
+    this.bytes += bytes;
+    this.appended += chunk.length;
+    this.wake();
+  }
+
+  // ---- reading ----
+
+  private async readBatch(max: number, lingerMs: number): Promise<QueuedBatch | null> {
+    const events: Envelope[] = [];
+    const spans: Span[] = [];
+    let deadline: number | undefined;
+    for (;;) {
+      if (this.closed) return null;
+      const seen = this.commits;
+      await this.cursorLock.run(() => this.pull(events, spans, max));
+      if (events.length >= max) break;
+      if (events.length > 0) {
+        deadline ??= Date.now() + lingerMs;
+        if (Date.now() >= deadline) break;
+      }
+      await this.waitForCommit(seen, deadline);
+    }
+    return { events, token: new SpoolToken(this, spans) };
+  }
+
+  /** Moves records from the cursor into `events` (up to `max`), recording the run as one span. */
+  private async pull(events: Envelope[], spans: Span[], max: number): Promise<void> {
+    if (this.closed) return;
+    const span: Span = { end: this.cursorPosition(), bytes: 0, records: 0, acked: false, released: false };
+    let parsed = 0;
+    while (events.length < max) {
+      const item = await this.nextItem();
+      if (!item) break;
+      span.bytes += item.end - item.start;
+      span.end = this.cursorPosition();
+      if (item.kind === 'corrupt') continue;
+      span.records++;
+      if (item.kind === 'cached') {
+        events.push(item.event);
+        parsed++;
+        continue;
+      }
+      try {
+        events.push(JSON.parse(item.payload.toString('utf8')) as Envelope);
+        parsed++;
+      } catch (err) {
+        // A record with a valid CRC that is not JSON was written so by a bug, not by a crash.
+        this.countCorrupt(item, err);
+      }
+    }
+    if (span.bytes === 0) return;
+    this.spans.push(span);
+    spans.push(span);
+    // Nothing to deliver in it (only damage): release it as soon as the spans before it are.
+    if (parsed === 0) {
+      span.acked = true;
+      this.releaseAcked();
+    }
+  }
+
+  /** The next record or damaged stretch at the cursor, or null when the reader has caught up. */
+  private async nextItem(): Promise<Item | null> {
+    if (!(await this.settleCursor())) return null;
+    const seg = this.cursorSeg;
+    const cached = this.tail[this.tailHead];
+    if (cached?.seg === seg && cached.start === this.cursorOff) {
+      this.tailHead++;
+      this.tailBytes -= cached.end - cached.start;
+      if (this.tailHead === this.tail.length) this.dropTail();
+      this.cursorOff = cached.end;
+      if (this.reader) this.reader.pos = cached.end;
+      seg.unread--;
+      return { kind: 'cached', start: cached.start, end: cached.end, event: cached.event };
+    }
+    this.reader ??= await FrameReader.open(seg.path, this.cursorOff);
+    const item = await this.reader.next(seg.size);
+    if (!item) return null;
+    this.cursorOff = item.end;
+    if (item.kind === 'record') seg.unread--;
+    else if (item.start >= seg.scannedTo) this.countCorrupt(item);
+    return item;
+  }
+
+  /** Moves the cursor past the end of sealed segments; false when it is at the end of what is written. */
+  private async settleCursor(): Promise<boolean> {
+    for (;;) {
+      const seg = this.cursorSeg;
+      if (this.cursorOff < seg.size) return true;
+      const next = seg.sealed ? this.segments.find((s) => s.seq > seg.seq) : undefined;
+      if (!next) return false;
+      await this.reader?.close();
+      this.reader = undefined;
+      this.cursorSeg = next;
+      this.cursorOff = 0;
+    }
+  }
+
+  /**
+   * Keeps records just written in the tail when they continue it, or when the reader is right at them
+   * (it has caught up); past TAIL_BYTES the tail is dropped and the reader reads the files.
+   */
+  private remember(seg: Segment, chunk: Rec[], bytes: number): void {
+    const last = this.tail.at(-1);
+    const continues = last ? last.seg === seg && last.end === seg.size : false;
+    if (!continues || this.tailBytes + bytes > TAIL_BYTES) {
+      this.dropTail();
+      if (this.cursorSeg !== seg || this.cursorOff !== seg.size || bytes > TAIL_BYTES) return;
+    }
+    let start = seg.size;
+    for (const { frame, event } of chunk) {
+      this.tail.push({ seg, start, end: start + frame.length, event });
+      start += frame.length;
+    }
+    this.tailBytes += bytes;
+  }
+
+  private dropTail(): void {
+    this.tail = [];
+    this.tailHead = 0;
+    this.tailBytes = 0;
+  }
+
+  private cursorPosition(): Position {
+    return { segment: this.cursorSeg.seq, offset: this.cursorOff };
+  }
+
+  private countCorrupt(item: Item, err?: unknown): void {
+    this.corruptRecords++;
+    this.corruptBytes += item.end - item.start;
+    this.logger.warn(
+      { err, segment: this.cursorSeg.path, offset: item.start, bytes: item.end - item.start },
+      'spool: damaged record skipped',
+    );
+  }
+
+  private waitForCommit(seen: number, deadline: number | undefined): Promise<void> {
+    if (this.commits !== seen || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      this.waiters.add(done);
+      if (deadline !== undefined) timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+    });
+  }
+
+  private wake(): void {
+    this.commits++;
+    for (const done of [...this.waiters]) done();
+  }
+
+  // ---- full policy: drop_oldest ----
+
+  /** Evicts unread records, oldest first, until `need` bytes are freed or none are left unread; returns how many. */
+  private evict(need: number): Promise<number> {
+    return this.cursorLock.run(async () => {
+      this.dropTail();
+      const span: Span = { end: this.cursorPosition(), bytes: 0, records: 0, acked: true, released: true };
+      while (span.bytes < need && (await this.settleCursor())) {
+        const seg = this.cursorSeg;
+        const rest = seg.size - this.cursorOff;
+        if (seg.sealed && rest <= need - span.bytes) {
+          // The rest of a whole segment goes without reading it.
+          span.bytes += rest;
+          span.records += seg.unread;
+          seg.unread = 0;
+          this.cursorOff = seg.size;
+          await this.reader?.close();
+          this.reader = undefined;
+        } else {
+          const item = await this.nextItem();
+          if (!item) break;
+          span.bytes += item.end - item.start;
+          if (item.kind !== 'corrupt') span.records++;
+        }
+        span.end = this.cursorPosition();
+      }
+      if (span.bytes === 0) return 0;
+      this.bytes -= span.bytes;
+      this.events -= span.records;
+      this.droppedOldest += span.records;
+      this.logger.debug(
+        { dir: this.dir, events: span.records, bytes: span.bytes },
+        'spool full: oldest events dropped',
+      );
+      // Evictions while a batch is out (a sink outage) extend one span: memory stays flat.
+      const last = this.spans.at(-1);
+      if (last?.released) {
+        last.end = span.end;
+        last.bytes += span.bytes;
+        last.records += span.records;
+      } else {
+        this.spans.push(span);
+      }
+      this.releaseAcked();
+      return span.records;
+    });
+  }
+
+  // ---- acknowledgement: checkpoint and segment release ----
+
+  /** Passes the checkpoint over the acked spans at the front; persists it and deletes released segments. */
+  private releaseAcked(): void {
+    let moved = false;
+    while (this.spans[0]?.acked) {
+      const span = this.spans.shift() as Span;
+      if (!span.released) {
+        this.bytes -= span.bytes;
+        this.events -= span.records;
+      }
+      this.checkpoint = this.normalise(span.end);
+      moved = true;
+    }
+    if (moved && !this.checkpointing) {
+      this.checkpointing = true;
+      this.checkpointDone = this.checkpointLoop().finally(() => {
+        this.checkpointing = false;
+      });
+    }
+  }
+
+  /**
+   * Persists the latest checkpoint, again while acks move it meanwhile (one write in flight: acks never
+   * wait for it), then deletes the segments wholly before it. A lost update only means redelivery.
+   */
+  private async checkpointLoop(): Promise<void> {
+    while (!samePosition(this.checkpoint, this.persisted)) {
+      const target = this.checkpoint;
+      try {
+        await writeCheckpoint(this.dir, target, this.fsync !== 'never');
+      } catch (err) {
+        this.logger.error(
+          { err, dir: this.dir },
+          'spool: writing the checkpoint failed; will retry on next ack',
+        );
+        return;
+      }
+      this.persisted = target;
+      while (this.segments[0] && this.segments[0].seq < target.segment) {
+        const seg = this.segments.shift() as Segment;
+        await unlink(seg.path).catch((err) => {
+          this.logger.error({ err, segment: seg.path }, 'spool: deleting a released segment failed');
+        });
+      }
+    }
+  }
+
+  /** The same position, moved past the ends of sealed segments so that they can be deleted. */
+  private normalise(position: Position): Position {
+    let { segment, offset } = position;
+    for (;;) {
+      const seg = this.segments.find((s) => s.seq === segment);
+      const next = seg?.sealed && offset >= seg.size ? this.segments.find((s) => s.seq > segment) : undefined;
+      if (!next) return { segment, offset };
+      segment = next.seq;
+      offset = 0;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import { crc32 } from 'node:zlib';
+import { type Envelope, SwitchyardError } from '@switchyard/shared';
+
+/**
+ * One record on disk: MAGIC (4) · CRC32 (4, LE) · LENGTH (4, LE) · LENGTH bytes of the JSON envelope.
+ * The CRC covers LENGTH and the payload, so a damaged length is caught too. The magic starts with 0xF7, a
+ * byte that never occurs in UTF-8 text, so a JSON payload can never look like a frame start: after damage
+ * the reader resynchronises by scanning for the magic and checking the CRC of the candidate frame.
+ */
+export const MAGIC = Buffer.from([0xf7, 0x53, 0x57, 0x01]);
+export const HEADER_BYTES = 12;
+/** Anything longer is taken as a damaged length field (and refused on append). */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+/** Serialises one envelope into a frame (one allocation, the JSON written in place). */
+export function encodeFrame(event: Envelope, index: number): Buffer {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(event);
+  } catch (err) {
+    throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} cannot be serialised to JSON`, {
+      cause: err,
+      details: { index },
+    });
+  }
+  if (typeof json !== 'string') {
+    throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} is not a JSON object`, {
+      details: { index },
+    });
+  }
+  const length = Buffer.byteLength(json);
+  if (length > MAX_RECORD_BYTES) {
+    throw new SwitchyardError(
+      'SWY_INVALID_EVENT',
+      `event ${index} is larger than ${MAX_RECORD_BYTES} bytes`,
+      {
+        details: { index, bytes: length },
+      },
+    );
+  }
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
+  MAGIC.copy(frame, 0);
+  frame.writeUInt32LE(length, 8);
+  frame.write(json, HEADER_BYTES, 'utf8');
+  frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
+  return frame;
+}
+
+/**
+ * Checks the frame starting at `at` in `buf`, given that `available` bytes exist from there on (the file
+ * may hold more than `buf`): its payload length when whole with a matching CRC, `invalid` when it is not a
+ * valid frame, or `needed` (bytes from `at`) when `buf` must hold more to decide.
+ */
+export function checkFrame(
+  buf: Buffer,
+  at: number,
+  available: number,
+): { length: number } | { invalid: true } | { needed: number } {
+  if (available < HEADER_BYTES) return { invalid: true };
+  if (buf.length - at < HEADER_BYTES) return { needed: HEADER_BYTES };
+  if (buf.compare(MAGIC, 0, 4, at, at + 4) !== 0) return { invalid: true };
+  const length = buf.readUInt32LE(at + 8);
+  if (length > MAX_RECORD_BYTES || HEADER_BYTES + length > available) return { invalid: true };
+  if (buf.length - at < HEADER_BYTES + length) return { needed: HEADER_BYTES + length };
+  const crc = crc32(buf.subarray(at + 8, at + HEADER_BYTES + length));
+  return crc === buf.readUInt32LE(at + 4) ? { length } : { invalid: true };
+}

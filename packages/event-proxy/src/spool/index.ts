@@ -1,0 +1,7 @@
+export {
+  DiskSpool,
+  type DiskSpoolOptions,
+  type SpoolFsync,
+  type SpoolFullPolicy,
+  type SpoolStats,
+} from './disk-spool.js';

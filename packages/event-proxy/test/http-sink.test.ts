@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEventProxy, type EventProxy, HttpSink } from '@switchyard/event-proxy';
+import { createLogger, isSwitchyardError } from '@switchyard/shared';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { HttpReceiver } from './support/http-receiver.js';
+import { proxySettings, tempDir } from './support/proxy-settings.js';
+import { sampleEvents } from './support/sample-events.js';
+
+const tmp = tempDir('http-sink');
+const logger = createLogger({ level: 'silent' });
+let receiver: HttpReceiver;
+let proxy: EventProxy | undefined;
+
+afterEach(async () => {
+  await proxy?.close({ deadlineMs: 1000 });
+  proxy = undefined;
+  await receiver?.stop();
+});
+afterAll(() => tmp.cleanup());
+
+async function startProxy(url: string, http: Record<string, unknown> = {}, name = 'dl') {
+  const settings = proxySettings(tmp.dir, {
+    target: { type: 'http', http: { url, timeout_ms: 2000, ...http } as never },
+    dead_letter: { path: join(tmp.dir, `${name}.ndjson`) },
+  });
+  proxy = createEventProxy(settings, { logger });
+  await proxy.start();
+  return proxy;
+}
+
+const ids = (events: readonly unknown[]) => events.map((e) => (e as { id: string }).id);
+
+describe('HTTP sink', () => {
+  for (const format of ['json', 'ndjson'] as const) {
+    it(`delivers every event as ${format}, read back field by field by a real server`, async () => {
+      receiver = new HttpReceiver();
+      const url = await receiver.start();
+      const p = await startProxy(`${url}/ingest?src=swy`, {
+        format,
+        method: 'PUT',
+        headers: { 'x-api-key': 'secret-1' },
+      });
+      const sent = sampleEvents(237);
+      await p.publish(sent.slice(0, 100));
+      await p.publish(sent.slice(100));
+      await p.flush(10_000);
+      expect(receiver.events()).toEqual(sent);
+      for (const r of receiver.requests) {
+        expect(r.method).toBe('PUT');
+        expect(r.url).toBe('/ingest?src=swy');
+        expect(r.headers['x-api-key']).toBe('secret-1');
+        expect(r.headers['content-type']).toBe(
+          format === 'json' ? 'application/json' : 'application/x-ndjson',
+        );
+      }
+      // batch.max_events is 50 in the test settings
+      expect(receiver.requests.length).toBeGreaterThanOrEqual(5);
+    });
+  }
+
+  it('retries 503 and 429 with Retry-After (seconds and HTTP-date) until the target recovers, losing nothing', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => {
+      if (n === 0) res.writeHead(503, { 'retry-after': '0' }).end('down');
+      else if (n === 1) res.writeHead(429, { 'retry-after': new Date(Date.now() + 50).toUTCString() }).end();
+      else if (n === 2) res.writeHead(500).end();
+      else res.writeHead(204).end();
+    };
+    const url = await receiver.start();
+    const p = await startProxy(url);
+    const sent = sampleEvents(30);
+    await p.publish(sent);
+    await p.flush(10_000);
+    const okRequests = new Set(receiver.requests.map((_r, i) => i).filter((i) => i >= 3));
+    expect(receiver.events(okRequests)).toEqual(sent);
+    const metrics = await p.metrics.registry.getSingleMetric('switchyard_events_retried_total')?.get();
+    expect(metrics?.values[0]?.value).toBe(90);
+  });
+
+  it('waits out an outage (connection refused) and delivers once the target is back', async () => {
+    receiver = new HttpReceiver();
+    const url = await receiver.start();
+    const port = Number(new URL(url).port);
+    await receiver.stop();
+    const p = await startProxy(url);
+    const sent = sampleEvents(20);
+    await p.publish(sent);
+    await expect(p.flush(300)).rejects.toMatchObject({ code: 'SWY_SINK_TIMEOUT' });
+    await receiver.start(port);
+    await p.flush(10_000);
+    expect(receiver.events()).toEqual(sent);
+  });
+
+  it('retries a target slower than the timeout; every event arrives (duplicates allowed)', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => {
+      if (n === 0) setTimeout(() => res.writeHead(200).end(), 1500).unref();
+      else res.writeHead(200).end();
+    };
+    const url = await receiver.start();
+    const p = await startProxy(url, { timeout_ms: 200 });
+    const sent = sampleEvents(10);
+    await p.publish(sent);
+    await p.flush(10_000);
+    expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(ids(receiver.events()))).toEqual(new Set(ids(sent)));
+  });
+
+  it('dead-letters a batch the target refuses with 400, with the reason, then goes on', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => {
+      if (n === 0) res.writeHead(400, { 'content-type': 'text/plain' }).end('field "x" is not allowed');
+      else res.writeHead(200).end();
+    };
+    const url = await receiver.start();
+    const p = await startProxy(url, {}, 'dl-400');
+    const first = sampleEvents(5, 'bad');
+    const second = sampleEvents(5, 'good');
+    await p.publish(first);
+    await p.flush(10_000);
+    await p.publish(second);
+    await p.flush(10_000);
+    const lines = readFileSync(join(tmp.dir, 'dl-400.ndjson'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.event)).toEqual(first);
+    for (const l of lines) {
+      expect(l.sink).toBe('http');
+      expect(l.reason).toContain('SWY_SINK_REJECTED');
+      expect(l.reason).toContain('400');
+      expect(Number.isNaN(Date.parse(l.time))).toBe(false);
+    }
+    expect(receiver.events(new Set([1]))).toEqual(second);
+    const dead = await p.metrics.registry.getSingleMetric('switchyard_events_dead_lettered_total')?.get();
+    expect(dead?.values[0]?.value).toBe(5);
+  });
+});
+
+describe('HttpSink errors', () => {
+  it('classifies statuses: 408/429/5xx retryable with retryAfterMs, other 4xx permanent', async () => {
+    receiver = new HttpReceiver();
+    const statuses = [408, 429, 502, 404, 413];
+    receiver.responder = (n, _req, res) =>
+      res.writeHead(statuses[n] as number, { 'retry-after': '3' }).end('no');
+    const url = await receiver.start();
+    const sink = new HttpSink({
+      url,
+      method: 'POST',
+      timeout_ms: 2000,
+      headers: {},
+      format: 'json',
+      retry_max: 0,
+    });
+    const outcomes: Array<[string, boolean, unknown]> = [];
+    for (const _ of statuses) {
+      const err = await sink.send(sampleEvents(1)).catch((e: unknown) => e);
+      if (!isSwitchyardError(err)) throw new Error('expected a SwitchyardError');
+      outcomes.push([err.code, err.retryable, err.details?.retryAfterMs]);
+    }
+    await sink.close();
+    expect(outcomes).toEqual([
+      ['SWY_SINK_UNAVAILABLE', true, 3000],
+      ['SWY_SINK_UNAVAILABLE', true, 3000],
+      ['SWY_SINK_UNAVAILABLE', true, 3000],
+      ['SWY_SINK_REJECTED', false, undefined],
+      ['SWY_SINK_REJECTED', false, undefined],
+    ]);
+  });
+
+  it('sends basic auth from the URL and reports an event that cannot be serialized as rejected', async () => {
+    receiver = new HttpReceiver();
+    const url = await receiver.start();
+    const sink = new HttpSink({
+      url: url.replace('http://', 'http://user:p%40ss@'),
+      method: 'POST',
+      timeout_ms: 2000,
+      headers: {},
+      format: 'json',
+      retry_max: 0,
+    });
+    const [good, bad] = sampleEvents(2);
+    const broken = { ...bad, data: { ...bad?.data, big: 1n } } as never;
+    const { rejected } = await sink.send([good as never, broken]);
+    await sink.close();
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.reason).toContain('cannot be serialized');
+    expect(receiver.events()).toEqual([good]);
+    expect(receiver.requests[0]?.headers.authorization).toBe(
+      `Basic ${Buffer.from('user:p@ss').toString('base64')}`,
+    );
+  });
+});

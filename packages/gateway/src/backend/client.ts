@@ -1,0 +1,123 @@
+import type { Backend, BackendHttpNamespace } from '@switchyard/config';
+import { SwitchyardError } from '@switchyard/shared';
+import type { Dispatcher, Pool } from 'undici';
+import { BackendStatusError } from '../errors/status.js';
+import { failed, type ProxyRequest, type ProxyResult } from '../pipeline/types.js';
+import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
+import type { Transform } from '../transform/formatter.js';
+import { BufferedCall } from './call.js';
+import { type Decoder, decompress } from './decode.js';
+import type { HeaderPolicy, QueryPolicy } from './forward.js';
+import type { Pools } from './pools.js';
+import type { SequentialSlot, Upstream, UrlTemplate } from './target.js';
+
+/** How a status other than 200/201 is answered (`backend/http`). */
+type StatusMode = { kind: 'default' } | { kind: 'code' } | { kind: 'details'; key: string };
+
+export interface BackendClientOptions {
+  where: string;
+  backend: Backend;
+  method: string;
+  upstreams: Upstream[];
+  template: UrlTemplate;
+  headers: HeaderPolicy;
+  query: QueryPolicy;
+  decode: Decoder;
+  format: Transform | null;
+}
+
+/** Where one call goes: the pool of the chosen host and the request target. */
+export interface Target {
+  pool: Pool;
+  path: string;
+  url: string;
+}
+
+/** One configured backend, compiled: request building, round-robin over its hosts, status handling, decoding. */
+export class BackendClient {
+  readonly method: string;
+  private next = 0;
+  private readonly pools: Pool[];
+  private readonly statusMode: StatusMode;
+
+  constructor(
+    private readonly o: BackendClientOptions,
+    pools: Pools,
+  ) {
+    this.method = o.method;
+    this.pools = o.upstreams.map((u) => pools.get(u.origin));
+    const http = (o.backend.extra_config?.['backend/http'] ?? {}) as BackendHttpNamespace;
+    // return_error_details takes precedence over return_error_code, as in lura.
+    this.statusMode = http.return_error_details
+      ? { kind: 'details', key: `error_${http.return_error_details}` }
+      : http.return_error_code
+        ? { kind: 'code' }
+        : { kind: 'default' };
+  }
+
+  /** The `{respN_…}` placeholders of a sequential backend's url_pattern. */
+  get sequentialSlots(): SequentialSlot[] {
+    return this.o.template.sequential;
+  }
+
+  get origins(): string[] {
+    return this.o.upstreams.map((u) => u.origin);
+  }
+
+  target(req: ProxyRequest): Target {
+    const i = this.next;
+    this.next = i + 1 === this.pools.length ? 0 : i + 1;
+    const upstream = this.o.upstreams[i] as Upstream;
+    let path = upstream.basePath + this.o.template.render(req.params, req.sequential);
+    const query = this.o.query.build(req.query);
+    if (query) path += (path.includes('?') ? '&' : '?') + query;
+    return { pool: this.pools[i] as Pool, path, url: upstream.origin + path };
+  }
+
+  dispatchOptions(req: ProxyRequest, path: string): Dispatcher.DispatchOptions {
+    return { path, method: this.method as Dispatcher.HttpMethod, headers: this.o.headers.build(req), body: req.body };
+  }
+
+  /** Calls the backend and turns its answer into data. */
+  async call(req: ProxyRequest): Promise<ProxyResult> {
+    const { pool, path, url } = this.target(req);
+    const call = new BufferedCall(url, this.method, MAX_BACKEND_BODY_BYTES);
+    call.keepErrorBody = this.statusMode.kind !== 'default';
+    req.scope.add(call);
+    pool.dispatch(this.dispatchOptions(req, path), call);
+    await call.done;
+    req.trace?.push(call.info());
+    if (call.error) return failed(call.error);
+    if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
+    let data: Record<string, unknown>;
+    try {
+      data = this.o.decode(decompress(call.body, call.headers['content-encoding'] as string | undefined, url), url);
+    } catch (err) {
+      return failed(err as SwitchyardError);
+    }
+    if (this.o.format) data = this.o.format(data);
+    return { response: { data, complete: true }, error: null };
+  }
+
+  private statusFailure(call: BufferedCall): ProxyResult {
+    const mode = this.statusMode;
+    if (mode.kind === 'details') {
+      const body = call.body.toString('utf8');
+      const contentType = (call.headers['content-type'] as string | undefined) ?? '';
+      const detail: Record<string, unknown> = { http_status_code: call.status };
+      if (body) detail.http_body = body;
+      if (contentType) detail.http_body_encoding = contentType;
+      return { response: { data: { [mode.key]: detail }, complete: false }, error: null };
+    }
+    const forward = mode.kind === 'code';
+    return failed(
+      new BackendStatusError(
+        call.status,
+        forward ? call.body.toString('utf8') : '',
+        forward ? ((call.headers['content-type'] as string | undefined) ?? '') : '',
+        forward,
+        call.url,
+      ),
+    );
+  }
+}

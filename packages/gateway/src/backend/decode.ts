@@ -1,0 +1,103 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import type { Encoding } from '@switchyard/config';
+import { SwitchyardError } from '@switchyard/shared';
+import { backendError } from '../errors/status.js';
+import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
+
+export type Data = Record<string, unknown>;
+
+/** Turns a backend body into the data the pipeline works on; throws SWY_BACKEND_BAD_RESPONSE. */
+export type Decoder = (body: Buffer, url: string) => Data;
+
+const isObject = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parse(body: Buffer, url: string): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw backendError(
+      'SWY_BACKEND_BAD_RESPONSE',
+      `backend ${url} answered a body that is not JSON (${(err as Error).message})`,
+      { url },
+    );
+  }
+}
+
+function shapeError(url: string, expected: string, got: unknown): SwitchyardError {
+  const kind = Array.isArray(got) ? 'an array' : got === null ? 'null' : `a ${typeof got}`;
+  return backendError('SWY_BACKEND_BAD_RESPONSE', `backend ${url} answered ${kind} where ${expected} was expected`, {
+    url,
+  });
+}
+
+const json: Decoder = (body, url) => {
+  const v = parse(body, url);
+  if (isObject(v)) return v;
+  if (v === null) return {};
+  throw shapeError(url, 'a JSON object (set is_collection for arrays)', v);
+};
+
+const jsonCollection: Decoder = (body, url) => {
+  const v = parse(body, url);
+  if (Array.isArray(v)) return { collection: v };
+  throw shapeError(url, 'a JSON array (is_collection is set)', v);
+};
+
+// safejson accepts any JSON: objects as they are, arrays under `collection`, scalars under `content`.
+const safeJson: Decoder = (body, url) => {
+  const v = parse(body, url);
+  if (isObject(v)) return v;
+  return Array.isArray(v) ? { collection: v } : { content: v };
+};
+
+const text: Decoder = (body) => ({ content: body.toString('utf8') });
+
+// A no-op backend inside an endpoint that is not no-op contributes no data, as in KrakenD.
+const ignore: Decoder = () => ({});
+
+export function decoderFor(encoding: Encoding, isCollection: boolean, where: string): Decoder {
+  switch (encoding) {
+    case 'json':
+      return isCollection ? jsonCollection : json;
+    case 'safejson':
+      return safeJson;
+    case 'string':
+      return text;
+    case 'no-op':
+      return ignore;
+    default:
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `${where}: encoding ${JSON.stringify(encoding)} is not supported (use json, safejson, string or no-op)`,
+      );
+  }
+}
+
+/** Undoes a Content-Encoding the backend applied (bounded), before decoding. */
+export function decompress(body: Buffer, contentEncoding: string | undefined, url: string): Buffer {
+  if (!contentEncoding || contentEncoding === 'identity' || body.length === 0) return body;
+  const opts = { maxOutputLength: MAX_BACKEND_BODY_BYTES };
+  try {
+    switch (contentEncoding.trim().toLowerCase()) {
+      case 'gzip':
+      case 'x-gzip':
+        return gunzipSync(body, opts);
+      case 'deflate':
+        return inflateSync(body, opts);
+      case 'br':
+        return brotliDecompressSync(body, opts);
+      default:
+        throw new Error(`unsupported content-encoding ${contentEncoding}`);
+    }
+  } catch (err) {
+    throw backendError('SWY_BACKEND_BAD_RESPONSE', `backend ${url}: cannot decode body (${(err as Error).message})`, {
+      url,
+    });
+  }
+}
+
+/** Whether data has at least one field (KrakenD treats empty data as no answer for completeness). */
+export function hasKeys(data: Data): boolean {
+  for (const _ in data) return true;
+  return false;
+}

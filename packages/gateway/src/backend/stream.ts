@@ -1,0 +1,78 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { CallBase } from './call.js';
+import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+
+/**
+ * A `no-op` backend call: the backend's status, headers (minus hop-by-hop ones) and body go to the client
+ * as they arrive, never buffered. Backpressure pauses the backend; a client that goes away while the
+ * backend waits aborts it.
+ */
+export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
+  bytes = 0;
+  private waiting = false;
+
+  constructor(
+    url: string,
+    method: string,
+    private readonly res: ServerResponse,
+    /** Headers the gateway adds, as a flat [name, value, …] list. */
+    private readonly own: string[],
+    private readonly onSettled: (call: StreamCall) => void,
+  ) {
+    super(url, method);
+  }
+
+  get headersSent(): boolean {
+    return this.res.headersSent;
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.status = status;
+    const out = this.own.slice();
+    const listed = connectionTokens(headers.connection as string | undefined);
+    for (const name in headers) {
+      if (isHopByHop(name) || listed?.has(name)) continue;
+      const value = headers[name];
+      if (Array.isArray(value)) for (const v of value) out.push(name, v);
+      else if (value !== undefined) out.push(name, value);
+    }
+    this.res.writeHead(status, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (!this.res.write(chunk) && !this.waiting) this.waitForDrain(controller);
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+    this.finish(null);
+  }
+
+  protected settledWith(err: Error | null): void {
+    // Past the headers an error can only cut the answer short: the client sees a broken response.
+    if (err && this.res.headersSent) this.res.destroy(err);
+    this.onSettled(this);
+  }
+
+  private waitForDrain(controller: Dispatcher.DispatchController): void {
+    this.waiting = true;
+    controller.pause();
+    const onDrain = () => {
+      cleanup();
+      controller.resume();
+    };
+    const onClose = () => {
+      cleanup();
+      this.abort(new Error('the client closed the connection'));
+    };
+    const cleanup = () => {
+      this.waiting = false;
+      this.res.off('drain', onDrain);
+      this.res.off('close', onClose);
+    };
+    this.res.on('drain', onDrain);
+    this.res.on('close', onClose);
+  }
+}

@@ -1,0 +1,36 @@
+import { isSwitchyardError } from '@switchyard/shared';
+import { hasBody, readBody } from '../request/body.js';
+import type { Exchange, RouteHandler } from '../request/exchange.js';
+
+/** Sends the status of a refused body (413) or a broken upload (400). */
+export function refuseBody(x: Exchange, err: unknown): void {
+  const tooLarge = isSwitchyardError(err, 'SWY_PAYLOAD_TOO_LARGE');
+  x.res.shouldKeepAlive = false;
+  x.send(
+    tooLarge ? 413 : 400,
+    { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' },
+    tooLarge ? '413 request entity too large' : '400 bad request',
+    false,
+  );
+}
+
+/** `/__debug/*` (with -d or debug_endpoint): logs the request at debug level, answers pong. */
+export function debugHandler(maxBodyBytes: number): RouteHandler {
+  return async (x) => {
+    x.begin('/__debug/*');
+    let body = '';
+    if (hasBody(x.req)) {
+      try {
+        body = (await readBody(x.req, maxBodyBytes)).toString('utf8');
+      } catch (err) {
+        refuseBody(x, err);
+        return;
+      }
+    }
+    x.log().debug(
+      { method: x.req.method, url: x.req.url, query: x.query, headers: x.req.headers, body },
+      'debug endpoint',
+    );
+    x.send(200, { 'Content-Type': 'application/json; charset=utf-8' }, '{"message":"pong"}', true);
+  };
+}

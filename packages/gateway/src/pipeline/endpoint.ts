@@ -1,0 +1,250 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import {
+  type Backend,
+  type Endpoint,
+  GATEWAY_DEFAULTS,
+  type ProxyNamespace,
+} from '@switchyard/config';
+import { type Logger, parseDuration, SwitchyardError } from '@switchyard/shared';
+import { refuseBody } from '../builtins/debug.js';
+import { BackendClient } from '../backend/client.js';
+import { decoderFor, hasKeys } from '../backend/decode.js';
+import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
+import type { Pools } from '../backend/pools.js';
+import { StreamCall } from '../backend/stream.js';
+import { parseHost, UrlTemplate } from '../backend/target.js';
+import { type Render, renderFor } from '../encode/render.js';
+import { BackendStatusError, failureStatus, MergeError } from '../errors/status.js';
+import { hasBody, readBody } from '../request/body.js';
+import type { Exchange, RouteHandler } from '../request/exchange.js';
+import { decodeParam } from '../router/params.js';
+import { type GatewaySettings, positive } from '../settings.js';
+import { compileFormatter } from '../transform/formatter.js';
+import { concurrent } from './concurrent.js';
+import { withFlatmap } from './flatmap.js';
+import { parallelMerge } from './merge.js';
+import { Scope } from './scope.js';
+import { sequentialMerge } from './sequential.js';
+import { withStatic } from './static.js';
+import type { Proxy, ProxyRequest, ProxyResult } from './types.js';
+
+export interface CompileContext {
+  settings: GatewaySettings;
+  pools: Pools;
+  logger: Logger;
+}
+
+export interface CompiledEndpoint {
+  method: string;
+  pattern: string;
+  handler: RouteHandler;
+  origins: string[];
+  timeoutMs: number;
+}
+
+const PARAM = /^\{([^{}]+)\}$/;
+
+function invalid(where: string, message: string): SwitchyardError {
+  return new SwitchyardError('SWY_CONFIG_INVALID', `${where}: ${message}`);
+}
+
+const proxyNamespace = (extra: Record<string, unknown> | undefined) =>
+  (extra?.proxy ?? {}) as ProxyNamespace;
+
+function paramNames(pattern: string, where: string): string[] {
+  const names: string[] = [];
+  for (const seg of pattern.split('/')) {
+    const m = PARAM.exec(seg);
+    if (!m) continue;
+    if (names.includes(m[1] as string)) throw invalid(where, `parameter {${m[1]}} appears twice`);
+    names.push(m[1] as string);
+  }
+  return names;
+}
+
+/** Turns one `endpoints[]` entry into a route handler: the whole pipeline is built here, once. */
+export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext): CompiledEndpoint {
+  const { settings } = ctx;
+  const method = ep.method ?? GATEWAY_DEFAULTS.method;
+  const pattern = ep.endpoint;
+  const where = `endpoints[${index}] (${method} ${pattern})`;
+  const names = paramNames(pattern, where);
+  const timeoutMs = ep.timeout ? positive(`${where} timeout`, parseDuration(ep.timeout)) : settings.timeoutMs;
+  const cacheTtlS = ep.cache_ttl ? Math.floor(parseDuration(ep.cache_ttl) / 1000) : settings.cacheTtlS;
+  const output = ep.output_encoding ?? settings.outputEncoding;
+  const proxyNs = proxyNamespace(ep.extra_config);
+
+  const regular: Backend[] = [];
+  const shadowed: Backend[] = [];
+  for (const b of ep.backend) (proxyNamespace(b.extra_config).shadow ? shadowed : regular).push(b);
+  if (regular.length === 0) throw invalid(where, 'needs at least one backend that is not a shadow');
+  const sequential = proxyNs.sequential === true && regular.length > 1;
+  if (method !== 'GET' && regular.length > 1) {
+    const ok = sequential && regular.every((b, i) => i === regular.length - 1 || (b.method ?? method) === 'GET');
+    if (!ok) {
+      throw invalid(
+        where,
+        `a ${method} endpoint can only have several backends with "proxy": {"sequential": true} and every backend but the last using GET`,
+      );
+    }
+  }
+
+  const build = (b: Backend, i: number, seq: boolean, part: string) => {
+    const bwhere = `${where} ${part}[${i}]`;
+    const hosts = b.host ?? settings.hosts;
+    if (hosts.length === 0) throw invalid(bwhere, 'has no host (set host on the backend or at the root)');
+    return new BackendClient(
+      {
+        where: bwhere,
+        backend: b,
+        method: b.method ?? method,
+        upstreams: hosts.map((h) => parseHost(h, !b.disable_host_sanitize, bwhere)),
+        template: UrlTemplate.compile(b.url_pattern, names, seq ? i : null, bwhere),
+        headers: new HeaderPolicy(ep.input_headers, b.input_headers),
+        query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
+        decode: decoderFor(b.encoding ?? GATEWAY_DEFAULTS.encoding, b.is_collection === true, bwhere),
+        format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
+      },
+      ctx.pools,
+    );
+  };
+  const clients = regular.map((b, i) => build(b, i, sequential, 'backend'));
+  const shadows = shadowed.map((b, i) => build(b, i, false, 'shadow backend'));
+  const origins = [...clients, ...shadows].flatMap((c) => c.origins);
+
+  const strict = settings.router.disable_path_decoding !== true;
+  const fireShadows = (req: ProxyRequest) => {
+    for (const s of shadows) {
+      // Fire and forget: the shadow's answer is ignored and outlives the client request if it must.
+      const scope = new Scope(timeoutMs);
+      s.call({ ...req, scope, trace: null }).then(
+        () => scope.dispose(),
+        () => scope.dispose(),
+      );
+    }
+  };
+  const ownHeaders = (): OutgoingHttpHeaders => ({
+    'X-Switchyard': settings.versionHeader,
+    'X-Switchyard-Completed': 'false',
+  });
+  const returnErrorMsg = settings.router.return_error_msg === true;
+
+  /** The start every handler shares: decoded params, the body, the request the backends are built from. */
+  const prepare = async (x: Exchange, raw: string[], scopeMs: number): Promise<ProxyRequest | null> => {
+    x.begin(pattern);
+    const params: string[] = [];
+    for (const value of raw) {
+      const decoded = decodeParam(value, strict);
+      if (decoded === null) {
+        x.send(400, { 'Content-Type': 'text/plain; charset=utf-8' }, 'error: encoded url params', false);
+        return null;
+      }
+      params.push(decoded);
+    }
+    let body: Buffer | null = null;
+    if (hasBody(x.req)) {
+      try {
+        body = await readBody(x.req, settings.maxBodyBytes);
+      } catch (err) {
+        refuseBody(x, err);
+        return null;
+      }
+    }
+    const req: ProxyRequest = {
+      method,
+      params,
+      sequential: null,
+      query: x.query,
+      headers: x.req.headers,
+      body,
+      clientIp: x.clientIp,
+      host: x.req.headers.host ?? '',
+      scope: new Scope(scopeMs),
+      trace: x.trace,
+    };
+    if (shadows.length > 0) fireShadows(req);
+    return req;
+  };
+
+  const fail = (x: Exchange, error: Error, headers: OutgoingHttpHeaders) => {
+    const status = failureStatus(error);
+    if (!returnErrorMsg) return x.send(status, headers, null, false);
+    headers['Content-Type'] =
+      error instanceof BackendStatusError && error.forward && error.contentType
+        ? error.contentType
+        : 'text/plain; charset=utf-8';
+    x.send(status, headers, error.message, false);
+  };
+
+  if (output === 'no-op') {
+    const client = clients[0] as BackendClient;
+    if (clients.length !== 1 || (regular[0]?.encoding ?? 'json') !== 'no-op') {
+      throw invalid(where, 'output_encoding no-op needs exactly one backend, with encoding no-op');
+    }
+    const handler: RouteHandler = async (x, raw) => {
+      const req = await prepare(x, raw, timeoutMs);
+      if (!req) return;
+      const { pool, path, url } = client.target(req);
+      const own = ['X-Switchyard', settings.versionHeader, 'X-Switchyard-Completed', 'false'];
+      if (x.rt.closing) own.push('Connection', 'close');
+      const call = new StreamCall(url, client.method, x.res, own, (c) => {
+        req.scope.dispose();
+        x.trace?.push(c.info());
+        if (c.error) logFailure(x, c.error);
+        if (c.error && !c.headersSent) fail(x, c.error, ownHeaders());
+        else x.finished(c.status, c.bytes, c.error === null);
+      });
+      req.scope.add(call);
+      pool.dispatch(client.dispatchOptions(req, path), call);
+    };
+    return { method, pattern, handler, origins, timeoutMs };
+  }
+
+  const calls = Math.max(1, ep.concurrent_calls ?? GATEWAY_DEFAULTS.concurrent_calls);
+  let parts: Proxy[] = clients.map((c) => (req: ProxyRequest) => c.call(req));
+  if (calls > 1) parts = parts.map((p) => concurrent(p, calls));
+  let proxy: Proxy =
+    parts.length === 1
+      ? (parts[0] as Proxy)
+      : sequential
+        ? sequentialMerge(
+            parts,
+            clients.map((c) => c.sequentialSlots),
+          )
+        : parallelMerge(parts);
+  if (parts.length > 1 && proxyNs.flatmap_filter?.length) proxy = withFlatmap(proxy, proxyNs.flatmap_filter);
+  else if (proxyNs.flatmap_filter?.length) {
+    ctx.logger.warn({ endpoint: pattern }, 'endpoint-level flatmap_filter needs several backends; ignored (as KrakenD does)');
+  }
+  if (proxyNs.static) proxy = withStatic(proxy, proxyNs.static);
+
+  // KrakenD's deadlines: the endpoint timeout for one backend, 85% of it for a merge, 75% with concurrent calls.
+  const scopeMs = timeoutMs * (calls > 1 ? 0.75 : parts.length > 1 ? 0.85 : 1);
+  const render: Render = renderFor(output, where);
+  const cacheControl = cacheTtlS !== 0 ? `public, max-age=${cacheTtlS}` : null;
+
+  const respond = (x: Exchange, { response, error }: ProxyResult) => {
+    if (error) logFailure(x, error);
+    const headers = ownHeaders();
+    if (response && hasKeys(response.data) && response.complete) {
+      headers['X-Switchyard-Completed'] = 'true';
+      if (cacheControl) headers['Cache-Control'] = cacheControl;
+    }
+    if (error && !response) return fail(x, error, headers);
+    render(x, response, headers);
+  };
+
+  const handler: RouteHandler = async (x, raw) => {
+    const req = await prepare(x, raw, scopeMs);
+    if (!req) return;
+    const result = await proxy(req);
+    req.scope.dispose();
+    respond(x, result);
+  };
+  return { method, pattern, handler, origins, timeoutMs };
+}
+
+function logFailure(x: Exchange, error: Error): void {
+  const errors = error instanceof MergeError ? error.errors : [error];
+  x.log().warn({ path: x.path, errors: errors.map((e) => e.message) }, 'backend failure');
+}

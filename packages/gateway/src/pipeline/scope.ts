@@ -1,0 +1,56 @@
+import { backendError } from '../errors/status.js';
+
+/** Something a scope can cancel: a backend call or a nested scope. */
+export interface Abortable {
+  abort(err: Error): void;
+}
+
+/**
+ * The deadline and cancellation of the backend calls made for one client request. One timer per
+ * request; when it fires (or the scope is aborted) every call still running is aborted with the same
+ * error. Nested scopes (e.g. the losers of `concurrent_calls`) can be cancelled on their own.
+ */
+export class Scope implements Abortable {
+  private members: Abortable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** Why the scope ended early; null while it runs. */
+  reason: Error | null = null;
+
+  constructor(readonly timeoutMs = 0) {
+    if (timeoutMs > 0) this.timer = setTimeout(expire, timeoutMs, this);
+  }
+
+  add(member: Abortable): void {
+    if (this.reason) member.abort(this.reason);
+    else this.members.push(member);
+  }
+
+  child(): Scope {
+    const child = new Scope();
+    this.add(child);
+    return child;
+  }
+
+  abort(err: Error): void {
+    if (this.reason) return;
+    this.reason = err;
+    const members = this.members;
+    this.dispose();
+    for (const m of members) m.abort(err);
+  }
+
+  /** The request is done: stop the timer and forget the members. */
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.members = [];
+  }
+}
+
+function expire(scope: Scope): void {
+  scope.abort(
+    backendError('SWY_BACKEND_TIMEOUT', `no answer within the timeout (${scope.timeoutMs}ms)`, {
+      timeout_ms: scope.timeoutMs,
+    }),
+  );
+}

@@ -1,0 +1,38 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { BackendCall as BackendCallInfo } from '@switchyard/shared';
+import type { Scope } from './scope.js';
+
+/** Data built from one backend (or a merge of several), as lura's proxy.Response. */
+export interface ProxyResponse {
+  data: Record<string, unknown>;
+  /** Every backend answered in time with a usable body. */
+  complete: boolean;
+}
+
+export interface ProxyResult {
+  response: ProxyResponse | null;
+  error: Error | null;
+}
+
+/** What the backends of one client request are built from. */
+export interface ProxyRequest {
+  method: string;
+  /** Decoded `{param}` values, in the order of the endpoint pattern. */
+  params: string[];
+  /** Values for sequential `{respN_field}` placeholders, set by the sequential merge. */
+  sequential: Map<string, string> | null;
+  /** The raw query string, without `?` ('' when none). */
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer | null;
+  clientIp: string;
+  host: string;
+  scope: Scope;
+  /** Backend calls, recorded only when an observer is attached. */
+  trace: BackendCallInfo[] | null;
+}
+
+/** One stage of the pipeline: a backend, a merge of backends, or a wrapper around either. */
+export type Proxy = (req: ProxyRequest) => Promise<ProxyResult>;
+
+export const failed = (error: Error): ProxyResult => ({ response: null, error });

@@ -1,0 +1,111 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type BackendCall, type Logger, ulid } from '@switchyard/shared';
+import type { GatewayObserver, RequestInfo } from '../events/observer.js';
+
+/** What every request needs from the running gateway. */
+export interface Runtime {
+  readonly logger: Logger;
+  readonly observer: GatewayObserver | undefined;
+  /** Set once close() began: answers carry `Connection: close`. */
+  readonly closing: boolean;
+  /** Called once per request when its answer is complete. */
+  requestDone(): void;
+}
+
+/** Routes hand requests to handlers of this shape; `params` are the raw `{param}` segments. */
+export type RouteHandler = (x: Exchange, params: string[]) => void | Promise<void>;
+
+/**
+ * One client request and its answer. The request id, the child logger and the observer's data are made
+ * only when something needs them, so a request nobody observes or logs costs no more than routing.
+ */
+export class Exchange {
+  readonly started = performance.now();
+  /** Backend calls, recorded only when an observer is attached. */
+  trace: BackendCall[] | null = null;
+  private info: RequestInfo | null = null;
+  private id: string | undefined;
+  private logger: Logger | undefined;
+  private ended = false;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly path: string,
+    readonly query: string,
+    readonly clientIp: string,
+    readonly rt: Runtime,
+  ) {}
+
+  get requestId(): string {
+    this.id ??= ulid();
+    return this.id;
+  }
+
+  log(): Logger {
+    this.logger ??= this.rt.logger.child({ request_id: this.requestId });
+    return this.logger;
+  }
+
+  /** The route is known: tell the observer a request arrived. */
+  begin(endpoint: string): void {
+    const observer = this.rt.observer;
+    if (!observer) return;
+    const h = this.req.headers;
+    const headers: Record<string, string | string[]> = {};
+    for (const name in h) {
+      const v = h[name];
+      if (v !== undefined) headers[name] = v;
+    }
+    const query: Record<string, string | string[]> = {};
+    for (const [k, v] of new URLSearchParams(this.query)) {
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+    this.info = {
+      request_id: this.requestId,
+      method: this.req.method ?? 'GET',
+      path: this.path,
+      endpoint,
+      query,
+      client_ip: this.clientIp,
+      headers,
+      body_bytes: Number(h['content-length'] ?? 0) || 0,
+    };
+    this.trace = [];
+    observer.requestStarted(this.info);
+  }
+
+  /** Writes a whole answer. */
+  send(status: number, headers: OutgoingHttpHeaders, body: string | Buffer | null, completed: boolean): void {
+    const bytes = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    headers['Content-Length'] = bytes;
+    if (this.rt.closing) headers.Connection = 'close';
+    this.res.writeHead(status, headers);
+    this.res.end(body ?? undefined);
+    this.finished(status, bytes, completed);
+  }
+
+  /** The answer is complete (or abandoned): report it once. */
+  finished(status: number, bytes: number, completed: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    const latency = performance.now() - this.started;
+    if (this.info) {
+      this.rt.observer?.requestFinished(this.info, {
+        status,
+        latency_ms: Math.round(latency * 1000) / 1000,
+        bytes,
+        completed,
+        backends: this.trace ?? [],
+      });
+    }
+    if (this.rt.logger.isLevelEnabled('debug')) {
+      this.log().debug(
+        { method: this.req.method, path: this.path, status, bytes, latency_ms: Math.round(latency * 1000) / 1000 },
+        'request',
+      );
+    }
+    this.rt.requestDone();
+  }
+}

@@ -1,0 +1,54 @@
+import type { GatewayFile } from '@switchyard/config';
+import { debugHandler } from '../builtins/debug.js';
+import { echoHandler } from '../builtins/echo.js';
+import { health } from '../builtins/health.js';
+import { type CompileContext, compileEndpoint } from '../pipeline/endpoint.js';
+import type { RouteHandler } from '../request/exchange.js';
+import { Router } from './router.js';
+
+/** What gin's `Any` registers, for the built-in catch-all routes. */
+const ANY = ['GET', 'POST', 'PUT', 'PATCH', 'HEAD', 'OPTIONS', 'DELETE', 'CONNECT', 'TRACE'];
+
+export interface Routes {
+  router: Router<RouteHandler>;
+  /** Every backend origin the routes call (pools for others can be closed). */
+  origins: Set<string>;
+  /** The longest endpoint timeout: how long requests on replaced routes can still run. */
+  maxTimeoutMs: number;
+}
+
+/** Compiles the built-in routes and every endpoint of a gateway file, once. */
+export function buildRoutes(file: GatewayFile, ctx: CompileContext): Routes {
+  const { settings } = ctx;
+  const router = new Router<RouteHandler>(settings.router.disable_redirect_trailing_slash !== true);
+  if (settings.router.disable_health !== true) router.add('GET', settings.router.health_path ?? '/__health', health);
+  if (settings.debug) {
+    const handler = debugHandler(settings.maxBodyBytes);
+    for (const m of ANY) router.add(m, '/__debug/*', handler);
+  }
+  if (settings.echo) {
+    const handler = echoHandler(settings.maxBodyBytes);
+    for (const m of ANY) router.add(m, '/__echo/*', handler);
+  }
+  const origins = new Set<string>();
+  const methodsByPath = new Map<string, string[]>();
+  let maxTimeoutMs = settings.timeoutMs;
+  (file.endpoints ?? []).forEach((ep, i) => {
+    const compiled = compileEndpoint(ep, i, ctx);
+    router.add(compiled.method, compiled.pattern, compiled.handler);
+    for (const o of compiled.origins) origins.add(o);
+    methodsByPath.set(compiled.pattern, [...(methodsByPath.get(compiled.pattern) ?? []), compiled.method]);
+    maxTimeoutMs = Math.max(maxTimeoutMs, compiled.timeoutMs);
+  });
+  if (settings.router.auto_options === true) {
+    for (const [pattern, methods] of methodsByPath) {
+      if (methods.includes('OPTIONS')) continue;
+      const allow = [...methods].sort().join(', ');
+      router.add('OPTIONS', pattern, (x) => {
+        x.begin(pattern);
+        x.send(200, { Allow: allow, 'X-Switchyard': settings.versionHeader }, null, true);
+      });
+    }
+  }
+  return { router, origins, maxTimeoutMs };
+}

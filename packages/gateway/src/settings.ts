@@ -1,0 +1,75 @@
+import {
+  GATEWAY_DEFAULTS,
+  type GatewayFile,
+  type OutputEncoding,
+  type RouterNamespace,
+} from '@switchyard/config';
+import { parseDuration, SwitchyardError, VERSION } from '@switchyard/shared';
+
+/** Request header limit when the file sets no `max_header_bytes` (431 beyond it). */
+export const DEFAULT_MAX_HEADER_BYTES = 32 * 1024;
+/** Request body limit when `router.max_body_bytes` is not set (413 beyond it). */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Connections per backend origin when `max_idle_connections_per_host` is not set. */
+export const DEFAULT_CONNECTIONS_PER_ORIGIN = 128;
+/** Largest backend body the gateway decodes (the no-op encoding streams and is not limited). */
+export const MAX_BACKEND_BODY_BYTES = 64 * 1024 * 1024;
+
+export const USER_AGENT = `Switchyard/${VERSION}`;
+
+/** The root of a gateway file with KrakenD's defaults applied, in the units the server uses. */
+export interface GatewaySettings {
+  port: number;
+  host: string;
+  timeoutMs: number;
+  cacheTtlS: number;
+  outputEncoding: OutputEncoding;
+  hosts: string[];
+  debug: boolean;
+  echo: boolean;
+  maxHeaderBytes: number;
+  maxBodyBytes: number;
+  connectionsPerOrigin: number;
+  idleConnectionMs: number | undefined;
+  readTimeoutMs: number | undefined;
+  readHeaderTimeoutMs: number | undefined;
+  idleTimeoutMs: number | undefined;
+  router: RouterNamespace;
+  versionHeader: string;
+}
+
+export interface SettingsOverrides {
+  port?: number | undefined;
+  host?: string | undefined;
+  debug?: boolean | undefined;
+}
+
+const optionalMs = (d: string | undefined) => (d === undefined ? undefined : parseDuration(d));
+
+export function resolveSettings(file: GatewayFile, overrides: SettingsOverrides = {}): GatewaySettings {
+  const router = (file.extra_config?.router ?? {}) as RouterNamespace;
+  return {
+    port: overrides.port ?? file.port ?? GATEWAY_DEFAULTS.port,
+    host: overrides.host ?? file.listen_ip ?? '0.0.0.0',
+    timeoutMs: positive('timeout', parseDuration(file.timeout ?? GATEWAY_DEFAULTS.timeout)),
+    cacheTtlS: Math.floor(parseDuration(file.cache_ttl ?? GATEWAY_DEFAULTS.cache_ttl) / 1000),
+    outputEncoding: file.output_encoding ?? GATEWAY_DEFAULTS.output_encoding,
+    hosts: file.host ?? [],
+    debug: overrides.debug ?? file.debug_endpoint ?? false,
+    echo: file.echo_endpoint ?? false,
+    maxHeaderBytes: file.max_header_bytes ?? DEFAULT_MAX_HEADER_BYTES,
+    maxBodyBytes: router.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    connectionsPerOrigin: file.max_idle_connections_per_host || DEFAULT_CONNECTIONS_PER_ORIGIN,
+    idleConnectionMs: optionalMs(file.idle_connection_timeout),
+    readTimeoutMs: optionalMs(file.read_timeout),
+    readHeaderTimeoutMs: optionalMs(file.read_header_timeout),
+    idleTimeoutMs: optionalMs(file.idle_timeout),
+    router,
+    versionHeader: router.hide_version_header ? 'Version undefined' : `Version ${VERSION}`,
+  };
+}
+
+export function positive(what: string, ms: number): number {
+  if (ms <= 0) throw new SwitchyardError('SWY_CONFIG_INVALID', `${what}: must be greater than 0`);
+  return ms;
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort, json, routes, startBackend, type TestBackend } from './support/backend.js';
+import { send } from './support/client.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
+import { later } from './support/wait.js';
+
+const backendRoutes = routes({
+  '/ok': { ok: true },
+  '/missing': (_req, res) => {
+    res.writeHead(404, { 'Content-Type': 'application/problem+json' });
+    res.end('{"error":"no such user"}');
+  },
+  '/created': (_req, res) => json(res, { created: true }, 201),
+  '/accepted': (_req, res) => json(res, { accepted: true }, 202),
+  '/hang': (_req, res) => later(res, 5000, () => json(res, {})),
+  '/garbage': (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end('{"broken": tru');
+  },
+  '/array': (_req, res) => json(res, [1, 2]),
+  '/empty': (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end();
+  },
+  '/reset': (req) => req.socket.destroy(),
+});
+
+describe('failures and error strategies', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+  let gwMsg: TestGateway;
+
+  beforeAll(async () => {
+    backend = await startBackend(backendRoutes);
+    const refused = `http://127.0.0.1:${await closedPort()}`;
+    const endpoints = [
+      { endpoint: '/ok', backend: [{ url_pattern: '/ok' }] },
+      { endpoint: '/refused', backend: [{ url_pattern: '/x', host: [refused] }] },
+      { endpoint: '/reset', backend: [{ url_pattern: '/reset' }] },
+      { endpoint: '/timeout', timeout: '300ms', backend: [{ url_pattern: '/hang' }] },
+      { endpoint: '/status', backend: [{ url_pattern: '/missing' }] },
+      { endpoint: '/created', backend: [{ url_pattern: '/created' }] },
+      { endpoint: '/accepted', backend: [{ url_pattern: '/accepted' }] },
+      { endpoint: '/garbage', backend: [{ url_pattern: '/garbage' }] },
+      { endpoint: '/array', backend: [{ url_pattern: '/array' }] },
+      { endpoint: '/empty', backend: [{ url_pattern: '/empty' }] },
+      { endpoint: '/code', backend: [{ url_pattern: '/missing', extra_config: { 'backend/http': { return_error_code: true } } }] },
+      {
+        endpoint: '/details',
+        backend: [{ url_pattern: '/missing', extra_config: { 'backend/http': { return_error_details: 'users' } } }],
+      },
+      {
+        endpoint: '/details-merge',
+        backend: [
+          { url_pattern: '/ok' },
+          { url_pattern: '/missing', extra_config: { 'backend/http': { return_error_details: 'users' } } },
+        ],
+      },
+    ];
+    gw = await startGateway({ host: [backend.origin], endpoints });
+    gwMsg = await startGateway({ host: [backend.origin], endpoints, extra_config: { router: { return_error_msg: true } } });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await gwMsg.close();
+    await backend.close();
+  });
+
+  it.each([
+    ['/refused', 502],
+    ['/reset', 502],
+    ['/timeout', 504],
+    ['/status', 500],
+    ['/accepted', 500],
+    ['/garbage', 502],
+    ['/array', 502],
+    ['/empty', 502],
+  ])('%s → %i with an empty body, X-Switchyard-Completed: false', async (path, status) => {
+    const res = await send(gw.port, path);
+    expect(res.status).toBe(status);
+    expect(res.body).toBe('');
+    expect(res.headers['x-switchyard-completed']).toBe('false');
+  });
+
+  it('accepts 201 like 200 (answering 200, as KrakenD does)', async () => {
+    const res = await send(gw.port, '/created');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ created: true });
+  });
+
+  it('keeps serving after a backend sent garbage JSON', async () => {
+    await send(gw.port, '/garbage');
+    expect((await send(gw.port, '/ok')).status).toBe(200);
+  });
+
+  it('return_error_code forwards the backend status with an empty body', async () => {
+    const res = await send(gw.port, '/code');
+    expect(res.status).toBe(404);
+    expect(res.body).toBe('');
+  });
+
+  it('return_error_code with router.return_error_msg also forwards the body and its content type', async () => {
+    const res = await send(gwMsg.port, '/code');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body).toBe('{"error":"no such user"}');
+  });
+
+  it('router.return_error_msg writes the error as text', async () => {
+    const res = await send(gwMsg.port, '/garbage');
+    expect(res.status).toBe(502);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.body).toMatch(/^backend http:\/\/127\.0\.0\.1:\d+\/garbage answered a body that is not JSON/);
+  });
+
+  it('return_error_details puts the backend error under error_<name>', async () => {
+    const res = await send(gw.port, '/details');
+    expect(res.status).toBe(200);
+    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(JSON.parse(res.body)).toEqual({
+      error_users: { http_status_code: 404, http_body: '{"error":"no such user"}', http_body_encoding: 'application/problem+json' },
+    });
+    const merged = await send(gw.port, '/details-merge');
+    expect(merged.status).toBe(200);
+    expect(JSON.parse(merged.body)).toEqual({
+      ok: true,
+      error_users: { http_status_code: 404, http_body: '{"error":"no such user"}', http_body_encoding: 'application/problem+json' },
+    });
+    expect(merged.headers['x-switchyard-completed']).toBe('false');
+  });
+});
