@@ -324,7 +324,9 @@ class ProxyRuntime implements EventProxy {
     if (this.loop) {
       await this.flush(remaining()).catch(() => {});
       this.loop.stop();
-      await Promise.race([this.loop.done, sleep(remaining())]);
+      const timer = new AbortController();
+      await Promise.race([this.loop.done, sleep(remaining(), timer.signal)]);
+      timer.abort();
     }
     // Closing the sink abandons a send still under way; its batch stays queued.
     await this.sink.close().catch((err: unknown) => this.logger.warn({ err }, 'closing the sink failed'));

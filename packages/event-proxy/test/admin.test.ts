@@ -89,6 +89,19 @@ describe('admin routes', () => {
     expect((await get(`${base}/readyz`)).status).toBe(200);
   });
 
+  it('start fails with a clear error when the listen address is taken', async () => {
+    const url = await receiver.start();
+    const settings = proxySettings(tmp.dir, {
+      target: { type: 'file', file: { path: join(tmp.dir, 'taken.ndjson') } as never },
+      listen: url.replace('http://', ''),
+    });
+    const taken = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    await expect(taken.start()).rejects.toThrow(
+      `cannot listen on ${url.replace('http://', '')}: listen EADDRINUSE`,
+    );
+    await taken.close({ deadlineMs: 0 });
+  });
+
   it('listens on loopback by default', async () => {
     const { validateEventProxySettings } = await import('@switchyard/config');
     const settings = validateEventProxySettings({ target: { type: 'file', file: { path: '-' } } });

@@ -3,7 +3,7 @@ import type { ProxyMetrics, SendOutcome } from '../admin/metrics.js';
 import type { Sink } from '../sinks/sink.js';
 import { type BackoffOptions, backoffDelay, sleep } from './backoff.js';
 import type { DeadLetter, DeadLetterFile } from './dead-letter.js';
-import type { EventQueue } from './queue.js';
+import type { EventQueue, QueuedBatch } from './queue.js';
 
 export interface DeliveryOptions {
   queue: EventQueue;
@@ -60,23 +60,49 @@ export class DeliveryLoop {
   }
 
   private async run(): Promise<void> {
-    const { queue, batch } = this.o;
     if (!this.o.sinkStarted && !(await this.startSink())) return;
-    const stopped = new Promise<null>((resolve) =>
-      this.stopper.signal.addEventListener('abort', () => resolve(null), { once: true }),
-    );
-    while (!this.stopping) {
-      const next = await Promise.race([queue.read(batch.maxEvents, batch.lingerMs), stopped]);
+    for (let attempt = 0; !this.stopping; ) {
+      let next: QueuedBatch | null;
+      try {
+        next = await this.readOrStop();
+      } catch (err) {
+        // A queue that cannot be read now (e.g. a spool I/O error) is tried again, never given up on.
+        const delay = backoffDelay(attempt++, this.o.retry);
+        this.o.logger.error({ err, retry_in_ms: delay }, 'reading the queue failed');
+        await sleep(delay, this.stopper.signal);
+        continue;
+      }
+      attempt = 0;
       if (next === null) return;
       if (!(await this.deliver(next.events))) return;
       try {
-        await queue.ack(next);
+        await this.o.queue.ack(next);
       } catch (err) {
         // The events were delivered; a failed ack only means they may be delivered again after a restart.
         this.o.logger.error({ err }, 'acknowledging a delivered batch failed');
       }
       this.o.onSettled(next.events);
     }
+  }
+
+  /** The next batch, or null once stopped (a batch read after that is left unacked, so it stays queued). */
+  private readOrStop(): Promise<QueuedBatch | null> {
+    const { signal } = this.stopper;
+    if (signal.aborted) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const onStop = () => resolve(null);
+      signal.addEventListener('abort', onStop, { once: true });
+      this.o.queue.read(this.o.batch.maxEvents, this.o.batch.lingerMs).then(
+        (batch) => {
+          signal.removeEventListener('abort', onStop);
+          resolve(batch);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onStop);
+          reject(err);
+        },
+      );
+    });
   }
 
   private async startSink(): Promise<boolean> {

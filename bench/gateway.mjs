@@ -1,0 +1,138 @@
+// Gateway benchmark: in one run, starts a backend, the gateway (the built CLI), @fastify/http-proxy and
+// minimal undici peers, each in its own process, drives each with autocannon (same load: 50
+// connections, a warm-up, then a fixed measured duration) and prints req/s, p50, p99 and the ratios:
+//   (a) no-op passthrough: gateway vs @fastify/http-proxy (target ≥ 1.3×) and a minimal undici proxy (≥ 0.9×)
+//   (b) JSON endpoint with allow + mapping: gateway vs the same by hand with undici (no target)
+//   (c) merge of three backends: gateway vs a minimal undici aggregator (target ≥ 0.8×)
+// Run from the root after `npm run build`: npm run bench:gateway [-- --duration 5 --warmup 1 --connections 50]
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { startPeer } from './support/spawn.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const duration = Math.min(Number(args.duration), 60);
+const warmup = Math.min(Number(args.warmup), 10);
+const connections = Math.min(Number(args.connections), 500);
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const cli = join(root, 'apps/cli/bin/switchyard.js');
+if (!existsSync(join(root, 'apps/cli/dist/main.js')) || !existsSync(join(root, 'packages/gateway/dist/index.js'))) {
+  console.error('build first: npm run build');
+  process.exit(1);
+}
+const here = (f) => join(root, 'bench/support', f);
+
+async function load(url) {
+  if (warmup > 0) await autocannon({ url, connections, duration: warmup });
+  const r = await autocannon({ url, connections, duration });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bad: r.non2xx + r.errors + r.timeouts,
+  };
+}
+
+async function body(url) {
+  const res = await fetch(url);
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+  return res.json();
+}
+
+const peers = [];
+const dir = await mkdtemp(join(tmpdir(), 'swy-bench-'));
+try {
+  const backend = await startPeer('backend', [here('backend.mjs')]);
+  peers.push(backend);
+  const upstream = `http://127.0.0.1:${backend.port}`;
+  const config = join(dir, 'krakend.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      version: 3,
+      listen_ip: '127.0.0.1',
+      port: 0,
+      timeout: '5s',
+      host: [upstream],
+      endpoints: [
+        { endpoint: '/noop', output_encoding: 'no-op', backend: [{ url_pattern: '/noop', encoding: 'no-op' }] },
+        {
+          endpoint: '/json',
+          backend: [
+            { url_pattern: '/user', allow: ['id', 'name', 'email', 'address.city', 'company.name'], mapping: { id: 'user_id' } },
+          ],
+        },
+        { endpoint: '/merge', backend: [{ url_pattern: '/a' }, { url_pattern: '/b' }, { url_pattern: '/c' }] },
+      ],
+    }),
+  );
+  const gateway = await startPeer('gateway', [cli, 'run', '-c', config], { env: { LOG_LEVEL: 'info' } });
+  peers.push(gateway);
+  const fastify = await startPeer('@fastify/http-proxy', [here('fastify-proxy.mjs'), upstream]);
+  peers.push(fastify);
+  const undici = await startPeer('undici peer', [here('undici-peer.mjs'), upstream]);
+  peers.push(undici);
+  const at = (peer, path) => `http://127.0.0.1:${peer.port}${path}`;
+
+  // The same answers from the gateway and its peers, so the comparison is like for like.
+  for (const path of ['/json', '/merge']) {
+    const [g, u] = [await body(at(gateway, path)), await body(at(undici, path))];
+    if (!isDeepStrictEqual(g, u)) throw new Error(`${path}: gateway and peer answers differ\n${JSON.stringify(g)}\n${JSON.stringify(u)}`);
+  }
+  if (!isDeepStrictEqual(await body(at(gateway, '/noop')), await body(at(fastify, '/noop')))) {
+    throw new Error('/noop: gateway and @fastify/http-proxy answers differ');
+  }
+
+  const rows = [];
+  const measure = async (scenario, name, url) => {
+    process.stderr.write(`  ${scenario} ${name} …\n`);
+    const r = await load(url);
+    rows.push({ scenario, name, ...r });
+    return r;
+  };
+  console.error(`measuring: ${connections} connections, ${warmup}s warm-up + ${duration}s per run`);
+  const a = await measure('(a) no-op', 'switchyard', at(gateway, '/noop'));
+  const aF = await measure('(a) no-op', '@fastify/http-proxy', at(fastify, '/noop'));
+  const aU = await measure('(a) no-op', 'minimal undici proxy', at(undici, '/noop'));
+  const b = await measure('(b) allow+mapping', 'switchyard', at(gateway, '/json'));
+  const bU = await measure('(b) allow+mapping', 'undici by hand', at(undici, '/json'));
+  const c = await measure('(c) merge of 3', 'switchyard', at(gateway, '/merge'));
+  const cU = await measure('(c) merge of 3', 'minimal undici aggregator', at(undici, '/merge'));
+
+  const cores = cpus().length;
+  console.log(`\nGateway benchmark — node ${process.version}, ${cores} CPU cores (${cpus()[0]?.model ?? '?'})`);
+  console.log(
+    `load generator, backend, gateway and peers share these ${cores} cores; peers run one at a time, each in its own process\n`,
+  );
+  const pad = (s, n) => String(s).padEnd(n);
+  const num = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  console.log(`${pad('scenario', 20)}${pad('server', 28)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}errors`);
+  for (const r of rows) {
+    console.log(`${pad(r.scenario, 20)}${pad(r.name, 28)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.bad}`);
+  }
+  const ratio = (x, y) => x.rps / y.rps;
+  const verdict = (value, target) => (target === undefined ? '' : value >= target ? `  target ≥ ${target}× met` : `  target ≥ ${target}× MISSED`);
+  const lines = [
+    ['(a) switchyard / @fastify/http-proxy', ratio(a, aF), 1.3],
+    ['(a) switchyard / minimal undici proxy', ratio(a, aU), 0.9],
+    ['(b) switchyard / undici by hand', ratio(b, bU), undefined],
+    ['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8],
+  ];
+  console.log('\nratios (req/s)');
+  for (const [label, value, target] of lines) console.log(`  ${pad(label, 44)}${num(value, 2)}×${verdict(value, target)}`);
+  if (rows.some((r) => r.bad > 0)) console.log('\nwarning: some runs had non-2xx answers, errors or timeouts');
+} finally {
+  for (const p of peers.reverse()) await p.stop();
+  await rm(dir, { recursive: true, force: true });
+}

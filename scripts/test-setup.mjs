@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+// Prepares the real peers the tests talk to (DESIGN.md > Test infrastructure), idempotently:
+//   1. the C toolchain and librdkafka-dev (apt-get, when missing),
+//   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source,
+//   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer.
+// One line per step; exits 1 with the reason when a step cannot be done. Run by `npm test`, or alone with
+// `npm run test:setup`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const support = join(root, 'packages/event-proxy/test/support');
+const HARNESS_SRC = join(support, 'kafka-mock.c');
+const HARNESS_BIN = join(support, 'build/kafka-mock');
+const AMQP_HOST = '127.0.0.1';
+// RabbitMQ's own variable, so a second node (RABBITMQ_NODENAME, RABBITMQ_NODE_PORT) can be checked and started too.
+const AMQP_PORT = Number(process.env.RABBITMQ_NODE_PORT ?? 5672);
+const AMQP_URL = `amqp://guest:guest@${AMQP_HOST}:${AMQP_PORT}`;
+const RABBITMQ_START_TIMEOUT_MS = 60_000;
+
+const started = Date.now();
+const step = (name, outcome) => console.log(`test-setup: ${name.padEnd(16)} ${outcome}`);
+
+function fail(message) {
+  console.error(`test-setup: FAILED: ${message}`);
+  process.exit(1);
+}
+
+function run(command, args, options = {}) {
+  return spawnSync(command, args, { encoding: 'utf8', ...options });
+}
+
+const succeeds = (command, args) => run(command, args, { stdio: 'ignore' }).status === 0;
+
+function which(command, extraDirs = []) {
+  const dirs = [...(process.env.PATH ?? '').split(':'), ...extraDirs].filter(Boolean);
+  return dirs.map((dir) => join(dir, command)).find((path) => existsSync(path));
+}
+
+// apt-get as root, through sudo when that works without a password, or a clear refusal.
+function aptGet(args) {
+  const isRoot = process.getuid?.() === 0;
+  const canSudo = !isRoot && which('sudo') && succeeds('sudo', ['-n', 'true']);
+  if (!isRoot && !canSudo) {
+    fail(`need root (or password-less sudo) to run: apt-get ${args.join(' ')} — run it yourself, then retry`);
+  }
+  const [command, fullArgs] = isRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]];
+  return run(command, fullArgs, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+function hasPackageLists() {
+  try {
+    return readdirSync('/var/lib/apt/lists').some((name) => name.endsWith('_Packages'));
+  } catch {
+    return false;
+  }
+}
+
+// `apt-get update` only when there are no package lists yet, or when the install failed on stale ones.
+function aptInstall(packages) {
+  if (!which('apt-get')) fail(`apt-get not found; install ${packages.join(', ')} with your package manager`);
+  if (!hasPackageLists() && aptGet(['update']).status !== 0) fail('apt-get update failed');
+  if (aptGet(['install', '-y', '--no-install-recommends', ...packages]).status === 0) return;
+  if (aptGet(['update']).status !== 0) fail('apt-get update failed');
+  if (aptGet(['install', '-y', '--no-install-recommends', ...packages]).status !== 0) {
+    fail(`apt-get install ${packages.join(' ')} failed`);
+  }
+}
+
+function ensureToolchain() {
+  const missing = [];
+  if (!which('cc')) missing.push('gcc', 'libc6-dev');
+  if (!which('pkg-config')) missing.push('pkg-config');
+  if (!(which('pkg-config') && succeeds('pkg-config', ['--exists', 'rdkafka']))) missing.push('librdkafka-dev');
+  if (missing.length > 0) {
+    step('librdkafka-dev', `installing ${missing.join(' ')}`);
+    aptInstall(missing);
+    if (!succeeds('pkg-config', ['--exists', 'rdkafka'])) fail('librdkafka-dev installed but pkg-config cannot find rdkafka');
+  }
+  const version = run('pkg-config', ['--modversion', 'rdkafka']).stdout.trim();
+  step('librdkafka-dev', `ok (librdkafka ${version})`);
+}
+
+function ensureHarness() {
+  const fresh = existsSync(HARNESS_BIN) && statSync(HARNESS_BIN).mtimeMs >= statSync(HARNESS_SRC).mtimeMs;
+  if (fresh) {
+    step('kafka harness', 'up to date');
+    return;
+  }
+  mkdirSync(dirname(HARNESS_BIN), { recursive: true });
+  const flags = run('pkg-config', ['--cflags', '--libs', 'rdkafka']).stdout.trim().split(/\s+/).filter(Boolean);
+  const args = ['-O2', '-Wall', '-Wextra', '-o', HARNESS_BIN, HARNESS_SRC, ...(flags.length ? flags : ['-lrdkafka'])];
+  const built = run('cc', args);
+  if (built.status !== 0) fail(`cc ${args.join(' ')}\n${built.stderr}`);
+  step('kafka harness', `built ${HARNESS_BIN.slice(root.length + 1)}`);
+}
+
+function tcpOpen(host, port, timeoutMs = 1000) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (open) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+// amqplib is a dependency of the event proxy; resolve it from there, wherever npm placed it.
+const amqp = createRequire(join(root, 'packages/event-proxy/package.json'))('amqplib');
+
+/** null when an AMQP connection as guest opens, else why not. */
+async function amqpProblem() {
+  if (!(await tcpOpen(AMQP_HOST, AMQP_PORT))) return `nothing listens on ${AMQP_HOST}:${AMQP_PORT}`;
+  try {
+    const connection = await amqp.connect(AMQP_URL, { timeout: 5000 });
+    await connection.close();
+    return null;
+  } catch (err) {
+    return `AMQP connection failed: ${err.message}`;
+  }
+}
+
+async function ensureRabbitmq() {
+  const problem = await amqpProblem();
+  if (problem === null) {
+    step('rabbitmq', `running on ${AMQP_HOST}:${AMQP_PORT}`);
+    return;
+  }
+  // Something answers on the port but refuses us: starting another server would not help.
+  if (await tcpOpen(AMQP_HOST, AMQP_PORT)) fail(`RabbitMQ on ${AMQP_HOST}:${AMQP_PORT}: ${problem} (guest/guest expected)`);
+
+  const sbin = ['/usr/sbin', '/usr/lib/rabbitmq/bin'];
+  if (!which('rabbitmq-server', sbin)) {
+    step('rabbitmq', 'not installed; installing rabbitmq-server');
+    aptInstall(['rabbitmq-server']);
+  }
+  const server = which('rabbitmq-server', sbin);
+  if (!server) fail('rabbitmq-server not found after installing it');
+  step('rabbitmq', `${problem}; starting ${server} -detached`);
+  const start = run(server, ['-detached']);
+  if (start.status !== 0) fail(`rabbitmq-server -detached failed:\n${start.stderr || start.stdout}`);
+
+  const deadline = Date.now() + RABBITMQ_START_TIMEOUT_MS;
+  let last = problem;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    last = await amqpProblem();
+    if (last === null) {
+      step('rabbitmq', `started, accepting connections on ${AMQP_HOST}:${AMQP_PORT}`);
+      return;
+    }
+  }
+  fail(`RabbitMQ did not accept connections within ${RABBITMQ_START_TIMEOUT_MS / 1000} s: ${last}`);
+}
+
+ensureToolchain();
+ensureHarness();
+await ensureRabbitmq();
+step('done', `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
