@@ -27,7 +27,10 @@ const connections = Math.min(Number(args.connections), 500);
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const cli = join(root, 'apps/cli/bin/switchyard.js');
-if (!existsSync(join(root, 'apps/cli/dist/main.js')) || !existsSync(join(root, 'packages/gateway/dist/index.js'))) {
+if (
+  !existsSync(join(root, 'apps/cli/dist/main.js')) ||
+  !existsSync(join(root, 'packages/gateway/dist/index.js'))
+) {
   console.error('build first: npm run build');
   process.exit(1);
 }
@@ -66,14 +69,25 @@ try {
       timeout: '5s',
       host: [upstream],
       endpoints: [
-        { endpoint: '/noop', output_encoding: 'no-op', backend: [{ url_pattern: '/noop', encoding: 'no-op' }] },
+        {
+          endpoint: '/noop',
+          output_encoding: 'no-op',
+          backend: [{ url_pattern: '/noop', encoding: 'no-op' }],
+        },
         {
           endpoint: '/json',
           backend: [
-            { url_pattern: '/user', allow: ['id', 'name', 'email', 'address.city', 'company.name'], mapping: { id: 'user_id' } },
+            {
+              url_pattern: '/user',
+              allow: ['id', 'name', 'email', 'address.city', 'company.name'],
+              mapping: { id: 'user_id' },
+            },
           ],
         },
-        { endpoint: '/merge', backend: [{ url_pattern: '/a' }, { url_pattern: '/b' }, { url_pattern: '/c' }] },
+        {
+          endpoint: '/merge',
+          backend: [{ url_pattern: '/a' }, { url_pattern: '/b' }, { url_pattern: '/c' }],
+        },
       ],
     }),
   );
@@ -88,7 +102,8 @@ try {
   // The same answers from the gateway and its peers, so the comparison is like for like.
   for (const path of ['/json', '/merge']) {
     const [g, u] = [await body(at(gateway, path)), await body(at(undici, path))];
-    if (!isDeepStrictEqual(g, u)) throw new Error(`${path}: gateway and peer answers differ\n${JSON.stringify(g)}\n${JSON.stringify(u)}`);
+    if (!isDeepStrictEqual(g, u))
+      throw new Error(`${path}: gateway and peer answers differ\n${JSON.stringify(g)}\n${JSON.stringify(u)}`);
   }
   if (!isDeepStrictEqual(await body(at(gateway, '/noop')), await body(at(fastify, '/noop')))) {
     throw new Error('/noop: gateway and @fastify/http-proxy answers differ');
@@ -111,18 +126,29 @@ try {
   const cU = await measure('(c) merge of 3', 'minimal undici aggregator', at(undici, '/merge'));
 
   const cores = cpus().length;
-  console.log(`\nGateway benchmark — node ${process.version}, ${cores} CPU cores (${cpus()[0]?.model ?? '?'})`);
+  console.log(
+    `\nGateway benchmark — node ${process.version}, ${cores} CPU cores (${cpus()[0]?.model ?? '?'})`,
+  );
   console.log(
     `load generator, backend, gateway and peers share these ${cores} cores; peers run one at a time, each in its own process\n`,
   );
   const pad = (s, n) => String(s).padEnd(n);
   const num = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
-  console.log(`${pad('scenario', 20)}${pad('server', 28)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}errors`);
+  console.log(
+    `${pad('scenario', 20)}${pad('server', 28)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}errors`,
+  );
   for (const r of rows) {
-    console.log(`${pad(r.scenario, 20)}${pad(r.name, 28)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.bad}`);
+    console.log(
+      `${pad(r.scenario, 20)}${pad(r.name, 28)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.bad}`,
+    );
   }
   const ratio = (x, y) => x.rps / y.rps;
-  const verdict = (value, target) => (target === undefined ? '' : value >= target ? `  target ≥ ${target}× met` : `  target ≥ ${target}× MISSED`);
+  const verdict = (value, target) =>
+    target === undefined
+      ? ''
+      : value >= target
+        ? `  target ≥ ${target}× met`
+        : `  target ≥ ${target}× MISSED`;
   const lines = [
     ['(a) switchyard / @fastify/http-proxy', ratio(a, aF), 1.3],
     ['(a) switchyard / minimal undici proxy', ratio(a, aU), 0.9],
@@ -130,8 +156,10 @@ try {
     ['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8],
   ];
   console.log('\nratios (req/s)');
-  for (const [label, value, target] of lines) console.log(`  ${pad(label, 44)}${num(value, 2)}×${verdict(value, target)}`);
-  if (rows.some((r) => r.bad > 0)) console.log('\nwarning: some runs had non-2xx answers, errors or timeouts');
+  for (const [label, value, target] of lines)
+    console.log(`  ${pad(label, 44)}${num(value, 2)}×${verdict(value, target)}`);
+  if (rows.some((r) => r.bad > 0))
+    console.log('\nwarning: some runs had non-2xx answers, errors or timeouts');
 } finally {
   for (const p of peers.reverse()) await p.stop();
   await rm(dir, { recursive: true, force: true });

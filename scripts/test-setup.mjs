@@ -17,8 +17,7 @@ const support = join(root, 'packages/event-proxy/test/support');
 const HARNESS_SRC = join(support, 'kafka-mock.c');
 const HARNESS_BIN = join(support, 'build/kafka-mock');
 const AMQP_HOST = '127.0.0.1';
-// RabbitMQ's own variable, so a second node (RABBITMQ_NODENAME, RABBITMQ_NODE_PORT) can be checked and started too.
-const AMQP_PORT = Number(process.env.RABBITMQ_NODE_PORT ?? 5672);
+const AMQP_PORT = 5672;
 const AMQP_URL = `amqp://guest:guest@${AMQP_HOST}:${AMQP_PORT}`;
 const RABBITMQ_START_TIMEOUT_MS = 60_000;
 
@@ -49,7 +48,10 @@ function aptGet(args) {
     fail(`need root (or password-less sudo) to run: apt-get ${args.join(' ')} — run it yourself, then retry`);
   }
   const [command, fullArgs] = isRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]];
-  return run(command, fullArgs, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return run(command, fullArgs, {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 function hasPackageLists() {
@@ -75,11 +77,13 @@ function ensureToolchain() {
   const missing = [];
   if (!which('cc')) missing.push('gcc', 'libc6-dev');
   if (!which('pkg-config')) missing.push('pkg-config');
-  if (!(which('pkg-config') && succeeds('pkg-config', ['--exists', 'rdkafka']))) missing.push('librdkafka-dev');
+  if (!(which('pkg-config') && succeeds('pkg-config', ['--exists', 'rdkafka'])))
+    missing.push('librdkafka-dev');
   if (missing.length > 0) {
     step('librdkafka-dev', `installing ${missing.join(' ')}`);
     aptInstall(missing);
-    if (!succeeds('pkg-config', ['--exists', 'rdkafka'])) fail('librdkafka-dev installed but pkg-config cannot find rdkafka');
+    if (!succeeds('pkg-config', ['--exists', 'rdkafka']))
+      fail('librdkafka-dev installed but pkg-config cannot find rdkafka');
   }
   const version = run('pkg-config', ['--modversion', 'rdkafka']).stdout.trim();
   step('librdkafka-dev', `ok (librdkafka ${version})`);
@@ -92,8 +96,19 @@ function ensureHarness() {
     return;
   }
   mkdirSync(dirname(HARNESS_BIN), { recursive: true });
-  const flags = run('pkg-config', ['--cflags', '--libs', 'rdkafka']).stdout.trim().split(/\s+/).filter(Boolean);
-  const args = ['-O2', '-Wall', '-Wextra', '-o', HARNESS_BIN, HARNESS_SRC, ...(flags.length ? flags : ['-lrdkafka'])];
+  const flags = run('pkg-config', ['--cflags', '--libs', 'rdkafka'])
+    .stdout.trim()
+    .split(/\s+/)
+    .filter(Boolean);
+  const args = [
+    '-O2',
+    '-Wall',
+    '-Wextra',
+    '-o',
+    HARNESS_BIN,
+    HARNESS_SRC,
+    ...(flags.length ? flags : ['-lrdkafka']),
+  ];
   const built = run('cc', args);
   if (built.status !== 0) fail(`cc ${args.join(' ')}\n${built.stderr}`);
   step('kafka harness', `built ${HARNESS_BIN.slice(root.length + 1)}`);
@@ -134,7 +149,8 @@ async function ensureRabbitmq() {
     return;
   }
   // Something answers on the port but refuses us: starting another server would not help.
-  if (await tcpOpen(AMQP_HOST, AMQP_PORT)) fail(`RabbitMQ on ${AMQP_HOST}:${AMQP_PORT}: ${problem} (guest/guest expected)`);
+  if (await tcpOpen(AMQP_HOST, AMQP_PORT))
+    fail(`RabbitMQ on ${AMQP_HOST}:${AMQP_PORT}: ${problem} (guest/guest expected)`);
 
   const sbin = ['/usr/sbin', '/usr/lib/rabbitmq/bin'];
   if (!which('rabbitmq-server', sbin)) {

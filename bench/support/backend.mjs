@@ -9,12 +9,18 @@ const user = {
   email: 'ada@example.com',
   phone: '+44 20 7946 0000',
   website: 'https://example.com/ada',
-  address: { street: '12 St James Square', city: 'London', zipcode: 'SW1Y 4JH', geo: { lat: 51.507, lng: -0.135 } },
+  address: {
+    street: '12 St James Square',
+    city: 'London',
+    zipcode: 'SW1Y 4JH',
+    geo: { lat: 51.507, lng: -0.135 },
+  },
   company: { name: 'Analytical Engines', catchPhrase: 'Notes on the engine', bs: 'computing' },
   roles: ['admin', 'author', 'reviewer'],
   created_at: '1843-07-10T12:00:00Z',
 };
-const part = (key) => JSON.stringify({ [key]: { id: 1, label: `part ${key}`, values: [1, 2, 3, 4, 5], ok: true } });
+const part = (key) =>
+  JSON.stringify({ [key]: { id: 1, label: `part ${key}`, values: [1, 2, 3, 4, 5], ok: true } });
 const answers = {
   '/noop': JSON.stringify({ ...user, note: 'passthrough body' }),
   '/user': JSON.stringify(user),

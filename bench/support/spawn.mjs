@@ -5,7 +5,10 @@ import { spawn } from 'node:child_process';
  * gateway's `gateway listening` log line). Bounded by `timeoutMs`.
  */
 export function startPeer(name, args, { env = {}, timeoutMs = 15_000 } = {}) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let buffered = '';
     const timer = setTimeout(() => {

@@ -15,7 +15,10 @@ async function getJson(path) {
 
 function sendJson(res, value) {
   const body = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -27,7 +30,13 @@ const server = createServer(async (req, res) => {
       pipeline(body, res, () => undefined);
     } else if (req.url === '/json') {
       const u = await getJson('/user');
-      sendJson(res, { user_id: u.id, name: u.name, email: u.email, address: { city: u.address.city }, company: { name: u.company.name } });
+      sendJson(res, {
+        user_id: u.id,
+        name: u.name,
+        email: u.email,
+        address: { city: u.address.city },
+        company: { name: u.company.name },
+      });
     } else if (req.url === '/merge') {
       const [a, b, c] = await Promise.all([getJson('/a'), getJson('/b'), getJson('/c')]);
       sendJson(res, { ...a, ...b, ...c });

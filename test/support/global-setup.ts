@@ -13,7 +13,9 @@ const HARNESS_BIN = fileURLToPath(
 
 export default function setup(): void {
   if (!existsSync(HARNESS_BIN)) {
-    throw new Error(`The Kafka mock-cluster harness is not built (${HARNESS_BIN}). Run \`npm run test:setup\`.`);
+    throw new Error(
+      `The Kafka mock-cluster harness is not built (${HARNESS_BIN}). Run \`npm run test:setup\`.`,
+    );
   }
   if (statSync(HARNESS_BIN).mtimeMs < statSync(HARNESS_SRC).mtimeMs) {
     throw new Error(`The Kafka mock-cluster harness is older than kafka-mock.c. Run \`npm run test:setup\`.`);

@@ -1,5 +1,5 @@
-import { createServer, request, type Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +137,10 @@ describe('switchyard run', () => {
 
   it('prints the same diagnostics as check for a bad file and exits 1', async () => {
     const bad = join(dir, 'bad.json');
-    await writeFile(bad, JSON.stringify({ version: 3, endpoints: [{ endpoint: '/x', backend: [{ url_patern: '/y' }] }] }));
+    await writeFile(
+      bad,
+      JSON.stringify({ version: 3, endpoints: [{ endpoint: '/x', backend: [{ url_patern: '/y' }] }] }),
+    );
     const runCli = start(['run', '-c', bad]);
     expect(await runCli.done).toBe(1);
     const checkCli = start(['check', '-c', bad]);

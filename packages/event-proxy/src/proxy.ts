@@ -88,7 +88,7 @@ class ProxyRuntime implements EventProxy {
   private bound: EventProxy['address'];
   private accepted = 0;
   private settled = 0;
-  private queueFull = false;
+  private queueRefusing = false;
   /** Learnt from the Kong Admin API source when there is one; http-log entries rarely carry it. */
   private kongNodeId = '';
   private waiters: FlushWaiter[] = [];
@@ -127,7 +127,7 @@ class ProxyRuntime implements EventProxy {
           registry: this.metrics.registry,
           readiness: () => ({
             sink: this.loop !== undefined && this.sink.ready(),
-            queue: this.intake !== undefined && !this.queueFull && this.closing === undefined,
+            queue: this.intake !== undefined && !this.queueRefusing && this.closing === undefined,
           }),
         }),
       ],
@@ -276,8 +276,8 @@ class ProxyRuntime implements EventProxy {
         onAccepted: (n) => {
           this.accepted += n;
         },
-        onFull: (full) => {
-          this.queueFull = full;
+        onTaking: (taking) => {
+          this.queueRefusing = !taking;
         },
       });
       return queue;
@@ -294,7 +294,7 @@ class ProxyRuntime implements EventProxy {
   private onSettled(events: readonly Envelope[]): void {
     this.settled += events.length;
     // Room was made: a queue refused as full may take events again.
-    this.queueFull = false;
+    this.queueRefusing = false;
     for (const listener of this.settledListeners) listener(events);
     if (this.waiters.length === 0) return;
     const still: FlushWaiter[] = [];

@@ -22,11 +22,17 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
 });
 
-function sinkFor(overrides: Partial<RabbitTarget> & { exchange: string }, deps: Partial<RabbitSinkDeps> = {}): Sink {
-  const sink = createRabbitSink({ url: RABBITMQ_URL, exchange_type: 'topic', retry_max: 0, ...overrides }, {
-    logger,
-    ...deps,
-  });
+function sinkFor(
+  overrides: Partial<RabbitTarget> & { exchange: string },
+  deps: Partial<RabbitSinkDeps> = {},
+): Sink {
+  const sink = createRabbitSink(
+    { url: RABBITMQ_URL, exchange_type: 'topic', retry_max: 0, ...overrides },
+    {
+      logger,
+      ...deps,
+    },
+  );
   cleanups.push(() => sink.close());
   return sink;
 }
@@ -53,7 +59,12 @@ async function eventually(condition: () => boolean, timeoutMs = 15_000): Promise
   }
 }
 
-function expectMessage(message: ConsumeMessage | undefined, event: Envelope, exchange: string, routingKey: string) {
+function expectMessage(
+  message: ConsumeMessage | undefined,
+  event: Envelope,
+  exchange: string,
+  routingKey: string,
+) {
   expect(message).toBeDefined();
   if (!message) return;
   expect(JSON.parse(message.content.toString('utf8'))).toStrictEqual(event);
@@ -134,10 +145,7 @@ describe('rabbitmq sink', () => {
     const relay: TcpRelay = await startTcpRelay({ host: '127.0.0.1', port: 5672 });
     cleanups.push(() => relay.close());
     const connectionName = uniqueName('sink');
-    const sink = sinkFor(
-      { exchange, url: `amqp://guest:guest@127.0.0.1:${relay.port}` },
-      { connectionName },
-    );
+    const sink = sinkFor({ exchange, url: `amqp://guest:guest@127.0.0.1:${relay.port}` }, { connectionName });
     await sink.start();
     const first = sampleEvents(10, 'first');
     expect(await sink.send(first)).toEqual({ rejected: [] });

@@ -107,7 +107,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         const location = query ? `${found.location}?${query}` : found.location;
         const get = method === 'GET' || method === 'HEAD';
         const body = method === 'GET' ? `<a href="${htmlEscape(location)}">Moved Permanently</a>.\n\n` : null;
-        x.send(found.status, get ? { Location: location, 'Content-Type': 'text/html; charset=utf-8' } : { Location: location }, body, false);
+        x.send(
+          found.status,
+          get ? { Location: location, 'Content-Type': 'text/html; charset=utf-8' } : { Location: location },
+          body,
+          false,
+        );
         return;
       }
       case 'method':
@@ -116,7 +121,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       default:
         x.begin('');
-        x.send(404, { 'Content-Type': 'text/plain', 'X-Switchyard-Completed': 'false' }, '404 page not found', false);
+        x.send(
+          404,
+          { 'Content-Type': 'text/plain', 'X-Switchyard-Completed': 'false' },
+          '404 page not found',
+          false,
+        );
     }
   }
 
@@ -180,7 +190,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       const previous = current;
       current = next;
       for (const key of ['port', 'host', 'maxHeaderBytes'] as const) {
-        if (settings[key] !== previous.settings[key]) logger.warn({ setting: key }, 'this setting changes only on restart');
+        if (settings[key] !== previous.settings[key])
+          logger.warn({ setting: key }, 'this setting changes only on restart');
       }
       pools.retain(next.routes.origins, previous.routes.maxTimeoutMs + 1000);
       logger.info({ endpoints: config.endpoints?.length ?? 0 }, 'configuration reloaded');
@@ -210,7 +221,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
 function compile(config: GatewayFile, settings: GatewaySettings, pools: Pools, logger: Logger): Generation {
   for (const option of ['use_h2c', 'app_engine'] as const) {
-    if (settings.router[option]) logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');
+    if (settings.router[option])
+      logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');
   }
   return {
     settings,

@@ -109,7 +109,12 @@ async function setup(
   adminOptions: Partial<AdminServerOptions> = {},
 ): Promise<{ hub: EventHub; admin: AdminServer; url: string; clients: SseClient[] }> {
   const hub = new EventHub(hubOptions);
-  const admin = createAdminServer({ hub, listen: '127.0.0.1:0', health: () => ({ status: 'ok' }), ...adminOptions });
+  const admin = createAdminServer({
+    hub,
+    listen: '127.0.0.1:0',
+    health: () => ({ status: 'ok' }),
+    ...adminOptions,
+  });
   const { url } = await admin.start();
   const entry = { hub, admin, clients: [] as SseClient[] };
   started.push(entry);

@@ -51,7 +51,12 @@ describe('requests to backends', () => {
 
   it('forwards only Content-Type by default, and sets X-Forwarded-For/-Host and the User-Agent', async () => {
     await send(gw.port, '/default?secret=1', {
-      headers: { 'Content-Type': 'application/json', 'X-Tenant': 't1', Authorization: 'Bearer x', Cookie: 'c=1' },
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Tenant': 't1',
+        Authorization: 'Bearer x',
+        Cookie: 'c=1',
+      },
     });
     const got = last(a);
     expect(got.url).toBe('/d');
@@ -79,7 +84,12 @@ describe('requests to backends', () => {
 
   it('forwards every header but hop-by-hop ones with *, and the raw query', async () => {
     await send(gw.port, '/all?x=1&y=%20z', {
-      headers: { 'X-A': '1', Connection: 'keep-alive, X-Conn', 'Keep-Alive': 'timeout=5', 'X-Forwarded-For': '6.6.6.6' },
+      headers: {
+        'X-A': '1',
+        Connection: 'keep-alive, X-Conn',
+        'Keep-Alive': 'timeout=5',
+        'X-Forwarded-For': '6.6.6.6',
+      },
     });
     const got = last(a);
     expect(got.url).toBe('/all?x=1&y=%20z');
@@ -120,7 +130,11 @@ describe('requests to backends', () => {
   });
 
   it('forwards a chunked body', async () => {
-    await send(gw.port, '/create', { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' }, body: 'chunked body' });
+    await send(gw.port, '/create', {
+      method: 'PUT',
+      headers: { 'Transfer-Encoding': 'chunked' },
+      body: 'chunked body',
+    });
     expect(last(a)).toMatchObject({ method: 'PUT', body: 'chunked body' });
   });
 });

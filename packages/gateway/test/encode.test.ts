@@ -19,9 +19,21 @@ describe('output encodings', () => {
     gw = await startGateway({
       host: [backend.origin],
       endpoints: [
-        { endpoint: '/collection', output_encoding: 'json-collection', backend: [{ url_pattern: '/list', is_collection: true }] },
-        { endpoint: '/collection-none', output_encoding: 'json-collection', backend: [{ url_pattern: '/obj' }] },
-        { endpoint: '/string', output_encoding: 'string', backend: [{ url_pattern: '/text', encoding: 'string' }] },
+        {
+          endpoint: '/collection',
+          output_encoding: 'json-collection',
+          backend: [{ url_pattern: '/list', is_collection: true }],
+        },
+        {
+          endpoint: '/collection-none',
+          output_encoding: 'json-collection',
+          backend: [{ url_pattern: '/obj' }],
+        },
+        {
+          endpoint: '/string',
+          output_encoding: 'string',
+          backend: [{ url_pattern: '/text', encoding: 'string' }],
+        },
         { endpoint: '/negotiate', output_encoding: 'negotiate', backend: [{ url_pattern: '/obj' }] },
       ],
     });
@@ -46,7 +58,13 @@ describe('output encodings', () => {
 
   it('negotiate answers JSON or YAML by Accept', async () => {
     const expected = { name: 'Ada', tags: ['x', 'y'], nested: { n: 1, empty: {} }, none: null };
-    for (const accept of [undefined, 'application/json', '*/*', 'application/xml', 'application/xml, application/json']) {
+    for (const accept of [
+      undefined,
+      'application/json',
+      '*/*',
+      'application/xml',
+      'application/xml, application/json',
+    ]) {
       const res = await send(gw.port, '/negotiate', { headers: accept ? { Accept: accept } : {} });
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(JSON.parse(res.body)).toEqual(expected);
@@ -54,7 +72,17 @@ describe('output encodings', () => {
     const yaml = await send(gw.port, '/negotiate', { headers: { Accept: 'text/plain;q=0.9' } });
     expect(yaml.headers['content-type']).toBe('application/yaml; charset=utf-8');
     expect(yaml.body).toBe(
-      ['"name": "Ada"', '"tags":', '  - "x"', '  - "y"', '"nested":', '  "n": 1', '  "empty": {}', '"none": null', ''].join('\n'),
+      [
+        '"name": "Ada"',
+        '"tags":',
+        '  - "x"',
+        '  - "y"',
+        '"nested":',
+        '  "n": 1',
+        '  "empty": {}',
+        '"none": null',
+        '',
+      ].join('\n'),
     );
   });
 });
@@ -69,12 +97,18 @@ describe('no-op passthrough', () => {
       routes({
         '/created': (_req, res) => {
           res.writeHead(201, [
-            'Content-Type', 'application/vnd.custom',
-            'Set-Cookie', 'a=1',
-            'Set-Cookie', 'b=2',
-            'X-Secret', 'hop',
-            'Connection', 'X-Secret',
-            'Keep-Alive', 'timeout=9',
+            'Content-Type',
+            'application/vnd.custom',
+            'Set-Cookie',
+            'a=1',
+            'Set-Cookie',
+            'b=2',
+            'X-Secret',
+            'hop',
+            'Connection',
+            'X-Secret',
+            'Keep-Alive',
+            'timeout=9',
           ]);
           res.end('not json at all');
         },
@@ -112,7 +146,9 @@ describe('no-op passthrough', () => {
         {
           endpoint: '/refused',
           output_encoding: 'no-op',
-          backend: [{ url_pattern: '/', encoding: 'no-op', host: [`http://127.0.0.1:${await closedPort()}`] }],
+          backend: [
+            { url_pattern: '/', encoding: 'no-op', host: [`http://127.0.0.1:${await closedPort()}`] },
+          ],
         },
       ],
     });

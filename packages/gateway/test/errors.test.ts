@@ -44,10 +44,15 @@ describe('failures and error strategies', () => {
       { endpoint: '/garbage', backend: [{ url_pattern: '/garbage' }] },
       { endpoint: '/array', backend: [{ url_pattern: '/array' }] },
       { endpoint: '/empty', backend: [{ url_pattern: '/empty' }] },
-      { endpoint: '/code', backend: [{ url_pattern: '/missing', extra_config: { 'backend/http': { return_error_code: true } } }] },
+      {
+        endpoint: '/code',
+        backend: [{ url_pattern: '/missing', extra_config: { 'backend/http': { return_error_code: true } } }],
+      },
       {
         endpoint: '/details',
-        backend: [{ url_pattern: '/missing', extra_config: { 'backend/http': { return_error_details: 'users' } } }],
+        backend: [
+          { url_pattern: '/missing', extra_config: { 'backend/http': { return_error_details: 'users' } } },
+        ],
       },
       {
         endpoint: '/details-merge',
@@ -58,7 +63,11 @@ describe('failures and error strategies', () => {
       },
     ];
     gw = await startGateway({ host: [backend.origin], endpoints });
-    gwMsg = await startGateway({ host: [backend.origin], endpoints, extra_config: { router: { return_error_msg: true } } });
+    gwMsg = await startGateway({
+      host: [backend.origin],
+      endpoints,
+      extra_config: { router: { return_error_msg: true } },
+    });
   });
   afterAll(async () => {
     await gw.close();
@@ -118,13 +127,21 @@ describe('failures and error strategies', () => {
     expect(res.status).toBe(200);
     expect(res.headers['x-switchyard-completed']).toBe('false');
     expect(JSON.parse(res.body)).toEqual({
-      error_users: { http_status_code: 404, http_body: '{"error":"no such user"}', http_body_encoding: 'application/problem+json' },
+      error_users: {
+        http_status_code: 404,
+        http_body: '{"error":"no such user"}',
+        http_body_encoding: 'application/problem+json',
+      },
     });
     const merged = await send(gw.port, '/details-merge');
     expect(merged.status).toBe(200);
     expect(JSON.parse(merged.body)).toEqual({
       ok: true,
-      error_users: { http_status_code: 404, http_body: '{"error":"no such user"}', http_body_encoding: 'application/problem+json' },
+      error_users: {
+        http_status_code: 404,
+        http_body: '{"error":"no such user"}',
+        http_body_encoding: 'application/problem+json',
+      },
     });
     expect(merged.headers['x-switchyard-completed']).toBe('false');
   });

@@ -1,6 +1,6 @@
-import { EventHub, type GapInfo, type RequestInfo, type ResponseInfo } from '../src/events/index.js';
 import { type Envelope, envelopeProblems, ulidTime } from '@switchyard/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventHub, type GapInfo, type RequestInfo, type ResponseInfo } from '../src/events/index.js';
 
 let n = 0;
 const request = (over: Partial<RequestInfo> = {}): RequestInfo => ({

@@ -29,7 +29,10 @@ afterAll(() => backend.close());
 
 describe('graceful close', () => {
   it('finishes requests in flight, then stops', async () => {
-    const gw = await startGateway({ host: [backend.origin], endpoints: [{ endpoint: '/slow', backend: [{ url_pattern: '/slow' }] }] });
+    const gw = await startGateway({
+      host: [backend.origin],
+      endpoints: [{ endpoint: '/slow', backend: [{ url_pattern: '/slow' }] }],
+    });
     const before = backend.received.length;
     const inFlight = send(gw.port, '/slow');
     await until(() => backend.received.length > before);
@@ -74,14 +77,20 @@ describe('reload', () => {
 
 describe('observer and logs', () => {
   it('reports each request and its response with the backend calls', async () => {
-    const seen: { started: RequestInfo[]; finished: [RequestInfo, ResponseInfo][] } = { started: [], finished: [] };
+    const seen: { started: RequestInfo[]; finished: [RequestInfo, ResponseInfo][] } = {
+      started: [],
+      finished: [],
+    };
     const refused = `http://127.0.0.1:${await closedPort()}`;
     const gw = await startGateway(
       {
         host: [backend.origin],
         endpoints: [
           { endpoint: '/users/{id}', method: 'POST', backend: [{ url_pattern: '/user' }] },
-          { endpoint: '/partial', backend: [{ url_pattern: '/two' }, { url_pattern: '/x', host: [refused] }] },
+          {
+            endpoint: '/partial',
+            backend: [{ url_pattern: '/two' }, { url_pattern: '/x', host: [refused] }],
+          },
         ],
       },
       {
@@ -155,8 +164,16 @@ describe('observer and logs', () => {
 describe('configuration the gateway refuses', () => {
   const host = ['http://127.0.0.1:1'];
   it.each([
-    ['an undefined url_pattern placeholder', [{ endpoint: '/a', backend: [{ url_pattern: '/{id}' }] }], 'placeholder {id} is undefined'],
-    ['a backend without host', [{ endpoint: '/a', backend: [{ url_pattern: '/a', host: [] }] }], 'has no host'],
+    [
+      'an undefined url_pattern placeholder',
+      [{ endpoint: '/a', backend: [{ url_pattern: '/{id}' }] }],
+      'placeholder {id} is undefined',
+    ],
+    [
+      'a backend without host',
+      [{ endpoint: '/a', backend: [{ url_pattern: '/a', host: [] }] }],
+      'has no host',
+    ],
     [
       'a POST endpoint with several backends, not sequential',
       [{ endpoint: '/a', method: 'POST', backend: [{ url_pattern: '/a' }, { url_pattern: '/b' }] }],
@@ -170,14 +187,39 @@ describe('configuration the gateway refuses', () => {
       ],
       'conflicts with GET /a/{x}',
     ],
-    ['no-op output with a json backend', [{ endpoint: '/a', output_encoding: 'no-op', backend: [{ url_pattern: '/a' }] }], 'needs exactly one backend'],
-    ['an xml backend', [{ endpoint: '/a', backend: [{ url_pattern: '/a', encoding: 'xml' }] }], 'encoding "xml" is not supported'],
-    ['only shadow backends', [{ endpoint: '/a', backend: [{ url_pattern: '/a', extra_config: { proxy: { shadow: true } } }] }], 'not a shadow'],
-    ['a sequential placeholder on a later backend', [{ endpoint: '/a', extra_config: { proxy: { sequential: true } }, backend: [{ url_pattern: '/{resp1_id}' }, { url_pattern: '/b' }] }], 'may only name an earlier backend'],
+    [
+      'no-op output with a json backend',
+      [{ endpoint: '/a', output_encoding: 'no-op', backend: [{ url_pattern: '/a' }] }],
+      'needs exactly one backend',
+    ],
+    [
+      'an xml backend',
+      [{ endpoint: '/a', backend: [{ url_pattern: '/a', encoding: 'xml' }] }],
+      'encoding "xml" is not supported',
+    ],
+    [
+      'only shadow backends',
+      [{ endpoint: '/a', backend: [{ url_pattern: '/a', extra_config: { proxy: { shadow: true } } }] }],
+      'not a shadow',
+    ],
+    [
+      'a sequential placeholder on a later backend',
+      [
+        {
+          endpoint: '/a',
+          extra_config: { proxy: { sequential: true } },
+          backend: [{ url_pattern: '/{resp1_id}' }, { url_pattern: '/b' }],
+        },
+      ],
+      'may only name an earlier backend',
+    ],
   ] as const)('refuses %s', (_what, endpoints, message) => {
     let error: unknown;
     try {
-      createGateway({ config: { version: 3, host, endpoints: endpoints as GatewayFile['endpoints'] }, logger: quietLogger() });
+      createGateway({
+        config: { version: 3, host, endpoints: endpoints as unknown as GatewayFile['endpoints'] },
+        logger: quietLogger(),
+      });
     } catch (err) {
       error = err;
     }

@@ -27,7 +27,7 @@ describe('aggregation', () => {
         '/user/7': { id: 7, name: 'Ada', post_ids: [3, 5], profile: { slug: 'ada-l' } },
         '/posts': (req, res) => json(res, { posts_query: req.url }),
         '/profile/ada-l': { bio: 'math' },
-        '/counted': (req, res) => {
+        '/counted': (_req, res) => {
           concurrentCalls++;
           if (concurrentCalls === 1) {
             res.on('close', () => {
@@ -50,7 +50,10 @@ describe('aggregation', () => {
         { endpoint: '/clash', backend: two('/slow', '/a') },
         { endpoint: '/partial', backend: two('/a', '/fail') },
         { endpoint: '/late', timeout: '400ms', backend: two('/a', '/hang') },
-        { endpoint: '/all-failed', backend: [{ url_pattern: '/fail' }, { url_pattern: '/x', host: [refused] }] },
+        {
+          endpoint: '/all-failed',
+          backend: [{ url_pattern: '/fail' }, { url_pattern: '/x', host: [refused] }],
+        },
         { endpoint: '/no-cache', cache_ttl: '0s', backend: two('/a', '/b') },
         { endpoint: '/concurrent', concurrent_calls: 3, backend: two('/counted') },
         {
@@ -75,11 +78,21 @@ describe('aggregation', () => {
         },
         {
           endpoint: '/with-shadow',
-          backend: [{ url_pattern: '/a' }, { url_pattern: '/mirror', host: [shadow.origin], extra_config: { proxy: { shadow: true } } }],
+          backend: [
+            { url_pattern: '/a' },
+            { url_pattern: '/mirror', host: [shadow.origin], extra_config: { proxy: { shadow: true } } },
+          ],
         },
         {
           endpoint: '/merge-flatmap',
-          extra_config: { proxy: { flatmap_filter: [{ type: 'move', args: ['a', 'alpha'] }, { type: 'del', args: ['b'] }] } },
+          extra_config: {
+            proxy: {
+              flatmap_filter: [
+                { type: 'move', args: ['a', 'alpha'] },
+                { type: 'del', args: ['b'] },
+              ],
+            },
+          },
           backend: two('/a', '/b'),
         },
       ],
@@ -164,7 +177,11 @@ describe('aggregation', () => {
   });
 
   it('sequential lets a non-GET endpoint end with its write backend', async () => {
-    const res = await send(gw.port, '/seq-post', { method: 'POST', body: '{"x":1}', headers: { 'content-type': 'application/json' } });
+    const res = await send(gw.port, '/seq-post', {
+      method: 'POST',
+      body: '{"x":1}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
     const writes = backend.received.filter((r) => r.url === '/posts' && r.method === 'POST');
     expect(writes.at(-1)?.body).toBe('{"x":1}');
@@ -202,7 +219,11 @@ describe('proxy.static strategies', () => {
       endpoints.push(
         { endpoint: `/${strategy}/ok`, extra_config, backend: [{ url_pattern: '/ok' }] },
         { endpoint: `/${strategy}/fail`, extra_config, backend: [{ url_pattern: '/fail' }] },
-        { endpoint: `/${strategy}/partial`, extra_config, backend: [{ url_pattern: '/ok' }, { url_pattern: '/fail' }] },
+        {
+          endpoint: `/${strategy}/partial`,
+          extra_config,
+          backend: [{ url_pattern: '/ok' }, { url_pattern: '/fail' }],
+        },
       );
     }
     gw = await startGateway({ host: [backend.origin], endpoints });
@@ -218,11 +239,26 @@ describe('proxy.static strategies', () => {
   };
 
   it.each([
-    ['always', '200 true {"ok":true,"static":"always"}', '200 false {"static":"always"}', '200 false {"ok":true,"static":"always"}'],
+    [
+      'always',
+      '200 true {"ok":true,"static":"always"}',
+      '200 false {"static":"always"}',
+      '200 false {"ok":true,"static":"always"}',
+    ],
     ['success', '200 true {"ok":true,"static":"success"}', '500 false ', '200 false {"ok":true}'],
-    ['errored', '200 true {"ok":true}', '200 false {"static":"errored"}', '200 false {"ok":true,"static":"errored"}'],
+    [
+      'errored',
+      '200 true {"ok":true}',
+      '200 false {"static":"errored"}',
+      '200 false {"ok":true,"static":"errored"}',
+    ],
     ['complete', '200 true {"ok":true,"static":"complete"}', '500 false ', '200 false {"ok":true}'],
-    ['incomplete', '200 true {"ok":true}', '200 false {"static":"incomplete"}', '200 false {"ok":true,"static":"incomplete"}'],
+    [
+      'incomplete',
+      '200 true {"ok":true}',
+      '200 false {"static":"incomplete"}',
+      '200 false {"ok":true,"static":"incomplete"}',
+    ],
   ])('%s', async (strategy, ok, fail, partial) => {
     expect(await outcome(`/${strategy}/ok`)).toBe(ok);
     expect(await outcome(`/${strategy}/fail`)).toBe(fail);

@@ -50,7 +50,11 @@ describe('router', () => {
   it('prefers a static segment over a parameter, and matches parameters', async () => {
     expect(JSON.parse((await send(gw.port, '/users/me')).body)).toEqual({ who: 'me' });
     expect(JSON.parse((await send(gw.port, '/users/42')).body)).toEqual({ url: '/user?id=42' });
-    const post = await send(gw.port, '/users/me', { method: 'POST', body: 'hi', headers: { 'content-type': 'text/plain' } });
+    const post = await send(gw.port, '/users/me', {
+      method: 'POST',
+      body: 'hi',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(post.status).toBe(200);
     expect(JSON.parse(post.body)).toEqual({ posted: 'hi' });
   });
@@ -69,7 +73,9 @@ describe('router', () => {
     const res = await send(gw.port, '/__health');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(res.body).toMatch(/^\{"agents":\{\},"now":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+0000 UTC","status":"ok"\}$/);
+    expect(res.body).toMatch(
+      /^\{"agents":\{\},"now":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+0000 UTC","status":"ok"\}$/,
+    );
   });
 
   it('has no /__debug or /__echo unless enabled', async () => {
@@ -88,7 +94,10 @@ describe('built-in debug and echo endpoints', () => {
 
   it('answers /__debug/* with pong for any method', async () => {
     for (const method of ['GET', 'POST', 'PUT']) {
-      const res = await send(gw.port, '/__debug/a/b?x=1', { method, body: method === 'GET' ? undefined : 'payload' });
+      const res = await send(gw.port, '/__debug/a/b?x=1', {
+        method,
+        body: method === 'GET' ? undefined : 'payload',
+      });
       expect(res.status).toBe(200);
       expect(res.body).toBe('{"message":"pong"}');
     }
@@ -104,7 +113,14 @@ describe('built-in debug and echo endpoints', () => {
     const echo = JSON.parse(res.body);
     expect(echo).toMatchObject({
       req_uri: '/__echo/a%20b?z=2&a=1&a=3',
-      req_uri_details: { scheme: '', user: '', host: `127.0.0.1:${gw.port}`, path: '/__echo/a b', query: 'a=1&a=3&z=2', fragment: '' },
+      req_uri_details: {
+        scheme: '',
+        user: '',
+        host: `127.0.0.1:${gw.port}`,
+        path: '/__echo/a b',
+        query: 'a=1&a=3&z=2',
+        fragment: '',
+      },
       req_method: 'POST',
       req_querystring: { a: ['1', '3'], z: ['2'] },
       req_body: 'hello',

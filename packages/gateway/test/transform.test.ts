@@ -45,10 +45,19 @@ describe('backend data manipulation (target → allow/deny → mapping → group
         ep('/both', { allow: ['id'], deny: ['id'] }),
         ep('/mapping', { mapping: { name: 'full_name', email: 'contact.email', id: 'name' } }),
         ep('/group', { group: 'person', allow: ['id'] }),
-        ep('/target', { url_pattern: '/wrapped', target: 'data.user', allow: ['name'], mapping: { name: 'n' } }),
+        ep('/target', {
+          url_pattern: '/wrapped',
+          target: 'data.user',
+          allow: ['name'],
+          mapping: { name: 'n' },
+        }),
         ep('/target-missing', { url_pattern: '/wrapped', target: 'data.nothing' }),
         ep('/collection', { url_pattern: '/list', is_collection: true }),
-        ep('/collection-mapped', { url_pattern: '/list', is_collection: true, mapping: { collection: 'items' } }),
+        ep('/collection-mapped', {
+          url_pattern: '/list',
+          is_collection: true,
+          mapping: { collection: 'items' },
+        }),
         ep('/safe-array', { url_pattern: '/list', encoding: 'safejson' }),
         ep('/safe-scalar', { url_pattern: '/scalar', encoding: 'safejson' }),
         ep('/string', { url_pattern: '/text', encoding: 'string' }),
@@ -150,11 +159,7 @@ describe('backend data manipulation (target → allow/deny → mapping → group
 
   it('flatmap_filter moves, deletes and appends, with * over arrays, replacing allow', async () => {
     expect(await data('/flatmap')).toEqual({
-      orders: [
-        { id: 1, amount: 10, items: [{ sku: 'a' }] },
-        { id: 2, amount: 20, items: [{ sku: 'b' }] },
-        9,
-      ],
+      orders: [{ id: 1, amount: 10, items: [{ sku: 'a' }] }, { id: 2, amount: 20, items: [{ sku: 'b' }] }, 9],
       owner_name: 'Ada',
     });
   });

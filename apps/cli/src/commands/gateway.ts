@@ -1,6 +1,12 @@
 import { type Diagnostic, formatDiagnostic, type GatewayFile, loadGatewayConfig } from '@switchyard/config';
 import { createGateway, type Gateway } from '@switchyard/gateway';
-import { createLogger, isSwitchyardError, type Logger, type LogLevel, SwitchyardError } from '@switchyard/shared';
+import {
+  createLogger,
+  isSwitchyardError,
+  type Logger,
+  type LogLevel,
+  SwitchyardError,
+} from '@switchyard/shared';
 import type { Command, CommandIO } from '../command.js';
 
 export interface GatewayArgs {
@@ -16,7 +22,8 @@ export function parseGatewayArgs(args: readonly string[], usage: string): Gatewa
   let port: number | undefined;
   const value = (i: number, flag: string) => {
     const v = args[i];
-    if (v === undefined) throw new SwitchyardError('SWY_INVALID_ARGUMENT', `${flag} needs a value\nusage: ${usage}`);
+    if (v === undefined)
+      throw new SwitchyardError('SWY_INVALID_ARGUMENT', `${flag} needs a value\nusage: ${usage}`);
     return v;
   };
   for (let i = 0; i < args.length; i++) {
@@ -28,9 +35,16 @@ export function parseGatewayArgs(args: readonly string[], usage: string): Gatewa
       const text = arg.startsWith('--port=') ? arg.slice('--port='.length) : value(++i, arg);
       port = Number(text);
       if (!/^\d+$/.test(text) || port > 65535) {
-        throw new SwitchyardError('SWY_INVALID_ARGUMENT', `${arg}: expected a port number (0-65535), got ${JSON.stringify(text)}`);
+        throw new SwitchyardError(
+          'SWY_INVALID_ARGUMENT',
+          `${arg}: expected a port number (0-65535), got ${JSON.stringify(text)}`,
+        );
       }
-    } else throw new SwitchyardError('SWY_INVALID_ARGUMENT', `unknown option ${JSON.stringify(arg)}\nusage: ${usage}`);
+    } else
+      throw new SwitchyardError(
+        'SWY_INVALID_ARGUMENT',
+        `unknown option ${JSON.stringify(arg)}\nusage: ${usage}`,
+      );
   }
   if (!file) throw new SwitchyardError('SWY_INVALID_ARGUMENT', `missing -c FILE\nusage: ${usage}`);
   return { file, debug, port };
@@ -56,7 +70,9 @@ export async function loadForRun(file: string, io: CommandIO): Promise<GatewayFi
     }
     for (const d of diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
     const errors = diagnostics.filter((d) => d.severity === 'error').length;
-    io.stderr.write(`${file}: ${plural(errors, 'error')}, ${plural(diagnostics.length - errors, 'warning')}\n`);
+    io.stderr.write(
+      `${file}: ${plural(errors, 'error')}, ${plural(diagnostics.length - errors, 'warning')}\n`,
+    );
     return null;
   }
 }
@@ -80,7 +96,12 @@ export async function startGateway(args: GatewayArgs, io: CommandIO): Promise<St
   const config = await loadForRun(args.file, io);
   if (!config) return null;
   const logger = cliLogger(io);
-  const gateway = createGateway({ config, logger, debug: args.debug, ...(args.port !== undefined && { port: args.port }) });
+  const gateway = createGateway({
+    config,
+    logger,
+    debug: args.debug,
+    ...(args.port !== undefined && { port: args.port }),
+  });
   await gateway.listen();
   return { gateway, logger };
 }
@@ -98,7 +119,8 @@ const USAGE = 'switchyard gateway -c FILE [-d] [-p PORT]';
 /** `switchyard gateway`: the gateway alone, never the event proxy. */
 export const gateway: Command = {
   name: 'gateway',
-  summary: 'run the API gateway alone from a KrakenD v3 file; SIGTERM/SIGINT finish requests in flight and exit',
+  summary:
+    'run the API gateway alone from a KrakenD v3 file; SIGTERM/SIGINT finish requests in flight and exit',
   usage: USAGE,
   async run(args, io) {
     const started = await startGateway(parseGatewayArgs(args, USAGE), io);

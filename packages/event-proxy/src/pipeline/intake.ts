@@ -1,7 +1,7 @@
 import type { Envelope } from '@switchyard/shared';
 import type { ProxyMetrics } from '../admin/metrics.js';
 import type { FilterResult } from './filter.js';
-import type { EventQueue } from './queue.js';
+import type { AppendResult, EventQueue } from './queue.js';
 
 export interface IntakeResult {
   /** Events now held by the queue. */
@@ -20,8 +20,8 @@ export interface IntakeOptions {
   fullPolicy: 'block' | 'drop_oldest' | 'drop_newest';
   /** Called with the count of events the queue took (for flush bookkeeping). */
   onAccepted(accepted: number): void;
-  /** Called when the queue refused events because it is full (for /readyz). */
-  onFull(full: boolean): void;
+  /** Called after each append with whether the queue took the events (for /readyz). */
+  onTaking(taking: boolean): void;
 }
 
 /**
@@ -33,18 +33,21 @@ export class Intake {
 
   async accept(events: readonly Envelope[], source: string): Promise<IntakeResult> {
     const { metrics } = this.o;
-    metrics.received.inc({ source }, events.length);
     const { kept, filtered } = this.o.filter(events);
-    if (filtered > 0) metrics.filtered.inc(filtered);
-    if (kept.length === 0) return { accepted: 0, filtered, dropped: 0 };
-    let result: Awaited<ReturnType<EventQueue['append']>>;
-    try {
-      result = await this.o.queue.append(kept);
-    } catch (err) {
-      this.o.onFull(true);
-      throw err;
+    let result: AppendResult = { accepted: 0, dropped: 0 };
+    if (kept.length > 0) {
+      try {
+        result = await this.o.queue.append(kept);
+      } catch (err) {
+        // Refused (full under block, or the spool cannot write): nothing was taken, the producer retries.
+        this.o.onTaking(false);
+        throw err;
+      }
+      this.o.onTaking(true);
     }
-    this.o.onFull(false);
+    // Counted once taken, so a refused request that is sent again is not counted twice.
+    metrics.received.inc({ source }, events.length);
+    if (filtered > 0) metrics.filtered.inc(filtered);
     if (result.dropped > 0 && this.o.fullPolicy !== 'block') {
       metrics.dropped.inc({ reason: this.o.fullPolicy }, result.dropped);
     }

@@ -110,11 +110,8 @@ export class HttpSink implements Sink {
         );
       }
       const code = (err as { code?: string }).code;
-      throw new SwitchyardError(
-        'SWY_SINK_UNAVAILABLE',
-        `HTTP sink unreachable: ${code ? `${code} ` : ''}${e.message}`,
-        { cause: err },
-      );
+      const why = code && !e.message.includes(code) ? `${code} ${e.message}` : e.message;
+      throw new SwitchyardError('SWY_SINK_UNAVAILABLE', `HTTP sink unreachable: ${why}`, { cause: err });
     }
   }
 

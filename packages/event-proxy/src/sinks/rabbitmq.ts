@@ -133,7 +133,8 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
 
   /** The open link, or a connect attempt when the backoff allows one; otherwise a retryable error. */
   const currentLink = (): Promise<Link> => {
-    if (closed) return Promise.reject(new SwitchyardError('SWY_SINK_UNAVAILABLE', 'the rabbitmq sink is closed'));
+    if (closed)
+      return Promise.reject(new SwitchyardError('SWY_SINK_UNAVAILABLE', 'the rabbitmq sink is closed'));
     if (link) return Promise.resolve(link);
     if (connecting) return connecting;
     const wait = nextAttemptAt - Date.now();
@@ -157,16 +158,21 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
         rejected.push({ event, reason: `rabbitmq: event cannot be serialized: ${(err as Error).message}` });
         continue;
       }
-      const accepted = channel.publish(settings.exchange, rabbitRoutingKey(settings.routing_key, event), body, {
-        persistent: true,
-        contentType: 'application/json',
-        messageId: event.id,
-        timestamp: event.timestamp,
-        type: event.event_type,
-        appId: 'switchyard',
-        // For `headers` exchanges, which route on headers rather than the routing key.
-        headers: { event_type: event.event_type },
-      });
+      const accepted = channel.publish(
+        settings.exchange,
+        rabbitRoutingKey(settings.routing_key, event),
+        body,
+        {
+          persistent: true,
+          contentType: 'application/json',
+          messageId: event.id,
+          timestamp: event.timestamp,
+          type: event.event_type,
+          appId: 'switchyard',
+          // For `headers` exchanges, which route on headers rather than the routing key.
+          headers: { event_type: event.event_type },
+        },
+      );
       if (!accepted) await drained(channel);
     }
     let timer: NodeJS.Timeout | undefined;
@@ -174,9 +180,13 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
       timer = setTimeout(
         () =>
           reject(
-            new SwitchyardError('SWY_SINK_TIMEOUT', `RabbitMQ did not confirm within ${confirmTimeoutMs} ms`, {
-              details: { sink: 'rabbitmq' },
-            }),
+            new SwitchyardError(
+              'SWY_SINK_TIMEOUT',
+              `RabbitMQ did not confirm within ${confirmTimeoutMs} ms`,
+              {
+                details: { sink: 'rabbitmq' },
+              },
+            ),
           ),
         confirmTimeoutMs,
       );
@@ -197,7 +207,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
 
     async start(): Promise<void> {
       started = true;
-      await (link ? Promise.resolve(link) : connecting ?? connect());
+      await (link ? Promise.resolve(link) : (connecting ?? connect()));
     },
 
     ready: () => link !== undefined && !blocked,
@@ -211,7 +221,10 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
         } catch (err) {
           const e = toSinkError(err, 'publish');
           if (!e.retryable || attempt >= settings.retry_max || closed) throw e;
-          logger.debug({ err: e, attempt: attempt + 1 }, 'RabbitMQ publish failed; retrying on a new connection');
+          logger.debug(
+            { err: e, attempt: attempt + 1 },
+            'RabbitMQ publish failed; retrying on a new connection',
+          );
           const wait = e.details?.retryAfterMs;
           await sleep(typeof wait === 'number' ? wait : backoffDelay(attempt, RECONNECT));
         }

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import amqp, { type ConsumeMessage } from 'amqplib';
 
 /** The real broker the test setup checks and starts (`npm run test:setup`). */
-export const RABBITMQ_URL = process.env.SWITCHYARD_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
 const run = promisify(execFile);
 
@@ -79,7 +79,10 @@ export async function consumeExchange(
  * Closes, from the server side, every connection whose client named itself `connectionName` (what
  * `rabbitmqctl close_all_connections` does, without touching other tests' connections). Returns how many.
  */
-export async function closeConnectionsNamed(connectionName: string, reason = 'closed by a test'): Promise<number> {
+export async function closeConnectionsNamed(
+  connectionName: string,
+  reason = 'closed by a test',
+): Promise<number> {
   const { stdout } = await run('rabbitmqctl', [
     '-q',
     'list_connections',

@@ -101,9 +101,13 @@ export class BufferedCall extends CallBase implements Dispatcher.DispatchHandler
     this.size += chunk.length;
     if (this.size > this.limit) {
       this.abort(
-        backendError('SWY_BACKEND_BAD_RESPONSE', `backend ${this.url} answered more than ${this.limit} bytes`, {
-          url: this.url,
-        }),
+        backendError(
+          'SWY_BACKEND_BAD_RESPONSE',
+          `backend ${this.url} answered more than ${this.limit} bytes`,
+          {
+            url: this.url,
+          },
+        ),
       );
       return;
     }

@@ -1,5 +1,5 @@
 import type { Backend, BackendHttpNamespace } from '@switchyard/config';
-import { SwitchyardError } from '@switchyard/shared';
+import type { SwitchyardError } from '@switchyard/shared';
 import type { Dispatcher, Pool } from 'undici';
 import { BackendStatusError } from '../errors/status.js';
 import { failed, type ProxyRequest, type ProxyResult } from '../pipeline/types.js';
@@ -75,7 +75,12 @@ export class BackendClient {
   }
 
   dispatchOptions(req: ProxyRequest, path: string): Dispatcher.DispatchOptions {
-    return { path, method: this.method as Dispatcher.HttpMethod, headers: this.o.headers.build(req), body: req.body };
+    return {
+      path,
+      method: this.method as Dispatcher.HttpMethod,
+      headers: this.o.headers.build(req),
+      body: req.body,
+    };
   }
 
   /** Calls the backend and turns its answer into data. */
@@ -91,7 +96,10 @@ export class BackendClient {
     if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
     let data: Record<string, unknown>;
     try {
-      data = this.o.decode(decompress(call.body, call.headers['content-encoding'] as string | undefined, url), url);
+      data = this.o.decode(
+        decompress(call.body, call.headers['content-encoding'] as string | undefined, url),
+        url,
+      );
     } catch (err) {
       return failed(err as SwitchyardError);
     }

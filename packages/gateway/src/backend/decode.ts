@@ -25,9 +25,13 @@ function parse(body: Buffer, url: string): unknown {
 
 function shapeError(url: string, expected: string, got: unknown): SwitchyardError {
   const kind = Array.isArray(got) ? 'an array' : got === null ? 'null' : `a ${typeof got}`;
-  return backendError('SWY_BACKEND_BAD_RESPONSE', `backend ${url} answered ${kind} where ${expected} was expected`, {
-    url,
-  });
+  return backendError(
+    'SWY_BACKEND_BAD_RESPONSE',
+    `backend ${url} answered ${kind} where ${expected} was expected`,
+    {
+      url,
+    },
+  );
 }
 
 const json: Decoder = (body, url) => {
@@ -90,9 +94,13 @@ export function decompress(body: Buffer, contentEncoding: string | undefined, ur
         throw new Error(`unsupported content-encoding ${contentEncoding}`);
     }
   } catch (err) {
-    throw backendError('SWY_BACKEND_BAD_RESPONSE', `backend ${url}: cannot decode body (${(err as Error).message})`, {
-      url,
-    });
+    throw backendError(
+      'SWY_BACKEND_BAD_RESPONSE',
+      `backend ${url}: cannot decode body (${(err as Error).message})`,
+      {
+        url,
+      },
+    );
   }
 }
 

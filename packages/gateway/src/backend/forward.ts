@@ -1,5 +1,5 @@
-import { USER_AGENT } from '../settings.js';
 import type { ProxyRequest } from '../pipeline/types.js';
+import { USER_AGENT } from '../settings.js';
 import { notForwarded } from './hop-by-hop.js';
 
 /**
@@ -34,7 +34,12 @@ export class HeaderPolicy {
     if (this.all) {
       for (const name in h) {
         const value = h[name];
-        if (value === undefined || notForwarded(name) || name === 'x-forwarded-for' || name === 'x-forwarded-host') {
+        if (
+          value === undefined ||
+          notForwarded(name) ||
+          name === 'x-forwarded-for' ||
+          name === 'x-forwarded-host'
+        ) {
           continue;
         }
         out.push(name, Array.isArray(value) ? value.join(', ') : value);

@@ -19,7 +19,10 @@ export function parseHost(host: string, sanitize: boolean, where: string): Upstr
     throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: host ${JSON.stringify(host)} is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: host ${JSON.stringify(host)} must be http or https`);
+    throw new SwitchyardError(
+      'SWY_CONFIG_INVALID',
+      `${where}: host ${JSON.stringify(host)} must be http or https`,
+    );
   }
   return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
 }
@@ -80,7 +83,10 @@ export class UrlTemplate {
           ? ' (needs "proxy": {"sequential": true} on the endpoint)'
           : ' (may only name an earlier backend)'
         : ` (the endpoint has ${endpointParams.length ? endpointParams.map((p) => `{${p}}`).join(', ') : 'no parameters'})`;
-      throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: url_pattern placeholder {${name}} is undefined${hint}`);
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `${where}: url_pattern placeholder {${name}} is undefined${hint}`,
+      );
     }
     if (last < pattern.length) parts.push(pattern.slice(last));
     return new UrlTemplate(parts, sequential);

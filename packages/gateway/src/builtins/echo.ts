@@ -3,7 +3,8 @@ import type { RouteHandler } from '../request/exchange.js';
 import { refuseBody } from './debug.js';
 
 // Go's canonical header form (what KrakenD's echo shows): content-type → Content-Type.
-const canonical = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+const canonical = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 
 function safeDecode(path: string): string {
   try {
@@ -29,13 +30,17 @@ export function echoHandler(maxBodyBytes: number): RouteHandler {
     const params = new URLSearchParams(x.query);
     params.sort();
     const querystring: Record<string, string[]> = {};
-    for (const [k, v] of params) (querystring[k] ??= []).push(v);
+    for (const [k, v] of params) {
+      querystring[k] ??= [];
+      querystring[k].push(v);
+    }
     const headers: Record<string, string[]> = {};
     const raw = x.req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
-      const name = (raw[i] as string).toLowerCase();
-      if (name === 'host') continue;
-      (headers[canonical(name)] ??= []).push(raw[i + 1] as string);
+      const name = canonical((raw[i] as string).toLowerCase());
+      if (name === 'Host') continue;
+      headers[name] ??= [];
+      headers[name].push(raw[i + 1] as string);
     }
     const answer = {
       req_uri: x.req.url,

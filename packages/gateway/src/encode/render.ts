@@ -19,7 +19,12 @@ const json: Render = (x, response, headers) => {
 const jsonCollection: Render = (x, response, headers) => {
   headers['Content-Type'] = JSON_TYPE;
   const collection = response?.data.collection;
-  x.send(200, headers, collection === undefined ? '[]' : JSON.stringify(collection), response?.complete ?? false);
+  x.send(
+    200,
+    headers,
+    collection === undefined ? '[]' : JSON.stringify(collection),
+    response?.complete ?? false,
+  );
 };
 
 const text: Render = (x, response, headers) => {

@@ -9,7 +9,14 @@ export function classifyBackendError(err: unknown, url: string): SwitchyardError
   if (isSwitchyardError(err)) return err;
   const code = (err as { code?: string } | null)?.code ?? '';
   const reason = err instanceof Error ? err.message : String(err);
-  if (REFUSED.has(code)) return backendError('SWY_BACKEND_REFUSED', `backend ${url} refused the connection (${code})`, { url }, err);
-  if (TIMEOUT.has(code)) return backendError('SWY_BACKEND_TIMEOUT', `backend ${url} timed out (${code})`, { url }, err);
+  if (REFUSED.has(code))
+    return backendError(
+      'SWY_BACKEND_REFUSED',
+      `backend ${url} refused the connection (${code})`,
+      { url },
+      err,
+    );
+  if (TIMEOUT.has(code))
+    return backendError('SWY_BACKEND_TIMEOUT', `backend ${url} timed out (${code})`, { url }, err);
   return backendError('SWY_BACKEND_RESET', `backend ${url} closed the connection: ${reason}`, { url }, err);
 }

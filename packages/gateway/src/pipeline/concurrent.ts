@@ -1,4 +1,4 @@
-import type { Proxy, ProxyRequest, ProxyResponse, ProxyResult } from './types.js';
+import type { ProxyRequest, ProxyResponse, ProxyResult, Stage } from './types.js';
 
 const CANCELLED = new Error('cancelled: a concurrent call answered first');
 
@@ -7,7 +7,7 @@ const CANCELLED = new Error('cancelled: a concurrent call answered first');
  * the other calls are cancelled. Without a complete answer, the last answer and the last error are
  * returned, as lura does.
  */
-export function concurrent(backend: Proxy, calls: number): Proxy {
+export function concurrent(backend: Stage, calls: number): Stage {
   return (req: ProxyRequest) =>
     new Promise<ProxyResult>((resolve) => {
       const scopes = Array.from({ length: calls }, () => req.scope.child());
@@ -26,7 +26,9 @@ export function concurrent(backend: Proxy, calls: number): Proxy {
         if (done) return;
         if (!r.error && r.response?.complete) {
           done = true;
-          scopes.forEach((s, j) => j !== i && s.abort(CANCELLED));
+          scopes.forEach((s, j) => {
+            if (j !== i) s.abort(CANCELLED);
+          });
           resolve(r);
           return;
         }

@@ -1,18 +1,13 @@
 import type { OutgoingHttpHeaders } from 'node:http';
-import {
-  type Backend,
-  type Endpoint,
-  GATEWAY_DEFAULTS,
-  type ProxyNamespace,
-} from '@switchyard/config';
+import { type Backend, type Endpoint, GATEWAY_DEFAULTS, type ProxyNamespace } from '@switchyard/config';
 import { type Logger, parseDuration, SwitchyardError } from '@switchyard/shared';
-import { refuseBody } from '../builtins/debug.js';
 import { BackendClient } from '../backend/client.js';
 import { decoderFor, hasKeys } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
 import type { Pools } from '../backend/pools.js';
 import { StreamCall } from '../backend/stream.js';
 import { parseHost, UrlTemplate } from '../backend/target.js';
+import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
 import { BackendStatusError, failureStatus, MergeError } from '../errors/status.js';
 import { hasBody, readBody } from '../request/body.js';
@@ -26,7 +21,7 @@ import { parallelMerge } from './merge.js';
 import { Scope } from './scope.js';
 import { sequentialMerge } from './sequential.js';
 import { withStatic } from './static.js';
-import type { Proxy, ProxyRequest, ProxyResult } from './types.js';
+import type { ProxyRequest, ProxyResult, Stage } from './types.js';
 
 export interface CompileContext {
   settings: GatewaySettings;
@@ -48,8 +43,7 @@ function invalid(where: string, message: string): SwitchyardError {
   return new SwitchyardError('SWY_CONFIG_INVALID', `${where}: ${message}`);
 }
 
-const proxyNamespace = (extra: Record<string, unknown> | undefined) =>
-  (extra?.proxy ?? {}) as ProxyNamespace;
+const proxyNamespace = (extra: Record<string, unknown> | undefined) => (extra?.proxy ?? {}) as ProxyNamespace;
 
 function paramNames(pattern: string, where: string): string[] {
   const names: string[] = [];
@@ -80,7 +74,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   if (regular.length === 0) throw invalid(where, 'needs at least one backend that is not a shadow');
   const sequential = proxyNs.sequential === true && regular.length > 1;
   if (method !== 'GET' && regular.length > 1) {
-    const ok = sequential && regular.every((b, i) => i === regular.length - 1 || (b.method ?? method) === 'GET');
+    const ok =
+      sequential && regular.every((b, i) => i === regular.length - 1 || (b.method ?? method) === 'GET');
     if (!ok) {
       throw invalid(
         where,
@@ -201,11 +196,11 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   }
 
   const calls = Math.max(1, ep.concurrent_calls ?? GATEWAY_DEFAULTS.concurrent_calls);
-  let parts: Proxy[] = clients.map((c) => (req: ProxyRequest) => c.call(req));
+  let parts: Stage[] = clients.map((c) => (req: ProxyRequest) => c.call(req));
   if (calls > 1) parts = parts.map((p) => concurrent(p, calls));
-  let proxy: Proxy =
+  let proxy: Stage =
     parts.length === 1
-      ? (parts[0] as Proxy)
+      ? (parts[0] as Stage)
       : sequential
         ? sequentialMerge(
             parts,
@@ -214,7 +209,10 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         : parallelMerge(parts);
   if (parts.length > 1 && proxyNs.flatmap_filter?.length) proxy = withFlatmap(proxy, proxyNs.flatmap_filter);
   else if (proxyNs.flatmap_filter?.length) {
-    ctx.logger.warn({ endpoint: pattern }, 'endpoint-level flatmap_filter needs several backends; ignored (as KrakenD does)');
+    ctx.logger.warn(
+      { endpoint: pattern },
+      'endpoint-level flatmap_filter needs several backends; ignored (as KrakenD does)',
+    );
   }
   if (proxyNs.static) proxy = withStatic(proxy, proxyNs.static);
 

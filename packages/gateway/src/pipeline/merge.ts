@@ -1,6 +1,6 @@
 import type { Data } from '../backend/decode.js';
 import { MergeError } from '../errors/status.js';
-import type { Proxy, ProxyRequest, ProxyResult } from './types.js';
+import type { ProxyRequest, ProxyResult, Stage } from './types.js';
 
 const NULL_RESULT = new Error('invalid response');
 
@@ -40,7 +40,7 @@ export class MergeAccumulator {
 }
 
 /** Calls every backend at once and merges in order of arrival. */
-export function parallelMerge(parts: readonly Proxy[]): Proxy {
+export function parallelMerge(parts: readonly Stage[]): Stage {
   return (req: ProxyRequest) =>
     new Promise<ProxyResult>((resolve) => {
       const acc = new MergeAccumulator(parts.length);

@@ -1,7 +1,7 @@
 import type { Data } from '../backend/decode.js';
 import type { SequentialSlot } from '../backend/target.js';
 import { MergeAccumulator } from './merge.js';
-import type { Proxy, ProxyRequest, ProxyResult, ProxyResponse } from './types.js';
+import type { ProxyRequest, ProxyResponse, ProxyResult, Stage } from './types.js';
 
 const isObject = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -28,7 +28,7 @@ function placeholderValue(v: unknown): string {
  * earlier answers (`{resp0_user.id}`). A failure of the first backend fails the request; a later failure
  * (or an incomplete answer) stops the chain with what was merged so far.
  */
-export function sequentialMerge(parts: readonly Proxy[], slots: readonly SequentialSlot[][]): Proxy {
+export function sequentialMerge(parts: readonly Stage[], slots: readonly SequentialSlot[][]): Stage {
   return async (req: ProxyRequest): Promise<ProxyResult> => {
     const acc = new MergeAccumulator(parts.length);
     const answers: (ProxyResponse | undefined)[] = [];
@@ -40,7 +40,7 @@ export function sequentialMerge(parts: readonly Proxy[], slots: readonly Sequent
         const v = valueAt(source.data, slot.path);
         if (v !== undefined) values.set(slot.key, placeholderValue(v));
       }
-      const result = await (parts[i] as Proxy)(i === 0 ? req : { ...req, sequential: values });
+      const result = await (parts[i] as Stage)(i === 0 ? req : { ...req, sequential: values });
       if (result.error || !result.response) {
         if (i === 0) return result;
         acc.add(result);

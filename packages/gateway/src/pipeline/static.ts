@@ -1,5 +1,5 @@
 import type { ProxyNamespace } from '@switchyard/config';
-import type { Proxy, ProxyResult } from './types.js';
+import type { ProxyResult, Stage } from './types.js';
 
 type Strategy = NonNullable<ProxyNamespace['static']>['strategy'];
 
@@ -12,7 +12,7 @@ const MATCH: Record<Strategy, (r: ProxyResult) => boolean> = {
 };
 
 /** `proxy.static`: adds fixed data to the answer when the strategy matches how the backends did. */
-export function withStatic(next: Proxy, config: NonNullable<ProxyNamespace['static']>): Proxy {
+export function withStatic(next: Stage, config: NonNullable<ProxyNamespace['static']>): Stage {
   const match = MATCH[config.strategy];
   const entries = Object.entries(config.data);
   return async (req) => {

@@ -32,7 +32,7 @@ export interface ProxyRequest {
   trace: BackendCallInfo[] | null;
 }
 
-/** One stage of the pipeline: a backend, a merge of backends, or a wrapper around either. */
-export type Proxy = (req: ProxyRequest) => Promise<ProxyResult>;
+/** One stage of the pipeline (lura's proxy.Proxy): a backend, a merge of backends, or a wrapper around either. */
+export type Stage = (req: ProxyRequest) => Promise<ProxyResult>;
 
 export const failed = (error: Error): ProxyResult => ({ response: null, error });

@@ -51,7 +51,10 @@ function trustedList(entries: readonly string[]): BlockList {
     const [addr, bits] = entry.split('/') as [string, string | undefined];
     const family = isIP(addr);
     if (family === 0) {
-      throw new SwitchyardError('SWY_CONFIG_INVALID', `router.trusted_proxies: ${JSON.stringify(entry)} is not an IP or CIDR`);
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `router.trusted_proxies: ${JSON.stringify(entry)} is not an IP or CIDR`,
+      );
     }
     const type = family === 6 ? 'ipv6' : 'ipv4';
     if (bits === undefined) list.addAddress(addr, type);

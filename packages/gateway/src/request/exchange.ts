@@ -102,7 +102,13 @@ export class Exchange {
     }
     if (this.rt.logger.isLevelEnabled('debug')) {
       this.log().debug(
-        { method: this.req.method, path: this.path, status, bytes, latency_ms: Math.round(latency * 1000) / 1000 },
+        {
+          method: this.req.method,
+          path: this.path,
+          status,
+          bytes,
+          latency_ms: Math.round(latency * 1000) / 1000,
+        },
         'request',
       );
     }

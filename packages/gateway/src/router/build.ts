@@ -21,7 +21,8 @@ export interface Routes {
 export function buildRoutes(file: GatewayFile, ctx: CompileContext): Routes {
   const { settings } = ctx;
   const router = new Router<RouteHandler>(settings.router.disable_redirect_trailing_slash !== true);
-  if (settings.router.disable_health !== true) router.add('GET', settings.router.health_path ?? '/__health', health);
+  if (settings.router.disable_health !== true)
+    router.add('GET', settings.router.health_path ?? '/__health', health);
   if (settings.debug) {
     const handler = debugHandler(settings.maxBodyBytes);
     for (const m of ANY) router.add(m, '/__debug/*', handler);

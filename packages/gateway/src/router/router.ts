@@ -40,7 +40,10 @@ export class Router<H> {
 
   add(method: string, pattern: string, handler: H): void {
     if (!pattern.startsWith('/')) {
-      throw new SwitchyardError('SWY_CONFIG_INVALID', `endpoint ${JSON.stringify(pattern)}: must start with /`);
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `endpoint ${JSON.stringify(pattern)}: must start with /`,
+      );
     }
     const paramNames: string[] = [];
     let node = this.root;
@@ -56,7 +59,10 @@ export class Router<H> {
         node = node.param;
       } else {
         let next = node.statics.get(seg);
-        if (!next) node.statics.set(seg, (next = new Node<H>()));
+        if (!next) {
+          next = new Node<H>();
+          node.statics.set(seg, next);
+        }
         node = next;
       }
     }
@@ -96,7 +102,13 @@ export class Router<H> {
   }
 }
 
-function walk<H>(node: Node<H>, segs: string[], i: number, method: string, params: string[]): Route<H> | null {
+function walk<H>(
+  node: Node<H>,
+  segs: string[],
+  i: number,
+  method: string,
+  params: string[],
+): Route<H> | null {
   if (i === segs.length) return node.routes?.get(method) ?? null;
   const seg = segs[i] as string;
   const child = node.statics.get(seg) ?? (seg.includes('%') ? node.statics.get(safeDecode(seg)) : undefined);

@@ -12,7 +12,10 @@ export function compileAllow(paths: readonly string[]): AllowTree {
     let node = root;
     for (const field of fields.slice(0, -1)) {
       let next = node.get(field);
-      if (next === undefined || next === true) node.set(field, (next = new Map()));
+      if (next === undefined || next === true) {
+        next = new Map();
+        node.set(field, next);
+      }
       node = next;
     }
     node.set(fields[fields.length - 1] as string, true);

@@ -45,14 +45,25 @@ export async function startBackend(handler: BackendHandler): Promise<TestBackend
 }
 
 /** Answers JSON with status 200 (or the given one). */
-export function json(res: ServerResponse, value: unknown, status = 200, headers: Record<string, string> = {}): void {
+export function json(
+  res: ServerResponse,
+  value: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
 /** A backend whose routes answer fixed JSON (by path without query); unknown paths get 404 text. */
-export function routes(table: Record<string, unknown | ((req: IncomingMessage, res: ServerResponse, body: string) => void)>): BackendHandler {
+export function routes(
+  table: Record<string, BackendHandler | Record<string, unknown> | unknown[]>,
+): BackendHandler {
   return (req, res, body) => {
     const path = (req.url ?? '/').split('?')[0] as string;
     const entry = table[path];
@@ -60,7 +71,7 @@ export function routes(table: Record<string, unknown | ((req: IncomingMessage, r
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('404 page not found\n');
     } else if (typeof entry === 'function') {
-      (entry as (req: IncomingMessage, res: ServerResponse, body: string) => void)(req, res, body);
+      entry(req, res, body);
     } else {
       json(res, entry);
     }

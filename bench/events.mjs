@@ -1,0 +1,340 @@
+// Event proxy throughput against the raw clients, and its memory over a long run. After `npm run build`:
+//   npm run bench:events [-- --events 50000] [--batch 500] [--rss-events 1000000] [--rss-sink file|kafka]
+//     [--rss-seconds 90] [--spool]
+// In one run, each in a fresh child process so figures and peak RSS are its own:
+//   kafka:    the same events, same batch size, through createEventProxy (kafka sink) and through a raw kafkajs
+//             producer (acks all, sequential sendBatch), both on librdkafka's mock cluster;
+//   rabbitmq: the same through the proxy (rabbitmq sink) and a raw amqplib ConfirmChannel publisher
+//             (persistent, waitForConfirms per batch), both into a durable queue on 127.0.0.1:5672;
+//   rss:      --rss-events through the proxy (default settings, disk spool on), bounded by --rss-seconds.
+// The proxy side is timed from its first publish() to flush() resolving (every event confirmed by the broker).
+// --spool runs the throughput comparisons with the disk spool on (default: the memory queue).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '50000' },
+    batch: { type: 'string', default: '500' },
+    'rss-events': { type: 'string', default: '1000000' },
+    'rss-sink': { type: 'string', default: 'file' },
+    'rss-seconds': { type: 'string', default: '90' },
+    spool: { type: 'boolean', default: false },
+    // Internal: which side a child process runs.
+    role: { type: 'string' },
+    bootstrap: { type: 'string' },
+    dir: { type: 'string' },
+  },
+});
+
+const EVENTS = Number(args.events);
+const BATCH = Number(args.batch);
+const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+const HARNESS = fileURLToPath(new URL('../packages/event-proxy/test/support/build/kafka-mock', import.meta.url));
+const RSS_LIMIT_MB = 150;
+
+// ---------------------------------------------------------------- the events (same generator on every side)
+
+/** Event `i` of the run: request/response pairs sharing a request id, about 600 bytes of JSON each. */
+function eventAt(createEnvelope, i) {
+  const pair = Math.floor(i / 2);
+  const common = {
+    request_id: `bench-${pair}`,
+    method: 'GET',
+    path: `/api/items/${pair}`,
+    endpoint: '/api/items/{id}',
+  };
+  const node = `node-${pair % 4}`;
+  if (i % 2 === 0) {
+    return createEnvelope(
+      'request',
+      {
+        ...common,
+        query: { page: '1' },
+        client_ip: '10.0.0.1',
+        headers: { 'user-agent': 'bench/1.0', accept: 'application/json', 'x-request-id': common.request_id },
+        body_bytes: 0,
+      },
+      node,
+    );
+  }
+  return createEnvelope(
+    'response',
+    {
+      ...common,
+      status: 200,
+      latency_ms: 12.5,
+      bytes: 1024,
+      completed: true,
+      backends: [{ url: `http://10.0.0.2:8080/items/${pair}`, method: 'GET', status: 200, latency_ms: 11.2 }],
+    },
+    node,
+  );
+}
+
+async function shared() {
+  return import('@switchyard/shared');
+}
+
+function peakRssMb() {
+  return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+}
+
+function report(result) {
+  console.log(`RESULT ${JSON.stringify({ ...result, peakRssMb: peakRssMb() })}`);
+}
+
+// ---------------------------------------------------------------- child roles
+
+async function rawKafka() {
+  const { createEnvelope } = await shared();
+  const { default: kafkajs } = await import('kafkajs');
+  const { Kafka, Partitioners, logLevel } = kafkajs;
+  const kafka = new Kafka({ clientId: 'bench-raw', brokers: args.bootstrap.split(','), logLevel: logLevel.WARN });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const topic = 'bench-raw';
+  const events = Array.from({ length: EVENTS }, (_, i) => eventAt(createEnvelope, i));
+  const started = performance.now();
+  for (let i = 0; i < events.length; i += BATCH) {
+    const messages = events.slice(i, i + BATCH).map((event) => ({
+      key: event.data.request_id,
+      value: JSON.stringify(event),
+      headers: { event_type: event.event_type },
+    }));
+    await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1 });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await producer.disconnect();
+  report({ events: EVENTS, seconds });
+}
+
+async function rawRabbitmq() {
+  const { createEnvelope } = await shared();
+  const { default: amqp } = await import('amqplib');
+  const exchange = `swy-bench.raw.${process.pid}`;
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createConfirmChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  const queue = await bindQueue(channel, exchange);
+  const events = Array.from({ length: EVENTS }, (_, i) => eventAt(createEnvelope, i));
+  const started = performance.now();
+  for (let i = 0; i < events.length; i += BATCH) {
+    for (const event of events.slice(i, i + BATCH)) {
+      const ok = channel.publish(exchange, event.event_type, Buffer.from(JSON.stringify(event)), {
+        persistent: true,
+        contentType: 'application/json',
+        messageId: event.id,
+        timestamp: event.timestamp,
+        type: event.event_type,
+        headers: { event_type: event.event_type },
+      });
+      if (!ok) await new Promise((resolve) => channel.once('drain', resolve));
+    }
+    await channel.waitForConfirms();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { messageCount } = await channel.checkQueue(queue);
+  await channel.deleteQueue(queue);
+  await channel.deleteExchange(exchange);
+  await connection.close();
+  report({ events: EVENTS, seconds, queued: messageCount });
+}
+
+/** A durable queue bound to the exchange, so the broker stores what is published (as it would in use). */
+async function bindQueue(channel, exchange) {
+  const { queue } = await channel.assertQueue(`${exchange}.q`, { durable: true });
+  await channel.bindQueue(queue, exchange, '#');
+  return queue;
+}
+
+async function proxyRun(target, { total, spool, deadlineSeconds }) {
+  const { createEnvelope, createLogger } = await shared();
+  const { validateEventProxySettings } = await import('@switchyard/config');
+  const { createEventProxy } = await import('@switchyard/event-proxy');
+  await mkdir(args.dir, { recursive: true });
+  const settings = validateEventProxySettings({
+    listen: '127.0.0.1:0',
+    log_level: 'warn',
+    filter: {},
+    ingest: {},
+    target,
+    batch: { max_events: BATCH },
+    retry: {},
+    spool: { enabled: spool, dir: join(args.dir, 'spool') },
+    dead_letter: { path: join(args.dir, 'dead-letters.ndjson') },
+  });
+  const logger = createLogger({ level: 'warn', destination: process.stderr });
+  const proxy = createEventProxy(settings, { logger });
+  await proxy.start();
+  const deadline = performance.now() + deadlineSeconds * 1000;
+  const started = performance.now();
+  let published = 0;
+  // Events are made one batch at a time, so the generator itself holds no more than one batch.
+  while (published < total && performance.now() < deadline) {
+    const chunk = [];
+    for (let i = 0; i < BATCH && published + i < total; i++) chunk.push(eventAt(createEnvelope, published + i));
+    try {
+      await proxy.publish(chunk);
+      published += chunk.length;
+    } catch (err) {
+      // The queue is full (block policy): wait for the sink to catch up, as an ingest client would.
+      if (err?.code !== 'SWY_QUEUE_FULL') throw err;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+  await proxy.flush(Math.max(10_000, deadline - performance.now()));
+  const seconds = (performance.now() - started) / 1000;
+  await proxy.close();
+  return { events: published, seconds, complete: published === total };
+}
+
+async function proxyKafka() {
+  const target = {
+    type: 'kafka',
+    kafka: { brokers: args.bootstrap.split(','), topic: 'bench-proxy', compression: 'none', acks: -1 },
+  };
+  report(await proxyRun(target, { total: EVENTS, spool: args.spool, deadlineSeconds: 600 }));
+}
+
+async function proxyRabbitmq() {
+  const { default: amqp } = await import('amqplib');
+  const exchange = `swy-bench.proxy.${process.pid}`;
+  const connection = await amqp.connect(AMQP_URL);
+  const channel = await connection.createChannel();
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  const queue = await bindQueue(channel, exchange);
+  const target = { type: 'rabbitmq', rabbitmq: { url: AMQP_URL, exchange, exchange_type: 'topic' } };
+  const result = await proxyRun(target, { total: EVENTS, spool: args.spool, deadlineSeconds: 600 });
+  const { messageCount } = await channel.checkQueue(queue);
+  await channel.deleteQueue(queue);
+  await channel.deleteExchange(exchange);
+  await connection.close();
+  report({ ...result, queued: messageCount });
+}
+
+async function proxyRss() {
+  const total = Number(args['rss-events']);
+  const target =
+    args['rss-sink'] === 'kafka'
+      ? { type: 'kafka', kafka: { brokers: args.bootstrap.split(','), topic: 'bench-rss' } }
+      : { type: 'file', file: { path: join(args.dir, 'events.ndjson') } };
+  // Default settings: the disk spool holds what the sink has not confirmed yet.
+  report(await proxyRun(target, { total, spool: true, deadlineSeconds: Number(args['rss-seconds']) }));
+}
+
+// ---------------------------------------------------------------- the orchestrator
+
+function runChild(role, extra = []) {
+  const childArgs = [fileURLToPath(import.meta.url), '--role', role, ...passThrough(), ...extra];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code === 0 && line) resolve(JSON.parse(line.slice('RESULT '.length)));
+      else reject(new Error(`${role} failed (exit ${code}):\n${out}`));
+    });
+  });
+}
+
+function passThrough() {
+  const keys = ['events', 'batch', 'rss-events', 'rss-sink', 'rss-seconds'];
+  return [...keys.flatMap((k) => [`--${k}`, String(args[k])]), ...(args.spool ? ['--spool'] : [])];
+}
+
+function startKafkaMock() {
+  const child = spawn(HARNESS, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({ bootstrap: out.slice(0, nl), stop: () => child.stdin.end('quit\n') });
+    });
+    child.on('exit', (code) => reject(new Error(`kafka-mock exited (${code})`)));
+  });
+}
+
+const rate = (r) => r.events / r.seconds;
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function line(name, r) {
+  return `  ${name.padEnd(22)} ${fmt(r.events).padStart(9)} events in ${r.seconds.toFixed(2).padStart(6)} s = ${fmt(rate(r)).padStart(8)} events/s   peak RSS ${r.peakRssMb.toFixed(0)} MB`;
+}
+
+function compare(title, proxy, raw) {
+  const ratio = rate(proxy) / rate(raw);
+  console.log(`${title}`);
+  console.log(line('proxy', proxy));
+  console.log(line('raw client', raw));
+  console.log(`  ratio proxy/raw        ${ratio.toFixed(2)}×  (target ≥ 0.80×: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
+  return ratio >= 0.8;
+}
+
+async function main() {
+  if (!existsSync(HARNESS)) throw new Error(`Kafka mock harness missing (${HARNESS}); run \`npm run test:setup\``);
+  const dir = await mkdtemp(join(tmpdir(), 'swy-bench-events-'));
+  const kafka = await startKafkaMock();
+  const extra = ['--bootstrap', kafka.bootstrap];
+  const sub = (name) => ['--dir', join(dir, name)];
+  const verdicts = [];
+  console.log(
+    `bench:events — ${fmt(EVENTS)} events, batches of ${BATCH}, proxy queue: ${args.spool ? 'disk spool' : 'memory'}; Node ${process.version}`,
+  );
+  try {
+    // The raw client goes first in one pair and second in the other, so warm-up favours neither side.
+    const rawK = await runChild('raw-kafka', extra);
+    const proxyK = await runChild('proxy-kafka', [...extra, ...sub('kafka')]);
+    verdicts.push(compare('kafka (librdkafka mock cluster, 1 broker, acks all, no compression)', proxyK, rawK));
+
+    const proxyR = await runChild('proxy-rabbitmq', sub('rabbitmq'));
+    const rawR = await runChild('raw-rabbitmq');
+    verdicts.push(compare('rabbitmq (127.0.0.1:5672, persistent, publisher confirms, durable queue)', proxyR, rawR));
+    if (proxyR.queued !== proxyR.events || rawR.queued !== rawR.events) {
+      console.log(`  queued: proxy ${proxyR.queued}, raw ${rawR.queued} (expected ${EVENTS} each)`);
+    }
+
+    const rss = await runChild('proxy-rss', [...extra, ...sub('rss')]);
+    const under = rss.peakRssMb < RSS_LIMIT_MB;
+    console.log(`memory (${args['rss-sink']} sink, disk spool on, default settings)`);
+    console.log(line('proxy', rss));
+    console.log(
+      `  peak RSS               ${rss.peakRssMb.toFixed(0)} MB after ${fmt(rss.events)} events (target < ${RSS_LIMIT_MB} MB: ${under ? 'met' : 'NOT met'})${rss.complete ? '' : `; stopped at the ${args['rss-seconds']} s bound`}`,
+    );
+    verdicts.push(under);
+  } finally {
+    kafka.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+  process.exitCode = verdicts.every(Boolean) ? 0 : 1;
+}
+
+const roles = {
+  'raw-kafka': rawKafka,
+  'raw-rabbitmq': rawRabbitmq,
+  'proxy-kafka': proxyKafka,
+  'proxy-rabbitmq': proxyRabbitmq,
+  'proxy-rss': proxyRss,
+};
+
+if (args.role) {
+  const role = roles[args.role];
+  if (!role) throw new Error(`unknown role ${args.role}`);
+  await role();
+  // Clients may leave timers behind; the result is out, so leave now.
+  process.exit(0);
+} else {
+  await main();
+}
