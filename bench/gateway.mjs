@@ -1,6 +1,7 @@
 // Gateway benchmark: in one run, starts a backend, the gateway (the built CLI), @fastify/http-proxy and
 // minimal undici peers, each in its own process, drives each with autocannon (same load: 50
-// connections, a warm-up, then a fixed measured duration) and prints req/s, p50, p99 and the ratios:
+// connections, a warm-up, then a fixed measured duration in interleaved 1 s slices) and prints req/s,
+// p50, p99 and the ratios:
 //   (a) no-op passthrough: gateway vs @fastify/http-proxy (target ≥ 1.3×) and a minimal undici proxy (≥ 0.9×)
 //   (b) JSON endpoint with allow + mapping: gateway vs the same by hand with undici (no target)
 //   (c) merge of three backends: gateway vs a minimal undici aggregator (target ≥ 0.8×)
@@ -21,7 +22,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '50' },
   },
 });
-const duration = Math.min(Number(args.duration), 60);
+const duration = Math.max(1, Math.min(Math.round(Number(args.duration)), 60));
 const warmup = Math.min(Number(args.warmup), 10);
 const connections = Math.min(Number(args.connections), 500);
 
@@ -36,15 +37,35 @@ if (
 }
 const here = (f) => join(root, 'bench/support', f);
 
-async function load(url) {
-  if (warmup > 0) await autocannon({ url, connections, duration: warmup });
-  const r = await autocannon({ url, connections, duration });
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    bad: r.non2xx + r.errors + r.timeouts,
-  };
+const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+
+/**
+ * Measures contenders of one scenario under the same load. After a warm-up each, the measured seconds
+ * are cut into 1 s slices taken in turn (the starting contender rotates), so load from anything else on
+ * the machine spreads evenly over them. req/s = requests / seconds over all slices; p50 and p99 are the
+ * medians of the slices' percentiles.
+ */
+async function compare(contenders) {
+  for (const c of contenders) if (warmup > 0) await autocannon({ url: c.url, connections, duration: warmup });
+  const acc = contenders.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0 }));
+  for (let round = 0; round < duration; round++) {
+    for (let k = 0; k < contenders.length; k++) {
+      const i = (k + round) % contenders.length;
+      const r = await autocannon({ url: contenders[i].url, connections, duration: 1 });
+      const a = acc[i];
+      a.requests += r.requests.total;
+      a.seconds += r.duration;
+      a.p50.push(r.latency.p50);
+      a.p99.push(r.latency.p99);
+      a.bad += r.non2xx + r.errors + r.timeouts;
+    }
+  }
+  return acc.map((a) => ({
+    rps: a.requests / a.seconds,
+    p50: median(a.p50),
+    p99: median(a.p99),
+    bad: a.bad,
+  }));
 }
 
 async function body(url) {
@@ -110,20 +131,30 @@ try {
   }
 
   const rows = [];
-  const measure = async (scenario, name, url) => {
-    process.stderr.write(`  ${scenario} ${name} …\n`);
-    const r = await load(url);
-    rows.push({ scenario, name, ...r });
-    return r;
+  const scenario = async (label, contenders) => {
+    process.stderr.write(`  ${label}: ${contenders.map((c) => c.name).join(' / ')} …\n`);
+    const results = await compare(contenders);
+    results.forEach((r, i) => {
+      rows.push({ scenario: label, name: contenders[i].name, ...r });
+    });
+    return results;
   };
-  console.error(`measuring: ${connections} connections, ${warmup}s warm-up + ${duration}s per run`);
-  const a = await measure('(a) no-op', 'switchyard', at(gateway, '/noop'));
-  const aF = await measure('(a) no-op', '@fastify/http-proxy', at(fastify, '/noop'));
-  const aU = await measure('(a) no-op', 'minimal undici proxy', at(undici, '/noop'));
-  const b = await measure('(b) allow+mapping', 'switchyard', at(gateway, '/json'));
-  const bU = await measure('(b) allow+mapping', 'undici by hand', at(undici, '/json'));
-  const c = await measure('(c) merge of 3', 'switchyard', at(gateway, '/merge'));
-  const cU = await measure('(c) merge of 3', 'minimal undici aggregator', at(undici, '/merge'));
+  console.error(
+    `measuring: ${connections} connections, ${warmup}s warm-up each, then ${duration} × 1 s slices each, interleaved`,
+  );
+  const [a, aF, aU] = await scenario('(a) no-op', [
+    { name: 'switchyard', url: at(gateway, '/noop') },
+    { name: '@fastify/http-proxy', url: at(fastify, '/noop') },
+    { name: 'minimal undici proxy', url: at(undici, '/noop') },
+  ]);
+  const [b, bU] = await scenario('(b) allow+mapping', [
+    { name: 'switchyard', url: at(gateway, '/json') },
+    { name: 'undici by hand', url: at(undici, '/json') },
+  ]);
+  const [c, cU] = await scenario('(c) merge of 3', [
+    { name: 'switchyard', url: at(gateway, '/merge') },
+    { name: 'minimal undici aggregator', url: at(undici, '/merge') },
+  ]);
 
   const cores = cpus().length;
   console.log(

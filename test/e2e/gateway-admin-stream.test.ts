@@ -1,6 +1,9 @@
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { GatewayStreamSource, type StreamGap } from '../../packages/event-proxy/src/sources/gateway-stream.js';
+import {
+  GatewayStreamSource,
+  type StreamGap,
+} from '../../packages/event-proxy/src/sources/gateway-stream.js';
 import { type AdminServer, createAdminServer } from '../../packages/gateway/src/admin/index.js';
 import { EventHub } from '../../packages/gateway/src/events/index.js';
 
@@ -71,7 +74,7 @@ describe('gateway admin stream → GatewayStreamSource', () => {
     await startAdmin(`127.0.0.1:${first.port}`);
     await vi.waitFor(() => expect(received).toHaveLength(60), { timeout: 10_000 });
     expect(received.map((e) => e.id)).toEqual(emitted.map((e) => e.id));
-    expect((received[0]?.data as { headers: Record<string, string> }).headers.authorization).toBe('[REDACTED]');
+    expect(received[0]?.data).toMatchObject({ headers: { authorization: '[REDACTED]' } });
     await source.stop();
     cursor = source.cursor;
     expect(cursor).toBe(emitted.at(-1)?.id);

@@ -9,7 +9,7 @@ import {
   type Logger,
   SwitchyardError,
 } from '@switchyard/shared';
-import { createProxyMetrics, type ProxyMetrics } from './admin/metrics.js';
+import { createProxyMetrics, type ProxyMetrics, registerSpoolMetrics } from './admin/metrics.js';
 import { adminRoutes } from './admin/routes.js';
 import { parseListen } from './listener/address.js';
 import { createListener } from './listener/server.js';
@@ -27,6 +27,7 @@ import { createSources } from './sources/index.js';
 import { ingestRoutes } from './sources/ingest.js';
 import type { Source } from './sources/source.js';
 import { validateEnvelopes } from './sources/validate.js';
+import { DiskSpool } from './spool/disk-spool.js';
 
 export interface EventProxyOptions {
   logger?: Logger;
@@ -41,7 +42,7 @@ export interface EventProxyOptions {
 }
 
 export interface CloseOptions {
-  /** How long to keep delivering what is queued before stopping [10 s]. */
+  /** How long to keep delivering what is queued before stopping [settings.shutdown.timeout_ms]. */
   deadlineMs?: number;
 }
 
@@ -64,8 +65,10 @@ export interface EventProxy {
   close(options?: CloseOptions): Promise<void>;
 }
 
-const DEFAULT_DEADLINE_MS = 10_000;
 const MAX_LISTED_PROBLEMS = 10;
+// A send still under way when the deadline passed is abandoned by closing the sink; this bounds the wait
+// for a sink that does not give up at once.
+const ABANDON_GRACE_MS = 2000;
 
 interface FlushWaiter {
   target: number;
@@ -127,7 +130,11 @@ class ProxyRuntime implements EventProxy {
           registry: this.metrics.registry,
           readiness: () => ({
             sink: this.loop !== undefined && this.sink.ready(),
-            queue: this.intake !== undefined && !this.queueRefusing && this.closing === undefined,
+            queue:
+              this.intake !== undefined &&
+              !this.queueRefusing &&
+              this.closing === undefined &&
+              (this.queue?.writable?.() ?? true),
           }),
         }),
       ],
@@ -198,7 +205,7 @@ class ProxyRuntime implements EventProxy {
   }
 
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.doClose(options.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    this.closing ??= this.doClose(options.deadlineMs ?? this.settings.shutdown.timeout_ms);
     return this.closing;
   }
 
@@ -268,11 +275,16 @@ class ProxyRuntime implements EventProxy {
       // Events a spool kept from an earlier run count as accepted, so flush waits for them too.
       this.accepted = queue.depth().events;
       this.queue = queue;
+      if (queue instanceof DiskSpool) registerSpoolMetrics(this.metrics.registry, () => queue.stats());
       this.intake = new Intake({
         queue,
         filter: this.filter,
         metrics: this.metrics,
         fullPolicy: this.settings.spool.full_policy,
+        deadLetter: async (letters) => {
+          await this.deadLetters.write(this.sink.name, letters);
+          this.metrics.deadLettered.inc({ sink: this.sink.name }, letters.length);
+        },
         onAccepted: (n) => {
           this.accepted += n;
         },
@@ -330,7 +342,17 @@ class ProxyRuntime implements EventProxy {
     }
     // Closing the sink abandons a send still under way; its batch stays queued.
     await this.sink.close().catch((err: unknown) => this.logger.warn({ err }, 'closing the sink failed'));
-    await this.loop?.done;
+    if (this.loop) {
+      const grace = new AbortController();
+      const abandoned = await Promise.race([
+        this.loop.done.then(() => false),
+        sleep(ABANDON_GRACE_MS, grace.signal).then(() => true),
+      ]);
+      grace.abort();
+      // Its batch is not acked: the spool keeps it (a late ack after close is ignored).
+      if (abandoned)
+        this.logger.warn({ sink: this.sink.name }, 'a send did not end after the sink was closed');
+    }
     const left = this.queue?.depth().events ?? 0;
     await this.queue?.close().catch((err: unknown) => this.logger.error({ err }, 'closing the queue failed'));
     if (left > 0 && this.queue instanceof MemoryQueue) {

@@ -10,9 +10,6 @@ export interface RunIO {
   stopSignal: Promise<NodeJS.Signals>;
 }
 
-/** How long a stop request keeps delivering what is queued before the proxy closes. */
-const SHUTDOWN_DEADLINE_MS = 10_000;
-
 function configFile(args: readonly string[]): string | undefined {
   let file: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -53,7 +50,9 @@ export async function runEventProxy(args: readonly string[], io: RunIO): Promise
     throw err;
   }
   const signal = await io.stopSignal;
-  logger.info({ signal, deadline_ms: SHUTDOWN_DEADLINE_MS }, 'stopping: delivering what is queued');
-  await proxy.close({ deadlineMs: SHUTDOWN_DEADLINE_MS });
+  // Delivery goes on until EVENT_SHUTDOWN_TIMEOUT; what is left then stays in the spool.
+  const deadlineMs = settings.shutdown.timeout_ms;
+  logger.info({ signal, deadline_ms: deadlineMs }, 'stopping: delivering what is queued');
+  await proxy.close({ deadlineMs });
   return 0;
 }

@@ -79,7 +79,11 @@ async function sseServer(plan: (n: number) => Plan = () => ({}), list: Envelope[
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const lastEventId = req.headers['last-event-id'] as string | undefined;
-    const n = connections.push({ lastEventId, query: url.searchParams, authorization: req.headers.authorization });
+    const n = connections.push({
+      lastEventId,
+      query: url.searchParams,
+      authorization: req.headers.authorization,
+    });
     const p = plan(n - 1);
     if (url.pathname !== '/base/__events') {
       res.writeHead(404).end();
@@ -129,11 +133,22 @@ afterEach(async () => {
 const until = (check: () => void) => vi.waitFor(check, { timeout: 5000 });
 
 describe('GatewayStreamSource', () => {
-  it('reads the whole ring on first start, with the token, and advances its cursor', async () => {
+  it('reads the whole ring on first start, with the token, and advances its cursor batch by batch', async () => {
     const srv = await sseServer();
-    const { s, accepted } = source({ url: `${srv.url}/`, token: 't0k' });
+    const cursors: string[] = [];
+    const { s, accepted } = source({
+      url: `${srv.url}/`,
+      token: 't0k',
+      maxBatch: 8,
+      onCursor: (id) => cursors.push(id),
+    });
     s.start();
     await until(() => expect(accepted).toHaveLength(20));
+    // At least one cursor per batch of 8, moving forward only, ending at the last event.
+    const positions = cursors.map((id) => ids.indexOf(id));
+    expect(positions.length).toBeGreaterThanOrEqual(3);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(positions.at(-1)).toBe(19);
     expect(accepted.map((e) => e.id)).toEqual(ids);
     expect(accepted).toEqual(events);
     expect(s.cursor).toBe(ids[19]);
@@ -287,7 +302,11 @@ describe('GatewayStreamSource', () => {
   it('does not read on while onEvents is pending: the gateway sees its writes back up', async () => {
     const total = 40_000;
     const big = Array.from({ length: total }, (_, i) =>
-      createEnvelope('plugin_updated', { plugin: 'p', scope: 'x'.repeat(1000), change: 'config', from: i, to: i }, 'n'),
+      createEnvelope(
+        'plugin_updated',
+        { plugin: 'p', scope: 'x'.repeat(1000), change: 'config', from: i, to: i },
+        'n',
+      ),
     );
     let written = 0;
     const server = createServer((_req, res) => {

@@ -12,7 +12,10 @@ const root = () => ({
   hostname: 'kong-1',
   node_id: NODE_ID,
   lua_version: 'LuaJIT 2.1.0-20231117',
-  plugins: { available_on_server: { 'rate-limiting': { version: '3.9.1', priority: 910 } }, enabled_in_cluster: [] },
+  plugins: {
+    available_on_server: { 'rate-limiting': { version: '3.9.1', priority: 910 } },
+    enabled_in_cluster: [],
+  },
   configuration: { admin_listen: ['127.0.0.1:8001'], database: 'postgres' },
   tagline: 'Welcome to kong',
   version: '3.9.1',
@@ -57,7 +60,12 @@ interface Plugin {
   tags: string[] | null;
 }
 
-const plugin = (id: string, name: string, config: Record<string, unknown>, over: Partial<Plugin> = {}): Plugin => ({
+const plugin = (
+  id: string,
+  name: string,
+  config: Record<string, unknown>,
+  over: Partial<Plugin> = {},
+): Plugin => ({
   id,
   name,
   created_at: 1422386534,
@@ -77,14 +85,24 @@ async function fakeKong() {
   const state = {
     plugins: [
       plugin('02621eee-8309-4bf6-b36b-a82017a5393e', 'rate-limiting', { minute: 20, hour: 500 }),
-      plugin('66c7b5c4-4aaf-4119-af1e-ee3ad75d0af4', 'key-auth', { key_names: ['apikey'] }, {
-        service: { id: 'svc-1' },
-      }),
+      plugin(
+        '66c7b5c4-4aaf-4119-af1e-ee3ad75d0af4',
+        'key-auth',
+        { key_names: ['apikey'] },
+        {
+          service: { id: 'svc-1' },
+        },
+      ),
       plugin('a4407883-c166-43fd-80ca-3ca035b0cdb7', 'cors', { origins: ['*'] }, { route: { id: 'rt-1' } }),
-      plugin('01c23299-839c-49a5-a6d5-8864c09184af', 'acl', { allow: ['admins'] }, {
-        route: { id: 'rt-2' },
-        consumer: { id: 'c-1' },
-      }),
+      plugin(
+        '01c23299-839c-49a5-a6d5-8864c09184af',
+        'acl',
+        { allow: ['admins'] },
+        {
+          route: { id: 'rt-2' },
+          consumer: { id: 'c-1' },
+        },
+      ),
       plugin('ec1a1f6f-2aa4-4e58-93ff-b56368f19b27', 'http-log', { http_endpoint: 'http://log' }),
     ],
     databaseReachable: true,
@@ -107,7 +125,8 @@ async function fakeKong() {
     if (url.pathname === '/admin/') return send(200, root());
     if (url.pathname === '/admin/status') return send(200, status(state.databaseReachable));
     if (url.pathname === '/admin/plugins') {
-      if (state.pluginsStatus !== 200) return send(state.pluginsStatus, { message: 'An unexpected error occurred' });
+      if (state.pluginsStatus !== 200)
+        return send(state.pluginsStatus, { message: 'An unexpected error occurred' });
       const start = Number(Buffer.from(url.searchParams.get('offset') ?? 'MA==', 'base64').toString()) || 0;
       const data = state.plugins.slice(start, start + 2);
       const more = start + 2 < state.plugins.length;
@@ -115,7 +134,8 @@ async function fakeKong() {
       // Page 1: offset and an absolute next on another host (Kong builds it from its own listener);
       // page 2: a relative next only; last page: next null.
       if (!more) return send(200, { data, next: null });
-      if (start === 0) return send(200, { data, offset, next: `http://localhost:8001/plugins?offset=${offset}` });
+      if (start === 0)
+        return send(200, { data, offset, next: `http://localhost:8001/plugins?offset=${offset}` });
       return send(200, { data, next: `/plugins?offset=${encodeURIComponent(offset)}` });
     }
     send(404, { message: 'Not found' });
@@ -192,9 +212,14 @@ describe('KongAdminSource', () => {
       keyAuth, // unchanged
       { ...cors, tags: ['x'] }, // same updated_at: not a change Kong recorded
       acl,
-      plugin('b1b2c3d4-0000-4000-8000-000000000001', 'request-termination', { status_code: 503 }, {
-        service: { id: 'svc-9' },
-      }),
+      plugin(
+        'b1b2c3d4-0000-4000-8000-000000000001',
+        'request-termination',
+        { status_code: 503 },
+        {
+          service: { id: 'svc-9' },
+        },
+      ),
       // http-log removed
     ];
     await s.poll();
@@ -238,7 +263,9 @@ describe('KongAdminSource', () => {
     await s.poll();
     k.state.plugins = k.state.plugins.map((p) => ({ ...p, updated_at: p.updated_at + 1 }));
     await s.poll();
-    const scopes = ofType(batches[1] as Envelope[], 'plugin_updated').map((u) => (u.data as { scope: string }).scope);
+    const scopes = ofType(batches[1] as Envelope[], 'plugin_updated').map(
+      (u) => (u.data as { scope: string }).scope,
+    );
     expect(scopes).toEqual(['global', 'service:svc-1', 'route:rt-1', 'route:rt-2,consumer:c-1', 'global']);
   });
 
@@ -260,8 +287,12 @@ describe('KongAdminSource', () => {
     expect(batches).toHaveLength(2);
     const down = batches[1]?.[0] as Envelope;
     expect(envelopeProblems(down)).toEqual([]);
-    expect(down.data).toMatchObject({ status: 'down', version: '3.9.1', source: 'kong' });
-    expect((down.data as { error: string }).error).toMatch(/no answer within 100 ms/);
+    expect(down.data).toMatchObject({
+      status: 'down',
+      version: '3.9.1',
+      source: 'kong',
+      error: expect.stringMatching(/no answer within 100 ms/),
+    });
     expect(down.kong_node_id).toBe(NODE_ID);
 
     k.state.delayMs = 0;
@@ -270,9 +301,9 @@ describe('KongAdminSource', () => {
     expect(batches).toHaveLength(3);
     expect(batches[2]?.[0]?.data).toMatchObject({ status: 'ok' });
     // The baseline survived the outage: the one removal shows, nothing else.
-    expect(ofType(batches[2] as Envelope[], 'plugin_updated').map((u) => (u.data as { to: unknown }).to)).toEqual([
-      null,
-    ]);
+    expect(
+      ofType(batches[2] as Envelope[], 'plugin_updated').map((u) => (u.data as { to: unknown }).to),
+    ).toEqual([null]);
   });
 
   it('reports down for a Kong that refuses connections, without throwing', async () => {

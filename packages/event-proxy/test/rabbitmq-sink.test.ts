@@ -207,6 +207,17 @@ describe('rabbitmq sink', () => {
     for (const event of events) expectMessage(byId.get(event.id), event, exchange, event.event_type);
   });
 
+  it("fails start with the broker's reason when the exchange exists with another type", async () => {
+    const exchange = uniqueName('typed');
+    const queue = await consumer(exchange); // declares it as a topic exchange
+    const sink = sinkFor({ exchange, exchange_type: 'fanout' });
+    const failure = await failureOf(sink.start());
+    expect(isSwitchyardError(failure, 'SWY_SINK_UNAVAILABLE')).toBe(true);
+    expect(String((failure as Error).message)).toMatch(/PRECONDITION_FAILED/);
+    expect(sink.ready()).toBe(false);
+    expect(queue.messages).toHaveLength(0);
+  });
+
   it('fails start retryably when nothing listens at the URL', async () => {
     const port = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {

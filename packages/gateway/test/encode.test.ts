@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, json, routes, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { until } from './support/wait.js';
 
 describe('output encodings', () => {
   let backend: TestBackend;
@@ -91,6 +92,7 @@ describe('no-op passthrough', () => {
   let backend: TestBackend;
   let gw: TestGateway;
   let release: () => void = () => undefined;
+  let endlessClosed = false;
 
   beforeAll(async () => {
     backend = await startBackend(
@@ -122,6 +124,13 @@ describe('no-op passthrough', () => {
           // The rest comes only once the client has the first chunk: a buffering gateway would hang here.
           release = () => res.end('second');
         },
+        '/endless': (_req, res) => {
+          res.writeHead(200, { 'Content-Type': 'text/plain' });
+          res.write('tick;');
+          res.on('close', () => {
+            endlessClosed = !res.writableEnded;
+          });
+        },
         '/stalls': (_req, res) => {
           res.writeHead(200, { 'Content-Type': 'text/plain' });
           res.write('partial');
@@ -142,6 +151,7 @@ describe('no-op passthrough', () => {
         noop('/missing', '/missing'),
         noop('/streamed', '/streamed'),
         noop('/stalls', '/stalls', { timeout: '300ms' }),
+        noop('/endless', '/endless', { timeout: '60s' }),
         noop('/post', '/echo-body', { method: 'POST' }),
         {
           endpoint: '/refused',
@@ -203,6 +213,21 @@ describe('no-op passthrough', () => {
       req.end();
     });
     expect(outcome).toBe('cut');
+  });
+
+  it('stops the backend call when the client goes away', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gw.port, path: '/endless', agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' ? undefined : reject(err)));
+      req.end();
+    });
+    // Well before the 60 s endpoint timeout: only the client going away can have ended it.
+    await until(() => endlessClosed);
   });
 
   it('forwards the request body', async () => {

@@ -139,6 +139,26 @@ describe('observer and logs', () => {
     await gw.close();
   });
 
+  it('keeps answering when the observer throws', async () => {
+    const gw = await startGateway(
+      { host: [backend.origin], endpoints: [{ endpoint: '/two', backend: [{ url_pattern: '/two' }] }] },
+      {
+        observer: {
+          requestStarted: () => {
+            throw new Error('observer bug');
+          },
+          requestFinished: () => {
+            throw new Error('observer bug');
+          },
+        },
+      },
+    );
+    const res = await send(gw.port, '/two');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ version: 2 });
+    await gw.close();
+  });
+
   it('logs through a child logger per request carrying its id', async () => {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({

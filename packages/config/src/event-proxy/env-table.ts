@@ -379,6 +379,12 @@ const ROWS: Row[] = [
     kind: 'string',
     description: 'NDJSON file of events that failed for good, with the reason',
   },
+  {
+    name: 'EVENT_SHUTDOWN_TIMEOUT',
+    pointer: '/shutdown/timeout_ms',
+    kind: 'duration',
+    description: 'on SIGTERM/SIGINT, how long delivery goes on; what is left stays in the spool',
+  },
 ];
 
 function sizeText(bytes: number): string {

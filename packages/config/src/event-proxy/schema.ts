@@ -147,6 +147,7 @@ export const EventProxySchema = obj(
       memory_max_events: Type.Integer({ minimum: 1, default: 100_000 }),
     }),
     dead_letter: group({ path: Type.String({ default: './switchyard-dead-letters.ndjson' }) }),
+    shutdown: group({ timeout_ms: Ms(10_000, 'how long a stop keeps delivering what is queued') }),
   },
   {
     // The settings of the chosen target are required: target.kafka when target.type is kafka, and so on.

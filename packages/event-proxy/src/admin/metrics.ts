@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { SpoolStats } from '../spool/disk-spool.js';
 
 export type DropReason = 'drop_oldest' | 'drop_newest' | 'shutdown';
 export type SendOutcome = 'ok' | 'retryable' | 'permanent';
@@ -15,8 +16,12 @@ export interface ProxyMetrics {
   /** Events sent again after a retryable failure of their batch. */
   retried: Counter<'sink'>;
   dropped: Counter<'reason'>;
+  /** Events a producer was told to send again later (503 / SWY_QUEUE_FULL under the block policy). */
+  refused: Counter<'source'>;
   deadLettered: Counter<'sink'>;
   sinkLatency: Histogram<'sink' | 'outcome'>;
+  /** Seconds from an event's timestamp to its confirmation by the sink (how far delivery runs behind). */
+  lag: Histogram<'sink'>;
 }
 
 export function createProxyMetrics(queueDepth: () => { events: number; bytes: number }): ProxyMetrics {
@@ -60,6 +65,12 @@ export function createProxyMetrics(queueDepth: () => { events: number; bytes: nu
       labelNames: ['reason'],
       registers,
     }),
+    refused: new Counter({
+      name: 'switchyard_events_refused_total',
+      help: 'Events refused because the queue was full under the block policy (the producer sends them again)',
+      labelNames: ['source'],
+      registers,
+    }),
     deadLettered: new Counter({
       name: 'switchyard_events_dead_lettered_total',
       help: 'Events written to the dead-letter file',
@@ -71,6 +82,13 @@ export function createProxyMetrics(queueDepth: () => { events: number; bytes: nu
       help: 'Time from handing a batch to the sink to its confirmation or failure',
       labelNames: ['sink', 'outcome'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    lag: new Histogram({
+      name: 'switchyard_event_delivery_lag_seconds',
+      help: "Seconds from an event's timestamp (whole seconds) to its confirmation by the sink",
+      labelNames: ['sink'],
+      buckets: [1, 2, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400],
       registers,
     }),
   };
@@ -91,4 +109,50 @@ export function createProxyMetrics(queueDepth: () => { events: number; bytes: nu
     },
   });
   return metrics;
+}
+
+/** The disk spool's figures, registered when the queue is a spool: what it holds, its files, the damage skipped. */
+export function registerSpoolMetrics(registry: Registry, stats: () => SpoolStats): void {
+  const registers = [registry];
+  const gauge = (name: string, help: string, value: (s: SpoolStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(value(stats()));
+      },
+    });
+  gauge(
+    'switchyard_spool_events',
+    'Events held in the spool (not yet confirmed nor dropped)',
+    (s) => s.events,
+  );
+  gauge('switchyard_spool_bytes', 'Bytes of the records held in the spool', (s) => s.bytes);
+  gauge('switchyard_spool_segments', 'Segment files of the spool on disk', (s) => s.segments);
+  // The spool counts these since it was opened; exposed as counters.
+  const counter = (name: string, help: string, value: (s: SpoolStats) => number) => {
+    let seen = 0;
+    return new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        const now = value(stats());
+        if (now > seen) this.inc(now - seen);
+        seen = now;
+      },
+    });
+  };
+  counter('switchyard_spool_appended_total', 'Events written to the spool', (s) => s.appended);
+  counter(
+    'switchyard_spool_corrupt_records_total',
+    'Damaged or torn spool records skipped (found on recovery or while reading)',
+    (s) => s.corruptRecords,
+  );
+  counter(
+    'switchyard_spool_corrupt_bytes_total',
+    'Bytes of the damaged spool records skipped',
+    (s) => s.corruptBytes,
+  );
 }

@@ -8,12 +8,30 @@ export interface DeadLetter {
   reason: string;
 }
 
+/** A JSON.stringify replacer for values JSON cannot hold: BigInts become strings, cycles a marker. */
+function lenient(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) return '[Circular]';
+      seen.add(value);
+    }
+    return value;
+  };
+}
+
 function line(time: string, sink: string, letter: DeadLetter): string {
   try {
     return `${JSON.stringify({ time, sink, reason: letter.reason, event: letter.event })}\n`;
+  } catch {
+    // The event itself cannot be written as JSON (e.g. a BigInt from an in-process producer): write it
+    // as close to the original as JSON allows.
+  }
+  try {
+    return `${JSON.stringify({ time, sink, reason: letter.reason, event: letter.event }, lenient())}\n`;
   } catch (err) {
-    // The event itself cannot be written as JSON (e.g. a BigInt from an in-process producer): keep what
-    // identifies it, and why, rather than losing the line.
+    // Still not (e.g. a toJSON that throws): keep what identifies it, and why, rather than losing the line.
     const { id, event_type } = letter.event as { id?: unknown; event_type?: unknown };
     const why = `${letter.reason}; the event cannot be serialized: ${(err as Error).message}`;
     return `${JSON.stringify({ time, sink, reason: why, event: { id: String(id), event_type: String(event_type) } })}\n`;

@@ -131,6 +131,7 @@ export class DeliveryLoop {
         const { rejected } = await sink.send(events);
         observe('ok');
         metrics.delivered.inc({ sink: sink.name }, events.length - rejected.length);
+        this.observeLag(events, rejected);
         return await this.deadLetter(rejected);
       } catch (err) {
         const e = asSinkError(err);
@@ -156,6 +157,16 @@ export class DeliveryLoop {
         if (this.stopping) return false;
         metrics.retried.inc({ sink: sink.name }, events.length);
       }
+    }
+  }
+
+  /** How long after its timestamp each confirmed event got to the target. */
+  private observeLag(events: readonly Envelope[], rejected: readonly DeadLetter[]): void {
+    const refused = rejected.length > 0 ? new Set(rejected.map((r) => r.event)) : undefined;
+    const now = Date.now() / 1000;
+    const lag = this.o.metrics.lag.labels({ sink: this.o.sink.name });
+    for (const event of events) {
+      if (!refused?.has(event)) lag.observe(Math.max(0, now - event.timestamp));
     }
   }
 

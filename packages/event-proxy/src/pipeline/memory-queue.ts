@@ -19,7 +19,17 @@ interface Token {
   bytes: number;
 }
 
-const sizeOf = (event: Envelope): number => Buffer.byteLength(JSON.stringify(event));
+/** The event's JSON size; SWY_INVALID_EVENT when it cannot be written as JSON (as the disk spool refuses it). */
+function sizeOf(event: Envelope, index: number): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(event));
+  } catch (err) {
+    throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} cannot be serialised to JSON`, {
+      cause: err,
+      details: { index },
+    });
+  }
+}
 
 /**
  * The in-memory queue: bounded by event count, applying the full policy. Events here do not survive a
@@ -44,6 +54,8 @@ export class MemoryQueue implements EventQueue {
 
   async append(events: readonly Envelope[]): Promise<AppendResult> {
     if (this.closed) throw new SwitchyardError('SWY_QUEUE_FULL', 'the event queue is closed');
+    // Sized before anything is taken, so an event that cannot be serialised fails the call as a whole.
+    const sizes = events.map(sizeOf);
     const held = this.pendingCount + this.handedOutEvents;
     const free = Math.max(0, this.options.maxEvents - held);
     let incoming = events;
@@ -78,8 +90,10 @@ export class MemoryQueue implements EventQueue {
         }
       }
     }
-    for (const event of incoming) {
-      const bytes = sizeOf(event);
+    // `incoming` is the first events (drop_newest) or the last ones (drop_oldest) of the call.
+    const start = this.options.fullPolicy === 'drop_oldest' ? events.length - incoming.length : 0;
+    for (const [i, event] of incoming.entries()) {
+      const bytes = sizes[start + i] as number;
       this.pending.push({ event, bytes });
       this.pendingBytes += bytes;
     }

@@ -25,5 +25,7 @@ export interface EventQueue {
   /** Releases a batch the sink confirmed (or dead-lettered). Batches are acked in the order they were read. */
   ack(batch: QueuedBatch): Promise<void>;
   depth(): { events: number; bytes: number };
+  /** False while appends fail for a reason other than a full queue (a spool's disk failing): for /readyz. */
+  writable?(): boolean;
   close(): Promise<void>;
 }

@@ -52,21 +52,24 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
       clientProperties: { connection_name: connectionName },
       timeout: CONNECT_TIMEOUT_MS,
     });
+    // Listeners before any declare: amqplib emits 'error' when the server closes a channel (e.g. a refused
+    // declare), and an 'error' event nobody listens to throws.
+    let opened: Link | undefined;
+    connection.on('error', (err: Error) => logger.warn({ err }, 'RabbitMQ connection error'));
+    connection.on('close', (err?: Error) => opened && lost(opened, err));
+    connection.on('blocked', (reason: string) => {
+      blocked = true;
+      logger.warn({ reason }, 'RabbitMQ blocked publishing');
+    });
+    connection.on('unblocked', () => {
+      blocked = false;
+    });
     try {
       const channel = await connection.createConfirmChannel();
-      await channel.assertExchange(settings.exchange, settings.exchange_type, { durable: true });
-      const opened: Link = { connection, channel };
-      connection.on('error', (err: Error) => logger.warn({ err }, 'RabbitMQ connection error'));
-      connection.on('close', (err?: Error) => lost(opened, err));
-      connection.on('blocked', (reason: string) => {
-        blocked = true;
-        logger.warn({ reason }, 'RabbitMQ blocked publishing');
-      });
-      connection.on('unblocked', () => {
-        blocked = false;
-      });
       channel.on('error', (err: Error) => logger.warn({ err }, 'RabbitMQ channel error'));
-      channel.on('close', () => lost(opened));
+      channel.on('close', () => opened && lost(opened));
+      await channel.assertExchange(settings.exchange, settings.exchange_type, { durable: true });
+      opened = { connection, channel };
       return opened;
     } catch (err) {
       await connection.close().catch(() => undefined);

@@ -65,7 +65,8 @@ export class SseParser {
 
   private line(line: string, out: SseMessage[]): void {
     if (line === '') {
-      if (this.data.length > 0) out.push({ id: this.id, event: this.event || 'message', data: this.data.join('\n') });
+      if (this.data.length > 0)
+        out.push({ id: this.id, event: this.event || 'message', data: this.data.join('\n') });
       this.data = [];
       this.event = '';
       this.id = undefined;
@@ -103,6 +104,8 @@ export interface GatewayStreamSourceOptions {
    * rejection is retried with backoff while the stream stays paused.
    */
   onEvents: (events: Envelope[]) => Promise<void>;
+  /** Told each new cursor once onEvents confirmed up to it, so the proxy can persist it as it goes. */
+  onCursor?: (id: string) => void;
   /** Told when the gateway no longer had events this source had not seen (they are lost). */
   onGap?: (gap: StreamGap) => void | Promise<void>;
   logger: Logger;
@@ -284,12 +287,17 @@ export class GatewayStreamSource {
       } catch (err) {
         if (this.isStopping) throw new Stopped();
         const delay = backoffDelay(attempt, this.backoff);
-        this.o.logger.warn({ err, events: events.length, retry_in_ms: delay }, 'events not accepted; retrying');
+        this.o.logger.warn(
+          { err, events: events.length, retry_in_ms: delay },
+          'events not accepted; retrying',
+        );
         await sleep(delay, this.stopping.signal);
         if (this.isStopping) throw new Stopped();
       }
     }
-    if (lastId !== undefined) this.confirmed = lastId;
+    if (lastId === undefined || lastId === this.confirmed) return;
+    this.confirmed = lastId;
+    this.o.onCursor?.(lastId);
   }
 
   private async gap(data: string): Promise<void> {

@@ -175,7 +175,8 @@ export class KongAdminSource {
     } catch (err) {
       if (this.stopping.signal.aborted) return;
       this.o.logger.warn({ err: (err as Error).message, url: this.o.adminUrl }, 'Kong Admin API unreachable');
-      if (this.status !== 'down') await this.emit([this.downEvent((err as Error).message)], { status: 'down' });
+      if (this.status !== 'down')
+        await this.emit([this.downEvent((err as Error).message)], { status: 'down' });
       return;
     }
     if (root.node_id) this.nodeId = root.node_id;
@@ -185,7 +186,10 @@ export class KongAdminSource {
     try {
       plugins = await this.listPlugins();
     } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, 'Kong /plugins failed; plugin changes wait for the next poll');
+      this.o.logger.warn(
+        { err: (err as Error).message },
+        'Kong /plugins failed; plugin changes wait for the next poll',
+      );
     }
     const events: Envelope[] = [health];
     if (plugins && this.plugins) events.push(...this.diff(this.plugins, plugins));
@@ -196,7 +200,10 @@ export class KongAdminSource {
     try {
       await this.o.onEvents(events);
     } catch (err) {
-      this.o.logger.warn({ err, events: events.length }, 'Kong events not accepted; the next poll emits them again');
+      this.o.logger.warn(
+        { err, events: events.length },
+        'Kong events not accepted; the next poll emits them again',
+      );
       return;
     }
     this.status = next.status;
@@ -304,8 +311,13 @@ export class KongAdminSource {
       if (statusCode < 200 || statusCode > 299) throw new Error(`HTTP ${statusCode}`);
       return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
     } catch (err) {
-      const reason = (err as Error).name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : (err as Error).message;
-      throw new SwitchyardError('SWY_SOURCE_UNAVAILABLE', `Kong Admin API GET ${target}: ${reason}`, { cause: err });
+      const reason =
+        (err as Error).name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : (err as Error).message;
+      throw new SwitchyardError('SWY_SOURCE_UNAVAILABLE', `Kong Admin API GET ${target}: ${reason}`, {
+        cause: err,
+      });
     }
   }
 }

@@ -1,9 +1,16 @@
 import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
-import { createLogger, type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
+import {
+  createLogger,
+  type Envelope,
+  isSwitchyardError,
+  type Logger,
+  SwitchyardError,
+} from '@switchyard/shared';
 import type { AppendResult, EventQueue, QueuedBatch } from '../pipeline/queue.js';
 import { type Position, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { encodeFrame } from './frame.js';
 import { type FrameItem, FrameReader } from './frame-reader.js';
+import { lockSpoolDir, type SpoolLock } from './lock.js';
 import { Mutex } from './mutex.js';
 import { type Recovery, recover } from './recover.js';
 import { segmentPath, syncDir } from './segment-files.js';
@@ -158,6 +165,7 @@ export class DiskSpool implements EventQueue {
     private readonly retryAfterMs: number,
     private readonly logger: Logger,
     recovery: Recovery,
+    private readonly lock: SpoolLock,
   ) {
     this.segments = recovery.segments.map((s) => ({
       seq: s.seq,
@@ -192,8 +200,11 @@ export class DiskSpool implements EventQueue {
     }
     const logger = options.logger ?? createLogger({ name: 'spool' });
     let spool: DiskSpool;
+    let lock: SpoolLock | undefined;
     try {
       await mkdir(dir, { recursive: true });
+      // Before anything is read: a spool another process has open must not be recovered under its feet.
+      lock = await lockSpoolDir(dir);
       const recovery = await recover(dir, await readCheckpoint(dir, logger), fsync !== 'never', logger);
       spool = new DiskSpool(
         dir,
@@ -204,9 +215,12 @@ export class DiskSpool implements EventQueue {
         options.retryAfterMs ?? 1000,
         logger,
         recovery,
+        lock,
       );
       await spool.openWriter(recovery);
     } catch (err) {
+      await lock?.release();
+      if (isSwitchyardError(err, 'SWY_SPOOL_LOCKED')) throw err;
       throw new SwitchyardError('SWY_INVALID_ARGUMENT', `spool: cannot open ${dir}: ${String(err)}`, {
         cause: err,
       });
@@ -282,14 +296,18 @@ export class DiskSpool implements EventQueue {
   private async shutdown(): Promise<void> {
     this.closed = true;
     this.wake();
-    await this.flushDone;
-    await this.cursorLock.run(async () => {
-      await this.reader?.close();
-      this.reader = undefined;
-    });
-    await this.checkpointDone;
-    if (!samePosition(this.checkpoint, this.persisted)) await this.checkpointLoop();
-    await this.writer.fh.close();
+    try {
+      await this.flushDone;
+      await this.cursorLock.run(async () => {
+        await this.reader?.close();
+        this.reader = undefined;
+      });
+      await this.checkpointDone;
+      if (!samePosition(this.checkpoint, this.persisted)) await this.checkpointLoop();
+      await this.writer.fh.close();
+    } finally {
+      await this.lock.release();
+    }
     this.logger.info({ dir: this.dir, events: this.events, bytes: this.bytes }, 'spool closed');
   }
 

@@ -77,9 +77,11 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   function openStream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     const types = parseTypes(query.get('types'));
     const from = query.get('from') ?? 'now';
-    if (from !== 'now' && from !== 'oldest') throw badRequest(`from: expected "now" or "oldest", got "${from}"`);
+    if (from !== 'now' && from !== 'oldest')
+      throw badRequest(`from: expected "now" or "oldest", got "${from}"`);
     const header = req.headers['last-event-id'];
-    const lastId = (typeof header === 'string' ? header : query.get('last_event_id') ?? '').trim() || undefined;
+    const lastId =
+      (typeof header === 'string' ? header : (query.get('last_event_id') ?? '')).trim() || undefined;
     if (lastId && lastId.length > MAX_ID_LENGTH) throw badRequest('Last-Event-ID is too long');
     const stream: SseStream = new SseStream({
       hub,

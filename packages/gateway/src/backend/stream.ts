@@ -3,14 +3,16 @@ import type { Dispatcher } from 'undici';
 import { CallBase } from './call.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 
+const CLIENT_GONE = new Error('the client closed the connection');
+
 /**
  * A `no-op` backend call: the backend's status, headers (minus hop-by-hop ones) and body go to the client
- * as they arrive, never buffered. Backpressure pauses the backend; a client that goes away while the
- * backend waits aborts it.
+ * as they arrive, never buffered. Backpressure pauses the backend; a client that has gone away aborts it.
  */
 export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   bytes = 0;
   private waiting = false;
+  private flushing = false;
 
   constructor(
     url: string,
@@ -21,6 +23,8 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     private readonly onSettled: (call: StreamCall) => void,
   ) {
     super(url, method);
+    // A client that goes away (before or during the answer) stops the backend call at once.
+    // disabled
   }
 
   get headersSent(): boolean {
@@ -38,11 +42,17 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
       else if (value !== undefined) out.push(name, value);
     }
     this.res.writeHead(status, out);
+    // Corked until the end of this tick: the head and the chunks that arrived with it leave in one write.
+    this.res.cork();
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.bytes += chunk.length;
     if (!this.res.write(chunk) && !this.waiting) this.waitForDrain(controller);
+    if (!this.flushing) {
+      this.flushing = true;
+      process.nextTick(flush, this);
+    }
   }
 
   onResponseEnd(): void {
@@ -56,23 +66,23 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     this.onSettled(this);
   }
 
+  /** Sends what the tick gathered; later chunks are gathered again until their tick ends. */
+  uncork(): void {
+    this.flushing = false;
+    this.res.uncork();
+    if (!this.res.writableEnded) this.res.cork();
+  }
+
   private waitForDrain(controller: Dispatcher.DispatchController): void {
     this.waiting = true;
     controller.pause();
-    const onDrain = () => {
-      cleanup();
-      controller.resume();
-    };
-    const onClose = () => {
-      cleanup();
-      this.abort(new Error('the client closed the connection'));
-    };
-    const cleanup = () => {
+    this.res.once('drain', () => {
       this.waiting = false;
-      this.res.off('drain', onDrain);
-      this.res.off('close', onClose);
-    };
-    this.res.on('drain', onDrain);
-    this.res.on('close', onClose);
+      controller.resume();
+    });
   }
+}
+
+function flush(call: StreamCall): void {
+  call.uncork();
 }

@@ -2,18 +2,18 @@ import { hostname } from 'node:os';
 import type { EventsNamespace } from '@switchyard/config';
 import {
   createEnvelope,
-  EVENT_TYPES,
   type Envelope,
+  EVENT_TYPES,
   type EventData,
   type EventType,
   type Logger,
   type PluginUpdatedData,
   parseDuration,
-  redactHeaders,
 } from '@switchyard/shared';
 import { HealthProbe, type HealthSources } from './health.js';
 import { HubIds } from './ids.js';
 import type { GatewayObserver, RequestInfo, ResponseInfo } from './observer.js';
+import { headerRedactor } from './redact.js';
 import { SeqRing } from './ring.js';
 import { createSampler } from './sampler.js';
 
@@ -86,7 +86,7 @@ export class EventHub implements GatewayObserver {
   private readonly ring: SeqRing<StoredEvent>;
   private readonly ids = new HubIds();
   private readonly types: ReadonlySet<EventType>;
-  private readonly redact: readonly string[];
+  private readonly redact: ReturnType<typeof headerRedactor>;
   private readonly sampled: (requestId: string) => boolean;
   private readonly healthIntervalMs: number;
   private readonly retainMs: number;
@@ -105,7 +105,7 @@ export class EventHub implements GatewayObserver {
     this.nodeId = s.node_id ?? options.nodeId ?? hostname();
     this.ring = new SeqRing(s.ring_size ?? EVENT_HUB_DEFAULTS.ringSize);
     this.types = new Set(s.types ?? EVENT_TYPES);
-    this.redact = s.redact_headers ?? [];
+    this.redact = headerRedactor(s.redact_headers ?? []);
     this.sampled = createSampler(s.sample_rate ?? 1);
     this.healthIntervalMs = s.health_interval
       ? parseDuration(s.health_interval)
@@ -163,7 +163,7 @@ export class EventHub implements GatewayObserver {
 
   requestStarted(req: RequestInfo): void {
     if (!this.active || !this.types.has('request') || !this.sampled(req.request_id)) return;
-    this.append('request', { ...req, headers: redactHeaders(req.headers, this.redact) });
+    this.append('request', { ...req, headers: this.redact(req.headers) });
   }
 
   requestFinished(req: RequestInfo, res: ResponseInfo): void {
@@ -243,7 +243,8 @@ export class EventHub implements GatewayObserver {
     const next = this.ring.nextSeq;
     if (lastId === undefined || lastId === '') return { seq: fromOldest ? oldest : next };
     const seq = this.ids.seqOf(lastId);
-    if (seq === undefined || seq >= next) return { seq: oldest, gap: this.gap(oldest, lastId, oldest, false) };
+    if (seq === undefined || seq >= next)
+      return { seq: oldest, gap: this.gap(oldest, lastId, oldest, false) };
     const resume = seq + 1;
     if (resume <= this.resumedAt) {
       const start = Math.max(resume, oldest);

@@ -16,6 +16,9 @@ function encode(value: number, chars: number): string {
   return out;
 }
 
+// The last two characters (10 bits) of the sequence, precomputed: the other eight change every 1024 events.
+const LOW_PAIRS = Array.from({ length: 1024 }, (_, i) => encode(i, 2));
+
 function decode(text: string): number | undefined {
   let value = 0;
   for (const ch of text) {
@@ -34,7 +37,10 @@ function decode(text: string): number | undefined {
 export class HubIds {
   private readonly tag: string;
   private lastTime = 0;
-  private timePrefix = '';
+  /** Time and tag characters of the current millisecond. */
+  private prefix = '';
+  private high = -1;
+  private highText = '';
 
   constructor(tag: number = randomInt(2 ** 30)) {
     this.tag = encode(tag, TAG_CHARS);
@@ -42,16 +48,22 @@ export class HubIds {
 
   /** The id of event `seq` created at `now` (ms); the time part never goes backwards, so ids stay ordered. */
   make(seq: number, now: number): string {
-    if (now > this.lastTime || this.timePrefix === '') {
+    if (now > this.lastTime || this.prefix === '') {
       this.lastTime = Math.max(now, this.lastTime);
-      this.timePrefix = encode(this.lastTime, TIME_CHARS);
+      this.prefix = encode(this.lastTime, TIME_CHARS) + this.tag;
     }
-    return this.timePrefix + this.tag + encode(seq, SEQ_CHARS);
+    const high = Math.floor(seq / 1024);
+    if (high !== this.high) {
+      this.high = high;
+      this.highText = encode(high, SEQ_CHARS - 2);
+    }
+    return this.prefix + this.highText + (LOW_PAIRS[seq % 1024] as string);
   }
 
   /** The sequence number inside an id this hub made, or undefined for any other id (another hub, a restart). */
   seqOf(id: string): number | undefined {
-    if (id.length !== ID_LENGTH || id.slice(TIME_CHARS, TIME_CHARS + TAG_CHARS) !== this.tag) return undefined;
+    if (id.length !== ID_LENGTH || id.slice(TIME_CHARS, TIME_CHARS + TAG_CHARS) !== this.tag)
+      return undefined;
     return decode(id.slice(TIME_CHARS + TAG_CHARS));
   }
 }

@@ -1,8 +1,8 @@
 export { type BackendHealth, deriveStatus, type HealthSources } from './health.js';
 export {
   EVENT_HUB_DEFAULTS,
-  type EventHubOptions,
   EventHub,
+  type EventHubOptions,
   type EventListener,
   type GapInfo,
   type StartPosition,

@@ -86,6 +86,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
 
   const build = (b: Backend, i: number, seq: boolean, part: string) => {
     const bwhere = `${where} ${part}[${i}]`;
+    if (b.sd === 'dns')
+      throw invalid(bwhere, 'service discovery "sd": "dns" is not supported (list the hosts)');
     const hosts = b.host ?? settings.hosts;
     if (hosts.length === 0) throw invalid(bwhere, 'has no host (set host on the backend or at the root)');
     return new BackendClient(
@@ -124,8 +126,15 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   });
   const returnErrorMsg = settings.router.return_error_msg === true;
 
-  /** The start every handler shares: decoded params, the body, the request the backends are built from. */
-  const prepare = async (x: Exchange, raw: string[], scopeMs: number): Promise<ProxyRequest | null> => {
+  /**
+   * The start every handler shares: decoded params, the body (read only when there is one, so a bodiless
+   * request goes on without waiting), the request the backends are built from. Null when already answered.
+   */
+  const prepare = (
+    x: Exchange,
+    raw: string[],
+    scopeMs: number,
+  ): ProxyRequest | null | Promise<ProxyRequest | null> => {
     x.begin(pattern);
     const params: string[] = [];
     for (const value of raw) {
@@ -136,15 +145,16 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       }
       params.push(decoded);
     }
-    let body: Buffer | null = null;
-    if (hasBody(x.req)) {
-      try {
-        body = await readBody(x.req, settings.maxBodyBytes);
-      } catch (err) {
+    if (!hasBody(x.req)) return start(x, params, null, scopeMs);
+    return readBody(x.req, settings.maxBodyBytes).then(
+      (body) => start(x, params, body, scopeMs),
+      (err: unknown) => {
         refuseBody(x, err);
         return null;
-      }
-    }
+      },
+    );
+  };
+  const start = (x: Exchange, params: string[], body: Buffer | null, scopeMs: number): ProxyRequest => {
     const req: ProxyRequest = {
       method,
       params,
@@ -176,8 +186,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     if (clients.length !== 1 || (regular[0]?.encoding ?? 'json') !== 'no-op') {
       throw invalid(where, 'output_encoding no-op needs exactly one backend, with encoding no-op');
     }
-    const handler: RouteHandler = async (x, raw) => {
-      const req = await prepare(x, raw, timeoutMs);
+    const stream = (x: Exchange, req: ProxyRequest | null) => {
       if (!req) return;
       const { pool, path, url } = client.target(req);
       const own = ['X-Switchyard', settings.versionHeader, 'X-Switchyard-Completed', 'false'];
@@ -185,12 +194,17 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       const call = new StreamCall(url, client.method, x.res, own, (c) => {
         req.scope.dispose();
         x.trace?.push(c.info());
-        if (c.error) logFailure(x, c.error);
+        if (c.error && !x.res.destroyed) logFailure(x, c.error);
         if (c.error && !c.headersSent) fail(x, c.error, ownHeaders());
         else x.finished(c.status, c.bytes, c.error === null);
       });
       req.scope.add(call);
       pool.dispatch(client.dispatchOptions(req, path), call);
+    };
+    const handler: RouteHandler = (x, raw) => {
+      const req = prepare(x, raw, timeoutMs);
+      if (req instanceof Promise) return req.then((r) => stream(x, r));
+      stream(x, req);
     };
     return { method, pattern, handler, origins, timeoutMs };
   }
@@ -232,12 +246,16 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     render(x, response, headers);
   };
 
-  const handler: RouteHandler = async (x, raw) => {
-    const req = await prepare(x, raw, scopeMs);
+  const answer = (x: Exchange, req: ProxyRequest | null): Promise<void> | undefined => {
     if (!req) return;
-    const result = await proxy(req);
-    req.scope.dispose();
-    respond(x, result);
+    return proxy(req).then((result) => {
+      req.scope.dispose();
+      respond(x, result);
+    });
+  };
+  const handler: RouteHandler = (x, raw) => {
+    const req = prepare(x, raw, scopeMs);
+    return req instanceof Promise ? req.then((r) => answer(x, r)) : answer(x, req);
   };
   return { method, pattern, handler, origins, timeoutMs };
 }

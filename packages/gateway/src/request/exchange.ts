@@ -73,7 +73,11 @@ export class Exchange {
       body_bytes: Number(h['content-length'] ?? 0) || 0,
     };
     this.trace = [];
-    observer.requestStarted(this.info);
+    try {
+      observer.requestStarted(this.info);
+    } catch (err) {
+      this.log().error({ err }, 'observer failed on requestStarted');
+    }
   }
 
   /** Writes a whole answer. */
@@ -92,13 +96,18 @@ export class Exchange {
     this.ended = true;
     const latency = performance.now() - this.started;
     if (this.info) {
-      this.rt.observer?.requestFinished(this.info, {
-        status,
-        latency_ms: Math.round(latency * 1000) / 1000,
-        bytes,
-        completed,
-        backends: this.trace ?? [],
-      });
+      // The observer is someone else's code: its failure must not fail the request.
+      try {
+        this.rt.observer?.requestFinished(this.info, {
+          status,
+          latency_ms: Math.round(latency * 1000) / 1000,
+          bytes,
+          completed,
+          backends: this.trace ?? [],
+        });
+      } catch (err) {
+        this.log().error({ err }, 'observer failed on requestFinished');
+      }
     }
     if (this.rt.logger.isLevelEnabled('debug')) {
       this.log().debug(

@@ -34,6 +34,7 @@ export const errorCodes = {
   SWY_QUEUE_FULL: { status: 503, retryable: true },
   SWY_PAYLOAD_INVALID: { status: 400, retryable: false },
   SWY_SOURCE_UNAVAILABLE: { status: 503, retryable: true },
+  SWY_SPOOL_LOCKED: { status: undefined, retryable: false },
 } as const satisfies Record<string, { status: number | undefined; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
+import { createLogger, type Envelope } from '@switchyard/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
+import { type KafkaMock, startKafkaMock } from './support/kafka-mock.js';
+import { proxySettings, tempDir } from './support/proxy-settings.js';
+import { sampleEvents } from './support/sample-events.js';
+
+const tmp = tempDir('fault-kafka');
+let kafka: KafkaMock;
+let proxy: EventProxy | undefined;
+
+beforeAll(async () => {
+  kafka = await startKafkaMock({ brokers: 3 });
+});
+afterAll(async () => {
+  await proxy?.close({ deadlineMs: 1000 });
+  await kafka?.close();
+  tmp.cleanup();
+});
+
+describe('fault: Kafka', () => {
+  it('a broker of the cluster down for several seconds mid-stream, then back: every event is read back', async () => {
+    const topic = `fault-${randomUUID().slice(0, 8)}`;
+    await kafka.createTopic(topic, 4);
+    const leader = await partitionLeader(kafka.bootstrap, topic, 0);
+    const settings = proxySettings(tmp.dir, {
+      target: {
+        type: 'kafka',
+        kafka: { brokers: kafka.brokers, topic, timeout_ms: 3000, retry_max: 1 } as never,
+      },
+      spool: { enabled: true, dir: join(tmp.dir, 'spool') },
+      batch: { max_events: 100, linger_ms: 10 },
+      retry: { initial_ms: 50, max_ms: 500 },
+    });
+    proxy = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    await proxy.start();
+    const p = proxy;
+
+    const events = sampleEvents(4000, 'fkafka');
+    const run = steadyStream({
+      events,
+      batch: 20,
+      intervalMs: 20,
+      maxMs: 30_000,
+      send: async (batch) => (await p.publish(batch)).accepted === batch.length,
+    });
+    // Down from about 1 s into the 4 s stream, for 3 s.
+    await run.whenAcked(1000);
+    await kafka.down(leader);
+    const downAt = run.acked.length;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const heldWhileDown = (await scrape(p.address?.url as string)).get('switchyard_spool_events') ?? 0;
+    await kafka.up(leader);
+    await run.done;
+    await p.flush(60_000);
+
+    const total = await countRecords(kafka.bootstrap, [topic]);
+    const records = await readRecords(kafka.bootstrap, [topic], total, 30_000);
+    const t = tally(
+      run.acked,
+      records.map((r) => (r.value as Envelope).id),
+    );
+    const metrics = await scrape(p.address?.url as string);
+    report('kafka broker down 3 s mid-stream', t, {
+      broker: leader,
+      'acknowledged when it went down': downAt,
+      'spooled while down': heldWhileDown,
+      retried: metrics.get('switchyard_events_retried_total{sink="kafka"}') ?? 0,
+    });
+    expect(heldWhileDown).toBeGreaterThan(0);
+    expect(t.sent).toBe(events.length);
+    expect(t.missing).toEqual([]);
+    expect(t.unexpected).toEqual([]);
+    expect(metrics.get('switchyard_events_retried_total{sink="kafka"}')).toBeGreaterThan(0);
+    expect(metrics.get('switchyard_spool_events')).toBe(0);
+  }, 120_000);
+});
