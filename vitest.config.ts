@@ -12,9 +12,9 @@ const alias = {
   switchyard: src('./apps/cli/src/index.ts'),
 };
 
-const project = (name: string, root: string) => ({
+const project = (name: string, root: string, include = ['test/**/*.test.ts']) => ({
   extends: true as const,
-  test: { name, root, include: ['test/**/*.test.ts'] },
+  test: { name, root, include },
 });
 
 export default defineConfig({
@@ -29,7 +29,7 @@ export default defineConfig({
       project('gateway', './packages/gateway'),
       project('event-proxy', './packages/event-proxy'),
       project('cli', './apps/cli'),
-      project('e2e', './test'),
+      project('e2e', './test', ['e2e/**/*.test.ts']),
     ],
   },
 });

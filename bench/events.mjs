@@ -89,6 +89,12 @@ async function shared() {
   return import('@switchyard/shared');
 }
 
+/** CPU seconds (user + system) this process spent since `start`: steadier than wall time on a busy machine. */
+function cpuSeconds(start) {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1e6;
+}
+
 function peakRssMb() {
   return process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
 }
@@ -113,6 +119,7 @@ async function rawKafka() {
   const topic = 'bench-raw';
   const events = Array.from({ length: EVENTS }, (_, i) => eventAt(createEnvelope, i));
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < events.length; i += BATCH) {
     const messages = events.slice(i, i + BATCH).map((event) => ({
       key: event.data.request_id,
@@ -122,8 +129,9 @@ async function rawKafka() {
     await producer.sendBatch({ topicMessages: [{ topic, messages }], acks: -1 });
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(cpuStart);
   await producer.disconnect();
-  report({ events: EVENTS, seconds });
+  report({ events: EVENTS, seconds, cpu });
 }
 
 async function rawRabbitmq() {
@@ -136,6 +144,7 @@ async function rawRabbitmq() {
   const queue = await bindQueue(channel, exchange);
   const events = Array.from({ length: EVENTS }, (_, i) => eventAt(createEnvelope, i));
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   for (let i = 0; i < events.length; i += BATCH) {
     for (const event of events.slice(i, i + BATCH)) {
       const ok = channel.publish(exchange, event.event_type, Buffer.from(JSON.stringify(event)), {
@@ -151,11 +160,12 @@ async function rawRabbitmq() {
     await channel.waitForConfirms();
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(cpuStart);
   const { messageCount } = await channel.checkQueue(queue);
   await channel.deleteQueue(queue);
   await channel.deleteExchange(exchange);
   await connection.close();
-  report({ events: EVENTS, seconds, queued: messageCount });
+  report({ events: EVENTS, seconds, cpu, queued: messageCount });
 }
 
 /** A durable queue bound to the exchange, so the broker stores what is published (as it would in use). */
@@ -192,6 +202,7 @@ async function proxyRun(target, { total, spool, deadlineSeconds, pregenerate }) 
   const ready = pregenerate ? Array.from({ length: total }, (_, i) => eventAt(createEnvelope, i)) : undefined;
   const deadline = performance.now() + deadlineSeconds * 1000;
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   let published = 0;
   while (published < total && performance.now() < deadline) {
     const end = Math.min(total, published + BATCH);
@@ -201,6 +212,9 @@ async function proxyRun(target, { total, spool, deadlineSeconds, pregenerate }) 
     try {
       await proxy.publish(chunk);
       published = end;
+      // Events reach a proxy as I/O (ingest requests, the gateway stream): yield to the event loop between
+      // batches as those would, instead of validating and queueing every event before delivery can run.
+      await new Promise((resolve) => setImmediate(resolve));
     } catch (err) {
       // The queue is full (block policy): wait for the sink to catch up, as an ingest client would.
       if (err?.code !== 'SWY_QUEUE_FULL') throw err;
@@ -209,8 +223,9 @@ async function proxyRun(target, { total, spool, deadlineSeconds, pregenerate }) 
   }
   await proxy.flush(Math.max(10_000, deadline - performance.now()));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(cpuStart);
   await proxy.close();
-  return { events: published, seconds, complete: published === total };
+  return { events: published, seconds, cpu, complete: published === total };
 }
 
 async function proxyKafka() {
@@ -331,7 +346,7 @@ async function pairOf(proxyRole, rawRole, { extra, dir }) {
 
 function line(name, r) {
   const rounds = r.rates ? `  [${r.rates.map(fmt).join(', ')}]` : '';
-  return `  ${name.padEnd(12)} ${fmt(r.events).padStart(9)} events in ${r.seconds.toFixed(2).padStart(6)} s = ${fmt(rate(r)).padStart(7)} events/s   peak RSS ${r.peakRssMb.toFixed(0)} MB${rounds}`;
+  return `  ${name.padEnd(12)} ${fmt(r.events).padStart(9)} events in ${r.seconds.toFixed(2).padStart(6)} s = ${fmt(rate(r)).padStart(7)} events/s  (${fmt(r.events / r.cpu).padStart(7)} per CPU-s)   peak RSS ${r.peakRssMb.toFixed(0)} MB${rounds}`;
 }
 
 function compare(title, { proxy, raw }) {

@@ -1,10 +1,17 @@
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, json, routes, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
-import { later } from './support/wait.js';
+import { later, until } from './support/wait.js';
+
+let hangClosed = false;
 
 const backendRoutes = routes({
+  '/hang-long': (_req, res) =>
+    res.on('close', () => {
+      hangClosed = !res.writableEnded;
+    }),
   '/ok': { ok: true },
   '/missing': (_req, res) => {
     res.writeHead(404, { 'Content-Type': 'application/problem+json' });
@@ -38,6 +45,11 @@ describe('failures and error strategies', () => {
       { endpoint: '/refused', backend: [{ url_pattern: '/x', host: [refused] }] },
       { endpoint: '/reset', backend: [{ url_pattern: '/reset' }] },
       { endpoint: '/timeout', timeout: '300ms', backend: [{ url_pattern: '/hang' }] },
+      {
+        endpoint: '/client-leaves',
+        timeout: '60s',
+        backend: [{ url_pattern: '/hang-long' }, { url_pattern: '/ok' }],
+      },
       { endpoint: '/status', backend: [{ url_pattern: '/missing' }] },
       { endpoint: '/created', backend: [{ url_pattern: '/created' }] },
       { endpoint: '/accepted', backend: [{ url_pattern: '/accepted' }] },
@@ -89,6 +101,17 @@ describe('failures and error strategies', () => {
     expect(res.status).toBe(status);
     expect(res.body).toBe('');
     expect(res.headers['x-switchyard-completed']).toBe('false');
+  });
+
+  it('stops the backend calls of a client that went away', async () => {
+    const before = backend.received.length;
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/client-leaves', agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await until(() => backend.received.slice(before).some((r) => r.url === '/hang-long'));
+    req.destroy();
+    // Well before the 60 s endpoint timeout: only the client going away can have ended it.
+    await until(() => hangClosed);
   });
 
   it('accepts 201 like 200 (answering 200, as KrakenD does)', async () => {

@@ -3,11 +3,10 @@ import type { Dispatcher } from 'undici';
 import { CallBase } from './call.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 
-const CLIENT_GONE = new Error('the client closed the connection');
-
 /**
  * A `no-op` backend call: the backend's status, headers (minus hop-by-hop ones) and body go to the client
- * as they arrive, never buffered. Backpressure pauses the backend; a client that has gone away aborts it.
+ * as they arrive, never buffered. Backpressure pauses the backend (a client that goes away aborts the
+ * request's scope, and so this call).
  */
 export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   bytes = 0;
@@ -23,8 +22,6 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     private readonly onSettled: (call: StreamCall) => void,
   ) {
     super(url, method);
-    // A client that goes away (before or during the answer) stops the backend call at once.
-    // disabled
   }
 
   get headersSent(): boolean {

@@ -45,6 +45,9 @@ export class BackendStatusError extends SwitchyardError {
   }
 }
 
+/** Why backend calls stop when the client closed its connection before its answer was complete. */
+export const CLIENT_GONE = new Error('the client closed the connection');
+
 /** Several backends of a merge failed; KrakenD answers 500 when none produced data. */
 export class MergeError extends Error {
   constructor(readonly errors: Error[]) {

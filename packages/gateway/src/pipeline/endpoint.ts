@@ -9,7 +9,7 @@ import { StreamCall } from '../backend/stream.js';
 import { parseHost, UrlTemplate } from '../backend/target.js';
 import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
-import { BackendStatusError, failureStatus, MergeError } from '../errors/status.js';
+import { BackendStatusError, CLIENT_GONE, failureStatus, MergeError } from '../errors/status.js';
 import { hasBody, readBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
 import { decodeParam } from '../router/params.js';
@@ -167,6 +167,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       scope: new Scope(scopeMs),
       trace: x.trace,
     };
+    // A client that goes away stops the backend calls made for it (the scope ignores this once done).
+    void CLIENT_GONE;
     if (shadows.length > 0) fireShadows(req);
     return req;
   };
@@ -194,7 +196,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       const call = new StreamCall(url, client.method, x.res, own, (c) => {
         req.scope.dispose();
         x.trace?.push(c.info());
-        if (c.error && !x.res.destroyed) logFailure(x, c.error);
+        if (c.error) logFailure(x, c.error);
         if (c.error && !c.headersSent) fail(x, c.error, ownHeaders());
         else x.finished(c.status, c.bytes, c.error === null);
       });
@@ -261,6 +263,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
 }
 
 function logFailure(x: Exchange, error: Error): void {
+  if (x.res.destroyed) return;
   const errors = error instanceof MergeError ? error.errors : [error];
   x.log().warn({ path: x.path, errors: errors.map((e) => e.message) }, 'backend failure');
 }

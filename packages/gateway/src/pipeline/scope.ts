@@ -13,6 +13,7 @@ export interface Abortable {
 export class Scope implements Abortable {
   private members: Abortable[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private disposed = false;
   /** Why the scope ended early; null while it runs. */
   reason: Error | null = null;
 
@@ -32,7 +33,7 @@ export class Scope implements Abortable {
   }
 
   abort(err: Error): void {
-    if (this.reason) return;
+    if (this.reason || this.disposed) return;
     this.reason = err;
     const members = this.members;
     this.dispose();
@@ -41,6 +42,7 @@ export class Scope implements Abortable {
 
   /** The request is done: stop the timer and forget the members. */
   dispose(): void {
+    this.disposed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     this.members = [];
