@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createEventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DiskSpool } from '../src/spool/index.js';
 import { eventually, postEvents, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { type ProxyProcess, spawnProxy } from './support/proxy-process.js';
@@ -121,4 +125,25 @@ describe('fault: the proxy killed with SIGKILL mid-stream', () => {
     // The restarts took over the lock left by the killed process.
     expect(processes[2]?.logs.some((l) => l.msg === 'event proxy started' && l.queue === 'spool')).toBe(true);
   }, 120_000);
+
+  it('the spool lock: one left by a dead process is taken over, a second open in the same process is refused', async () => {
+    const dir = join(tmp.dir, 'lock');
+    await mkdir(dir, { recursive: true });
+    // The pid of a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
+    writeFileSync(join(dir, 'LOCK'), `${dead}\n`);
+    const logger = createLogger({ level: 'silent' });
+    const options = { dir, maxBytes: 1024 * 1024, fullPolicy: 'block' as const, logger };
+    const spool = await DiskSpool.open(options);
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(`${process.pid}\n`);
+    const second = await DiskSpool.open(options).catch((err: unknown) => err);
+    expect(second).toMatchObject({
+      code: 'SWY_SPOOL_LOCKED',
+      message: expect.stringContaining('in use by this process'),
+    });
+    await spool.close();
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false);
+    // Released on close: it opens again.
+    await (await DiskSpool.open(options)).close();
+  });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
@@ -78,4 +79,51 @@ describe('fault: Kafka', () => {
     expect(metrics.get('switchyard_events_retried_total{sink="kafka"}')).toBeGreaterThan(0);
     expect(metrics.get('switchyard_spool_events')).toBe(0);
   }, 120_000);
+
+  it('a record over the size limit goes to the dead-letter file with the reason; the rest of its batch is read back', async () => {
+    const topic = `fault-big-${randomUUID().slice(0, 8)}`;
+    await kafka.createTopic(topic, 1);
+    const dead = join(tmp.dir, 'big.dead.ndjson');
+    const settings = proxySettings(tmp.dir, {
+      target: { type: 'kafka', kafka: { brokers: kafka.brokers, topic, max_message_bytes: 4096 } as never },
+      spool: { enabled: true, dir: join(tmp.dir, 'big.spool') },
+      dead_letter: { path: dead },
+    });
+    const big = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    try {
+      await big.start();
+      const events = sampleEvents(20, 'fbig');
+      const [template] = events;
+      const oversized = {
+        ...template,
+        id: `big-${randomUUID()}`,
+        event_type: 'plugin_updated',
+        data: {
+          plugin: 'qos/circuit-breaker',
+          scope: '/x',
+          change: 'config',
+          from: null,
+          to: 'x'.repeat(8000),
+        },
+      } as Envelope;
+      await big.publish([...events.slice(0, 10), oversized, ...events.slice(10)]);
+      await big.flush(30_000);
+
+      const read = await readRecords(kafka.bootstrap, [topic], 20, 30_000);
+      expect(read.map((r) => (r.value as Envelope).id).sort()).toEqual(events.map((e) => e.id).sort());
+      const letters = readFileSync(dead, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { sink: string; reason: string; event: Envelope });
+      expect(letters).toHaveLength(1);
+      expect(letters[0]?.sink).toBe('kafka');
+      expect(letters[0]?.reason).toContain('over max_message_bytes (4096)');
+      expect(letters[0]?.event).toStrictEqual(oversized);
+      expect(
+        (await scrape(big.address?.url as string)).get('switchyard_events_dead_lettered_total{sink="kafka"}'),
+      ).toBe(1);
+    } finally {
+      await big.close({ deadlineMs: 500 });
+    }
+  }, 60_000);
 });

@@ -1,27 +1,23 @@
-import type { OutgoingHttpHeaders } from 'node:http';
 import { type Backend, type Endpoint, GATEWAY_DEFAULTS, type ProxyNamespace } from '@switchyard/config';
 import { type Logger, parseDuration, SwitchyardError } from '@switchyard/shared';
 import { BackendClient } from '../backend/client.js';
-import { decoderFor, hasKeys } from '../backend/decode.js';
+import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
 import type { Pools } from '../backend/pools.js';
 import { StreamCall } from '../backend/stream.js';
 import { parseHost, UrlTemplate } from '../backend/target.js';
 import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
-import { BackendStatusError, CLIENT_GONE, failureStatus, MergeError } from '../errors/status.js';
+import { CLIENT_GONE } from '../errors/status.js';
 import { hasBody, readBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
 import { decodeParam } from '../router/params.js';
 import { type GatewaySettings, positive } from '../settings.js';
 import { compileFormatter } from '../transform/formatter.js';
-import { concurrent } from './concurrent.js';
-import { withFlatmap } from './flatmap.js';
-import { parallelMerge } from './merge.js';
+import { type AnswerOptions, answer, answerFailure, logFailure, ownHeaders } from './answer.js';
 import { Scope } from './scope.js';
-import { sequentialMerge } from './sequential.js';
-import { withStatic } from './static.js';
-import type { ProxyRequest, ProxyResult, Stage } from './types.js';
+import { buildStages } from './stages.js';
+import type { ProxyRequest } from './types.js';
 
 export interface CompileContext {
   settings: GatewaySettings;
@@ -120,10 +116,6 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       );
     }
   };
-  const ownHeaders = (): OutgoingHttpHeaders => ({
-    'X-Switchyard': settings.versionHeader,
-    'X-Switchyard-Completed': 'false',
-  });
   const returnErrorMsg = settings.router.return_error_msg === true;
 
   /**
@@ -168,19 +160,9 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       trace: x.trace,
     };
     // A client that goes away stops the backend calls made for it (the scope ignores this once done).
-    void CLIENT_GONE;
+    x.res.once('close', () => req.scope.abort(CLIENT_GONE));
     if (shadows.length > 0) fireShadows(req);
     return req;
-  };
-
-  const fail = (x: Exchange, error: Error, headers: OutgoingHttpHeaders) => {
-    const status = failureStatus(error);
-    if (!returnErrorMsg) return x.send(status, headers, null, false);
-    headers['Content-Type'] =
-      error instanceof BackendStatusError && error.forward && error.contentType
-        ? error.contentType
-        : 'text/plain; charset=utf-8';
-    x.send(status, headers, error.message, false);
   };
 
   if (output === 'no-op') {
@@ -197,7 +179,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         req.scope.dispose();
         x.trace?.push(c.info());
         if (c.error) logFailure(x, c.error);
-        if (c.error && !c.headersSent) fail(x, c.error, ownHeaders());
+        if (c.error && !c.headersSent)
+          answerFailure(x, c.error, ownHeaders(settings.versionHeader), returnErrorMsg);
         else x.finished(c.status, c.bytes, c.error === null);
       });
       req.scope.add(call);
@@ -211,59 +194,31 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     return { method, pattern, handler, origins, timeoutMs };
   }
 
-  const calls = Math.max(1, ep.concurrent_calls ?? GATEWAY_DEFAULTS.concurrent_calls);
-  let parts: Stage[] = clients.map((c) => (req: ProxyRequest) => c.call(req));
-  if (calls > 1) parts = parts.map((p) => concurrent(p, calls));
-  let proxy: Stage =
-    parts.length === 1
-      ? (parts[0] as Stage)
-      : sequential
-        ? sequentialMerge(
-            parts,
-            clients.map((c) => c.sequentialSlots),
-          )
-        : parallelMerge(parts);
-  if (parts.length > 1 && proxyNs.flatmap_filter?.length) proxy = withFlatmap(proxy, proxyNs.flatmap_filter);
-  else if (proxyNs.flatmap_filter?.length) {
-    ctx.logger.warn(
-      { endpoint: pattern },
-      'endpoint-level flatmap_filter needs several backends; ignored (as KrakenD does)',
-    );
-  }
-  if (proxyNs.static) proxy = withStatic(proxy, proxyNs.static);
-
-  // KrakenD's deadlines: the endpoint timeout for one backend, 85% of it for a merge, 75% with concurrent calls.
-  const scopeMs = timeoutMs * (calls > 1 ? 0.75 : parts.length > 1 ? 0.85 : 1);
+  const { stage, timeoutShare } = buildStages(clients, {
+    proxy: proxyNs,
+    sequential,
+    concurrentCalls: Math.max(1, ep.concurrent_calls ?? GATEWAY_DEFAULTS.concurrent_calls),
+    pattern,
+    logger: ctx.logger,
+  });
+  const scopeMs = timeoutMs * timeoutShare;
   const render: Render = renderFor(output, where);
-  const cacheControl = cacheTtlS !== 0 ? `public, max-age=${cacheTtlS}` : null;
-
-  const respond = (x: Exchange, { response, error }: ProxyResult) => {
-    if (error) logFailure(x, error);
-    const headers = ownHeaders();
-    if (response && hasKeys(response.data) && response.complete) {
-      headers['X-Switchyard-Completed'] = 'true';
-      if (cacheControl) headers['Cache-Control'] = cacheControl;
-    }
-    if (error && !response) return fail(x, error, headers);
-    render(x, response, headers);
+  const options: AnswerOptions = {
+    versionHeader: settings.versionHeader,
+    cacheControl: cacheTtlS !== 0 ? `public, max-age=${cacheTtlS}` : null,
+    returnErrorMsg,
   };
 
-  const answer = (x: Exchange, req: ProxyRequest | null): Promise<void> | undefined => {
+  const run = (x: Exchange, req: ProxyRequest | null): Promise<void> | undefined => {
     if (!req) return;
-    return proxy(req).then((result) => {
+    return stage(req).then((result) => {
       req.scope.dispose();
-      respond(x, result);
+      answer(x, result, render, options);
     });
   };
   const handler: RouteHandler = (x, raw) => {
     const req = prepare(x, raw, scopeMs);
-    return req instanceof Promise ? req.then((r) => answer(x, r)) : answer(x, req);
+    return req instanceof Promise ? req.then((r) => run(x, r)) : run(x, req);
   };
   return { method, pattern, handler, origins, timeoutMs };
-}
-
-function logFailure(x: Exchange, error: Error): void {
-  if (x.res.destroyed) return;
-  const errors = error instanceof MergeError ? error.errors : [error];
-  x.log().warn({ path: x.path, errors: errors.map((e) => e.message) }, 'backend failure');
 }

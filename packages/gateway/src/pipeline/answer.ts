@@ -1,0 +1,66 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { hasKeys } from '../backend/decode.js';
+import type { Render } from '../encode/render.js';
+import { BackendStatusError, failureStatus, MergeError } from '../errors/status.js';
+import type { Exchange } from '../request/exchange.js';
+import type { ProxyResult } from './types.js';
+
+export interface AnswerOptions {
+  versionHeader: string;
+  /** `public, max-age=N` from cache_ttl, null when 0. */
+  cacheControl: string | null;
+  /** `router.return_error_msg` */
+  returnErrorMsg: boolean;
+}
+
+/** The headers every endpoint answer carries; Completed turns true only for complete data. */
+export function ownHeaders(versionHeader: string): OutgoingHttpHeaders {
+  return { 'X-Switchyard': versionHeader, 'X-Switchyard-Completed': 'false' };
+}
+
+/** The answer when no data could be built: the status from the failure table, a body only on request. */
+export function answerFailure(
+  x: Exchange,
+  error: Error,
+  headers: OutgoingHttpHeaders,
+  returnErrorMsg: boolean,
+): void {
+  const status = failureStatus(error);
+  if (!returnErrorMsg) {
+    x.send(status, headers, null, false);
+    return;
+  }
+  headers['Content-Type'] =
+    error instanceof BackendStatusError && error.forward && error.contentType
+      ? error.contentType
+      : 'text/plain; charset=utf-8';
+  x.send(status, headers, error.message, false);
+}
+
+/**
+ * Answers as lura's endpoint handler does: data (even partial, even with errors) is rendered with 200;
+ * `X-Switchyard-Completed: true` and Cache-Control only for complete, non-empty data; no data at all is a
+ * failure.
+ */
+export function answer(
+  x: Exchange,
+  { response, error }: ProxyResult,
+  render: Render,
+  o: AnswerOptions,
+): void {
+  if (error) logFailure(x, error);
+  const headers = ownHeaders(o.versionHeader);
+  if (response && hasKeys(response.data) && response.complete) {
+    headers['X-Switchyard-Completed'] = 'true';
+    if (o.cacheControl) headers['Cache-Control'] = o.cacheControl;
+  }
+  if (error && !response) answerFailure(x, error, headers, o.returnErrorMsg);
+  else render(x, response, headers);
+}
+
+/** Backend failures are logged once per request (not when the client had already gone). */
+export function logFailure(x: Exchange, error: Error): void {
+  if (x.res.destroyed) return;
+  const errors = error instanceof MergeError ? error.errors : [error];
+  x.log().warn({ path: x.path, errors: errors.map((e) => e.message) }, 'backend failure');
+}
