@@ -3,7 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // Small backends for `switchyard demo`: enough to show aggregation, filtering and a slow backend.
-const USERS: Record<string, { id: number; name: string; email: string; password_hash: string; team_id: number }> = {
+const USERS: Record<
+  string,
+  { id: number; name: string; email: string; password_hash: string; team_id: number }
+> = {
   '1': { id: 1, name: 'Ada Lovelace', email: 'ada@example.com', password_hash: 'x1', team_id: 10 },
   '2': { id: 2, name: 'Grace Hopper', email: 'grace@example.com', password_hash: 'x2', team_id: 20 },
 };
