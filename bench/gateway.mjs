@@ -5,7 +5,10 @@
 //   (a) no-op passthrough: gateway vs @fastify/http-proxy (target ≥ 1.3×) and a minimal undici proxy (≥ 0.9×)
 //   (b) JSON endpoint with allow + mapping: gateway vs the same by hand with undici (no target)
 //   (c) merge of three backends: gateway vs a minimal undici aggregator (target ≥ 0.8×)
+//   (d) the (b) endpoint with events off vs on (`switchyard run` with TARGET_TYPE=kafka: the event proxy
+//       in process, delivering to librdkafka's mock cluster; target: events on ≥ 0.9× events off)
 // Run from the root after `npm run build`: npm run bench:gateway [-- --duration 5 --warmup 1 --connections 50]
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -46,14 +49,18 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
  * medians of the slices' percentiles.
  */
 async function compare(contenders) {
-  for (const c of contenders) if (warmup > 0) await autocannon({ url: c.url, connections, duration: warmup });
-  const acc = contenders.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0 }));
+  const acc = contenders.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0, served: 0 }));
+  for (const [i, c] of contenders.entries()) {
+    if (warmup > 0)
+      acc[i].served += (await autocannon({ url: c.url, connections, duration: warmup })).requests.total;
+  }
   for (let round = 0; round < duration; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
       const r = await autocannon({ url: contenders[i].url, connections, duration: 1 });
       const a = acc[i];
       a.requests += r.requests.total;
+      a.served += r.requests.total;
       a.seconds += r.duration;
       a.p50.push(r.latency.p50);
       a.p99.push(r.latency.p99);
@@ -65,7 +72,44 @@ async function compare(contenders) {
     p50: median(a.p50),
     p99: median(a.p99),
     bad: a.bad,
+    served: a.served,
   }));
+}
+
+const KAFKA_MOCK = fileURLToPath(
+  new URL('../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
+);
+
+/** librdkafka's mock cluster (the test harness, built by `npm run test:setup`), one broker. */
+function startKafkaMock() {
+  const child = spawn(KAFKA_MOCK, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
+      out += chunk;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({ bootstrap: out.slice(0, nl), stop: async () => child.stdin.end('quit\n') });
+    });
+    child.on('exit', (code) => reject(new Error(`kafka-mock exited (${code})`)));
+  });
+}
+
+/** Records in a topic (sum of partition high watermarks). */
+async function topicRecords(bootstrap, topic) {
+  const { default: kafkajs } = await import('kafkajs');
+  const admin = new kafkajs.Kafka({
+    brokers: bootstrap.split(','),
+    logLevel: kafkajs.logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function body(url) {
@@ -112,8 +156,28 @@ try {
       ],
     }),
   );
-  const gateway = await startPeer('gateway', [cli, 'run', '-c', config], { env: { LOG_LEVEL: 'info' } });
+  const admin = ['--admin-listen', '127.0.0.1:0'];
+  const gateway = await startPeer('gateway', [cli, 'run', '-c', config, ...admin], {
+    env: { LOG_LEVEL: 'info' },
+  });
   peers.push(gateway);
+  const kafka = existsSync(KAFKA_MOCK) ? await startKafkaMock() : undefined;
+  if (kafka) peers.push(kafka);
+  const eventsTopic = 'bench-gateway-events';
+  const withEvents = kafka
+    ? await startPeer('gateway, events on', [cli, 'run', '-c', config, ...admin], {
+        env: {
+          LOG_LEVEL: 'info',
+          TARGET_TYPE: 'kafka',
+          TARGET_KAFKA_BROKERS: kafka.bootstrap,
+          TARGET_KAFKA_TOPIC: eventsTopic,
+          EVENT_PROXY_LISTEN: '127.0.0.1:0',
+          EVENT_SPOOL_DIR: join(dir, 'spool'),
+          EVENT_DEAD_LETTER_PATH: join(dir, 'dead-letters.ndjson'),
+        },
+      })
+    : undefined;
+  if (withEvents) peers.push(withEvents);
   const fastify = await startPeer('@fastify/http-proxy', [here('fastify-proxy.mjs'), upstream]);
   peers.push(fastify);
   const undici = await startPeer('undici peer', [here('undici-peer.mjs'), upstream]);
@@ -155,6 +219,24 @@ try {
     { name: 'switchyard', url: at(gateway, '/merge') },
     { name: 'minimal undici aggregator', url: at(undici, '/merge') },
   ]);
+  const [dOff, dOn] = withEvents
+    ? await scenario('(d) events', [
+        { name: 'switchyard, events off', url: at(gateway, '/json') },
+        { name: 'switchyard, events on (kafka)', url: at(withEvents, '/json') },
+      ])
+    : [];
+  // Every request of the events-on gateway became a request and a response event on Kafka.
+  let delivered;
+  if (withEvents) {
+    const expected = 2 * dOn.served;
+    const end = Date.now() + 30_000;
+    do {
+      delivered = await topicRecords(kafka.bootstrap, eventsTopic);
+      if (delivered >= expected) break;
+      await new Promise((r) => setTimeout(r, 500));
+    } while (Date.now() < end);
+    delivered = `${delivered.toLocaleString('en-US')} events on Kafka for ${dOn.served.toLocaleString('en-US')} requests (expected ${expected.toLocaleString('en-US')})`;
+  }
 
   const cores = cpus().length;
   console.log(
@@ -185,10 +267,13 @@ try {
     ['(a) switchyard / minimal undici proxy', ratio(a, aU), 0.9],
     ['(b) switchyard / undici by hand', ratio(b, bU), undefined],
     ['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8],
+    ...(dOn ? [['(d) events on / events off', ratio(dOn, dOff), 0.9]] : []),
   ];
   console.log('\nratios (req/s)');
   for (const [label, value, target] of lines)
     console.log(`  ${pad(label, 44)}${num(value, 2)}×${verdict(value, target)}`);
+  if (delivered) console.log(`\n(d) ${delivered}`);
+  else console.log(`\n(d) skipped: the Kafka mock harness is not built (npm run test:setup)`);
   if (rows.some((r) => r.bad > 0))
     console.log('\nwarning: some runs had non-2xx answers, errors or timeouts');
 } finally {

@@ -1,5 +1,6 @@
 import type { Command, CommandIO } from './command.js';
 import { check } from './commands/check.js';
+import { demo } from './commands/demo.js';
 import { events } from './commands/events.js';
 import { gateway } from './commands/gateway.js';
 import { helpCommand, helpText } from './commands/help.js';
@@ -13,6 +14,7 @@ commands.push(
   gateway,
   check,
   events,
+  demo,
   version,
   helpCommand(() => commands),
 );

@@ -107,7 +107,7 @@ afterAll(async () => {
 
 describe('switchyard run', () => {
   it('serves the file until SIGTERM, finishing requests in flight, then exits 0', async () => {
-    const cli = start(['run', '-c', goodFile]);
+    const cli = start(['run', '-c', goodFile, '--admin-listen', '127.0.0.1:0']);
     const port = await listeningPort(cli.out);
     expect(await get(port, '/hello')).toEqual({ status: 200, body: '{"path":"/hi"}' });
     expect((await get(port, '/__debug/x')).status).toBe(404);
@@ -128,7 +128,7 @@ describe('switchyard run', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const free = (probe.address() as AddressInfo).port;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const cli = start(['run', '-c', goodFile, '-d', '-p', String(free)]);
+    const cli = start(['run', '-c', goodFile, '-d', '-p', String(free), '--admin-listen', '127.0.0.1:0']);
     expect(await listeningPort(cli.out)).toBe(free);
     expect(await get(free, '/__debug/ping')).toEqual({ status: 200, body: '{"message":"pong"}' });
     cli.stop('SIGINT');
@@ -162,7 +162,7 @@ describe('switchyard run', () => {
 
 describe('switchyard gateway', () => {
   it('runs the gateway alone until SIGTERM', async () => {
-    const cli = start(['gateway', '-c', goodFile]);
+    const cli = start(['gateway', '-c', goodFile, '--admin-listen', '127.0.0.1:0']);
     const port = await listeningPort(cli.out);
     expect(await get(port, '/hello')).toEqual({ status: 200, body: '{"path":"/hi"}' });
     cli.stop();

@@ -10,7 +10,7 @@ export {
 export { type LoadEventProxyOptions, loadEventProxySettings } from './event-proxy/load.js';
 export * from './event-proxy/schema.js';
 export { validateEventProxySettings } from './event-proxy/validate.js';
-export { KRAKEND_NAMESPACES, UNIMPLEMENTED_KEYS } from './gateway/krakend-features.js';
+export { KRAKEND_NAMESPACES, PENDING_NAMESPACES, UNIMPLEMENTED_KEYS } from './gateway/krakend-features.js';
 export { type LoadGatewayOptions, loadGatewayConfig } from './gateway/load.js';
 export * from './gateway/namespaces.js';
 export * from './gateway/schema.js';

@@ -18,5 +18,14 @@ export { HttpSink } from './sinks/http.js';
 export { createSink, type SinkDeps } from './sinks/index.js';
 export { parseRetryAfter } from './sinks/retry-after.js';
 export type { Rejected, SendResult, Sink } from './sinks/sink.js';
+export { CURSOR_FILE } from './sources/cursor-file.js';
+export {
+  GatewayStreamSource,
+  type GatewayStreamSourceOptions,
+  type SseMessage,
+  SseParser,
+  type StreamGap,
+} from './sources/gateway-stream.js';
 export { type KongLogEntry, kongLogProblems, mapKongLogEntry } from './sources/kong-http-log.js';
 export type { Source, SourceContext } from './sources/source.js';
+export { acceptWhenRoom } from './sources/wait-for-room.js';

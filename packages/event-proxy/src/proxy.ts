@@ -112,6 +112,7 @@ class ProxyRuntime implements EventProxy {
         onKongNodeId: (id) => {
           this.kongNodeId = id;
         },
+        durableQueue: options.queue ? options.queue instanceof DiskSpool : settings.spool.enabled,
       }),
       ...(options.sources ?? []),
     ];

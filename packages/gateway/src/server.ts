@@ -1,9 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { GatewayFile } from '@switchyard/config';
-import { createLogger, type Logger } from '@switchyard/shared';
+import { isDeepStrictEqual } from 'node:util';
+import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/config';
+import { createLogger, type Logger, VERSION } from '@switchyard/shared';
+import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
 import { Pools } from './backend/pools.js';
+import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
+import { type CorsHandler, PluginHost } from './plugins/index.js';
+import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
 import { ClientIp } from './request/client-ip.js';
 import { Exchange, type RouteHandler, type Runtime } from './request/exchange.js';
 import { buildRoutes, type Routes } from './router/build.js';
@@ -18,12 +23,27 @@ export interface GatewayOptions {
   port?: number;
   /** Overrides the file's `listen_ip`. */
   host?: string;
+  /** Another observer of requests, called besides the event hub. */
   observer?: GatewayObserver;
+  /**
+   * The admin listener (`/__health`, `/__events`): `false` disables it (tests, library users who read
+   * `gateway.events` in process); `listen` and `token` override `extra_config.admin`. Without either it
+   * listens on 127.0.0.1:8091 unless the file sets `admin.disable`.
+   */
+  admin?: false | { listen?: string | undefined; token?: string | undefined };
+  /** The events' node id when `telemetry/events` sets none [the host name]. */
+  nodeId?: string;
 }
 
 export interface GatewayAddress {
   port: number;
   host: string;
+}
+
+export interface AdminAddress {
+  host: string;
+  port: number;
+  url: string;
 }
 
 export interface Gateway {
@@ -33,17 +53,25 @@ export interface Gateway {
   close(): Promise<void>;
   /**
    * Swaps in routes built from a new file. Requests already running finish on the old routes. An invalid
-   * file throws (SWY_CONFIG_INVALID) and the old routes keep serving.
+   * file throws (SWY_CONFIG_INVALID) and the old routes keep serving. Each `extra_config` namespace whose
+   * settings changed emits `plugin_updated` (change `config`) and is returned.
    */
-  reload(config: GatewayFile): void;
+  reload(config: GatewayFile): readonly NamespaceChange[];
   readonly address: GatewayAddress | null;
+  /** The event hub: `subscribe` to it for the gateway's events in process. */
+  readonly events: EventHub;
+  /** The admin listener's address once listening; null before, or when disabled. */
+  readonly adminAddress: AdminAddress | null;
 }
 
 /** One compiled configuration: what a request needs from the file it arrived under. */
 interface Generation {
+  file: GatewayFile;
   settings: GatewaySettings;
   routes: Routes;
   clientIp: ClientIp;
+  /** `security/cors`, run before routing; null when not configured. */
+  cors: CorsHandler | null;
 }
 
 const CLOSE_GRACE_MS = 5000;
@@ -53,9 +81,39 @@ export function createGateway(options: GatewayOptions): Gateway {
   const logger = options.logger ?? createLogger({ name: 'gateway' });
   const first = resolveSettings(options.config, overrides);
   const pools = new Pools({ connections: first.connectionsPerOrigin, keepAliveMs: first.idleConnectionMs });
-  let current = compile(options.config, first, pools, logger);
+  // Plugin transitions (a breaker opening) go to the hub, which is built below and used only later.
+  const plugins = new PluginHost((...e) => hub.emitPluginUpdated(...e), logger);
+  let current = compile(options.config, first, pools, plugins, logger);
 
   let inflight = 0;
+  const hub = new EventHub({
+    settings: eventsOf(options.config),
+    logger,
+    health: { inFlight: () => inflight, backends: () => plugins.breakerStates() },
+    ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
+  });
+  const observer = options.observer ? both(hub, options.observer) : hub;
+  const adminSettings = adminOf(options.config);
+  const admin: AdminServer | null =
+    options.admin === false || adminSettings.disable === true
+      ? null
+      : createAdminServer({
+          hub,
+          listen: options.admin?.listen ?? adminSettings.listen ?? ADMIN_DEFAULTS.listen,
+          ...optionalToken(options.admin?.token ?? adminSettings.token),
+          logger: logger.child({ component: 'admin' }),
+          health: () => ({
+            agents: {},
+            now: new Date().toISOString(),
+            status: hub.status(),
+            node_id: hub.nodeId,
+            version: VERSION,
+            uptime_s: Math.round(process.uptime()),
+            in_flight: inflight,
+            events: { recording: hub.recording, subscribers: hub.subscribers, retained: hub.retained },
+          }),
+        });
+  let adminAddress: AdminAddress | null = null;
   let closing = false;
   let drained: (() => void) | null = null;
   let address: GatewayAddress | null = null;
@@ -63,7 +121,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const rt: Runtime = {
     logger,
-    observer: options.observer,
+    observer,
     get closing() {
       return closing;
     },
@@ -96,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!path.startsWith('/')) path = absolutePath(path);
     if (g.settings.router.remove_extra_slash) path = path.replace(/\/{2,}/g, '/');
     const x = new Exchange(req, res, path, query, g.clientIp.of(req), rt);
+    if (g.cors?.(x)) return;
     const method = req.method ?? 'GET';
     const found = g.routes.router.lookup(method, path);
     switch (found.kind) {
@@ -170,23 +229,40 @@ export function createGateway(options: GatewayOptions): Gateway {
       return address;
     },
 
-    listen() {
+    get adminAddress() {
+      return adminAddress;
+    },
+
+    events: hub,
+
+    async listen() {
       const { port, host } = current.settings;
-      return new Promise<GatewayAddress>((resolve, reject) => {
+      const bound = await new Promise<GatewayAddress>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
           const a = server.address() as AddressInfo;
-          address = { port: a.port, host: a.address };
-          logger.info({ host: a.address, port: a.port }, 'gateway listening');
-          resolve(address);
+          resolve({ port: a.port, host: a.address });
         });
       });
+      if (admin) {
+        try {
+          adminAddress = await admin.start();
+        } catch (err) {
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          throw err;
+        }
+        logger.info({ url: adminAddress.url }, 'admin listener on');
+      }
+      hub.start();
+      address = bound;
+      logger.info({ host: bound.host, port: bound.port }, 'gateway listening');
+      return bound;
     },
 
     reload(config) {
       const settings = resolveSettings(config, overrides);
-      const next = compile(config, settings, pools, logger);
+      const next = compile(config, settings, pools, plugins, logger);
       const previous = current;
       current = next;
       for (const key of ['port', 'host', 'maxHeaderBytes'] as const) {
@@ -194,7 +270,20 @@ export function createGateway(options: GatewayOptions): Gateway {
           logger.warn({ setting: key }, 'this setting changes only on restart');
       }
       pools.retain(next.routes.origins, previous.routes.maxTimeoutMs + 1000);
-      logger.info({ endpoints: config.endpoints?.length ?? 0 }, 'configuration reloaded');
+      const changes = namespaceChanges(previous.file, config);
+      // Announced under the settings in force until now, so a change that turns events off is still told.
+      for (const c of changes) hub.emitPluginUpdated(c.plugin, c.scope, 'config', c.from, c.to);
+      if (!isDeepStrictEqual(eventsOf(previous.file), eventsOf(config))) {
+        for (const key of hub.configure(eventsOf(config)))
+          logger.warn({ setting: `telemetry/events.${key}` }, 'this setting changes only on restart');
+      }
+      if (!isDeepStrictEqual(adminOf(previous.file), adminOf(config)))
+        logger.warn({ setting: 'admin' }, 'the admin listener changes only on restart');
+      logger.info(
+        { endpoints: config.endpoints?.length ?? 0, changed_plugins: changes.length },
+        'configuration reloaded',
+      );
+      return changes;
     },
 
     close() {
@@ -211,6 +300,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           clearInterval(sweep);
           server.closeAllConnections();
         }
+        // After the last request's events: the event streams send what they have, then end.
+        await admin?.close();
+        hub.close();
         await pools.close(grace);
         logger.info('gateway stopped');
       })();
@@ -219,15 +311,44 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-function compile(config: GatewayFile, settings: GatewaySettings, pools: Pools, logger: Logger): Generation {
+function compile(
+  config: GatewayFile,
+  settings: GatewaySettings,
+  pools: Pools,
+  plugins: PluginHost,
+  logger: Logger,
+): Generation {
   for (const option of ['use_h2c', 'app_engine'] as const) {
     if (settings.router[option])
       logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');
   }
   return {
+    file: config,
     settings,
-    routes: buildRoutes(config, { settings, pools, logger }),
+    routes: plugins.compile(() => buildRoutes(config, { settings, pools, logger, plugins })),
     clientIp: new ClientIp(settings.router),
+    cors: plugins.cors(config.extra_config),
+  };
+}
+
+const eventsOf = (file: GatewayFile) => (file.extra_config?.['telemetry/events'] ?? {}) as EventsNamespace;
+const adminOf = (file: GatewayFile) => (file.extra_config?.admin ?? {}) as AdminNamespace;
+const optionalToken = (token: string | undefined) => (token ? { token } : {});
+
+/** The hub and a caller's observer: data is built when either wants it. */
+function both(hub: EventHub, other: GatewayObserver): GatewayObserver {
+  return {
+    get recording() {
+      return hub.recording || other.recording !== false;
+    },
+    requestStarted(req) {
+      hub.requestStarted(req);
+      other.requestStarted(req);
+    },
+    requestFinished(req, res) {
+      hub.requestFinished(req, res);
+      other.requestFinished(req, res);
+    },
   };
 }
 

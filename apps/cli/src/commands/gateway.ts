@@ -1,5 +1,5 @@
 import { type Diagnostic, formatDiagnostic, type GatewayFile, loadGatewayConfig } from '@switchyard/config';
-import { createGateway, type Gateway } from '@switchyard/gateway';
+import { type ConfigWatcher, createGateway, type Gateway, watchGatewayConfig } from '@switchyard/gateway';
 import {
   createLogger,
   isSwitchyardError,
@@ -13,13 +13,16 @@ export interface GatewayArgs {
   file: string;
   debug: boolean;
   port: number | undefined;
+  /** host:port of the admin listener (overrides `extra_config.admin.listen`). */
+  adminListen: string | undefined;
 }
 
-/** Parses `-c FILE [-d] [-p PORT]` (long forms: --config, --debug, --port). */
+/** Parses `-c FILE [-d] [-p PORT] [--admin-listen ADDR]` (long forms: --config, --debug, --port). */
 export function parseGatewayArgs(args: readonly string[], usage: string): GatewayArgs {
   let file: string | undefined;
   let debug = false;
   let port: number | undefined;
+  let adminListen: string | undefined;
   const value = (i: number, flag: string) => {
     const v = args[i];
     if (v === undefined)
@@ -31,6 +34,8 @@ export function parseGatewayArgs(args: readonly string[], usage: string): Gatewa
     if (arg === '-c' || arg === '--config') file = value(++i, arg);
     else if (arg.startsWith('--config=')) file = arg.slice('--config='.length);
     else if (arg === '-d' || arg === '--debug') debug = true;
+    else if (arg === '--admin-listen') adminListen = value(++i, arg);
+    else if (arg.startsWith('--admin-listen=')) adminListen = arg.slice('--admin-listen='.length);
     else if (arg === '-p' || arg === '--port' || arg.startsWith('--port=')) {
       const text = arg.startsWith('--port=') ? arg.slice('--port='.length) : value(++i, arg);
       port = Number(text);
@@ -47,7 +52,7 @@ export function parseGatewayArgs(args: readonly string[], usage: string): Gatewa
       );
   }
   if (!file) throw new SwitchyardError('SWY_INVALID_ARGUMENT', `missing -c FILE\nusage: ${usage}`);
-  return { file, debug, port };
+  return { file, debug, port, adminListen };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -77,50 +82,107 @@ export async function loadForRun(file: string, io: CommandIO): Promise<GatewayFi
   }
 }
 
-/** The process logger: JSON lines on the command's stdout, level from LOG_LEVEL. */
-export function cliLogger(io: CommandIO): Logger {
+/**
+ * The process logger: JSON lines on the command's stdout (stderr with `toStderr`, when stdout carries
+ * events), level from LOG_LEVEL.
+ */
+export function cliLogger(io: CommandIO, toStderr = false, fallbackLevel?: LogLevel): Logger {
+  const destination = toStderr ? io.stderr : io.stdout;
   return createLogger({
     name: 'switchyard',
-    level: io.env.LOG_LEVEL?.toLowerCase() as LogLevel | undefined,
-    ...(io.stdout === process.stdout ? {} : { destination: io.stdout }),
+    level: (io.env.LOG_LEVEL?.toLowerCase() as LogLevel | undefined) ?? fallbackLevel,
+    ...(destination === process.stdout ? {} : { destination }),
   });
 }
 
 export interface StartedGateway {
   gateway: Gateway;
+  /** Hot reload of the file on SIGHUP and on change. */
+  watcher: ConfigWatcher;
   logger: Logger;
 }
 
-/** Loads the file and starts listening; null (diagnostics written) when the file is bad. */
-export async function startGateway(args: GatewayArgs, io: CommandIO): Promise<StartedGateway | null> {
+export interface GatewayExtras {
+  logger?: Logger;
+  /** Overrides the file's `listen_ip` (tests: 127.0.0.1). */
+  host?: string;
+  /** Debounce of the file watch [200 ms]. */
+  reloadDebounceMs?: number;
+}
+
+/** Loads the file and builds the gateway, not listening yet; null (diagnostics written) when the file is bad. */
+export async function prepareGateway(
+  args: GatewayArgs,
+  io: CommandIO,
+  extras: GatewayExtras = {},
+): Promise<{ gateway: Gateway; logger: Logger } | null> {
   const config = await loadForRun(args.file, io);
   if (!config) return null;
-  const logger = cliLogger(io);
+  const logger = extras.logger ?? cliLogger(io);
   const gateway = createGateway({
     config,
     logger,
     debug: args.debug,
     ...(args.port !== undefined && { port: args.port }),
+    ...(extras.host !== undefined && { host: extras.host }),
+    ...(args.adminListen !== undefined && { admin: { listen: args.adminListen } }),
   });
-  await gateway.listen();
   return { gateway, logger };
+}
+
+/** Starts listening (the gateway and its admin listener) and watches the file for hot reload. */
+export async function listenGateway(
+  prepared: { gateway: Gateway; logger: Logger },
+  args: GatewayArgs,
+  io: CommandIO,
+  extras: GatewayExtras = {},
+): Promise<StartedGateway> {
+  const { gateway, logger } = prepared;
+  await gateway.listen();
+  const watcher = watchGatewayConfig({
+    file: args.file,
+    gateway,
+    logger,
+    env: io.env,
+    ...(extras.reloadDebounceMs !== undefined && { debounceMs: extras.reloadDebounceMs }),
+  });
+  return { gateway, watcher, logger };
+}
+
+/**
+ * Loads the file, starts listening (the gateway and its admin listener) and watches the file for hot
+ * reload; null (diagnostics written) when the file is bad.
+ */
+export async function startGateway(
+  args: GatewayArgs,
+  io: CommandIO,
+  extras: GatewayExtras = {},
+): Promise<StartedGateway | null> {
+  const prepared = await prepareGateway(args, io, extras);
+  return prepared ? listenGateway(prepared, args, io, extras) : null;
+}
+
+/** Stops watching the file and closes the gateway gracefully (in-flight requests finish). */
+export async function stopGateway(started: StartedGateway): Promise<void> {
+  started.watcher.close();
+  await started.gateway.close();
 }
 
 /** Waits for SIGTERM/SIGINT, then closes gracefully (in-flight requests finish). */
 export async function untilStopped(started: StartedGateway, io: CommandIO): Promise<number> {
   const signal = await io.stopSignal;
   started.logger.info({ signal }, 'stopping: finishing requests in flight');
-  await started.gateway.close();
+  await stopGateway(started);
   return 0;
 }
 
-const USAGE = 'switchyard gateway -c FILE [-d] [-p PORT]';
+const USAGE = 'switchyard gateway -c FILE [-d] [-p PORT] [--admin-listen ADDR]';
 
 /** `switchyard gateway`: the gateway alone, never the event proxy. */
 export const gateway: Command = {
   name: 'gateway',
   summary:
-    'run the API gateway alone from a KrakenD v3 file; SIGTERM/SIGINT finish requests in flight and exit',
+    'run the API gateway alone from a KrakenD v3 file (admin API with the event stream on --admin-listen, default 127.0.0.1:8091); SIGHUP or a file change reloads; SIGTERM/SIGINT finish requests in flight and exit',
   usage: USAGE,
   async run(args, io) {
     const started = await startGateway(parseGatewayArgs(args, USAGE), io);

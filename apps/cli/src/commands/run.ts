@@ -1,17 +1,21 @@
 import type { Command } from '../command.js';
-import { parseGatewayArgs, startGateway, untilStopped } from './gateway.js';
+import { startRun } from '../wiring/run.js';
+import { parseGatewayArgs } from './gateway.js';
 
-const USAGE = 'switchyard run -c FILE [-d] [-p PORT]';
+const USAGE = 'switchyard run -c FILE [-d] [-p PORT] [--admin-listen ADDR]';
 
-/** `switchyard run`: the gateway (and, once wired, the event proxy in the same process). */
+/** `switchyard run`: the gateway, and the event proxy in the same process when TARGET_TYPE is set. */
 export const run: Command = {
   name: 'run',
   summary:
-    'run the gateway from a KrakenD v3 file (-d: /__debug endpoint, -p: port); SIGTERM/SIGINT stop gracefully',
+    'run the gateway from a KrakenD v3 file (-d: /__debug endpoint, -p: port, --admin-listen: admin API and event stream [127.0.0.1:8091]); with TARGET_TYPE set, the event proxy too, fed in process; SIGHUP or a file change reloads; SIGTERM/SIGINT stop gracefully',
   usage: USAGE,
   async run(args, io) {
-    const started = await startGateway(parseGatewayArgs(args, USAGE), io);
-    if (!started) return 1;
-    return untilStopped(started, io);
+    const running = await startRun(parseGatewayArgs(args, USAGE), io);
+    if (!running) return 1;
+    const signal = await io.stopSignal;
+    running.logger.info({ signal }, 'stopping: finishing requests in flight, then delivering queued events');
+    await running.close();
+    return 0;
   },
 };

@@ -4,13 +4,14 @@ import { didYouMean } from '../diagnostics/near-miss.js';
 import { problemsFromAjv } from '../diagnostics/problems.js';
 import type { Reporter } from '../diagnostics/reporter.js';
 import { escapePointer } from '../json/parse-with-positions.js';
-import { KRAKEND_NAMESPACES } from './krakend-features.js';
+import { KRAKEND_NAMESPACES, PENDING_NAMESPACES } from './krakend-features.js';
 import { NAMESPACES, type NamespaceLevel } from './namespaces.js';
 
 const checks: Record<string, ValidateFunction> = Object.fromEntries(
   Object.entries(NAMESPACES).map(([ns, { schema }]) => [ns, ajv.compile(schema)]),
 );
 const KRAKEND = new Set(KRAKEND_NAMESPACES);
+const PENDING = new Set(PENDING_NAMESPACES);
 const IGNORED = /^[@$_#]/;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -47,7 +48,10 @@ export function checkExtraConfig(
       continue;
     }
     const check = checks[ns] as ValidateFunction;
-    if (check(value)) continue;
-    for (const p of problemsFromAjv(check.errors, at)) report.problem(p);
+    if (!check(value)) for (const p of problemsFromAjv(check.errors, at)) report.problem(p);
+    else if (PENDING.has(ns))
+      report.warn(at, `namespace ${JSON.stringify(ns)} is not implemented by Switchyard; ignored`, {
+        at: 'key',
+      });
   }
 }

@@ -97,8 +97,10 @@ export interface GatewayStreamSourceOptions {
   url: string;
   /** Bearer token of the gateway admin API. */
   token?: string;
-  /** Resume after this event id (the proxy's persisted cursor). Without it, the gateway's whole ring. */
+  /** Resume after this event id (the proxy's persisted cursor). Without it, see `startAt`. */
   lastId?: string;
+  /** Without `lastId`: the gateway's whole ring (`oldest`, the default) or only new events (`now`). */
+  startAt?: 'oldest' | 'now';
   /**
    * Takes a batch; resolves once the proxy holds it durably. Only then does the cursor move past it. A
    * rejection is retried with backoff while the stream stays paused.
@@ -215,7 +217,7 @@ export class GatewayStreamSource {
     if (this.o.token) headers.authorization = `Bearer ${this.o.token}`;
     const query = new URLSearchParams();
     if (this.confirmed) headers['last-event-id'] = this.confirmed;
-    else query.set('from', 'oldest');
+    else query.set('from', this.o.startAt ?? 'oldest');
     if (this.o.types?.length) query.set('types', this.o.types.join(','));
     const qs = query.toString();
     const { statusCode, body } = await this.pool.request({

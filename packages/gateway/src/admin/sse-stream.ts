@@ -67,6 +67,8 @@ export class SseStream {
 
   close(): void {
     if (this.closed) return;
+    // Events recorded since the last write (a pump may be scheduled) go out before the stream ends.
+    if (!this.blocked && !this.o.res.destroyed) this.pump();
     this.closed = true;
     clearTimeout(this.stallTimer);
     this.unsubscribe();

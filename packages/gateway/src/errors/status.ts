@@ -2,7 +2,7 @@ import { type ErrorCode, isSwitchyardError, SwitchyardError } from '@switchyard/
 
 /**
  * The one table from a backend failure to the status the client gets when no data could be built.
- * Transport failures keep their meaning (refused/reset 502, timeout 504, open breaker 503); a backend
+ * Transport failures keep their meaning (refused/reset 502, timeout 504, open breaker or backend rate limit 503); a backend
  * answering with a status other than 200/201 gives 500, as KrakenD answers it.
  */
 export const FAILURE_STATUS = {
@@ -10,6 +10,7 @@ export const FAILURE_STATUS = {
   SWY_BACKEND_RESET: 502,
   SWY_BACKEND_TIMEOUT: 504,
   SWY_BREAKER_OPEN: 503,
+  SWY_BACKEND_RATE_LIMITED: 503,
   SWY_BACKEND_BAD_RESPONSE: 502,
   SWY_BACKEND_STATUS: 500,
 } as const satisfies Partial<Record<ErrorCode, number>>;

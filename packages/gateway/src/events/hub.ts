@@ -6,6 +6,7 @@ import {
   EVENT_TYPES,
   type EventData,
   type EventType,
+  type HealthStatus,
   type Logger,
   type PluginUpdatedData,
   parseDuration,
@@ -85,10 +86,11 @@ export class EventHub implements GatewayObserver {
   readonly nodeId: string;
   private readonly ring: SeqRing<StoredEvent>;
   private readonly ids = new HubIds();
-  private readonly types: ReadonlySet<EventType>;
-  private readonly redact: ReturnType<typeof headerRedactor>;
-  private readonly sampled: (requestId: string) => boolean;
-  private readonly healthIntervalMs: number;
+  // These four follow a reload (see configure); the ring and the node id are fixed for the hub's life.
+  private types: ReadonlySet<EventType> = new Set();
+  private redact: ReturnType<typeof headerRedactor> = headerRedactor([]);
+  private sampled: (requestId: string) => boolean = () => true;
+  private healthIntervalMs: number = EVENT_HUB_DEFAULTS.healthIntervalMs;
   private readonly retainMs: number;
   private readonly probe: HealthProbe;
   private readonly logger: Logger | undefined;
@@ -97,6 +99,7 @@ export class EventHub implements GatewayObserver {
   /** nextSeq when recording last resumed: a consumer whose position is before it missed unrecorded events. */
   private resumedAt = 0;
   private lastStatus: string | undefined;
+  private started = false;
   private healthTimer: NodeJS.Timeout | undefined;
   private retainTimer: NodeJS.Timeout | undefined;
 
@@ -104,12 +107,7 @@ export class EventHub implements GatewayObserver {
     const s = options.settings ?? {};
     this.nodeId = s.node_id ?? options.nodeId ?? hostname();
     this.ring = new SeqRing(s.ring_size ?? EVENT_HUB_DEFAULTS.ringSize);
-    this.types = new Set(s.types ?? EVENT_TYPES);
-    this.redact = headerRedactor(s.redact_headers ?? []);
-    this.sampled = createSampler(s.sample_rate ?? 1);
-    this.healthIntervalMs = s.health_interval
-      ? parseDuration(s.health_interval)
-      : EVENT_HUB_DEFAULTS.healthIntervalMs;
+    this.applySettings(s);
     this.retainMs = options.retainMs ?? EVENT_HUB_DEFAULTS.retainMs;
     this.probe = new HealthProbe(options.health ?? {});
     this.logger = options.logger;
@@ -146,17 +144,34 @@ export class EventHub implements GatewayObserver {
 
   /** Starts the periodic `node_health` (when that type is enabled). */
   start(): void {
+    this.started = true;
     if (this.healthTimer || !this.types.has('node_health')) return;
     this.probe.start();
     this.healthTimer = setInterval(() => this.emitHealth(), this.healthIntervalMs);
     this.healthTimer.unref();
   }
 
+  /**
+   * Applies a reloaded `telemetry/events`: types, header redaction, sampling and the health interval take
+   * effect at once. `ring_size` and `node_id` keep their first values (a ring is never resized under its
+   * readers, and a node keeps one id); the return value names the keys that were left unchanged.
+   */
+  configure(settings: EventsNamespace = {}): string[] {
+    this.applySettings(settings);
+    if (this.started) {
+      this.stopHealth();
+      this.start();
+    }
+    const fixed: string[] = [];
+    if ((settings.ring_size ?? EVENT_HUB_DEFAULTS.ringSize) !== this.ring.capacity) fixed.push('ring_size');
+    if (settings.node_id !== undefined && settings.node_id !== this.nodeId) fixed.push('node_id');
+    return fixed;
+  }
+
   close(): void {
-    clearInterval(this.healthTimer);
+    this.started = false;
+    this.stopHealth();
     clearTimeout(this.retainTimer);
-    this.healthTimer = undefined;
-    this.probe.stop();
     this.listeners = [];
     this.active = false;
   }
@@ -193,6 +208,11 @@ export class EventHub implements GatewayObserver {
     if (this.types.has('plugin_updated')) this.append('plugin_updated', { plugin, scope, change, from, to });
     // A runtime transition (a breaker opening) may change the node's status.
     if (change === 'state') this.checkHealth();
+  }
+
+  /** The node status now (what `node_health` would say), without taking a sample. */
+  status(): HealthStatus {
+    return this.probe.status();
   }
 
   /** Emits `node_health` now if the status changed since the last one; call it on any state transition. */
@@ -252,6 +272,21 @@ export class EventHub implements GatewayObserver {
     }
     if (resume < oldest) return { seq: oldest, gap: this.gap(oldest - resume, lastId, oldest, true) };
     return { seq: resume };
+  }
+
+  private applySettings(s: EventsNamespace): void {
+    this.types = new Set(s.types ?? EVENT_TYPES);
+    this.redact = headerRedactor(s.redact_headers ?? []);
+    this.sampled = createSampler(s.sample_rate ?? 1);
+    this.healthIntervalMs = s.health_interval
+      ? parseDuration(s.health_interval)
+      : EVENT_HUB_DEFAULTS.healthIntervalMs;
+  }
+
+  private stopHealth(): void {
+    clearInterval(this.healthTimer);
+    this.healthTimer = undefined;
+    this.probe.stop();
   }
 
   private gap(missed: number, from: string, startSeq: number, exact: boolean): GapInfo {

@@ -18,6 +18,11 @@ export interface ResponseInfo {
  * stay cheap: an observer with no consumer attached returns at once.
  */
 export interface GatewayObserver {
+  /**
+   * False while nothing consumes events: the gateway then builds no request data at all, so events off
+   * cost one property read per request. Absent means always recording.
+   */
+  readonly recording?: boolean;
   requestStarted(req: RequestInfo): void;
   requestFinished(req: RequestInfo, res: ResponseInfo): void;
 }

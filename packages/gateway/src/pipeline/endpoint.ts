@@ -9,6 +9,7 @@ import { parseHost, UrlTemplate } from '../backend/target.js';
 import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
 import { CLIENT_GONE } from '../errors/status.js';
+import { backendTarget, type PluginHost } from '../plugins/index.js';
 import { hasBody, readBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
 import { decodeParam } from '../router/params.js';
@@ -23,6 +24,7 @@ export interface CompileContext {
   settings: GatewaySettings;
   pools: Pools;
   logger: Logger;
+  plugins: PluginHost;
 }
 
 export interface CompiledEndpoint {
@@ -106,6 +108,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   const origins = [...clients, ...shadows].flatMap((c) => c.origins);
 
   const strict = settings.router.disable_path_decoding !== true;
+  const guard = ctx.plugins.endpoint(ep, where, names);
   const fireShadows = (req: ProxyRequest) => {
     for (const s of shadows) {
       // Fire and forget: the shadow's answer is ignored and outlives the client request if it must.
@@ -137,6 +140,14 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       }
       params.push(decoded);
     }
+    if (guard) {
+      const admitted = guard(x, params);
+      if (admitted === false) return null;
+      if (admitted !== true) return admitted.then((ok) => (ok ? withBody(x, params, scopeMs) : null));
+    }
+    return withBody(x, params, scopeMs);
+  };
+  const withBody = (x: Exchange, params: string[], scopeMs: number) => {
     if (!hasBody(x.req)) return start(x, params, null, scopeMs);
     return readBody(x.req, settings.maxBodyBytes).then(
       (body) => start(x, params, body, scopeMs),
@@ -170,6 +181,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     if (clients.length !== 1 || (regular[0]?.encoding ?? 'json') !== 'no-op') {
       throw invalid(where, 'output_encoding no-op needs exactly one backend, with encoding no-op');
     }
+    ctx.plugins.streamed(regular[0]?.extra_config, where);
     const stream = (x: Exchange, req: ProxyRequest | null) => {
       if (!req) return;
       const { pool, path, url } = client.target(req);
@@ -200,6 +212,10 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     concurrentCalls: Math.max(1, ep.concurrent_calls ?? GATEWAY_DEFAULTS.concurrent_calls),
     pattern,
     logger: ctx.logger,
+    backend: (call, i) => {
+      const b = regular[i] as Backend;
+      return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method), call);
+    },
   });
   const scopeMs = timeoutMs * timeoutShare;
   const render: Render = renderFor(output, where);

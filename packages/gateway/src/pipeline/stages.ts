@@ -14,6 +14,8 @@ export interface StageOptions {
   concurrentCalls: number;
   pattern: string;
   logger: Logger;
+  /** Wraps backend i's call with its plugins (breaker, rate limit, cache). */
+  backend: (call: Stage, i: number) => Stage;
 }
 
 /**
@@ -26,7 +28,7 @@ export function buildStages(
   clients: readonly BackendClient[],
   o: StageOptions,
 ): { stage: Stage; timeoutShare: number } {
-  let parts: Stage[] = clients.map((c) => (req: ProxyRequest) => c.call(req));
+  let parts: Stage[] = clients.map((c, i) => o.backend((req: ProxyRequest) => c.call(req), i));
   if (o.concurrentCalls > 1) parts = parts.map((p) => concurrent(p, o.concurrentCalls));
   let stage: Stage;
   if (parts.length === 1) stage = parts[0] as Stage;

@@ -50,7 +50,7 @@ export class Exchange {
   /** The route is known: tell the observer a request arrived. */
   begin(endpoint: string): void {
     const observer = this.rt.observer;
-    if (!observer) return;
+    if (!observer || observer.recording === false) return;
     const h = this.req.headers;
     const headers: Record<string, string | string[]> = {};
     for (const name in h) {

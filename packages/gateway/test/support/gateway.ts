@@ -22,6 +22,8 @@ export async function startGateway(
     host: '127.0.0.1',
     port: 0,
     logger: options.logger ?? quietLogger(),
+    // Tests run in parallel: no admin listener on the fixed default port.
+    admin: false,
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.debug ? { debug: true } : {}),
   });

@@ -1,0 +1,94 @@
+import { GatewayStreamSource, type StreamGap } from '@switchyard/event-proxy';
+import {
+  createLogger,
+  EVENT_TYPES,
+  type EventType,
+  type LogLevel,
+  SwitchyardError,
+} from '@switchyard/shared';
+import type { CommandIO } from '../command.js';
+import { formatEventLine } from '../tail/format.js';
+
+export const TAIL_USAGE =
+  'switchyard events tail --from URL [--token TOKEN] [--types request,response] [--format text|ndjson]';
+
+interface TailArgs {
+  url: string;
+  token: string | undefined;
+  types: EventType[] | undefined;
+  format: 'text' | 'ndjson' | undefined;
+}
+
+function parseTailArgs(args: readonly string[], env: NodeJS.ProcessEnv): TailArgs {
+  let url = env.GATEWAY_ADMIN_URL?.trim() || undefined;
+  let token = env.GATEWAY_ADMIN_TOKEN?.trim() || undefined;
+  let types: EventType[] | undefined;
+  let format: TailArgs['format'];
+  const fail = (message: string) =>
+    new SwitchyardError('SWY_INVALID_ARGUMENT', `${message}\nusage: ${TAIL_USAGE}`);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      const v = flag !== arg ? arg.slice(eq + 1) : args[++i];
+      if (v === undefined || v === '') throw fail(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--from') url = value();
+    else if (flag === '--token') token = value();
+    else if (flag === '--types') {
+      types = value()
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean) as EventType[];
+      const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+      if (unknown)
+        throw fail(`--types: unknown event type "${unknown}" (expected ${EVENT_TYPES.join(', ')})`);
+    } else if (flag === '--format') {
+      const f = value();
+      if (f !== 'text' && f !== 'ndjson') throw fail(`--format: expected text or ndjson, got "${f}"`);
+      format = f;
+    } else throw fail(`unknown option ${JSON.stringify(arg)}`);
+  }
+  if (!url) throw fail('missing --from URL (the gateway admin URL, e.g. http://127.0.0.1:8091)');
+  if (!/^https?:\/\//.test(url)) throw fail(`--from: expected an http(s) URL, got ${JSON.stringify(url)}`);
+  return { url, token, types, format };
+}
+
+/**
+ * `switchyard events tail`: prints the gateway's live event stream (`/__events?from=now`) until stopped —
+ * one readable line per event on a terminal, NDJSON (one envelope per line) when piped. A dropped
+ * connection is resumed after the last event printed; events the gateway no longer had are reported on
+ * stderr.
+ */
+export async function tailEvents(args: readonly string[], io: CommandIO): Promise<number> {
+  const { url, token, types, format } = parseTailArgs(args, io.env);
+  const text = format ? format === 'text' : (io.stdout as { isTTY?: boolean }).isTTY === true;
+  const logger = createLogger({
+    name: 'switchyard-tail',
+    level: (io.env.LOG_LEVEL?.toLowerCase() as LogLevel | undefined) ?? 'warn',
+    destination: io.stderr,
+  });
+  const source = new GatewayStreamSource({
+    url,
+    ...(token !== undefined && { token }),
+    ...(types !== undefined && { types }),
+    startAt: 'now',
+    logger,
+    onEvents: async (events) => {
+      let out = '';
+      for (const e of events) out += `${text ? formatEventLine(e) : JSON.stringify(e)}\n`;
+      if (!io.stdout.write(out)) await new Promise<void>((resolve) => io.stdout.once('drain', resolve));
+    },
+    onGap: (gap: StreamGap) => {
+      io.stderr.write(
+        `switchyard events tail: ${gap.exact ? '' : 'at least '}${gap.missed} events were no longer held by the gateway\n`,
+      );
+    },
+  });
+  source.start();
+  await io.stopSignal;
+  await source.stop();
+  return 0;
+}

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { acceptWhenRoom, backoffDelay, type Source, type SourceContext } from '@switchyard/event-proxy';
+import type { EventHub } from '@switchyard/gateway';
+import type { Envelope, Logger } from '@switchyard/shared';
+
+export interface HubSourceOptions {
+  hub: EventHub;
+  /** Most events per hand-off [500]. */
+  maxBatch?: number;
+  /** On stop, how long to keep handing over what the hub recorded while the queue refuses [5 s]. */
+  drainTimeoutMs?: number;
+}
+
+const RETRY = { initialMs: 50, maxMs: 2000 };
+
+/**
+ * The in-process hand-off from the gateway's event hub to the event proxy (`switchyard run`), without an
+ * HTTP hop. It reads the hub's ring by sequence number, as an SSE client does: the hub only wakes it, so
+ * the request path never waits. Its position moves past a batch only once the proxy's queue took it; while
+ * the queue is full it waits and retries, and the hub's ring holds the events meanwhile. Only a queue
+ * refusing for longer than the ring lasts loses events, and that is logged with the count.
+ */
+export class HubSource implements Source {
+  readonly name = 'in_process';
+  private next = 0;
+  private pumping: Promise<void> | undefined;
+  private stopped = false;
+  private readonly stopping = new AbortController();
+  private unsubscribe: (() => void) | undefined;
+  private accept: ((events: readonly Envelope[]) => Promise<unknown>) | undefined;
+  private logger: Logger | undefined;
+
+  constructor(private readonly o: HubSourceOptions) {}
+
+  async start(ctx: SourceContext): Promise<void> {
+    this.logger = ctx.logger;
+    this.accept = acceptWhenRoom(ctx, this.stopping.signal);
+    // Subscribing starts the hub recording; events from now on are this source's.
+    this.unsubscribe = this.o.hub.subscribe(() => this.wake());
+    this.next = this.o.hub.nextSeq;
+  }
+
+  /** Hands over what the hub recorded until now (bounded by drainTimeoutMs), then stops. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe?.();
+    const deadline = setTimeout(() => this.stopping.abort(), this.o.drainTimeoutMs ?? 5000);
+    try {
+      await this.pumping;
+      await this.drain();
+    } finally {
+      clearTimeout(deadline);
+      this.stopping.abort();
+    }
+    const left = this.o.hub.nextSeq - this.next;
+    if (left > 0) this.logger?.warn({ events: left }, 'stopped before the event proxy took every event');
+  }
+
+  private wake(): void {
+    if (this.pumping || this.stopped) return;
+    // Deferred: the hub calls this on the request path, and a burst goes over in one hand-off.
+    this.pumping = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        this.pumping = undefined;
+        if (this.next < this.o.hub.nextSeq) this.wake();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const hub = this.o.hub;
+    const max = this.o.maxBatch ?? 500;
+    for (let attempt = 0; this.next < hub.nextSeq && !this.stopping.signal.aborted; ) {
+      if (this.next < hub.oldestSeq) {
+        const missed = hub.oldestSeq - this.next;
+        this.logger?.error(
+          { missed },
+          'the event ring moved past events the proxy had not taken: they are lost',
+        );
+        this.next = hub.oldestSeq;
+      }
+      const end = Math.min(hub.nextSeq, this.next + max);
+      const batch: Envelope[] = [];
+      for (let seq = this.next; seq < end; seq++) {
+        const stored = hub.entry(seq);
+        if (stored) batch.push(stored.event);
+      }
+      try {
+        await (this.accept as (events: readonly Envelope[]) => Promise<unknown>)(batch);
+        this.next = end;
+        attempt = 0;
+      } catch (err) {
+        if (this.stopping.signal.aborted) return;
+        const delay = backoffDelay(attempt++, RETRY);
+        this.logger?.warn({ err, events: batch.length, retry_in_ms: delay }, 'events not accepted; retrying');
+        await sleep(delay, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      }
+    }
+  }
+}

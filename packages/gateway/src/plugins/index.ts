@@ -1,0 +1,162 @@
+import { isDeepStrictEqual } from 'node:util';
+import type {
+  Backend,
+  CircuitBreakerNamespace,
+  CorsNamespace,
+  Endpoint,
+  RateLimitProxyNamespace,
+  RateLimitRouterNamespace,
+} from '@switchyard/config';
+import type { Logger } from '@switchyard/shared';
+import type { BackendHealth } from '../events/health.js';
+import type { Stage } from '../pipeline/types.js';
+import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
+import { CORS, type CorsHandler, compileCors } from './cors.js';
+import { RATELIMIT_PROXY, withProxyLimit } from './ratelimit-proxy.js';
+import { compileRouterLimit, type EndpointGuard, RATELIMIT_ROUTER } from './ratelimit-router.js';
+
+export type { CorsHandler } from './cors.js';
+export type { EndpointGuard } from './ratelimit-router.js';
+
+/** Reports a plugin's runtime transition (the gateway passes the event hub's `emitPluginUpdated`). */
+export type PluginStateListener = (
+  plugin: string,
+  scope: string,
+  change: 'state',
+  from: unknown,
+  to: unknown,
+) => void;
+
+/** One backend as its plugins see it. */
+export interface BackendTarget {
+  /** As `plugin_updated` names it: `GET /users/{id} backend[0] /users/{id}`. */
+  scope: string;
+  /** The first host and the url_pattern, for health and errors. */
+  url: string;
+  method: string;
+  extra: Record<string, unknown> | undefined;
+}
+
+/** A backend of an endpoint, named as the reload's `plugin_updated` events name it. */
+export function backendTarget(
+  ep: Endpoint,
+  b: Backend,
+  hosts: readonly string[],
+  method: string,
+): BackendTarget {
+  const endpoint = `${method} ${ep.endpoint}`;
+  return {
+    scope: `${endpoint} backend[${ep.backend.indexOf(b)}] ${b.url_pattern}`.trimEnd(),
+    url: `${hosts[0] ?? ''}${b.url_pattern}`,
+    method: b.method ?? method,
+    extra: b.extra_config,
+  };
+}
+
+/**
+ * The gateway's plugins, compiled from `extra_config` when routes are built. Stateful plugins (breakers)
+ * outlive a reload when their scope and settings are unchanged, so a reload does not close an open breaker.
+ */
+export class PluginHost {
+  private breakers = new Map<string, CircuitBreaker>();
+  private building: Map<string, CircuitBreaker> | null = null;
+
+  constructor(
+    private readonly onState: PluginStateListener,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Builds routes with this host; the plugins of backends no longer configured are released after. */
+  compile<T>(build: () => T): T {
+    const next = new Map<string, CircuitBreaker>();
+    this.building = next;
+    try {
+      const built = build();
+      for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
+      this.breakers = next;
+      return built;
+    } finally {
+      this.building = null;
+    }
+  }
+
+  /** `security/cors` of the root, run before routing. */
+  cors(extra: Record<string, unknown> | undefined): CorsHandler | null {
+    const cfg = extra?.[CORS] as CorsNamespace | undefined;
+    return cfg ? compileCors(cfg) : null;
+  }
+
+  /**
+   * The checks an endpoint's requests pass before its backends are called, in KrakenD's order (JWT
+   * validation, then rate limits); null when there are none.
+   */
+  endpoint(ep: Endpoint, where: string, names: readonly string[]): EndpointGuard | null {
+    const guards: EndpointGuard[] = [];
+    const limit = ep.extra_config?.[RATELIMIT_ROUTER] as RateLimitRouterNamespace | undefined;
+    const limiter = limit ? compileRouterLimit(limit, where, names) : null;
+    if (limiter) guards.push(limiter);
+    return chain(guards);
+  }
+
+  /**
+   * Wraps one backend's stage with its plugins, in KrakenD's order: the rate limit, then the breaker
+   * outermost (so calls refused by the rate limit count as breaker failures, as in KrakenD).
+   */
+  backend(target: BackendTarget, stage: Stage): Stage {
+    let wrapped = stage;
+    const limit = target.extra?.[RATELIMIT_PROXY] as RateLimitProxyNamespace | undefined;
+    if (limit) wrapped = withProxyLimit(limit, target.url, target.method, wrapped);
+    const cb = target.extra?.[BREAKER] as CircuitBreakerNamespace | undefined;
+    if (cb) wrapped = this.breaker(target, cb).wrap(wrapped);
+    return wrapped;
+  }
+
+  /** A `no-op` (streamed) backend does not run the backend plugins yet: say so rather than ignore them. */
+  streamed(extra: Record<string, unknown> | undefined, where: string): void {
+    for (const ns of [BREAKER, RATELIMIT_PROXY])
+      if (extra?.[ns])
+        this.logger.warn({ endpoint: where, plugin: ns }, 'not applied to no-op endpoints; ignored');
+  }
+
+  /** Every breaker's state, for `node_health`. */
+  breakerStates(): BackendHealth[] {
+    return [...this.breakers.values()].map((b) => ({
+      url: b.url,
+      breaker: b.current,
+      scope: b.scope,
+      ...(b.config.name ? { name: b.config.name } : {}),
+    }));
+  }
+
+  private breaker(target: BackendTarget, config: CircuitBreakerNamespace): CircuitBreaker {
+    const old = this.breakers.get(target.scope);
+    const b =
+      old && isDeepStrictEqual(old.config, config)
+        ? old
+        : new CircuitBreaker(config, target.scope, target.url, target.method, this.onState, this.logger);
+    this.building?.set(target.scope, b);
+    return b;
+  }
+}
+
+/** Runs guards in order; the first that answers the request stops the rest. */
+function chain(guards: readonly EndpointGuard[]): EndpointGuard | null {
+  if (guards.length === 0) return null;
+  if (guards.length === 1) return guards[0] as EndpointGuard;
+  const from = (
+    i: number,
+    x: Parameters<EndpointGuard>[0],
+    params: readonly string[],
+  ): boolean | Promise<boolean> => {
+    for (; i < guards.length; i++) {
+      const ok = (guards[i] as EndpointGuard)(x, params);
+      if (ok === false) return false;
+      if (ok !== true) {
+        const next = i + 1;
+        return ok.then((admitted) => admitted && from(next, x, params));
+      }
+    }
+    return true;
+  };
+  return (x, params) => from(0, x, params);
+}

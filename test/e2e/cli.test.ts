@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import type { Envelope } from '@switchyard/shared';
+import { main, type RunningSwitchyard, startRun } from 'switchyard';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Backend,
+  gatewayConfig,
+  get,
+  readNdjson,
+  sendUserRequests,
+  silent,
+  startBackend,
+  tempDir,
+  testIO,
+  until,
+  writeJson,
+} from './support/switchyard.js';
+
+// The CLI modes that only make sense end to end: `events tail` against a running gateway, and `demo`.
+
+const tmp = tempDir('cli');
+let backend: Backend;
+let gateway: RunningSwitchyard;
+let admin: string;
+let base: string;
+
+beforeAll(async () => {
+  backend = await startBackend();
+  const file = writeJson(
+    join(tmp.dir, 'krakend.json'),
+    gatewayConfig(backend.url, [], {
+      extra_config: { 'telemetry/events': { health_interval: '1h' }, admin: { token: 's3cret' } },
+    }),
+  );
+  const started = await startRun({ file, debug: false, port: 0, adminListen: '127.0.0.1:0' }, testIO(), {
+    proxy: null,
+    host: '127.0.0.1',
+    logger: silent(),
+  });
+  if (!started) throw new Error('the gateway file was refused');
+  gateway = started;
+  admin = gateway.gateway.adminAddress?.url as string;
+  base = `http://127.0.0.1:${gateway.gateway.address?.port}`;
+});
+afterAll(async () => {
+  await gateway?.close();
+  await backend?.close();
+  tmp.cleanup();
+});
+
+describe('switchyard events tail', () => {
+  it('piped: prints the live stream as NDJSON, only the asked types, with the bearer token', async () => {
+    const io = testIO();
+    const done = main(['events', 'tail', '--from', admin, '--token', 's3cret', '--types', 'response'], io);
+    await until(() => gateway.gateway.events.subscribers > 0, 'tail to attach');
+    await sendUserRequests(base, 2);
+    await until(() => io.out().split('\n').filter(Boolean).length >= 2, 'two lines', 10_000);
+    io.stop('SIGINT');
+    expect(await done).toBe(0);
+    const events = io
+      .out()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Envelope);
+    expect(events.map((e) => [e.event_type, (e.data as { path: string }).path])).toEqual([
+      ['response', '/users/1'],
+      ['response', '/users/2'],
+    ]);
+    expect(io.err()).toBe('');
+  });
+
+  it('--format text: one readable line per event', async () => {
+    const io = testIO({ GATEWAY_ADMIN_URL: admin, GATEWAY_ADMIN_TOKEN: 's3cret' });
+    const done = main(['events', 'tail', '--format', 'text'], io);
+    await until(() => gateway.gateway.events.subscribers > 0, 'tail to attach');
+    await sendUserRequests(base, 1, 7);
+    await until(() => io.out().split('\n').filter(Boolean).length >= 2, 'two lines', 10_000);
+    io.stop('SIGINT');
+    expect(await done).toBe(0);
+    const [request, response] = io.out().split('\n');
+    expect(request).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} request +GET \/users\/7 +endpoint=\/users\/\{id\} client=127\.0\.0\.1 request_id=\w{26}$/,
+    );
+    expect(response).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} response +200 GET \/users\/7 +[\d.]+ ms +\d+ B +backends: 200 GET /,
+    );
+  });
+
+  it('says what is wrong with its arguments', async () => {
+    const missing = testIO();
+    expect(await main(['events', 'tail'], missing)).toBe(1);
+    expect(missing.err()).toContain('missing --from URL');
+    const badType = testIO();
+    expect(await main(['events', 'tail', '--from', admin, '--types', 'requests'], badType)).toBe(1);
+    expect(badType.err()).toContain('unknown event type "requests"');
+  });
+});
+
+describe('switchyard demo', () => {
+  it('starts backends, gateway and proxy, says what to curl; a curl through it lands in the events file', async () => {
+    const eventsFile = join(tmp.dir, 'demo-events.ndjson');
+    const io = testIO();
+    const done = main(['demo', '-p', '0', '--admin-listen', '127.0.0.1:0', '--events', eventsFile], io);
+    await until(() => io.out().includes('Ctrl-C stops.'), 'the demo to start', 15_000);
+    const url = /curl (http:\/\/127\.0\.0\.1:\d+)\/users\/1/.exec(io.out())?.[1] as string;
+    expect(url).toBeDefined();
+    const res = await get(url, '/users/1');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({
+      id: 1,
+      name: 'Ada Lovelace',
+      contact: 'ada@example.com',
+      address: { city: 'London' },
+    });
+    await until(() => readNdjson(eventsFile).length >= 2, 'the request and response events');
+    const events = readNdjson(eventsFile) as Envelope[];
+    expect(events.map((e) => e.event_type)).toEqual(['request', 'response']);
+    expect((events[1] as Envelope).data).toMatchObject({ path: '/users/1', status: 200, completed: true });
+    expect(((events[1] as Envelope).data as { backends: unknown[] }).backends).toHaveLength(3);
+    io.stop('SIGINT');
+    expect(await done).toBe(0);
+    expect(io.out()).toContain(`Stopped. The events are in ${eventsFile}`);
+  });
+});
