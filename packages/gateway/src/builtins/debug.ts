@@ -14,19 +14,23 @@ export function refuseBody(x: Exchange, err: unknown): void {
   );
 }
 
+/** The request body as text ('' when there is none); undefined once a refusal has been sent. */
+export async function readTextBody(x: Exchange, maxBodyBytes: number): Promise<string | undefined> {
+  if (!hasBody(x.req)) return '';
+  try {
+    return (await readBody(x.req, maxBodyBytes)).toString('utf8');
+  } catch (err) {
+    refuseBody(x, err);
+    return undefined;
+  }
+}
+
 /** `/__debug/*` (with -d or debug_endpoint): logs the request at debug level, answers pong. */
 export function debugHandler(maxBodyBytes: number): RouteHandler {
   return async (x) => {
     x.begin('/__debug/*');
-    let body = '';
-    if (hasBody(x.req)) {
-      try {
-        body = (await readBody(x.req, maxBodyBytes)).toString('utf8');
-      } catch (err) {
-        refuseBody(x, err);
-        return;
-      }
-    }
+    const body = await readTextBody(x, maxBodyBytes);
+    if (body === undefined) return;
     x.log().debug(
       { method: x.req.method, url: x.req.url, query: x.query, headers: x.req.headers, body },
       'debug endpoint',

@@ -1,6 +1,5 @@
-import { hasBody, readBody } from '../request/body.js';
 import type { RouteHandler } from '../request/exchange.js';
-import { refuseBody } from './debug.js';
+import { readTextBody } from './debug.js';
 
 // Go's canonical header form (what KrakenD's echo shows): content-type → Content-Type.
 const canonical = (name: string) =>
@@ -18,15 +17,8 @@ function safeDecode(path: string): string {
 export function echoHandler(maxBodyBytes: number): RouteHandler {
   return async (x) => {
     x.begin('/__echo/*');
-    let body = '';
-    if (hasBody(x.req)) {
-      try {
-        body = (await readBody(x.req, maxBodyBytes)).toString('utf8');
-      } catch (err) {
-        refuseBody(x, err);
-        return;
-      }
-    }
+    const body = await readTextBody(x, maxBodyBytes);
+    if (body === undefined) return;
     const params = new URLSearchParams(x.query);
     params.sort();
     const querystring: Record<string, string[]> = {};
