@@ -4,6 +4,7 @@ import { main, type RunningSwitchyard, startRun } from 'switchyard';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Backend,
+  expectRequestResponse,
   gatewayConfig,
   get,
   readNdjson,
@@ -29,7 +30,10 @@ beforeAll(async () => {
   const file = writeJson(
     join(tmp.dir, 'krakend.json'),
     gatewayConfig(backend.url, [], {
-      extra_config: { 'telemetry/events': { health_interval: '1h' }, admin: { token: 's3cret' } },
+      extra_config: {
+        'telemetry/events': { health_interval: '1h', redact_headers: ['X-Secret'] },
+        admin: { token: 's3cret' },
+      },
     }),
   );
   const started = await startRun({ file, debug: false, port: 0, adminListen: '127.0.0.1:0' }, testIO(), {
@@ -86,6 +90,12 @@ describe('switchyard events tail', () => {
     );
   });
 
+  it('refuses a wrong token at once', async () => {
+    const io = testIO();
+    expect(await main(['events', 'tail', '--from', admin, '--token', 'nope'], io)).toBe(1);
+    expect(io.err()).toContain('answered 401: the token was refused');
+  });
+
   it('says what is wrong with its arguments', async () => {
     const missing = testIO();
     expect(await main(['events', 'tail'], missing)).toBe(1);
@@ -93,6 +103,60 @@ describe('switchyard events tail', () => {
     const badType = testIO();
     expect(await main(['events', 'tail', '--from', admin, '--types', 'requests'], badType)).toBe(1);
     expect(badType.err()).toContain('unknown event type "requests"');
+  });
+});
+
+describe('switchyard events with GATEWAY_ADMIN_URL', () => {
+  it('runs the event proxy apart, reading the gateway stream into its sink until SIGTERM', async () => {
+    const out = join(tmp.dir, 'apart.ndjson');
+    const io = testIO({
+      TARGET_TYPE: 'file',
+      TARGET_FILE_PATH: out,
+      GATEWAY_ADMIN_URL: admin,
+      GATEWAY_ADMIN_TOKEN: 's3cret',
+      EVENT_PROXY_LISTEN: '127.0.0.1:0',
+      EVENT_SPOOL_DIR: join(tmp.dir, 'apart-spool'),
+      EVENT_DEAD_LETTER_PATH: join(tmp.dir, 'apart-dead.ndjson'),
+      LOG_LEVEL: 'error',
+    });
+    const done = main(['events'], io);
+    await until(() => gateway.gateway.events.subscribers > 0, 'the proxy to attach');
+    const paths = await sendUserRequests(base, 3, 20);
+    await until(() => readNdjson(out).length >= 6, 'six events in the file');
+    expectRequestResponse(readNdjson(out), paths, backend.url);
+    io.stop('SIGTERM');
+    expect(await done).toBe(0);
+    expect(io.err()).toBe('');
+  });
+});
+
+describe('switchyard run with TARGET_TYPE', () => {
+  it('runs the gateway and the event proxy in one process, settings from the environment', async () => {
+    const out = join(tmp.dir, 'run.ndjson');
+    const file = writeJson(join(tmp.dir, 'run.json'), gatewayConfig(backend.url));
+    const io = testIO({
+      TARGET_TYPE: 'file',
+      TARGET_FILE_PATH: out,
+      EVENT_SPOOL_ENABLED: 'false',
+      EVENT_PROXY_LISTEN: '127.0.0.1:0',
+      EVENT_DEAD_LETTER_PATH: join(tmp.dir, 'run-dead.ndjson'),
+      LOG_LEVEL: 'info',
+    });
+    const done = main(['run', '-c', file, '--admin-listen', '127.0.0.1:0'], io);
+    let port = 0;
+    await until(() => {
+      const line = io
+        .out()
+        .split('\n')
+        .find((l) => l.includes('"gateway listening"'));
+      port = line ? (JSON.parse(line) as { port: number }).port : 0;
+      return port > 0;
+    }, 'the gateway to listen');
+    const paths = await sendUserRequests(`http://127.0.0.1:${port}`, 2);
+    io.stop('SIGTERM');
+    expect(await done).toBe(0);
+    // Stopping delivered the last requests' events before the proxy closed.
+    expectRequestResponse(readNdjson(out), paths, backend.url);
   });
 });
 

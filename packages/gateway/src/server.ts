@@ -7,7 +7,9 @@ import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/ser
 import { Pools } from './backend/pools.js';
 import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
+import { metricsFor, withMetrics } from './metrics/index.js';
 import { type CorsHandler, PluginHost } from './plugins/index.js';
+import { applyLogging, loggingOf } from './plugins/logging.js';
 import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
 import { ClientIp } from './request/client-ip.js';
 import { Exchange, type RouteHandler, type Runtime } from './request/exchange.js';
@@ -78,7 +80,7 @@ const CLOSE_GRACE_MS = 5000;
 
 export function createGateway(options: GatewayOptions): Gateway {
   const overrides = { port: options.port, host: options.host, debug: options.debug };
-  const logger = options.logger ?? createLogger({ name: 'gateway' });
+  const logger = applyLogging(options.logger ?? createLogger({ name: 'gateway' }), options.config);
   const first = resolveSettings(options.config, overrides);
   const pools = new Pools({ connections: first.connectionsPerOrigin, keepAliveMs: first.idleConnectionMs });
   // Plugin transitions (a breaker opening) go to the hub, which is built below and used only later.
@@ -92,8 +94,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     health: { inFlight: () => inflight, backends: () => plugins.breakerStates() },
     ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
   });
-  const observer = options.observer ? both(hub, options.observer) : hub;
   const adminSettings = adminOf(options.config);
+  // Prometheus metrics are collected only when the admin listener can serve them.
+  const metrics = metricsFor(options.admin !== false && adminSettings.disable !== true, options.config, {
+    sources: { inFlight: () => inflight, breakers: () => plugins.breakerStates() },
+    logger,
+  });
+  const observer = withMetrics(options.observer ? both(hub, options.observer) : hub, metrics);
   const admin: AdminServer | null =
     options.admin === false || adminSettings.disable === true
       ? null
@@ -102,6 +109,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           listen: options.admin?.listen ?? adminSettings.listen ?? ADMIN_DEFAULTS.listen,
           ...optionalToken(options.admin?.token ?? adminSettings.token),
           logger: logger.child({ component: 'admin' }),
+          ...(metrics && { metrics: () => metrics.text() }),
           health: () => ({
             agents: {},
             now: new Date().toISOString(),
@@ -279,6 +287,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       if (!isDeepStrictEqual(adminOf(previous.file), adminOf(config)))
         logger.warn({ setting: 'admin' }, 'the admin listener changes only on restart');
+      if (!isDeepStrictEqual(loggingOf(previous.file), loggingOf(config)))
+        logger.warn({ setting: 'telemetry/logging' }, 'this setting changes only on restart');
       logger.info(
         { endpoints: config.endpoints?.length ?? 0, changed_plugins: changes.length },
         'configuration reloaded',

@@ -6,6 +6,7 @@ import {
   type LogLevel,
   SwitchyardError,
 } from '@switchyard/shared';
+import { request } from 'undici';
 import type { CommandIO } from '../command.js';
 import { formatEventLine } from '../tail/format.js';
 
@@ -57,6 +58,34 @@ function parseTailArgs(args: readonly string[], env: NodeJS.ProcessEnv): TailArg
 }
 
 /**
+ * One `GET /__health` first, so a wrong address or token is one clear error instead of a stream that
+ * retries forever. A gateway that goes away later is waited for (the stream reconnects and resumes).
+ */
+async function preflight(url: string, token: string | undefined): Promise<void> {
+  const health = `${url.replace(/\/+$/, '')}/__health`;
+  let status: number;
+  try {
+    const res = await request(health, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headersTimeout: 5000,
+      bodyTimeout: 5000,
+    });
+    status = res.statusCode;
+    await res.body.dump();
+  } catch (err) {
+    throw new SwitchyardError('SWY_SOURCE_UNAVAILABLE', `cannot reach ${health}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (status === 401 || status === 403) {
+    throw new SwitchyardError(
+      'SWY_UNAUTHORIZED',
+      `${health} answered ${status}: ${token ? 'the token was refused' : 'the admin API needs --token'}`,
+    );
+  }
+}
+
+/**
  * `switchyard events tail`: prints the gateway's live event stream (`/__events?from=now`) until stopped —
  * one readable line per event on a terminal, NDJSON (one envelope per line) when piped. A dropped
  * connection is resumed after the last event printed; events the gateway no longer had are reported on
@@ -70,6 +99,7 @@ export async function tailEvents(args: readonly string[], io: CommandIO): Promis
     level: (io.env.LOG_LEVEL?.toLowerCase() as LogLevel | undefined) ?? 'warn',
     destination: io.stderr,
   });
+  await preflight(url, token);
   const source = new GatewayStreamSource({
     url,
     ...(token !== undefined && { token }),

@@ -7,7 +7,7 @@ export interface HubSourceOptions {
   hub: EventHub;
   /** Most events per hand-off [500]. */
   maxBatch?: number;
-  /** On stop, how long to keep handing over what the hub recorded while the queue refuses [5 s]. */
+  /** How long `flush` keeps handing over while the queue refuses [5 s]. */
   drainTimeoutMs?: number;
 }
 
@@ -40,25 +40,34 @@ export class HubSource implements Source {
     this.next = this.o.hub.nextSeq;
   }
 
-  /** Hands over what the hub recorded until now (bounded by drainTimeoutMs), then stops. */
+  /**
+   * Hands over what the hub recorded until now; resolves once the proxy's queue took it, or after
+   * `timeoutMs` while the queue keeps refusing. Call it before closing the proxy (which takes nothing more
+   * once closing): `switchyard run` does, after the gateway finished its last requests.
+   */
+  async flush(timeoutMs = this.o.drainTimeoutMs ?? 5000): Promise<void> {
+    const target = this.o.hub.nextSeq;
+    const end = Date.now() + timeoutMs;
+    while (this.next < target && Date.now() < end && !this.stopping.signal.aborted) {
+      this.wake();
+      const wait = AbortSignal.timeout(Math.max(1, Math.min(end - Date.now(), 100)));
+      await Promise.race([this.pumping, sleep(100, undefined, { signal: wait }).catch(() => undefined)]);
+    }
+  }
+
+  /** Stops taking events from the hub. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe?.();
-    const deadline = setTimeout(() => this.stopping.abort(), this.o.drainTimeoutMs ?? 5000);
-    try {
-      await this.pumping;
-      await this.drain();
-    } finally {
-      clearTimeout(deadline);
-      this.stopping.abort();
-    }
+    this.stopping.abort();
+    await this.pumping;
     const left = this.o.hub.nextSeq - this.next;
     if (left > 0) this.logger?.warn({ events: left }, 'stopped before the event proxy took every event');
   }
 
   private wake(): void {
-    if (this.pumping || this.stopped) return;
+    if (this.pumping || this.stopped || this.next >= this.o.hub.nextSeq) return;
     // Deferred: the hub calls this on the request path, and a burst goes over in one hand-off.
     this.pumping = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.drain())

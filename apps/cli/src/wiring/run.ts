@@ -61,7 +61,10 @@ export async function startRun(
 
   const prepared = await prepareGateway(args, io, { ...extras, logger });
   if (!prepared) return null;
-  const proxy = settings ? await startProxy(settings, prepared.gateway, logger, eventsOut) : undefined;
+  const source = new HubSource({ hub: prepared.gateway.events });
+  const proxy = settings
+    ? await startProxy(settings, prepared.gateway, source, logger, eventsOut)
+    : undefined;
   let started: StartedGateway;
   try {
     started = await listenGateway(prepared, args, io, extras);
@@ -75,7 +78,10 @@ export async function startRun(
     proxy,
     async close() {
       await stopGateway(started);
-      await proxy?.close();
+      if (!proxy) return;
+      // The last requests' events, before the proxy stops taking any.
+      await source.flush();
+      await proxy.close();
     },
   };
 }
@@ -83,6 +89,7 @@ export async function startRun(
 async function startProxy(
   settings: EventProxySettings,
   gateway: Gateway,
+  source: HubSource,
   logger: Logger,
   stdout: NodeJS.WritableStream,
 ): Promise<EventProxy> {
@@ -96,7 +103,7 @@ async function startProxy(
   const proxy = createEventProxy(own, {
     logger: logger.child({ component: 'event-proxy' }),
     stdout,
-    sources: [new HubSource({ hub: gateway.events })],
+    sources: [source],
   });
   try {
     await proxy.start();

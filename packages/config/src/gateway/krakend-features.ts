@@ -29,12 +29,7 @@ export const UNIMPLEMENTED_KEYS = {
  * Namespaces with a schema (so their settings are still checked) that the gateway does not run yet:
  * warned as not implemented. A namespace leaves this list when its plugin is implemented and tested.
  */
-export const PENDING_NAMESPACES: readonly string[] = [
-  'qos/http-cache',
-  'auth/validator',
-  'telemetry/logging',
-  'telemetry/metrics',
-];
+export const PENDING_NAMESPACES: readonly string[] = [];
 
 /** KrakenD's `extra_config` namespaces (CE and EE) that Switchyard does not implement. */
 export const KRAKEND_NAMESPACES: readonly string[] = [

@@ -25,7 +25,8 @@ export function proxySettings(
     log_level: 'error',
     batch: { max_events: 50, linger_ms: 5, ...batch },
     retry: { initial_ms: 10, max_ms: 200, ...retry },
-    spool: { enabled: false, ...spool },
+    // The directory also holds the gateway stream's cursor, with the memory queue too: keep it in `dir`.
+    spool: { enabled: false, dir: join(dir, 'spool'), ...spool },
     dead_letter: { path: join(dir, 'dead-letters.ndjson'), ...dead_letter },
     ...rest,
   });

@@ -1,8 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Backend, BackendHttpNamespace } from '@switchyard/config';
 import type { SwitchyardError } from '@switchyard/shared';
 import type { Dispatcher, Pool } from 'undici';
 import { BackendStatusError } from '../errors/status.js';
 import { failed, type ProxyRequest, type ProxyResult } from '../pipeline/types.js';
+import type { HttpCache } from '../plugins/http-cache.js';
 import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
 import type { Transform } from '../transform/formatter.js';
 import { BufferedCall } from './call.js';
@@ -24,6 +26,8 @@ export interface BackendClientOptions {
   query: QueryPolicy;
   decode: Decoder;
   format: Transform | null;
+  /** `qos/http-cache`: answers kept by their Cache-Control; null without it. */
+  cache?: HttpCache | null;
 }
 
 /** Where one call goes: the pool of the chosen host and the request target. */
@@ -86,20 +90,26 @@ export class BackendClient {
   /** Calls the backend and turns its answer into data. */
   async call(req: ProxyRequest): Promise<ProxyResult> {
     const { pool, path, url } = this.target(req);
+    const options = this.dispatchOptions(req, path);
+    const cache = this.method === 'GET' ? this.o.cache : null;
+    const hit = cache?.get(url, options.headers as string[]);
+    if (hit) return this.decode(hit.body, hit.headers, url);
     const call = new BufferedCall(url, this.method, MAX_BACKEND_BODY_BYTES);
     call.keepErrorBody = this.statusMode.kind !== 'default';
     req.scope.add(call);
-    pool.dispatch(this.dispatchOptions(req, path), call);
+    pool.dispatch(options, call);
     await call.done;
     req.trace?.push(call.info());
     if (call.error) return failed(call.error);
     if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
+    cache?.put(url, options.headers as string[], call.status, call.headers, call.body);
+    return this.decode(call.body, call.headers, url);
+  }
+
+  private decode(body: Buffer, headers: IncomingHttpHeaders, url: string): ProxyResult {
     let data: Record<string, unknown>;
     try {
-      data = this.o.decode(
-        decompress(call.body, call.headers['content-encoding'] as string | undefined, url),
-        url,
-      );
+      data = this.o.decode(decompress(body, headers['content-encoding'] as string | undefined, url), url);
     } catch (err) {
       return failed(err as SwitchyardError);
     }

@@ -99,6 +99,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
         decode: decoderFor(b.encoding ?? GATEWAY_DEFAULTS.encoding, b.is_collection === true, bwhere),
         format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
+        cache: ctx.plugins.httpCache(b.extra_config),
       },
       ctx.pools,
     );

@@ -4,6 +4,8 @@ import type {
   CircuitBreakerNamespace,
   CorsNamespace,
   Endpoint,
+  HttpCacheNamespace,
+  JwtValidatorNamespace,
   RateLimitProxyNamespace,
   RateLimitRouterNamespace,
 } from '@switchyard/config';
@@ -12,6 +14,8 @@ import type { BackendHealth } from '../events/health.js';
 import type { Stage } from '../pipeline/types.js';
 import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
+import { HTTP_CACHE, HttpCache } from './http-cache.js';
+import { compileJwtValidator, JWT_VALIDATOR } from './jwt-validator.js';
 import { RATELIMIT_PROXY, withProxyLimit } from './ratelimit-proxy.js';
 import { compileRouterLimit, type EndpointGuard, RATELIMIT_ROUTER } from './ratelimit-router.js';
 
@@ -60,6 +64,7 @@ export function backendTarget(
 export class PluginHost {
   private breakers = new Map<string, CircuitBreaker>();
   private building: Map<string, CircuitBreaker> | null = null;
+  private sharedCache: HttpCache | null = null;
 
   constructor(
     private readonly onState: PluginStateListener,
@@ -92,6 +97,8 @@ export class PluginHost {
    */
   endpoint(ep: Endpoint, where: string, names: readonly string[]): EndpointGuard | null {
     const guards: EndpointGuard[] = [];
+    const jwt = ep.extra_config?.[JWT_VALIDATOR] as JwtValidatorNamespace | undefined;
+    if (jwt) guards.push(compileJwtValidator(jwt, where, this.logger));
     const limit = ep.extra_config?.[RATELIMIT_ROUTER] as RateLimitRouterNamespace | undefined;
     const limiter = limit ? compileRouterLimit(limit, where, names) : null;
     if (limiter) guards.push(limiter);
@@ -111,9 +118,21 @@ export class PluginHost {
     return wrapped;
   }
 
+  /**
+   * `qos/http-cache` of one backend: its own cache, or with `shared` the one cache every shared backend
+   * uses (an answer stored for one serves the others calling the same URL), kept across reloads.
+   */
+  httpCache(extra: Record<string, unknown> | undefined): HttpCache | null {
+    const cfg = extra?.[HTTP_CACHE] as HttpCacheNamespace | undefined;
+    if (!cfg) return null;
+    if (!cfg.shared) return new HttpCache(cfg);
+    this.sharedCache ??= new HttpCache(cfg);
+    return this.sharedCache;
+  }
+
   /** A `no-op` (streamed) backend does not run the backend plugins yet: say so rather than ignore them. */
   streamed(extra: Record<string, unknown> | undefined, where: string): void {
-    for (const ns of [BREAKER, RATELIMIT_PROXY])
+    for (const ns of [BREAKER, RATELIMIT_PROXY, HTTP_CACHE])
       if (extra?.[ns])
         this.logger.warn({ endpoint: where, plugin: ns }, 'not applied to no-op endpoints; ignored');
   }
