@@ -50,8 +50,7 @@ export class HubSource implements Source {
     const end = Date.now() + timeoutMs;
     while (this.next < target && Date.now() < end && !this.stopping.signal.aborted) {
       this.wake();
-      const wait = AbortSignal.timeout(Math.max(1, Math.min(end - Date.now(), 100)));
-      await Promise.race([this.pumping, sleep(100, undefined, { signal: wait }).catch(() => undefined)]);
+      await Promise.race([this.pumping, sleep(Math.max(1, Math.min(end - Date.now(), 100)))]);
     }
   }
 
