@@ -43,7 +43,7 @@ export function checkExtraConfig(
     if (!known.levels.includes(level)) {
       report.warn(at, `namespace ${JSON.stringify(ns)} has no effect at the ${level} level; ignored`, {
         at: 'key',
-        hint: `it belongs in the extra_config of ${known.levels.map((l) => (l === 'root' ? 'the root' : `a ${l}`)).join(' or ')}`,
+        hint: `it belongs in the extra_config of ${known.levels.map((l) => (l === 'root' ? 'the root' : `${l === 'endpoint' ? 'an' : 'a'} ${l}`)).join(' or ')}`,
       });
       continue;
     }
