@@ -7,7 +7,7 @@ import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/ser
 import { Pools } from './backend/pools.js';
 import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
-import { metricsFor, withMetrics } from './metrics/index.js';
+import { metricsFor } from './metrics/index.js';
 import { type CorsHandler, PluginHost } from './plugins/index.js';
 import { applyLogging, loggingOf } from './plugins/logging.js';
 import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
@@ -100,7 +100,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sources: { inFlight: () => inflight, breakers: () => plugins.breakerStates() },
     logger,
   });
-  const observer = withMetrics(options.observer ? both(hub, options.observer) : hub, metrics);
+  const observer = options.observer ? both(hub, options.observer) : hub;
   const admin: AdminServer | null =
     options.admin === false || adminSettings.disable === true
       ? null
@@ -130,6 +130,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const rt: Runtime = {
     logger,
     observer,
+    metrics,
     get closing() {
       return closing;
     },

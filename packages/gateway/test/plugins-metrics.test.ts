@@ -101,6 +101,48 @@ describe('telemetry/metrics', () => {
     expect(res.body).toContain('switchyard_gateway_process_cpu_seconds_total');
   });
 
+  it('counts requests, streamed ones too, without building event data while nothing consumes events', async () => {
+    let built = 0;
+    const counted = createGateway({
+      config: {
+        version: 3,
+        endpoints: [
+          { endpoint: '/ok', backend: [{ host: [backend.origin], url_pattern: '/ok/1' }] },
+          {
+            endpoint: '/raw',
+            output_encoding: 'no-op',
+            backend: [{ host: [backend.origin], url_pattern: '/ok/2', encoding: 'no-op' }],
+          },
+        ],
+      },
+      host: '127.0.0.1',
+      port: 0,
+      logger: quietLogger(),
+      admin: { listen: '127.0.0.1:0' },
+      // An event consumer that is not recording: the request path must not build its data.
+      observer: {
+        recording: false,
+        requestStarted: () => built++,
+        requestFinished: () => built++,
+      },
+    });
+    const { port: p } = await counted.listen();
+    for (const path of ['/ok', '/raw', '/raw']) expect((await send(p, path)).status).toBe(200);
+    const text = (await send(counted.adminAddress?.port as number, '/metrics')).body;
+    expect(samples(text, 'switchyard_gateway_requests_total')).toEqual([
+      'switchyard_gateway_requests_total{endpoint="/ok",method="GET",status="200"} 1',
+      'switchyard_gateway_requests_total{endpoint="/raw",method="GET",status="200"} 2',
+    ]);
+    expect(samples(text, 'switchyard_gateway_backend_requests_total')).toEqual([
+      `switchyard_gateway_backend_requests_total{backend="${backend.origin}",method="GET",status="200"} 3`,
+    ]);
+    expect(samples(text, 'switchyard_gateway_request_duration_seconds_bucket')).toContain(
+      'switchyard_gateway_request_duration_seconds_bucket{endpoint="/raw",method="GET",le="+Inf"} 2',
+    );
+    expect(built).toBe(0);
+    await counted.close();
+  });
+
   it('keeps one registry per gateway, and collects nothing without the admin listener', async () => {
     const other = createGateway({
       config: { version: 3, endpoints: [] },

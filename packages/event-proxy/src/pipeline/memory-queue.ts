@@ -1,4 +1,5 @@
 import { type Envelope, SwitchyardError } from '@switchyard/shared';
+import { eventJson } from './event-json.js';
 import type { AppendResult, EventQueue, QueuedBatch } from './queue.js';
 
 export type FullPolicy = 'block' | 'drop_oldest' | 'drop_newest';
@@ -22,7 +23,7 @@ interface Token {
 /** The event's JSON size; SWY_INVALID_EVENT when it cannot be written as JSON (as the disk spool refuses it). */
 function sizeOf(event: Envelope, index: number): number {
   try {
-    return Buffer.byteLength(JSON.stringify(event));
+    return eventJson(event).length;
   } catch (err) {
     throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} cannot be serialised to JSON`, {
       cause: err,

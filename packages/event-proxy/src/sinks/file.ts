@@ -2,7 +2,7 @@ import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileTarget } from '@switchyard/config';
 import { type Envelope, SwitchyardError } from '@switchyard/shared';
-import { serializeEach } from './serialize.js';
+import { ndjson, serializeEach } from './serialize.js';
 import type { SendResult, Sink } from './sink.js';
 
 export interface FileSinkDeps {
@@ -55,10 +55,10 @@ export class FileSink implements Sink {
   send(batch: readonly Envelope[]): Promise<SendResult> {
     const { lines, rejected } = serializeEach(batch);
     if (lines.length === 0) return Promise.resolve({ rejected });
-    const text = `${lines.join('\n')}\n`;
+    const data = ndjson(lines);
     return this.serial(async () => {
-      if (this.toStdout) await this.writeStdout(text);
-      else await this.append(Buffer.from(text));
+      if (this.toStdout) await this.writeStdout(data);
+      else await this.append(data);
       return { rejected };
     });
   }
@@ -122,10 +122,10 @@ export class FileSink implements Sink {
     }
   }
 
-  private writeStdout(text: string): Promise<void> {
+  private writeStdout(data: Buffer): Promise<void> {
     const out = this.deps.stdout ?? process.stdout;
     return new Promise((resolve, reject) => {
-      out.write(text, (err) => {
+      out.write(data, (err) => {
         this.healthy = !err;
         if (err) reject(unavailable('cannot write to stdout', err));
         else resolve();

@@ -2,7 +2,7 @@ import type { HttpTarget } from '@switchyard/config';
 import { type Envelope, isSwitchyardError, SwitchyardError, VERSION } from '@switchyard/shared';
 import { Pool } from 'undici';
 import { parseRetryAfter } from './retry-after.js';
-import { serializeEach } from './serialize.js';
+import { jsonArray, ndjson, serializeEach } from './serialize.js';
 import type { SendResult, Sink } from './sink.js';
 
 // One delivery loop sends one batch at a time; a few connections cover a reconnect racing a slow close.
@@ -70,7 +70,7 @@ export class HttpSink implements Sink {
   async send(batch: readonly Envelope[]): Promise<SendResult> {
     const { lines, rejected } = serializeEach(batch);
     if (lines.length === 0) return { rejected };
-    const body = this.config.format === 'ndjson' ? `${lines.join('\n')}\n` : `[${lines.join(',')}]`;
+    const body = this.config.format === 'ndjson' ? ndjson(lines) : jsonArray(lines);
     try {
       const res = await this.pool.request({
         path: this.path,

@@ -9,9 +9,11 @@ import kafkajs, {
   type SASLOptions,
 } from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
+import { eventJson } from '../pipeline/event-json.js';
+import { javaPartitioner } from './kafka-partitioner.js';
 import type { Rejected, SendResult, Sink } from './sink.js';
 
-const { CompressionCodecs, CompressionTypes, Kafka, Partitioners, logLevel } = kafkajs;
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
 
 // kafkajs ships without a snappy codec; registering it once makes `compression: snappy` work everywhere.
 CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
@@ -67,7 +69,7 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
   const producer: Producer = kafka.producer({
     allowAutoTopicCreation: true,
     // Java's murmur2 partitioner, so keys land where other Kafka clients would put them.
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: javaPartitioner,
     retry: { retries: settings.retry_max },
   });
   const compression = COMPRESSION[settings.compression];
@@ -164,8 +166,8 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
 function prepare(event: Envelope, topicTemplate: string): Prepared | string {
   let value: Buffer;
   try {
-    // A Buffer, so kafkajs does not encode the text again and its size is known without another pass.
-    value = Buffer.from(JSON.stringify(event));
+    // Bytes, so kafkajs does not encode the text again; made once for the queue, the spool and here.
+    value = eventJson(event);
   } catch (err) {
     return `kafka: event cannot be serialized: ${(err as Error).message}`;
   }

@@ -3,6 +3,7 @@ import type { RabbitTarget } from '@switchyard/config';
 import { type Envelope, isSwitchyardError, type Logger, SwitchyardError } from '@switchyard/shared';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { backoffDelay, sleep } from '../pipeline/backoff.js';
+import { eventJson } from '../pipeline/event-json.js';
 import type { Rejected, SendResult, Sink } from './sink.js';
 
 // Reconnect pacing after a lost connection; the pipeline's own backoff applies on top of a failed send.
@@ -156,7 +157,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
     for (const event of batch) {
       let body: Buffer;
       try {
-        body = Buffer.from(JSON.stringify(event));
+        body = eventJson(event);
       } catch (err) {
         rejected.push({ event, reason: `rabbitmq: event cannot be serialized: ${(err as Error).message}` });
         continue;

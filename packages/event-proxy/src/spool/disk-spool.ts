@@ -6,6 +6,7 @@ import {
   type Logger,
   SwitchyardError,
 } from '@switchyard/shared';
+import { rememberJson } from '../pipeline/event-json.js';
 import type { AppendResult, EventQueue, QueuedBatch } from '../pipeline/queue.js';
 import { type Position, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { encodeFrame } from './frame.js';
@@ -502,7 +503,10 @@ export class DiskSpool implements EventQueue {
         continue;
       }
       try {
-        events.push(JSON.parse(item.payload.toString('utf8')) as Envelope);
+        const event = JSON.parse(item.payload.toString('utf8')) as Envelope;
+        // The sink sends the bytes read, not the event serialised again.
+        rememberJson(event, item.payload);
+        events.push(event);
         parsed++;
       } catch (err) {
         // A record with a valid CRC that is not JSON was written so by a bug, not by a crash.

@@ -1,5 +1,6 @@
 import { crc32 } from 'node:zlib';
 import { type Envelope, SwitchyardError } from '@switchyard/shared';
+import { knownJson, rememberJson } from '../pipeline/event-json.js';
 
 /**
  * One record on disk: MAGIC (4) · CRC32 (4, LE) · LENGTH (4, LE) · LENGTH bytes of the JSON envelope.
@@ -12,23 +13,29 @@ export const HEADER_BYTES = 12;
 /** Anything longer is taken as a damaged length field (and refused on append). */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
-/** Serialises one envelope into a frame (one allocation, the JSON written in place). */
+/**
+ * Serialises one envelope into a frame (one allocation, the JSON written in place). The event's JSON is
+ * reused when a stage before made it, and otherwise shared (a view of the frame) with the stages after.
+ */
 export function encodeFrame(event: Envelope, index: number): Buffer {
+  const known = knownJson(event);
   let json: string | undefined;
-  try {
-    json = JSON.stringify(event);
-  } catch (err) {
-    throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} cannot be serialised to JSON`, {
-      cause: err,
-      details: { index },
-    });
+  if (!known) {
+    try {
+      json = JSON.stringify(event);
+    } catch (err) {
+      throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} cannot be serialised to JSON`, {
+        cause: err,
+        details: { index },
+      });
+    }
+    if (typeof json !== 'string') {
+      throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} is not a JSON object`, {
+        details: { index },
+      });
+    }
   }
-  if (typeof json !== 'string') {
-    throw new SwitchyardError('SWY_INVALID_EVENT', `event ${index} is not a JSON object`, {
-      details: { index },
-    });
-  }
-  const length = Buffer.byteLength(json);
+  const length = known ? known.length : Buffer.byteLength(json as string);
   if (length > MAX_RECORD_BYTES) {
     throw new SwitchyardError(
       'SWY_INVALID_EVENT',
@@ -41,7 +48,11 @@ export function encodeFrame(event: Envelope, index: number): Buffer {
   const frame = Buffer.allocUnsafe(HEADER_BYTES + length);
   MAGIC.copy(frame, 0);
   frame.writeUInt32LE(length, 8);
-  frame.write(json, HEADER_BYTES, 'utf8');
+  if (known) known.copy(frame, HEADER_BYTES);
+  else {
+    frame.write(json as string, HEADER_BYTES, 'utf8');
+    rememberJson(event, frame.subarray(HEADER_BYTES));
+  }
   frame.writeUInt32LE(crc32(frame.subarray(8)), 4);
   return frame;
 }

@@ -1,6 +1,9 @@
 import type { BackendCall, RequestData } from '@switchyard/shared';
 
-/** What the gateway knows about a request when it arrives (headers not yet redacted). */
+/**
+ * What the gateway knows about a request when it arrives. `headers` are the request's own (not yet
+ * redacted, not copied): read them, never change them.
+ */
 export type RequestInfo = RequestData;
 
 /** What the gateway knows when the response is complete. */

@@ -1,8 +1,8 @@
 import type { MetricsNamespace } from '@switchyard/config';
-import type { Logger } from '@switchyard/shared';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BackendCall, Logger } from '@switchyard/shared';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BackendHealth } from '../events/health.js';
-import type { GatewayObserver, RequestInfo, ResponseInfo } from '../events/observer.js';
+import { CallTally } from './tally.js';
 
 export const METRICS = 'telemetry/metrics';
 
@@ -18,16 +18,16 @@ export interface MetricsSources {
 
 /**
  * The gateway's Prometheus metrics, in a registry of its own (one per gateway, so several can share a
- * process), read on the admin listener's `/metrics`. Fed as an observer of finished requests. Backends are
- * labelled by origin (scheme://host:port), never by full URL, so label values stay bounded by the config.
+ * process), read on the admin listener's `/metrics`. Each finished request is recorded from what the
+ * exchange holds (endpoint, method, status, latency, backend calls), with no event data built for it.
+ * Backends are labelled by origin (scheme://host:port), never by full URL, so label values stay bounded by
+ * the config.
  */
-export class GatewayMetrics implements GatewayObserver {
-  readonly recording = true;
+export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'endpoint' | 'method' | 'status'> | null = null;
-  private readonly latency: Histogram<'endpoint' | 'method'> | null = null;
-  private readonly backendCalls: Counter<'backend' | 'method' | 'status'> | null = null;
-  private readonly backendLatency: Histogram<'backend' | 'method'> | null = null;
+  private readonly requests: CallTally | null = null;
+  private readonly backendCalls: CallTally | null = null;
+  private readonly origins = new OriginCache();
 
   constructor(cfg: MetricsNamespace, sources: MetricsSources, logger: Logger) {
     const registers = [this.registry];
@@ -39,34 +39,38 @@ export class GatewayMetrics implements GatewayObserver {
           'metrics are served on the admin listener and computed when scraped; ignored',
         );
     if (cfg.router_disabled !== true && cfg.endpoint_disabled !== true) {
-      this.requests = new Counter({
-        name: 'switchyard_gateway_requests_total',
-        help: 'Requests answered, by endpoint pattern ("" when no route matched), method and status',
-        labelNames: ['endpoint', 'method', 'status'],
-        registers,
-      });
-      this.latency = new Histogram({
-        name: 'switchyard_gateway_request_duration_seconds',
-        help: 'Time from a request’s arrival to its complete answer',
-        labelNames: ['endpoint', 'method'],
-        buckets: BUCKETS,
-        registers,
-      });
+      this.requests = new CallTally(
+        'endpoint',
+        {
+          total: {
+            name: 'switchyard_gateway_requests_total',
+            help: 'Requests answered, by endpoint pattern ("" when no route matched), method and status',
+          },
+          duration: {
+            name: 'switchyard_gateway_request_duration_seconds',
+            help: 'Time from a request’s arrival to its complete answer',
+          },
+        },
+        BUCKETS,
+        this.registry,
+      );
     }
     if (cfg.backend_disabled !== true && cfg.proxy_disabled !== true) {
-      this.backendCalls = new Counter({
-        name: 'switchyard_gateway_backend_requests_total',
-        help: 'Backend calls, by backend origin, method and status ("error" when there was no answer)',
-        labelNames: ['backend', 'method', 'status'],
-        registers,
-      });
-      this.backendLatency = new Histogram({
-        name: 'switchyard_gateway_backend_duration_seconds',
-        help: 'Time of one backend call',
-        labelNames: ['backend', 'method'],
-        buckets: BUCKETS,
-        registers,
-      });
+      this.backendCalls = new CallTally(
+        'backend',
+        {
+          total: {
+            name: 'switchyard_gateway_backend_requests_total',
+            help: 'Backend calls, by backend origin, method and status ("error" when there was no answer)',
+          },
+          duration: {
+            name: 'switchyard_gateway_backend_duration_seconds',
+            help: 'Time of one backend call',
+          },
+        },
+        BUCKETS,
+        this.registry,
+      );
     }
     new Gauge({
       name: 'switchyard_gateway_requests_in_flight',
@@ -89,21 +93,28 @@ export class GatewayMetrics implements GatewayObserver {
     });
   }
 
-  requestStarted(_req: RequestInfo): void {}
+  /** Whether backend calls are counted: the exchange then keeps its backend trace. */
+  get backends(): boolean {
+    return this.backendCalls !== null;
+  }
 
-  requestFinished(req: RequestInfo, res: ResponseInfo): void {
-    this.requests?.inc({ endpoint: req.endpoint, method: req.method, status: String(res.status) });
-    this.latency?.observe({ endpoint: req.endpoint, method: req.method }, res.latency_ms / 1000);
-    if (!this.backendCalls || !this.backendLatency) return;
-    for (const b of res.backends) {
-      const backend = origin(b.url);
-      this.backendCalls.inc({
-        backend,
-        method: b.method,
-        status: b.status === null ? 'error' : String(b.status),
-      });
-      this.backendLatency.observe({ backend, method: b.method }, b.latency_ms / 1000);
-    }
+  /** One answered request (`endpoint` "" when no route matched) and the backend calls made for it. */
+  requestFinished(
+    endpoint: string,
+    method: string,
+    status: number,
+    latencyMs: number,
+    calls: readonly BackendCall[] | null,
+  ): void {
+    this.requests?.record(endpoint, method, status, latencyMs / 1000);
+    if (!calls || !this.backendCalls) return;
+    for (const c of calls)
+      this.backendCalls.record(
+        this.origins.of(c.url),
+        c.method,
+        c.status === null ? 'error' : c.status,
+        c.latency_ms / 1000,
+      );
   }
 
   /** The Prometheus text exposition. */
@@ -112,25 +123,33 @@ export class GatewayMetrics implements GatewayObserver {
   }
 }
 
-/** Another observer plus the metrics: both see every request. */
-export function withMetrics(other: GatewayObserver, metrics: GatewayMetrics | null): GatewayObserver {
-  if (!metrics) return other;
-  return {
-    recording: true,
-    requestStarted(req) {
-      other.requestStarted(req);
-    },
-    requestFinished(req, res) {
-      other.requestFinished(req, res);
-      metrics.requestFinished(req, res);
-    },
-  };
-}
-
 function origin(url: string): string {
   try {
     return new URL(url).origin;
   } catch {
     return url;
+  }
+}
+
+/**
+ * Backend URLs → their origin without parsing each URL: the `scheme://authority` prefix is looked up, and
+ * parsed (normalised as `URL.origin` does) only the first time. Prefixes come from the configured hosts,
+ * so the cache stays small; it is cleared should it ever grow past its bound.
+ */
+class OriginCache {
+  private readonly known = new Map<string, string>();
+
+  of(url: string): string {
+    const scheme = url.indexOf('://');
+    if (scheme < 0) return origin(url);
+    const end = url.indexOf('/', scheme + 3);
+    const prefix = end < 0 ? url : url.slice(0, end);
+    let found = this.known.get(prefix);
+    if (found === undefined) {
+      if (this.known.size >= 1024) this.known.clear();
+      found = origin(prefix);
+      this.known.set(prefix, found);
+    }
+    return found;
   }
 }

@@ -2,11 +2,11 @@ import type { GatewayFile, MetricsNamespace } from '@switchyard/config';
 import type { Logger } from '@switchyard/shared';
 import { GatewayMetrics, METRICS, type MetricsSources } from './gateway-metrics.js';
 
-export { GatewayMetrics, type MetricsSources, withMetrics } from './gateway-metrics.js';
+export { GatewayMetrics, type MetricsSources } from './gateway-metrics.js';
 
 /**
  * The gateway's metrics when they can be read (`enabled`: the admin listener is on): with or without
- * `telemetry/metrics`, which tunes them. Null otherwise, so requests build no data for them.
+ * `telemetry/metrics`, which tunes them. Null otherwise, so requests record nothing for them.
  */
 export function metricsFor(
   enabled: boolean,

@@ -1,11 +1,14 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type BackendCall, type Logger, ulid } from '@switchyard/shared';
 import type { GatewayObserver, RequestInfo } from '../events/observer.js';
+import type { GatewayMetrics } from '../metrics/index.js';
 
 /** What every request needs from the running gateway. */
 export interface Runtime {
   readonly logger: Logger;
   readonly observer: GatewayObserver | undefined;
+  /** Prometheus metrics, recorded at completion from the exchange itself; null when not collected. */
+  readonly metrics: GatewayMetrics | null;
   /** Set once close() began: answers carry `Connection: close`. */
   readonly closing: boolean;
   /** Called once per request when its answer is complete. */
@@ -17,12 +20,15 @@ export type RouteHandler = (x: Exchange, params: string[]) => void | Promise<voi
 
 /**
  * One client request and its answer. The request id, the child logger and the observer's data are made
- * only when something needs them, so a request nobody observes or logs costs no more than routing.
+ * only when something needs them, so a request nobody observes or logs costs no more than routing (and,
+ * with metrics on, a few counter increments at completion).
  */
 export class Exchange {
   readonly started = performance.now();
-  /** Backend calls, recorded only when an observer is attached. */
+  /** Backend calls, recorded only when an observer is attached or metrics count them. */
   trace: BackendCall[] | null = null;
+  /** The matched endpoint pattern once `begin` was called ('' when no route matched). */
+  private endpoint: string | null = null;
   private info: RequestInfo | null = null;
   private id: string | undefined;
   private logger: Logger | undefined;
@@ -49,19 +55,18 @@ export class Exchange {
 
   /** The route is known: tell the observer a request arrived. */
   begin(endpoint: string): void {
+    this.endpoint = endpoint;
+    if (this.rt.metrics?.backends) this.trace = [];
     const observer = this.rt.observer;
     if (!observer || observer.recording === false) return;
-    const h = this.req.headers;
-    const headers: Record<string, string | string[]> = {};
-    for (const name in h) {
-      const v = h[name];
-      if (v !== undefined) headers[name] = v;
-    }
     const query: Record<string, string | string[]> = {};
-    for (const [k, v] of new URLSearchParams(this.query)) {
-      const prev = query[k];
-      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    if (this.query !== '') {
+      for (const [k, v] of new URLSearchParams(this.query)) {
+        const prev = query[k];
+        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
     }
+    const h = this.req.headers;
     this.info = {
       request_id: this.requestId,
       method: this.req.method ?? 'GET',
@@ -69,7 +74,8 @@ export class Exchange {
       endpoint,
       query,
       client_ip: this.clientIp,
-      headers,
+      // Node's parsed headers, not copied: observers treat them as read-only (the hub copies them redacted).
+      headers: h as Record<string, string | string[]>,
       body_bytes: Number(h['content-length'] ?? 0) || 0,
     };
     this.trace = [];
@@ -109,6 +115,8 @@ export class Exchange {
         this.log().error({ err }, 'observer failed on requestFinished');
       }
     }
+    if (this.endpoint !== null)
+      this.rt.metrics?.requestFinished(this.endpoint, this.req.method ?? 'GET', status, latency, this.trace);
     if (this.rt.logger.isLevelEnabled('debug')) {
       this.log().debug(
         {
