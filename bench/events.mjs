@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { KAFKA_MOCK, startKafkaMock } from './support/kafka-mock.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,9 +41,6 @@ const { values: args } = parseArgs({
 const EVENTS = Number(args.events);
 const BATCH = Number(args.batch);
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
-const HARNESS = fileURLToPath(
-  new URL('../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
-);
 const RSS_LIMIT_MB = 150;
 // What packages/event-proxy/Dockerfile sets; kept in step by reading it.
 const IMAGE_NODE_OPTIONS = (readFileSync(
@@ -309,22 +307,6 @@ function passThrough() {
   return [...keys.flatMap((k) => [`--${k}`, String(args[k])]), ...(args.spool ? ['--spool'] : [])];
 }
 
-function startKafkaMock() {
-  const child = spawn(HARNESS, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
-      out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      resolve({ bootstrap: out.slice(0, nl), stop: () => child.stdin.end('quit\n') });
-    });
-    child.on('exit', (code) => reject(new Error(`kafka-mock exited (${code})`)));
-  });
-}
-
 const rate = (r) => r.events / r.seconds;
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 
@@ -372,8 +354,8 @@ function compare(title, { proxy, raw }) {
 }
 
 async function main() {
-  if (!existsSync(HARNESS))
-    throw new Error(`Kafka mock harness missing (${HARNESS}); run \`npm run test:setup\``);
+  if (!existsSync(KAFKA_MOCK))
+    throw new Error(`Kafka mock harness missing (${KAFKA_MOCK}); run \`npm run test:setup\``);
   const dir = await mkdtemp(join(tmpdir(), 'swy-bench-events-'));
   const kafka = await startKafkaMock();
   const extra = ['--bootstrap', kafka.bootstrap];

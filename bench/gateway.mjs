@@ -8,7 +8,6 @@
 //   (d) the (b) endpoint with events off vs on (`switchyard run` with TARGET_TYPE=kafka: the event proxy
 //       in process, delivering to librdkafka's mock cluster; target: events on ≥ 0.9× events off)
 // Run from the root after `npm run build`: npm run bench:gateway [-- --duration 5 --warmup 1 --connections 50]
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { KAFKA_MOCK, startKafkaMock } from './support/kafka-mock.mjs';
 import { startPeer } from './support/spawn.mjs';
 
 const { values: args } = parseArgs({
@@ -74,27 +74,6 @@ async function compare(contenders) {
     bad: a.bad,
     served: a.served,
   }));
-}
-
-const KAFKA_MOCK = fileURLToPath(
-  new URL('../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
-);
-
-/** librdkafka's mock cluster (the test harness, built by `npm run test:setup`), one broker. */
-function startKafkaMock() {
-  const child = spawn(KAFKA_MOCK, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
-      out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      child.stdout.off('data', onData);
-      child.stdout.resume();
-      resolve({ bootstrap: out.slice(0, nl), stop: async () => child.stdin.end('quit\n') });
-    });
-    child.on('exit', (code) => reject(new Error(`kafka-mock exited (${code})`)));
-  });
 }
 
 /** Records in a topic (sum of partition high watermarks). */
