@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -70,7 +70,7 @@ describe('fault: permanent failures go to the dead-letter file', () => {
       batch: 10,
       intervalMs: 10,
       maxMs: 20_000,
-      send: async (batch) => (await p.publish(batch)).accepted === batch.length,
+      send: publishTo(p),
     });
     await run.done;
     await p.flush(20_000);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -39,7 +39,7 @@ async function stream(p: EventProxy, events: Envelope[]) {
     batch: 25,
     intervalMs: 40,
     maxMs: 20_000,
-    send: async (batch) => (await p.publish(batch)).accepted === batch.length,
+    send: publishTo(p),
   });
   await run.done;
   return run;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
 import { type KafkaMock, startKafkaMock } from './support/kafka-mock.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
@@ -47,7 +47,7 @@ describe('fault: Kafka', () => {
       batch: 20,
       intervalMs: 20,
       maxMs: 30_000,
-      send: async (batch) => (await p.publish(batch)).accepted === batch.length,
+      send: publishTo(p),
     });
     // Down from about 1 s into the 4 s stream, for 3 s.
     await run.whenAcked(1000);

@@ -6,7 +6,7 @@ import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
 
@@ -88,7 +88,7 @@ describe('fault: RabbitMQ', () => {
       batch: 20,
       intervalMs: 20,
       maxMs: 30_000,
-      send: async (batch) => (await p.publish(batch)).accepted === batch.length,
+      send: publishTo(p),
     });
     const closed: string[] = [];
     for (const at of [600, 1800]) {

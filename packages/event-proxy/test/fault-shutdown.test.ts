@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { postEvents, report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { postEvents, publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { type ProxyProcess, spawnProxy } from './support/proxy-process.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
@@ -45,7 +45,7 @@ describe('fault: shutdown', () => {
       batch: 100,
       intervalMs: 1,
       maxMs: 10_000,
-      send: async (batch) => (await p.publish(batch)).accepted === batch.length,
+      send: publishTo(p),
     });
     await run.done;
     // The default deadline is settings.shutdown.timeout_ms.

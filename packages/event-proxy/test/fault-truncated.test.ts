@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -69,7 +69,7 @@ describe('fault: a spool segment truncated while the proxy is stopped', () => {
       batch: 50,
       intervalMs: 5,
       maxMs: 20_000,
-      send: async (batch) => (await first.publish(batch)).accepted === batch.length,
+      send: publishTo(first),
     });
     await run.done;
     await first.close({ deadlineMs: 200 });

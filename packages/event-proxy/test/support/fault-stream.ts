@@ -111,6 +111,13 @@ export function report(name: string, t: Tally, extra: Record<string, number | st
   );
 }
 
+/** A `send` for steadyStream that publishes in process: acknowledged when the proxy accepted every event. */
+export function publishTo(proxy: {
+  publish(events: Envelope[]): Promise<{ accepted: number }>;
+}): (batch: Envelope[]) => Promise<boolean> {
+  return async (batch) => (await proxy.publish(batch)).accepted === batch.length;
+}
+
 /** POSTs events to the proxy's ingest: the status, and the Retry-After header of a 503. */
 export async function postEvents(
   base: string,
