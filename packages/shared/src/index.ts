@@ -11,6 +11,8 @@ export { ulid, ulidTime } from './id/ulid.js';
 export {
   type CreateLoggerOptions,
   createLogger,
+  type HeaderRedactor,
+  headerRedactor,
   LOG_LEVELS,
   type Logger,
   type LogLevel,

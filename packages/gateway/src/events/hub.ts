@@ -7,6 +7,7 @@ import {
   type EventData,
   type EventType,
   type HealthStatus,
+  headerRedactor,
   type Logger,
   type PluginUpdatedData,
   parseDuration,
@@ -14,7 +15,6 @@ import {
 import { HealthProbe, type HealthSources } from './health.js';
 import { HubIds } from './ids.js';
 import type { GatewayObserver, RequestInfo, ResponseInfo } from './observer.js';
-import { headerRedactor } from './redact.js';
 import { SeqRing } from './ring.js';
 import { createSampler } from './sampler.js';
 
