@@ -20,5 +20,6 @@ export {
   SENSITIVE_HEADERS,
 } from './logger/create-logger.js';
 export { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './units/duration.js';
+export { type ListenAddress, type ListenAddressOptions, parseListenAddress } from './units/listen-address.js';
 export { parseSize } from './units/size.js';
 export { VERSION } from './version.js';

@@ -1,4 +1,4 @@
-import { formatDuration, isDuration, parseDuration, parseSize } from '@switchyard/shared';
+import { formatDuration, isDuration, parseDuration, parseListenAddress, parseSize } from '@switchyard/shared';
 import { describe, expect, it } from 'vitest';
 
 describe('parseDuration', () => {
@@ -50,4 +50,26 @@ describe('parseSize', () => {
   it.each(['', 'ten', '1XB', '-5', '1.2.3MB'])('rejects %j', (text) => {
     expect(() => parseSize(text)).toThrow(/invalid size/);
   });
+});
+
+describe('parseListenAddress', () => {
+  it.each([
+    ['127.0.0.1:8091', {}, { host: '127.0.0.1', port: 8091 }],
+    ['[::1]:8095', {}, { host: '::1', port: 8095 }],
+    [':8091', {}, { host: '127.0.0.1', port: 8091 }],
+    [':8095', { emptyHost: '0.0.0.0' }, { host: '0.0.0.0', port: 8095 }],
+  ])('%s → host and port', (text, options, expected) => {
+    expect(parseListenAddress(text, options)).toEqual(expected);
+  });
+
+  it.each(['8091', 'localhost', 'a:b', '1.2.3.4:70000', '[::1]8091'])(
+    'rejects %j naming what it configures',
+    (text) => {
+      expect(() =>
+        parseListenAddress(text, { name: 'admin listen address', example: '127.0.0.1:8091' }),
+      ).toThrow(
+        `admin listen address ${JSON.stringify(text)}: expected host:port, e.g. 127.0.0.1:8091 or [::1]:8091`,
+      );
+    },
+  );
 });
