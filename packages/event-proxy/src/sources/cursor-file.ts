@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@switchyard/shared';
-import { syncDir } from '../spool/segment-files.js';
+import { replaceFile } from '../spool/segment-files.js';
 
 /** The gateway stream's cursor file, kept in the spool directory. */
 export const CURSOR_FILE = 'gateway-cursor';
@@ -79,15 +79,6 @@ export class CursorFile {
       await mkdir(this.dir, { recursive: true });
       this.dirMade = true;
     }
-    const tmp = `${this.path}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      await fh.writeFile(`${id}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.path);
-    await syncDir(this.dir);
+    await replaceFile(this.dir, this.path, `${id}\n`);
   }
 }

@@ -1,7 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@switchyard/shared';
-import { syncDir } from './segment-files.js';
+import { replaceFile } from './segment-files.js';
 
 /** A place in the spool: a byte offset in a segment. Everything before the checkpoint is acknowledged. */
 export interface Position {
@@ -33,16 +33,8 @@ export async function readCheckpoint(dir: string, logger: Logger): Promise<Posit
   return undefined;
 }
 
-/** Replaces the checkpoint atomically: a temp file, fsynced, renamed over the old one, then the directory fsynced. */
+/** Replaces the checkpoint atomically (see replaceFile); `sync` makes it durable against power loss. */
 export async function writeCheckpoint(dir: string, position: Position, sync: boolean): Promise<void> {
-  const tmp = join(dir, `${FILE}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(JSON.stringify({ segment: position.segment, offset: position.offset }));
-    if (sync) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, FILE));
-  if (sync) await syncDir(dir);
+  const text = JSON.stringify({ segment: position.segment, offset: position.offset });
+  await replaceFile(dir, join(dir, FILE), text, sync);
 }

@@ -1,4 +1,4 @@
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
@@ -26,4 +26,22 @@ export async function syncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Replaces `path` with `text` atomically: a temp file beside it, fsynced, renamed over the old one, then the
+ * directory fsynced. A crash leaves the old content or the new, never half of one. `sync: false` skips both
+ * fsyncs (still atomic against readers, not against power loss).
+ */
+export async function replaceFile(dir: string, path: string, text: string, sync = true): Promise<void> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  if (sync) await syncDir(dir);
 }
