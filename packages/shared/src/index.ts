@@ -7,6 +7,7 @@ export {
   SwitchyardError,
   type SwitchyardErrorOptions,
 } from './errors/switchyard-error.js';
+export { readBody } from './http/read-body.js';
 export { ulid, ulidTime } from './id/ulid.js';
 export {
   type CreateLoggerOptions,

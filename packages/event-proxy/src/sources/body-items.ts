@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { SwitchyardError } from '@switchyard/shared';
 
 /** One value taken from a request body, with where it was. */
@@ -13,50 +12,6 @@ export interface ParsedBody {
   items: BodyItem[];
   /** NDJSON lines that are not JSON: reported per line, while the other lines go on. */
   unparsable: Array<{ index: number; line: number; reason: string }>;
-}
-
-/**
- * Reads a request body of at most `maxBytes`; SWY_PAYLOAD_TOO_LARGE (413) past that, checked against
- * Content-Length first so an oversized body is refused before it is read.
- */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new SwitchyardError('SWY_PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`, {
-      details: { max_body_bytes: maxBytes },
-    });
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(tooLarge());
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        cleanup();
-        // Stop buffering; the answer closes the connection.
-        req.pause();
-        reject(tooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-  });
 }
 
 function parseNdjson(text: string): ParsedBody {

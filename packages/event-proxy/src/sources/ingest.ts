@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Envelope } from '@switchyard/shared';
+import { type Envelope, readBody } from '@switchyard/shared';
 import type { ProxyMetrics } from '../admin/metrics.js';
 import { sendJson } from '../listener/respond.js';
 import type { Route } from '../listener/server.js';
 import type { IntakeResult } from '../pipeline/intake.js';
-import { type BodyItem, bodyItems, readBody } from './body-items.js';
+import { type BodyItem, bodyItems } from './body-items.js';
 import { kongLogProblems, mapKongLogEntry } from './kong-http-log.js';
 import { type ItemProblem, itemProblem, validateEnvelopes } from './validate.js';
 

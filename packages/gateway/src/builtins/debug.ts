@@ -1,5 +1,5 @@
-import { isSwitchyardError } from '@switchyard/shared';
-import { hasBody, readBody } from '../request/body.js';
+import { isSwitchyardError, readBody } from '@switchyard/shared';
+import { hasBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
 
 /** Sends the status of a refused body (413) or a broken upload (400). */

@@ -1,5 +1,5 @@
 import { type Backend, type Endpoint, GATEWAY_DEFAULTS, type ProxyNamespace } from '@switchyard/config';
-import { type Logger, parseDuration, SwitchyardError } from '@switchyard/shared';
+import { type Logger, parseDuration, readBody, SwitchyardError } from '@switchyard/shared';
 import { BackendClient } from '../backend/client.js';
 import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
@@ -10,7 +10,7 @@ import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
 import { CLIENT_GONE } from '../errors/status.js';
 import { backendTarget, type PluginHost } from '../plugins/index.js';
-import { hasBody, readBody } from '../request/body.js';
+import { hasBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
 import { decodeParam } from '../router/params.js';
 import { type GatewaySettings, positive } from '../settings.js';
