@@ -64,4 +64,22 @@ describe('event JSON made once', () => {
     expect(serialised() - before).toBe(5);
     expect(queue.depth().bytes).toBe(events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0));
   });
+
+  it('serialises a spread copy of an event afresh, so a changed copy never sends the original bytes', () => {
+    const [event] = sampleEvents(1) as [Envelope];
+    const original = eventJson(event).toString();
+    const copy = { ...event, id: 'changed' } as Envelope;
+    expect(JSON.parse(eventJson(copy).toString()).id).toBe('changed');
+    expect(eventJson(event).toString()).toBe(original);
+    // The cached bytes never show in the event's own JSON.
+    expect(JSON.stringify(event)).toBe(original);
+  });
+
+  it('caches the JSON of a frozen event too', () => {
+    const [event] = sampleEvents(1) as [Envelope];
+    Object.freeze(event);
+    const bytes = eventJson(event);
+    expect(knownJson(event)).toBe(bytes);
+    expect(bytes.toString()).toBe(JSON.stringify(event));
+  });
 });

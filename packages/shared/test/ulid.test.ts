@@ -15,4 +15,14 @@ describe('ulid', () => {
     expect(ids).toEqual(sorted);
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  it('draws fresh random bits for each new millisecond, past the end of its random pool', () => {
+    // 1,000 milliseconds take 10,000 random bytes: the 4 KiB pool is refilled twice on the way.
+    const start = 1_800_000_000_000;
+    const ids = Array.from({ length: 1000 }, (_, i) => ulid(start + i));
+    const randomParts = new Set(ids.map((id) => id.slice(10)));
+    expect(randomParts.size).toBe(ids.length);
+    expect(ids).toEqual([...ids].sort());
+    expect(ulidTime(ids[999] as string)).toBe(start + 999);
+  });
 });
