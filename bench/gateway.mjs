@@ -27,7 +27,14 @@ const { values: args } = parseArgs({
     scenarios: { type: 'string', default: 'a,b,c,d' },
   },
 });
-const only = new Set(args.scenarios.split(',').map((x) => x.trim()));
+const SCENARIOS = ['a', 'b', 'c', 'd'];
+const only = new Set(args.scenarios.split(',').map((x) => x.trim().toLowerCase()));
+for (const s of only) {
+  if (!SCENARIOS.includes(s)) {
+    console.error(`--scenarios: unknown scenario "${s}"; use a comma list of ${SCENARIOS.join(', ')}`);
+    process.exit(2);
+  }
+}
 const duration = Math.max(1, Math.min(Math.round(Number(args.duration)), 60));
 const warmup = Math.min(Number(args.warmup), 10);
 const connections = Math.min(Number(args.connections), 500);
@@ -240,11 +247,11 @@ try {
   const pad = (s, n) => String(s).padEnd(n);
   const num = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   console.log(
-    `${pad('scenario', 20)}${pad('server', 28)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}errors`,
+    `${pad('scenario', 20)}${pad('server', 32)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}errors`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(r.scenario, 20)}${pad(r.name, 28)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.bad}`,
+      `${pad(r.scenario, 20)}${pad(r.name, 32)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.bad}`,
     );
   }
   const ratio = (x, y) => x.rps / y.rps;
@@ -255,8 +262,12 @@ try {
         ? `  target ≥ ${target}× met`
         : `  target ≥ ${target}× MISSED`;
   const lines = [
-    ...(a ? [['(a) switchyard / @fastify/http-proxy', ratio(a, aF), 1.3]] : []),
-    ...(a ? [['(a) switchyard / minimal undici proxy', ratio(a, aU), 0.9]] : []),
+    ...(a
+      ? [
+          ['(a) switchyard / @fastify/http-proxy', ratio(a, aF), 1.3],
+          ['(a) switchyard / minimal undici proxy', ratio(a, aU), 0.9],
+        ]
+      : []),
     ...(b ? [['(b) switchyard / undici by hand', ratio(b, bU), undefined]] : []),
     ...(c ? [['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8]] : []),
     ...(dOn ? [['(d) events on / events off', ratio(dOn, dOff), 0.9]] : []),
