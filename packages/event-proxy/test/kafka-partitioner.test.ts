@@ -1,6 +1,6 @@
 import kafkajs, { type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { javaPartitioner, murmur2 } from '../src/sinks/kafka-partitioner.js';
+import { murmur2, partitionFor, partitionForKey } from '../src/kafka/partitioner.js';
 import { sampleEvents } from './support/sample-events.js';
 
 const { Partitioners } = kafkajs;
@@ -41,15 +41,30 @@ describe('kafka partitioner', () => {
   ];
 
   it('puts every keyed record on the partition kafkajs’ Java-compatible partitioner picks', () => {
-    const ours = javaPartitioner();
     const theirs = Partitioners.DefaultPartitioner();
     for (const n of [1, 2, 3, 7, 12, 64]) {
       const partitionMetadata = partitions(n);
       for (const key of keys) {
         const args = { topic: 'events', partitionMetadata, message: { key, value: 'x' } };
-        expect(ours(args), `key ${JSON.stringify(key)}, ${n} partitions`).toBe(theirs(args));
+        const expected = theirs(args);
+        const bytes = typeof key === 'string' ? Buffer.from(key) : key;
+        expect(partitionFor(bytes, n), `key ${JSON.stringify(key)}, ${n} partitions`).toBe(expected);
+        expect(partitionForKey(key, n), `key ${JSON.stringify(key)}, ${n} partitions`).toBe(expected);
       }
     }
+  });
+
+  it('matches the Java client’s murmur2 on known keys', () => {
+    // Values from Kafka's UtilsTest.testMurmur2 (org.apache.kafka.common.utils).
+    const cases: [string, number][] = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      ['abc', 479470107],
+    ];
+    for (const [key, hash] of cases) expect(murmur2(Buffer.from(key)), key).toBe(hash);
   });
 
   it('computes Kafka’s murmur2 as a signed 32-bit value, with every tail length mixed in', () => {
@@ -62,16 +77,9 @@ describe('kafka partitioner', () => {
     expect(hashes.size).toBe(9);
   });
 
-  it('leaves records with an explicit partition or without a key to kafkajs’ rules', () => {
-    const partitioner = javaPartitioner();
-    const partitionMetadata = partitions(5);
-    expect(
-      partitioner({ topic: 't', partitionMetadata, message: { key: 'k', value: 'x', partition: 4 } }),
-    ).toBe(4);
-    const unkeyed = new Set<number>();
-    for (let i = 0; i < 20; i++)
-      unkeyed.add(partitioner({ topic: 't', partitionMetadata, message: { value: 'x' } }));
-    // Round-robin over the partitions, as kafkajs spreads records without a key.
-    expect(unkeyed.size).toBe(5);
+  it('hashes a string key’s UTF-8 bytes, also for keys too long for the scratch buffer', () => {
+    for (const key of ['', 'ü', '🙂'.repeat(300), 'k'.repeat(5000), 'ключ'.repeat(100)]) {
+      for (const n of [1, 5, 64]) expect(partitionForKey(key, n)).toBe(partitionFor(Buffer.from(key), n));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isSwitchyardError } from '@switchyard/shared';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -154,6 +154,26 @@ describe('DiskSpool: append, read, ack', () => {
     // Segment release runs after the checkpoint write, off the ack's path.
     await vi.waitFor(async () => expect(await segmentFiles(dir)).toEqual(files.slice(2)), { timeout: 5000 });
     expect(spool.stats()).toMatchObject({ events: 4, segments: 1 });
+  });
+
+  it('paces checkpoint writes under a stream of acks, and close writes the last position at once', async () => {
+    const spool = await openSpool({ checkpointIntervalMs: 60_000 });
+    const dir = dirs.at(-1) as string;
+    const onDisk = async () => JSON.parse(await readFile(join(dir, 'checkpoint'), 'utf8')) as unknown;
+    await spool.append(makeEvents(4));
+    const first = await spool.read(2, 0);
+    if (!first) throw new Error('no batch');
+    await spool.ack(first);
+    // The first ack after a quiet spell is written at once.
+    await vi.waitFor(async () => expect(await onDisk()).toEqual({ segment: 1, offset: 2 * FRAME }));
+    const second = await spool.read(2, 0);
+    if (!second) throw new Error('no batch');
+    await spool.ack(second);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await onDisk()).toEqual({ segment: 1, offset: 2 * FRAME });
+    // Not after the 60 s pause: close cuts it short.
+    await spool.close();
+    expect(await onDisk()).toEqual({ segment: 1, offset: 4 * FRAME });
   });
 
   it('writes and reads back with fsync always and never', async () => {

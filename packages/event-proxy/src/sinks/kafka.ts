@@ -1,28 +1,17 @@
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaTarget } from '@switchyard/config';
 import { type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
-import kafkajs, {
-  type KafkaConfig,
-  type LogEntry,
-  type Message,
-  type Producer,
-  type SASLOptions,
-} from 'kafkajs';
-import SnappyCodec from 'kafkajs-snappy';
+import {
+  KafkaError,
+  KafkaTimeoutError,
+  Producer,
+  type ProducerOptions,
+  type ProducerRecord,
+  RecordHeaders,
+} from '../kafka/index.js';
 import { eventJson } from '../pipeline/event-json.js';
-import { javaPartitioner } from './kafka-partitioner.js';
 import type { Rejected, SendResult, Sink } from './sink.js';
-
-const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
-
-// kafkajs ships without a snappy codec; registering it once makes `compression: snappy` work everywhere.
-CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
-
-const COMPRESSION = {
-  none: CompressionTypes.None,
-  gzip: CompressionTypes.GZIP,
-  snappy: CompressionTypes.Snappy,
-} as const;
 
 // Bytes a record and a record batch add around key + value + headers (Kafka message format v2, upper bounds).
 const RECORD_OVERHEAD = 32;
@@ -31,12 +20,13 @@ const HEADER_NAME = 'event_type';
 
 // Broker answers that say "these records will never be accepted as they are", per Kafka's error table.
 const RECORD_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
-const TIMEOUT_ERRORS = new Set(['KafkaJSRequestTimeoutError', 'KafkaJSTimeout', 'KafkaJSLockTimeout']);
 
-interface Prepared {
+// One encoded `event_type` header per type, shared by every record of that type.
+const typeHeaders = new Map<string, RecordHeaders>();
+
+/** One event as the record the producer sends, with what the sink needs to report on it. */
+interface Prepared extends ProducerRecord {
   event: Envelope;
-  topic: string;
-  message: Message;
   bytes: number;
 }
 
@@ -59,20 +49,14 @@ export function kafkaTopic(template: string, event: Envelope): string {
  * Produces each event as one JSON record (key per `kafkaMessageKey`, header `event_type`). `send` resolves once
  * every record is acknowledged with the configured acks (all in-sync replicas by default).
  *
- * Not an idempotent producer: kafkajs then caps in-flight requests at one and needs InitProducerId (which
- * librdkafka's mock cluster cannot serve), while delivery is at-least-once anyway and every envelope carries a
- * unique `id` for consumers to drop duplicates.
+ * Records are keyed and partitioned as the Java client does (murmur2), so keys land where other Kafka clients
+ * would put them. Not an idempotent producer: that needs InitProducerId (which librdkafka's mock cluster
+ * cannot serve) and sequence bookkeeping, while delivery is at-least-once anyway and every envelope carries
+ * a unique `id` for consumers to drop duplicates.
  */
 export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sink {
   const logger = deps.logger.child({ sink: 'kafka' });
-  const kafka = new Kafka(clientConfig(settings, logger));
-  const producer: Producer = kafka.producer({
-    allowAutoTopicCreation: true,
-    // Java's murmur2 partitioner, so keys land where other Kafka clients would put them.
-    createPartitioner: javaPartitioner,
-    retry: { retries: settings.retry_max },
-  });
-  const compression = COMPRESSION[settings.compression];
+  const producer = new Producer(producerOptions(settings, logger));
   let connected = false;
   let healthy = false;
   let connecting: Promise<void> | undefined;
@@ -96,12 +80,7 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
   /** Sends one request's records; on a per-record refusal, halves the request to find the records at fault. */
   const deliver = async (items: Prepared[], rejected: Rejected[]): Promise<void> => {
     try {
-      await producer.sendBatch({
-        topicMessages: byTopic(items),
-        acks: settings.acks,
-        timeout: settings.timeout_ms,
-        compression,
-      });
+      await producer.send(items);
     } catch (err) {
       const type = kafkaErrorType(err);
       if (type === 'INVALID_TOPIC_EXCEPTION' && new Set(items.map((i) => i.topic)).size === 1) {
@@ -158,7 +137,7 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
 
     async close(): Promise<void> {
       connected = false;
-      await producer.disconnect();
+      await producer.close();
     },
   };
 }
@@ -166,16 +145,20 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
 function prepare(event: Envelope, topicTemplate: string): Prepared | string {
   let value: Buffer;
   try {
-    // Bytes, so kafkajs does not encode the text again; made once for the queue, the spool and here.
+    // Made once for the queue, the spool and here.
     value = eventJson(event);
   } catch (err) {
     return `kafka: event cannot be serialized: ${(err as Error).message}`;
   }
   const key = kafkaMessageKey(event);
-  const message: Message = { key, value, headers: { [HEADER_NAME]: event.event_type } };
-  const bytes =
-    value.length + Buffer.byteLength(key) + HEADER_NAME.length + event.event_type.length + RECORD_OVERHEAD;
-  return { event, topic: kafkaTopic(topicTemplate, event), message, bytes };
+  const type = event.event_type;
+  let headers = typeHeaders.get(type);
+  if (!headers) {
+    headers = new RecordHeaders({ [HEADER_NAME]: type });
+    typeHeaders.set(type, headers);
+  }
+  const bytes = value.length + Buffer.byteLength(key) + HEADER_NAME.length + type.length + RECORD_OVERHEAD;
+  return { event, topic: kafkaTopic(topicTemplate, event), key, value, headers, bytes };
 }
 
 /** Consecutive runs of records whose sizes sum to at most `max` (a partition's share never exceeds its request). */
@@ -196,51 +179,33 @@ function splitBySize(items: Prepared[], max: number): Prepared[][] {
   return requests;
 }
 
-function byTopic(items: Prepared[]): { topic: string; messages: Message[] }[] {
-  const topics = new Map<string, Message[]>();
-  for (const item of items) {
-    const messages = topics.get(item.topic);
-    if (messages) messages.push(item.message);
-    else topics.set(item.topic, [item.message]);
-  }
-  return [...topics].map(([topic, messages]) => ({ topic, messages }));
-}
-
-function clientConfig(settings: KafkaTarget, logger: Logger): KafkaConfig {
-  const config: KafkaConfig = {
-    clientId: settings.client_id,
+function producerOptions(settings: KafkaTarget, logger: Logger): ProducerOptions {
+  const options: ProducerOptions = {
     brokers: settings.brokers,
-    requestTimeout: settings.timeout_ms,
-    connectionTimeout: Math.min(settings.timeout_ms, 10_000),
-    retry: { retries: settings.retry_max },
-    logLevel: logger.isLevelEnabled('debug') ? logLevel.DEBUG : logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => logKafkajs(logger, entry),
+    clientId: settings.client_id,
+    requestTimeoutMs: settings.timeout_ms,
+    connectTimeoutMs: Math.min(settings.timeout_ms, 10_000),
+    produceTimeoutMs: settings.timeout_ms,
+    allowAutoTopicCreation: true,
+    acks: settings.acks,
+    compression: settings.compression,
+    retryMax: settings.retry_max,
+    // Each failed attempt is a warning: the sink reports the outcome.
+    logger,
   };
   if (settings.sasl) {
-    config.sasl = saslOptions(settings.sasl);
+    const { mechanism, username, password } = settings.sasl;
+    options.sasl = { mechanism, username, password };
   }
   if (settings.tls?.enabled) {
     const tls = settings.tls;
-    config.ssl = {
-      rejectUnauthorized: tls.reject_unauthorized,
-      ...(tls.ca_file && { ca: [readSetting('tls.ca_file', tls.ca_file)] }),
-      ...(tls.cert_file && { cert: readSetting('tls.cert_file', tls.cert_file) }),
-      ...(tls.key_file && { key: readSetting('tls.key_file', tls.key_file) }),
-    };
+    const secure: TlsOptions = { rejectUnauthorized: tls.reject_unauthorized };
+    if (tls.ca_file) secure.ca = [readSetting('tls.ca_file', tls.ca_file)];
+    if (tls.cert_file) secure.cert = readSetting('tls.cert_file', tls.cert_file);
+    if (tls.key_file) secure.key = readSetting('tls.key_file', tls.key_file);
+    options.tls = secure;
   }
-  return config;
-}
-
-// kafkajs types SASL options per mechanism; the switch narrows our union onto theirs.
-function saslOptions({ mechanism, username, password }: NonNullable<KafkaTarget['sasl']>): SASLOptions {
-  switch (mechanism) {
-    case 'plain':
-      return { mechanism, username, password };
-    case 'scram-sha-256':
-      return { mechanism, username, password };
-    case 'scram-sha-512':
-      return { mechanism, username, password };
-  }
+  return options;
 }
 
 function readSetting(name: string, path: string): Buffer {
@@ -251,20 +216,9 @@ function readSetting(name: string, path: string): Buffer {
   }
 }
 
-// kafkajs reports every failed attempt as an error; the sink reports the outcome, so these are warnings.
-function logKafkajs(logger: Logger, { level, namespace, log }: LogEntry): void {
-  const { message, timestamp: _t, logger: _l, ...fields } = log;
-  const line = { kafkajs: namespace, ...fields };
-  if (level <= logLevel.WARN) logger.warn(line, message);
-  else logger.debug(line, message);
-}
-
-/** The Kafka error name (e.g. MESSAGE_TOO_LARGE) behind kafkajs' wrappers, if any. */
+/** The Kafka error name (e.g. MESSAGE_TOO_LARGE) of a broker's refusal, if that is what failed. */
 function kafkaErrorType(err: unknown): string | undefined {
-  for (const e of causes(err)) {
-    const type = (e as { type?: unknown }).type;
-    if (typeof type === 'string') return type;
-  }
+  for (const e of causes(err)) if (e instanceof KafkaError) return e.type;
   return undefined;
 }
 
@@ -272,14 +226,15 @@ function* causes(err: unknown): Generator<object> {
   let current: unknown = err;
   for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
     yield current;
-    const next = (current as { cause?: unknown; originalError?: unknown }).cause;
-    current = next ?? (current as { originalError?: unknown }).originalError;
+    current = (current as { cause?: unknown }).cause;
   }
 }
 
 function toSinkError(err: unknown, action: string): SwitchyardError {
   const chain = [...causes(err)];
-  const timedOut = chain.some((e) => TIMEOUT_ERRORS.has((e as Error).name));
+  const timedOut = chain.some(
+    (e) => e instanceof KafkaTimeoutError || (e instanceof KafkaError && e.type === 'REQUEST_TIMED_OUT'),
+  );
   const root = chain.at(-1) as Error | undefined;
   const type = kafkaErrorType(err);
   return new SwitchyardError(

@@ -30,6 +30,11 @@ export interface DiskSpoolOptions {
   fsync?: SpoolFsync;
   /** The delay suggested with SWY_QUEUE_FULL under the `block` policy [1000]. */
   retryAfterMs?: number;
+  /**
+   * Least time between two checkpoint writes while acks keep coming [100]. A crash redelivers at most the
+   * events acked in this time; close always writes the last position.
+   */
+  checkpointIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -150,6 +155,10 @@ export class DiskSpool implements EventQueue {
   private writeFailing = false;
   private checkpointing = false;
   private checkpointDone: Promise<void> = Promise.resolve();
+  /** When the last checkpoint write started (performance.now()). */
+  private checkpointAt = Number.NEGATIVE_INFINITY;
+  /** Ends the pause between checkpoint writes early (on close). */
+  private checkpointWake: (() => void) | undefined;
   private readonly cursorLock = new Mutex();
   private readonly readLock = new Mutex();
   private waiters = new Set<() => void>();
@@ -164,6 +173,7 @@ export class DiskSpool implements EventQueue {
     private readonly segmentBytes: number,
     private readonly fsync: SpoolFsync,
     private readonly retryAfterMs: number,
+    private readonly checkpointIntervalMs: number,
     private readonly logger: Logger,
     recovery: Recovery,
     private readonly lock: SpoolLock,
@@ -199,6 +209,10 @@ export class DiskSpool implements EventQueue {
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
       throw invalid('segmentBytes must be a positive integer');
     }
+    const checkpointIntervalMs = options.checkpointIntervalMs ?? 100;
+    if (!Number.isSafeInteger(checkpointIntervalMs) || checkpointIntervalMs < 0) {
+      throw invalid('checkpointIntervalMs must be an integer >= 0');
+    }
     const logger = options.logger ?? createLogger({ name: 'spool' });
     let spool: DiskSpool;
     let lock: SpoolLock | undefined;
@@ -214,6 +228,7 @@ export class DiskSpool implements EventQueue {
         segmentBytes,
         fsync,
         options.retryAfterMs ?? 1000,
+        checkpointIntervalMs,
         logger,
         recovery,
         lock,
@@ -297,6 +312,7 @@ export class DiskSpool implements EventQueue {
   private async shutdown(): Promise<void> {
     this.closed = true;
     this.wake();
+    this.checkpointWake?.();
     try {
       await this.flushDone;
       await this.cursorLock.run(async () => {
@@ -690,10 +706,15 @@ export class DiskSpool implements EventQueue {
   /**
    * Persists the latest checkpoint, again while acks move it meanwhile (one write in flight: acks never
    * wait for it), then deletes the segments wholly before it. A lost update only means redelivery.
+   * Writes are paced by checkpointIntervalMs: under a steady stream of acks each write (a file replaced
+   * with two fsyncs) would otherwise follow the last at once, hundreds of times a second.
    */
   private async checkpointLoop(): Promise<void> {
     while (!samePosition(this.checkpoint, this.persisted)) {
+      const wait = this.checkpointAt + this.checkpointIntervalMs - performance.now();
+      if (wait > 0 && !this.closed) await this.checkpointPause(wait);
       const target = this.checkpoint;
+      this.checkpointAt = performance.now();
       try {
         await writeCheckpoint(this.dir, target, this.fsync !== 'never');
       } catch (err) {
@@ -711,6 +732,20 @@ export class DiskSpool implements EventQueue {
         });
       }
     }
+  }
+
+  private checkpointPause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      this.checkpointWake = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).finally(() => {
+      this.checkpointWake = undefined;
+    });
   }
 
   /** The same position, moved past the ends of sealed segments so that they can be deleted. */

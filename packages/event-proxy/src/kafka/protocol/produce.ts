@@ -1,0 +1,108 @@
+import { type Compression, compress } from '../compression.js';
+import {
+  BATCH_HEADER_BYTES,
+  encodeRecords,
+  estimateRecordsBytes,
+  type KafkaRecord,
+  timestampRange,
+  writeRecordBatch,
+} from '../record-batch.js';
+import type { Reader } from './reader.js';
+import { ApiKey, beginRequest, endRequest } from './request.js';
+import { Writer } from './writer.js';
+
+export interface PartitionResult {
+  topic: string;
+  partition: number;
+  errorCode: number;
+}
+
+/** Produce v3 response: per topic, per partition, an error code (offsets and times are not needed). */
+export function parseProduceResponse(r: Reader): PartitionResult[] {
+  const results: PartitionResult[] = [];
+  const topics = r.int32();
+  for (let t = 0; t < topics; t++) {
+    const topic = r.string();
+    const partitions = r.int32();
+    for (let p = 0; p < partitions; p++) {
+      const partition = r.int32();
+      const errorCode = r.int16();
+      r.int64(); // base_offset
+      r.int64(); // log_append_time_ms
+      results.push({ topic, partition, errorCode });
+    }
+  }
+  r.int32(); // throttle_time_ms
+  return results;
+}
+
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  records: KafkaRecord[];
+}
+
+export interface ProduceOptions {
+  clientId: string;
+  acks: -1 | 0 | 1;
+  timeoutMs: number;
+  compression: Compression;
+}
+
+/**
+ * Produce v3 for one broker: every partition's RecordBatch written into one Buffer. Compressed sections
+ * are made first (gzip off the event loop, all partitions at once), then the frame in one pass.
+ */
+export async function produceRequest(
+  batches: readonly PartitionBatch[],
+  options: ProduceOptions,
+): Promise<Buffer> {
+  const now = Date.now();
+  // Batch indexes per topic: a topic appears once in the request.
+  const byTopic = new Map<string, number[]>();
+  for (const [i, batch] of batches.entries()) {
+    const list = byTopic.get(batch.topic);
+    if (list) list.push(i);
+    else byTopic.set(batch.topic, [i]);
+  }
+  const timestamps = batches.map((b) => timestampRange(b.records, now));
+  let compressed: (Buffer | undefined)[] = [];
+  let size = 64;
+  if (options.compression === 'none') {
+    for (const b of batches)
+      size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + estimateRecordsBytes(b.records);
+  } else {
+    compressed = await Promise.all(
+      batches.map((b, i) =>
+        compress(options.compression, encodeRecords(b.records, (timestamps[i] as [number, number])[0], now)),
+      ),
+    );
+    for (const [i, b] of batches.entries()) {
+      size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + (compressed[i] as Buffer).length;
+    }
+  }
+  const w = new Writer(size + options.clientId.length * 3);
+  beginRequest(w, ApiKey.Produce, 3, options.clientId);
+  w.string(null); // transactional_id
+  w.int16(options.acks);
+  w.int32(options.timeoutMs);
+  w.int32(byTopic.size);
+  for (const [topic, list] of byTopic) {
+    w.string(topic);
+    w.int32(list.length);
+    for (const i of list) {
+      const batch = batches[i] as PartitionBatch;
+      w.int32(batch.partition);
+      const lengthAt = w.pos;
+      w.int32(0);
+      writeRecordBatch(w, batch.records, {
+        compression: options.compression,
+        compressed: compressed[i],
+        timestamps: timestamps[i],
+        now,
+      });
+      w.int32At(lengthAt, w.pos - lengthAt - 4);
+    }
+  }
+  return endRequest(w);
+}

@@ -1,0 +1,252 @@
+import { createServer, type Server, type Socket } from 'node:net';
+
+// A scripted Kafka "cluster" on loopback for lifecycle tests the librdkafka mock cannot stage: brokers that
+// never answer Produce, stop reading, leave the cluster, or are not Kafka at all. It speaks just enough of
+// the protocol for the client under test: ApiVersions v0, Metadata v1..v4, Produce v3.
+
+export interface ProduceRequest {
+  broker: number;
+  acks: number;
+  /** topic → partitions in the request */
+  partitions: Map<string, number[]>;
+}
+
+export interface FakeBrokerOptions {
+  /** What a broker does with a Produce request: answer (error 0 each partition), ignore it, or close. */
+  onProduce?: (request: ProduceRequest, socket: Socket) => 'answer' | 'ignore' | 'close';
+  /** Called on every new connection, before anything is read; returning 'pause' stops reading from it. */
+  onConnection?: (broker: number, socket: Socket) => 'read' | 'pause';
+  /** Raw bytes to answer every request with, instead of Kafka (a server that is not a broker). */
+  rawAnswer?: Buffer;
+}
+
+export interface FakeCluster {
+  /** "127.0.0.1:port" per broker, node ids 1..n in order. */
+  readonly brokers: string[];
+  /** Node ids Metadata lists (default all). */
+  listed: number[];
+  /** Leader node id of every partition (default 1). */
+  leader: number;
+  partitions: number;
+  /** Connections each broker accepted so far. */
+  accepted(broker: number): number;
+  /** Connections each broker has open now. */
+  open(broker: number): number;
+  produced: ProduceRequest[];
+  close(): Promise<void>;
+}
+
+export async function startFakeCluster(count: number, options: FakeBrokerOptions = {}): Promise<FakeCluster> {
+  const servers: Server[] = [];
+  const ports: number[] = [];
+  const accepted: number[] = [];
+  const sockets: Set<Socket>[] = [];
+  const cluster: FakeCluster = {
+    brokers: [],
+    listed: [],
+    leader: 1,
+    partitions: 1,
+    accepted: (broker) => accepted[broker - 1] ?? 0,
+    open: (broker) => sockets[broker - 1]?.size ?? 0,
+    produced: [],
+    async close() {
+      for (const set of sockets) for (const socket of set) socket.destroy();
+      for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+
+  for (let i = 0; i < count; i++) {
+    const nodeId = i + 1;
+    accepted.push(0);
+    const open = new Set<Socket>();
+    sockets.push(open);
+    const server = createServer((socket) => {
+      accepted[i] = (accepted[i] ?? 0) + 1;
+      open.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => open.delete(socket));
+      if (options.onConnection?.(nodeId, socket) === 'pause') {
+        socket.pause();
+        return;
+      }
+      let buffered = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+          const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0));
+          buffered = buffered.subarray(4 + frame.length);
+          if (options.rawAnswer) {
+            socket.write(options.rawAnswer);
+            continue;
+          }
+          answer(nodeId, frame, socket);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('no port');
+    servers.push(server);
+    ports.push(address.port);
+    cluster.brokers.push(`127.0.0.1:${address.port}`);
+    cluster.listed.push(nodeId);
+  }
+
+  function answer(nodeId: number, frame: Buffer, socket: Socket): void {
+    const r = new Cursor(frame);
+    const apiKey = r.int16();
+    const version = r.int16();
+    const correlationId = r.int32();
+    r.string(); // client id
+    const out = new Out();
+    out.int32(correlationId);
+    if (apiKey === 18) {
+      // ApiVersions v0
+      out.int16(0);
+      const ranges = [
+        [0, 3, 9],
+        [3, 1, 12],
+        [18, 0, 3],
+      ];
+      out.int32(ranges.length);
+      for (const [key, min, max] of ranges) {
+        out.int16(key as number);
+        out.int16(min as number);
+        out.int16(max as number);
+      }
+    } else if (apiKey === 3) {
+      const topics: string[] = [];
+      const n = r.int32();
+      for (let t = 0; t < n; t++) topics.push(r.string());
+      if (version >= 3) out.int32(0); // throttle
+      out.int32(cluster.listed.length);
+      for (const id of cluster.listed) {
+        out.int32(id);
+        out.string('127.0.0.1');
+        out.int32(ports[id - 1] as number);
+        out.string(null);
+      }
+      if (version >= 2) out.string('fake');
+      out.int32(1); // controller
+      out.int32(topics.length);
+      for (const topic of topics) {
+        out.int16(0);
+        out.string(topic);
+        out.int8(0);
+        out.int32(cluster.partitions);
+        for (let p = 0; p < cluster.partitions; p++) {
+          out.int16(0);
+          out.int32(p);
+          out.int32(cluster.leader);
+          out.int32(1);
+          out.int32(cluster.leader);
+          out.int32(1);
+          out.int32(cluster.leader);
+        }
+      }
+    } else if (apiKey === 0) {
+      r.nullableString(); // transactional id
+      const acks = r.int16();
+      r.int32(); // timeout
+      const partitions = new Map<string, number[]>();
+      const topics = r.int32();
+      for (let t = 0; t < topics; t++) {
+        const topic = r.string();
+        const list: number[] = [];
+        const count = r.int32();
+        for (let p = 0; p < count; p++) {
+          list.push(r.int32());
+          r.skip(r.int32()); // records
+        }
+        partitions.set(topic, list);
+      }
+      const request = { broker: nodeId, acks, partitions };
+      cluster.produced.push(request);
+      const action = options.onProduce?.(request, socket) ?? 'answer';
+      if (action === 'close') {
+        socket.destroy();
+        return;
+      }
+      if (action === 'ignore' || acks === 0) return;
+      out.int32(partitions.size);
+      for (const [topic, list] of partitions) {
+        out.string(topic);
+        out.int32(list.length);
+        for (const p of list) {
+          out.int32(p);
+          out.int16(0);
+          out.int64(0);
+          out.int64(-1);
+        }
+      }
+      out.int32(0); // throttle
+    } else {
+      socket.destroy();
+      return;
+    }
+    socket.write(out.frame());
+  }
+
+  return cluster;
+}
+
+class Cursor {
+  private at = 0;
+  constructor(private readonly buf: Buffer) {}
+  int16(): number {
+    this.at += 2;
+    return this.buf.readInt16BE(this.at - 2);
+  }
+  int32(): number {
+    this.at += 4;
+    return this.buf.readInt32BE(this.at - 4);
+  }
+  nullableString(): string | null {
+    const n = this.int16();
+    if (n < 0) return null;
+    this.at += n;
+    return this.buf.toString('utf8', this.at - n, this.at);
+  }
+  string(): string {
+    return this.nullableString() ?? '';
+  }
+  skip(n: number): void {
+    this.at += Math.max(n, 0);
+  }
+}
+
+class Out {
+  private readonly parts: Buffer[] = [];
+  int8(v: number): void {
+    this.parts.push(Buffer.from([v & 0xff]));
+  }
+  int16(v: number): void {
+    const b = Buffer.alloc(2);
+    b.writeInt16BE(v);
+    this.parts.push(b);
+  }
+  int32(v: number): void {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(v);
+    this.parts.push(b);
+  }
+  int64(v: number): void {
+    const b = Buffer.alloc(8);
+    b.writeBigInt64BE(BigInt(v));
+    this.parts.push(b);
+  }
+  string(s: string | null): void {
+    if (s === null) {
+      this.int16(-1);
+      return;
+    }
+    this.int16(Buffer.byteLength(s));
+    this.parts.push(Buffer.from(s));
+  }
+  frame(): Buffer {
+    const body = Buffer.concat(this.parts);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(body.length);
+    return Buffer.concat([size, body]);
+  }
+}
