@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaSink } from '../src/sinks/kafka.js';
 import type { Sink } from '../src/sinks/sink.js';
 import { countRecords, readRecords } from './support/kafka-consumer.js';
-import { ApiKey, KafkaErrorCode, type KafkaMock, startKafkaMock } from './support/kafka-mock.js';
+import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
 import { sampleEvents } from './support/sample-events.js';
 
 // The Kafka client under the sink, against real sockets: librdkafka's mock cluster, a TCP server that never
@@ -21,19 +21,8 @@ let kafka: KafkaMock;
 const sinks: Sink[] = [];
 const closers: (() => Promise<void> | void)[] = [];
 
-function settings(overrides: Partial<KafkaTarget>): KafkaTarget {
-  return {
-    brokers: kafka.brokers,
-    topic: 'client',
-    compression: 'none',
-    retry_max: 3,
-    acks: -1,
-    client_id: 'switchyard-test',
-    timeout_ms: 10_000,
-    max_message_bytes: 1_000_000,
-    ...overrides,
-  };
-}
+const settings = (overrides: Partial<KafkaTarget>) =>
+  kafkaTarget(kafka.brokers, { topic: 'client', ...overrides });
 
 function sink(overrides: Partial<KafkaTarget>): Sink {
   const s = createKafkaSink(settings(overrides), { logger });

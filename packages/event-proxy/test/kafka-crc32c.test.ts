@@ -1,23 +1,12 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../src/kafka/crc32c.js';
+import { randomBytes } from './support/random-bytes.js';
 
 // kafkajs' own CRC-32C (the table-per-byte reference our slicing-by-8 version must agree with).
 const kafkajsCrc32C = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C') as (
   buffer: Buffer,
 ) => number;
-
-function random(seed: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed * 2654435761 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 describe('crc32c', () => {
   it('gives the check value of CRC-32C and the RFC 3720 vectors', () => {
@@ -30,17 +19,17 @@ describe('crc32c', () => {
 
   it('agrees with kafkajs on random buffers of every length up to 600 bytes and on large ones', () => {
     for (let length = 0; length <= 600; length++) {
-      const data = random(length + 1, length);
+      const data = randomBytes(length + 1, length);
       expect(crc32c(data), `length ${length}`).toBe(kafkajsCrc32C(data));
     }
     for (const length of [4096, 65_537, 1_000_003]) {
-      const data = random(length, length);
+      const data = randomBytes(length, length);
       expect(crc32c(data), `length ${length}`).toBe(kafkajsCrc32C(data));
     }
   });
 
   it('covers exactly [start, end) of a larger buffer', () => {
-    const data = random(99, 1000);
+    const data = randomBytes(99, 1000);
     for (const [start, end] of [
       [0, 1000],
       [1, 999],

@@ -1,6 +1,7 @@
 import kafkajs, { type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { murmur2, partitionFor, partitionForKey } from '../src/kafka/partitioner.js';
+import { randomBytes } from './support/random-bytes.js';
 import { sampleEvents } from './support/sample-events.js';
 
 const { Partitioners } = kafkajs;
@@ -14,19 +15,6 @@ const partitions = (n: number): PartitionMetadata[] =>
     isr: [i % 3],
   }));
 
-/** Deterministic pseudo-random bytes (xorshift), so a failure names a reproducible key. */
-function bytes(seed: number, length: number): Buffer {
-  const out = Buffer.alloc(length);
-  let x = seed * 2654435761 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 describe('kafka partitioner', () => {
   const keys: (string | Buffer)[] = [
     '',
@@ -37,7 +25,7 @@ describe('kafka partitioner', () => {
     'node-123',
     'ключ-ü-🙂',
     ...sampleEvents(40).map((e) => e.id),
-    ...Array.from({ length: 200 }, (_, i) => bytes(i + 1, i % 41)),
+    ...Array.from({ length: 200 }, (_, i) => randomBytes(i + 1, i % 41)),
   ];
 
   it('puts every keyed record on the partition kafkajs’ Java-compatible partitioner picks', () => {
@@ -70,7 +58,7 @@ describe('kafka partitioner', () => {
   it('computes Kafka’s murmur2 as a signed 32-bit value, with every tail length mixed in', () => {
     const hashes = new Set<number>();
     for (let length = 0; length <= 8; length++) {
-      const h = murmur2(bytes(7, length));
+      const h = murmur2(randomBytes(7, length));
       expect(Number.isInteger(h) && h >= -(2 ** 31) && h < 2 ** 31).toBe(true);
       hashes.add(h);
     }

@@ -5,26 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaSink, kafkaMessageKey } from '../src/sinks/kafka.js';
 import type { Sink } from '../src/sinks/sink.js';
 import { type ConsumedRecord, countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
-import { ApiKey, KafkaErrorCode, type KafkaMock, startKafkaMock } from './support/kafka-mock.js';
+import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
 import { sampleEvents } from './support/sample-events.js';
 
 const logger = createLogger({ level: 'silent' });
 let kafka: KafkaMock;
 const sinks: Sink[] = [];
 
-function settings(overrides: Partial<KafkaTarget>): KafkaTarget {
-  return {
-    brokers: kafka.brokers,
-    topic: 'events',
-    compression: 'none',
-    retry_max: 3,
-    acks: -1,
-    client_id: 'switchyard-test',
-    timeout_ms: 10_000,
-    max_message_bytes: 1_000_000,
-    ...overrides,
-  };
-}
+const settings = (overrides: Partial<KafkaTarget>) => kafkaTarget(kafka.brokers, overrides);
 
 async function startSink(overrides: Partial<KafkaTarget>): Promise<Sink> {
   const sink = createKafkaSink(settings(overrides), { logger });
