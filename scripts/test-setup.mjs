@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prepares the real peers the tests talk to (DESIGN.md > Test infrastructure), idempotently:
-//   1. the C toolchain and librdkafka-dev (apt-get, when missing),
+//   1. the C toolchain, librdkafka-dev and openssl (apt-get, when missing),
 //   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source,
 //   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer.
 // One line per step; exits 1 with the reason when a step cannot be done. Run by `npm test`, or alone with
@@ -79,6 +79,8 @@ function ensureToolchain() {
   if (!which('pkg-config')) missing.push('pkg-config');
   if (!(which('pkg-config') && succeeds('pkg-config', ['--exists', 'rdkafka'])))
     missing.push('librdkafka-dev');
+  // The Kafka TLS test makes its certificates with the openssl CLI.
+  if (!which('openssl')) missing.push('openssl');
   if (missing.length > 0) {
     step('librdkafka-dev', `installing ${missing.join(' ')}`);
     aptInstall(missing);

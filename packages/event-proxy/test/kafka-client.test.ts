@@ -145,16 +145,8 @@ describe('kafka client: failures', () => {
 // TLS: openssl makes a self-signed certificate; each mock broker gets a TLS-terminating relay, and the
 // relay rewrites the broker ports in Metadata answers to its own, so every connection the client opens
 // (bootstrap and leaders) goes through TLS.
-const hasOpenssl = (() => {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe.runIf(hasOpenssl)('kafka client: TLS', () => {
+// `npm run test:setup` installs openssl when it is missing.
+describe('kafka client: TLS', () => {
   let dir: string;
   let relays: { brokers: string[]; connections: () => number };
 
