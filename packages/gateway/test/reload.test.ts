@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayFile } from '@switchyard/config';
 import {
+  type ConfigWatcher,
+  type ConfigWatcherOptions,
   createGateway,
   type Gateway,
   namespaceChanges,
@@ -112,6 +114,24 @@ async function gatewayOn(
   return { gateway, port, events };
 }
 
+/** A watcher on `path` for `gateway` (closed after the file's tests) and the outcomes it reported. */
+function watch(
+  path: string,
+  gateway: Gateway,
+  options: Pick<ConfigWatcherOptions, 'watchFile' | 'signal' | 'debounceMs'>,
+): { watcher: ConfigWatcher; outcomes: ReloadOutcome[] } {
+  const outcomes: ReloadOutcome[] = [];
+  const watcher = watchGatewayConfig({
+    file: path,
+    gateway,
+    logger: quietLogger(),
+    ...options,
+    onReload: (o) => outcomes.push(o),
+  });
+  closers.push(() => watcher.close());
+  return { watcher, outcomes };
+}
+
 const version = async (port: number) => JSON.parse((await send(port, '/v')).body).version as number;
 
 describe('watchGatewayConfig', () => {
@@ -123,15 +143,7 @@ describe('watchGatewayConfig', () => {
       extra_config: { router: { return_error_msg: false } },
       endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/one' }] }],
     });
-    const outcomes: ReloadOutcome[] = [];
-    const watcher = watchGatewayConfig({
-      file: path,
-      gateway,
-      logger: quietLogger(),
-      watchFile: false,
-      onReload: (o) => outcomes.push(o),
-    });
-    closers.push(() => watcher.close());
+    const { outcomes } = watch(path, gateway, { watchFile: false });
     expect(await version(port)).toBe(1);
     file('hup.json', '/two', { router: { return_error_msg: true } });
     process.kill(process.pid, 'SIGHUP');
@@ -156,16 +168,7 @@ describe('watchGatewayConfig', () => {
       host: [backend.origin],
       endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/one' }] }],
     });
-    const outcomes: ReloadOutcome[] = [];
-    const watcher = watchGatewayConfig({
-      file: path,
-      gateway,
-      logger: quietLogger(),
-      signal: null,
-      debounceMs: 50,
-      onReload: (o) => outcomes.push(o),
-    });
-    closers.push(() => watcher.close());
+    const { outcomes } = watch(path, gateway, { signal: null, debounceMs: 50 });
     await new Promise((r) => setTimeout(r, 100)); // the watcher read the file's first content
     file('edit.json.swp', '/two');
     renameSync(join(dir, 'edit.json.swp'), path);
@@ -184,14 +187,7 @@ describe('watchGatewayConfig', () => {
       host: [backend.origin],
       endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/one' }] }],
     });
-    const watcher = watchGatewayConfig({
-      file: path,
-      gateway,
-      logger: quietLogger(),
-      signal: null,
-      watchFile: false,
-    });
-    closers.push(() => watcher.close());
+    const { watcher } = watch(path, gateway, { signal: null, watchFile: false });
     writeFileSync(
       path,
       JSON.stringify({
