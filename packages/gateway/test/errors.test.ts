@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { GatewayObserver } from '@switchyard/gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort, json, routes, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
@@ -6,6 +7,12 @@ import { startGateway, type TestGateway } from './support/gateway.js';
 import { later, until } from './support/wait.js';
 
 let hangClosed = false;
+/** The status the gateway recorded for each finished request, by path. */
+const recorded: Array<{ path: string; status: number; completed: boolean }> = [];
+const observer: GatewayObserver = {
+  requestStarted: () => undefined,
+  requestFinished: (req, res) => recorded.push({ path: req.path, status: res.status, completed: res.completed }),
+};
 
 const backendRoutes = routes({
   '/hang-long': (_req, res) =>
@@ -45,6 +52,7 @@ describe('failures and error strategies', () => {
       { endpoint: '/refused', backend: [{ url_pattern: '/x', host: [refused] }] },
       { endpoint: '/reset', backend: [{ url_pattern: '/reset' }] },
       { endpoint: '/timeout', timeout: '300ms', backend: [{ url_pattern: '/hang' }] },
+      { endpoint: '/client-leaves-one', timeout: '60s', backend: [{ url_pattern: '/hang-long' }] },
       {
         endpoint: '/client-leaves',
         timeout: '60s',
@@ -74,7 +82,7 @@ describe('failures and error strategies', () => {
         ],
       },
     ];
-    gw = await startGateway({ host: [backend.origin], endpoints });
+    gw = await startGateway({ host: [backend.origin], endpoints }, { observer });
     gwMsg = await startGateway({
       host: [backend.origin],
       endpoints,
@@ -112,6 +120,19 @@ describe('failures and error strategies', () => {
     req.destroy();
     // Well before the 60 s endpoint timeout: only the client going away can have ended it.
     await until(() => hangClosed);
+  });
+
+  it('records a request whose client left before any answer as 499, not as a gateway failure', async () => {
+    const before = backend.received.length;
+    const req = request({ host: '127.0.0.1', port: gw.port, path: '/client-leaves-one', agent: false });
+    req.on('error', () => undefined);
+    req.end();
+    await until(() => backend.received.slice(before).some((r) => r.url === '/hang-long'));
+    req.destroy();
+    await until(() => recorded.some((r) => r.path === '/client-leaves-one'));
+    expect(recorded.filter((r) => r.path === '/client-leaves-one')).toEqual([
+      { path: '/client-leaves-one', status: 499, completed: false },
+    ]);
   });
 
   it('accepts 201 like 200 (answering 200, as KrakenD does)', async () => {

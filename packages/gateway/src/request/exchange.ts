@@ -3,6 +3,9 @@ import { type BackendCall, type Logger, ulid } from '@switchyard/shared';
 import type { GatewayObserver, RequestInfo } from '../events/observer.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 
+/** The status recorded for a request whose client left before its answer (not a status anyone is sent). */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 /** What every request needs from the running gateway. */
 export interface Runtime {
   readonly logger: Logger;
@@ -86,8 +89,16 @@ export class Exchange {
     }
   }
 
-  /** Writes a whole answer. */
+  /**
+   * Writes a whole answer. A client that closed its connection first gets nothing, and the request is
+   * recorded as 499 (nginx's "client closed request"): counting it as the 500 or 200 nobody received would
+   * show a client's impatience as a gateway error in metrics and events.
+   */
   send(status: number, headers: OutgoingHttpHeaders, body: string | Buffer | null, completed: boolean): void {
+    if (this.res.destroyed && !this.res.headersSent) {
+      this.finished(CLIENT_CLOSED_REQUEST, 0, false);
+      return;
+    }
     const bytes = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     headers['Content-Length'] = bytes;
     if (this.rt.closing) headers.Connection = 'close';
