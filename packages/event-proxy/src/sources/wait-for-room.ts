@@ -17,10 +17,11 @@ export function acceptWhenRoom(
   ctx: SourceContext,
   signal: AbortSignal,
 ): (events: readonly Envelope[]) => Promise<IntakeResult> {
-  let roomMade = new AbortController();
+  // Made only while a batch waits: aborting builds a DOMException, too dear for every settled batch.
+  let roomMade: AbortController | undefined;
   ctx.onSettled(() => {
-    roomMade.abort();
-    roomMade = new AbortController();
+    roomMade?.abort();
+    roomMade = undefined;
   });
   return async (events) => {
     for (;;) {
@@ -30,6 +31,7 @@ export function acceptWhenRoom(
         if (!isSwitchyardError(err, 'SWY_QUEUE_FULL') || signal.aborted) throw err;
         const suggested = err.details?.retryAfterMs;
         const wait = typeof suggested === 'number' ? suggested : DEFAULT_WAIT_MS;
+        roomMade ??= new AbortController();
         await sleep(wait, AbortSignal.any([signal, roomMade.signal]));
         if (signal.aborted) throw err;
       }
