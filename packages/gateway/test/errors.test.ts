@@ -11,7 +11,8 @@ let hangClosed = false;
 const recorded: Array<{ path: string; status: number; completed: boolean }> = [];
 const observer: GatewayObserver = {
   requestStarted: () => undefined,
-  requestFinished: (req, res) => recorded.push({ path: req.path, status: res.status, completed: res.completed }),
+  requestFinished: (req, res) =>
+    recorded.push({ path: req.path, status: res.status, completed: res.completed }),
 };
 
 const backendRoutes = routes({
