@@ -112,24 +112,24 @@ describe('failures and error strategies', () => {
     expect(res.headers['x-switchyard-completed']).toBe('false');
   });
 
-  it('stops the backend calls of a client that went away', async () => {
+  /** Requests `path` and closes the connection once the gateway is waiting on the backend's /hang-long. */
+  async function leaveDuring(path: string): Promise<void> {
     const before = backend.received.length;
-    const req = request({ host: '127.0.0.1', port: gw.port, path: '/client-leaves', agent: false });
+    const req = request({ host: '127.0.0.1', port: gw.port, path, agent: false });
     req.on('error', () => undefined);
     req.end();
     await until(() => backend.received.slice(before).some((r) => r.url === '/hang-long'));
     req.destroy();
+  }
+
+  it('stops the backend calls of a client that went away', async () => {
+    await leaveDuring('/client-leaves');
     // Well before the 60 s endpoint timeout: only the client going away can have ended it.
     await until(() => hangClosed);
   });
 
   it('records a request whose client left before any answer as 499, not as a gateway failure', async () => {
-    const before = backend.received.length;
-    const req = request({ host: '127.0.0.1', port: gw.port, path: '/client-leaves-one', agent: false });
-    req.on('error', () => undefined);
-    req.end();
-    await until(() => backend.received.slice(before).some((r) => r.url === '/hang-long'));
-    req.destroy();
+    await leaveDuring('/client-leaves-one');
     await until(() => recorded.some((r) => r.path === '/client-leaves-one'));
     expect(recorded.filter((r) => r.path === '/client-leaves-one')).toEqual([
       { path: '/client-leaves-one', status: 499, completed: false },

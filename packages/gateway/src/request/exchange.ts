@@ -4,7 +4,7 @@ import type { GatewayObserver, RequestInfo } from '../events/observer.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 
 /** The status recorded for a request whose client left before its answer (not a status anyone is sent). */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** What every request needs from the running gateway. */
 export interface Runtime {
