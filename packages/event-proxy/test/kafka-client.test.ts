@@ -12,6 +12,7 @@ import type { Sink } from '../src/sinks/sink.js';
 import { countRecords, readRecords } from './support/kafka-consumer.js';
 import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
 import { sampleEvents } from './support/sample-events.js';
+import { failureOf } from './support/wait.js';
 
 // The Kafka client under the sink, against real sockets: librdkafka's mock cluster, a TCP server that never
 // answers, a closed port, and a TLS relay in front of the mock brokers.
@@ -29,12 +30,6 @@ function sink(overrides: Partial<KafkaTarget>): Sink {
   sinks.push(s);
   return s;
 }
-
-const failureOf = (p: Promise<unknown>): Promise<unknown> =>
-  p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
 
 async function listen(server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KafkaProtocolError, KafkaTimeoutError, Producer, type ProducerOptions } from '../src/kafka/index.js';
 import { type FakeCluster, startFakeCluster } from './support/kafka-fake-broker.js';
+import { failureOf, until } from './support/wait.js';
 
 // Connection and cluster lifecycle against scripted brokers on real sockets (support/kafka-fake-broker.ts):
 // what librdkafka's mock cluster cannot stage.
@@ -34,20 +35,6 @@ function producer(cluster: FakeCluster, options: Partial<ProducerOptions> = {}):
   return p;
 }
 
-const failureOf = (p: Promise<unknown>): Promise<unknown> =>
-  p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
-}
-
 const record = (value: string) => ({ topic: 't', key: 'k', value: Buffer.from(value) });
 
 describe('kafka client lifecycle', () => {
@@ -58,7 +45,7 @@ describe('kafka client lifecycle', () => {
     cluster.leader = 2;
     const p = producer(cluster);
     const sending = failureOf(p.send([record('a')]));
-    await until(() => cluster.produced.length === 1);
+    await until(() => cluster.produced.length === 1, 3000);
     const closedAt = Date.now();
     await p.close();
     const failure = await sending;
@@ -118,6 +105,6 @@ describe('kafka client lifecycle', () => {
     await sleep(5);
     await p.send([record('b')]);
     expect(cluster.produced.map((r) => r.broker)).toEqual([2, 1]);
-    await until(() => cluster.open(2) === 0);
+    await until(() => cluster.open(2) === 0, 3000);
   });
 });

@@ -14,6 +14,7 @@ import {
 } from './support/rabbitmq.js';
 import { sampleEvents } from './support/sample-events.js';
 import { startTcpRelay, type TcpRelay } from './support/tcp-relay.js';
+import { failureOf, until } from './support/wait.js';
 
 const logger = createLogger({ level: 'silent' });
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -43,21 +44,8 @@ async function consumer(exchange: string, options: { pattern?: string } = {}): P
   return c;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-}
-
-/** Polls a condition the sink reaches on its own (reconnecting); bounded. */
-async function eventually(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+// The sink reconnects on its own, with backoff: up to this long.
+const RECONNECT_MS = 15_000;
 
 function expectMessage(
   message: ConsumeMessage | undefined,
@@ -169,13 +157,17 @@ describe('rabbitmq sink', () => {
     relay.release();
     expect(await closing).toBe(1);
     relay.refuseNew(false);
-    await eventually(() => sink.ready());
+    await until(() => sink.ready(), RECONNECT_MS, 20);
     expect(await sink.send(second)).toEqual({ rejected: [] });
 
     // At least once: the broker may have routed the first attempt of `second` before it closed.
     const sent = [...first, ...second];
     await queue.waitFor(sent.length);
-    await eventually(() => new Set(queue.messages.map((m) => m.properties.messageId)).size === sent.length);
+    await until(
+      () => new Set(queue.messages.map((m) => m.properties.messageId)).size === sent.length,
+      RECONNECT_MS,
+      20,
+    );
     const byId = new Map(queue.messages.map((m) => [m.properties.messageId as string, m]));
     for (const event of sent) expectMessage(byId.get(event.id), event, exchange, event.event_type);
   });
@@ -197,7 +189,7 @@ describe('rabbitmq sink', () => {
     const events = sampleEvents(10, 'retried');
     const sending = sink.send(events);
     const closing = closeConnectionsNamed(connectionName);
-    await eventually(() => !sink.ready());
+    await until(() => !sink.ready(), RECONNECT_MS, 20);
     relay.release();
     expect(await sending).toEqual({ rejected: [] });
     expect(await closing).toBe(1);
