@@ -158,6 +158,31 @@ describe('switchyard run with TARGET_TYPE', () => {
     // Stopping delivered the last requests' events before the proxy closed.
     expectRequestResponse(readNdjson(out), paths, backend.url);
   });
+
+  it('with the disk spool: the proxy lines name their runtime, and each names its component once', async () => {
+    const io = testIO({
+      TARGET_TYPE: 'file',
+      TARGET_FILE_PATH: join(tmp.dir, 'run-spool.ndjson'),
+      EVENT_SPOOL_DIR: join(tmp.dir, 'run-spool'),
+      EVENT_PROXY_LISTEN: '127.0.0.1:0',
+      EVENT_DEAD_LETTER_PATH: join(tmp.dir, 'run-spool-dead.ndjson'),
+      LOG_LEVEL: 'info',
+    });
+    const file = writeJson(join(tmp.dir, 'run-spool.json'), gatewayConfig(backend.url));
+    const done = main(['run', '-c', file, '--admin-listen', '127.0.0.1:0'], io);
+    await until(() => io.out().includes('"gateway listening"'), 'the gateway to listen');
+    io.stop('SIGTERM');
+    expect(await done).toBe(0);
+    const lines = io
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
+    // The spool logs through a child of the proxy's logger: before, its lines had "component" twice.
+    const spool = lines.filter((l) => l.includes('"component":"spool"'));
+    expect(spool.length).toBeGreaterThan(0);
+    for (const line of spool) expect(line).toContain('"runtime":"event-proxy"');
+    for (const line of lines) expect(line.split('"component":').length, line).toBeLessThanOrEqual(2);
+  });
 });
 
 describe('switchyard demo', () => {

@@ -101,7 +101,8 @@ async function startProxy(
     );
   }
   const proxy = createEventProxy(own, {
-    logger: logger.child({ component: 'event-proxy' }),
+    // Its own children add `component` (spool, delivery…): this key names the runtime, so no line has a key twice.
+    logger: logger.child({ runtime: 'event-proxy' }),
     stdout,
     sources: [source],
   });
