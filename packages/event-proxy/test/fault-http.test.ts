@@ -116,9 +116,9 @@ describe('fault: HTTP sink', () => {
     expect(t.sent).toBe(events.length);
     expect(t.missing).toEqual([]);
     expect(t.unexpected).toEqual([]);
-    expect(
-      metrics.get('switchyard_sink_send_seconds_count{sink="http",outcome="retryable"}'),
-    ).toBeGreaterThan(0);
+    // Each late answer came after the sink gave up and sent the batch again (within the send, as
+    // retry_max allows, or from the pipeline): those events arrived twice.
+    expect(t.duplicates).toBeGreaterThan(0);
     expect(metrics.get('switchyard_spool_events')).toBe(0);
   });
 });

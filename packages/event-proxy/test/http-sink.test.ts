@@ -68,7 +68,8 @@ describe('HTTP sink', () => {
       else res.writeHead(204).end();
     };
     const url = await receiver.start();
-    const p = await startProxy(url);
+    // No resends within a send: each failure goes back to the pipeline, which is what this test counts.
+    const p = await startProxy(url, { retry_max: 0 });
     const sent = sampleEvents(30);
     await p.publish(sent);
     await p.flush(10_000);
@@ -135,6 +136,72 @@ describe('HTTP sink', () => {
     expect(receiver.events(new Set([1]))).toEqual(second);
     const dead = await p.metrics.registry.getSingleMetric('switchyard_events_dead_lettered_total')?.get();
     expect(dead?.values[0]?.value).toBe(5);
+  });
+});
+
+const sinkFor = (url: string, retry_max: number) =>
+  new HttpSink({ url, method: 'POST', timeout_ms: 2000, headers: {}, format: 'json', retry_max });
+
+describe('HttpSink resends (retry_max)', () => {
+  it('tries a retryable failure again within the send, up to retry_max times, then hands it on', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => res.writeHead(n % 3 < 2 ? 503 : 204).end();
+    const url = await receiver.start();
+    const twice = sinkFor(url, 2);
+    const events = sampleEvents(3);
+    // 503, 503, then 204: one send, three requests.
+    expect(await twice.send(events)).toEqual({ rejected: [] });
+    expect(receiver.requests).toHaveLength(3);
+    expect(receiver.events(new Set([2]))).toEqual(events);
+    await twice.close();
+    const once = sinkFor(url, 1);
+    // 503, 503: the send fails after two requests, for the pipeline to retry later.
+    await expect(once.send(events)).rejects.toMatchObject({ code: 'SWY_SINK_UNAVAILABLE', retryable: true });
+    expect(receiver.requests).toHaveLength(5);
+    await once.close();
+  });
+
+  it('hands a failure with Retry-After, and a refusal, to the pipeline at once', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => {
+      if (n === 0) res.writeHead(503, { 'retry-after': '1' }).end();
+      else res.writeHead(400).end('bad');
+    };
+    const sink = sinkFor(await receiver.start(), 5);
+    await expect(sink.send(sampleEvents(1))).rejects.toMatchObject({
+      code: 'SWY_SINK_UNAVAILABLE',
+      details: { retryAfterMs: 1000 },
+    });
+    expect(receiver.requests).toHaveLength(1);
+    await expect(sink.send(sampleEvents(1))).rejects.toMatchObject({ code: 'SWY_SINK_REJECTED' });
+    expect(receiver.requests).toHaveLength(2);
+    await sink.close();
+  });
+
+  it('a connection the target dropped mid-request costs one quick resend, not a failed send', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => {
+      if (n === 0) res.socket?.destroy();
+      else res.writeHead(200).end();
+    };
+    const sink = sinkFor(await receiver.start(), 5);
+    const events = sampleEvents(4);
+    expect(await sink.send(events)).toEqual({ rejected: [] });
+    expect(receiver.events(new Set([1]))).toEqual(events);
+    await sink.close();
+  });
+
+  it('stops resending once closed', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (_n, _req, res) => res.writeHead(503).end();
+    const sink = sinkFor(await receiver.start(), 1_000);
+    const outcome = sink.send(sampleEvents(1)).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    await sink.close();
+    expect(await outcome).toMatchObject({ code: 'SWY_SINK_UNAVAILABLE', retryable: true });
+    const made = receiver.requests.length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(receiver.requests).toHaveLength(made);
   });
 });
 

@@ -249,7 +249,8 @@ const ROWS: Row[] = [
     pointer: '/target/http/retry_max',
     kind: 'int',
     target: 'http',
-    description: 'retries before a batch is dead-lettered',
+    description:
+      'tries again within one send after a retryable failure, before the pipeline retries the batch with backoff',
   },
   // File
   {
@@ -315,7 +316,8 @@ const ROWS: Row[] = [
     pointer: '/target/rabbitmq/retry_max',
     kind: 'int',
     target: 'rabbitmq',
-    description: 'retries before a batch is dead-lettered',
+    description:
+      'reconnects and republishes within one send, before the pipeline retries the batch with backoff',
   },
   // Delivery
   {

@@ -1,6 +1,7 @@
 import type { HttpTarget } from '@switchyard/config';
 import { type Envelope, isSwitchyardError, SwitchyardError, VERSION } from '@switchyard/shared';
 import { Pool } from 'undici';
+import { backoffDelay, sleep } from '../pipeline/backoff.js';
 import { parseRetryAfter } from './retry-after.js';
 import { jsonArray, ndjson, serializeEach } from './serialize.js';
 import type { SendResult, Sink } from './sink.js';
@@ -8,6 +9,8 @@ import type { SendResult, Sink } from './sink.js';
 // One delivery loop sends one batch at a time; a few connections cover a reconnect racing a slow close.
 const MAX_CONNECTIONS = 4;
 const ERROR_BODY_BYTES = 512;
+// Pauses between the tries of one send; the pipeline's own backoff takes over after `retry_max` of them.
+const RESEND = { initialMs: 50, maxMs: 1000 };
 
 const TIMEOUT_ERRORS = new Set([
   'ConnectTimeoutError',
@@ -30,8 +33,11 @@ async function bodySnippet(body: AsyncIterable<Buffer>): Promise<string> {
 
 /**
  * Posts each batch to an HTTP endpoint as a JSON array or NDJSON. 2xx confirms the batch; network
- * errors, timeouts, 5xx, 408 and 429 are retryable (with the target's Retry-After); any other status is
- * a permanent refusal (SWY_SINK_REJECTED) and the batch goes to the dead-letter file.
+ * errors, timeouts, 5xx, 408 and 429 are retryable; any other status is a permanent refusal
+ * (SWY_SINK_REJECTED) and the batch goes to the dead-letter file. A retryable failure is tried again
+ * within the send up to `retry_max` times after a short pause (a keep-alive connection the target had
+ * just closed costs one quick resend, not a backoff and a warning); then, or at once when the target
+ * sent Retry-After, the failure goes to the pipeline, which keeps the batch and retries it with backoff.
  */
 export class HttpSink implements Sink {
   readonly name = 'http';
@@ -39,6 +45,7 @@ export class HttpSink implements Sink {
   private readonly path: string;
   private readonly headers: Record<string, string>;
   private reachable = true;
+  private readonly closing = new AbortController();
 
   constructor(private readonly config: HttpTarget) {
     const url = new URL(config.url);
@@ -71,6 +78,23 @@ export class HttpSink implements Sink {
     const { lines, rejected } = serializeEach(batch);
     if (lines.length === 0) return { rejected };
     const body = this.config.format === 'ndjson' ? ndjson(lines) : jsonArray(lines);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.post(body);
+        return { rejected };
+      } catch (err) {
+        const e = err as SwitchyardError;
+        // A Retry-After is the target's to set: the pipeline's backoff honours it.
+        if (!e.retryable || attempt >= this.config.retry_max || e.details?.retryAfterMs !== undefined)
+          throw e;
+        await sleep(backoffDelay(attempt, RESEND), this.closing.signal);
+        if (this.closing.signal.aborted) throw e;
+      }
+    }
+  }
+
+  /** One request with the batch; resolves on 2xx, throws a SwitchyardError otherwise. */
+  private async post(body: Buffer): Promise<void> {
     try {
       const res = await this.pool.request({
         path: this.path,
@@ -83,7 +107,7 @@ export class HttpSink implements Sink {
       if (res.statusCode >= 200 && res.statusCode < 300) {
         await res.body.dump();
         this.reachable = true;
-        return { rejected };
+        return;
       }
       const snippet = await bodySnippet(res.body).catch(() => '');
       const details = { status: res.statusCode, body: snippet };
@@ -117,6 +141,7 @@ export class HttpSink implements Sink {
 
   async close(): Promise<void> {
     // A send still under way at close time is abandoned (its batch stays queued), not awaited.
+    this.closing.abort();
     await this.pool.destroy();
   }
 }
