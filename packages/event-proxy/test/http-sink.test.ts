@@ -212,14 +212,7 @@ describe('HttpSink errors', () => {
     receiver.responder = (n, _req, res) =>
       res.writeHead(statuses[n] as number, { 'retry-after': '3' }).end('no');
     const url = await receiver.start();
-    const sink = new HttpSink({
-      url,
-      method: 'POST',
-      timeout_ms: 2000,
-      headers: {},
-      format: 'json',
-      retry_max: 0,
-    });
+    const sink = sinkFor(url, 0);
     const outcomes: Array<[string, boolean, unknown]> = [];
     for (const _ of statuses) {
       const err = await sink.send(sampleEvents(1)).catch((e: unknown) => e);
@@ -239,14 +232,7 @@ describe('HttpSink errors', () => {
   it('sends basic auth from the URL and reports an event that cannot be serialized as rejected', async () => {
     receiver = new HttpReceiver();
     const url = await receiver.start();
-    const sink = new HttpSink({
-      url: url.replace('http://', 'http://user:p%40ss@'),
-      method: 'POST',
-      timeout_ms: 2000,
-      headers: {},
-      format: 'json',
-      retry_max: 0,
-    });
+    const sink = sinkFor(url.replace('http://', 'http://user:p%40ss@'), 0);
     const [good, bad] = sampleEvents(2);
     const broken = { ...bad, data: { ...bad?.data, big: 1n } } as never;
     const { rejected } = await sink.send([good as never, broken]);
