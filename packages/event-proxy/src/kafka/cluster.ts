@@ -110,19 +110,19 @@ export class Cluster {
     const address = this.brokers.get(nodeId);
     if (!address) return Promise.reject(new KafkaConnectionError(`broker ${nodeId} is not in the metadata`));
     const generation = this.generation;
+    // A connection that failed to open, or closed, makes room for a new one (unless already replaced).
+    const forget = () => {
+      if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
+    };
     const opening = Connection.open(this.connectionOptions(address)).then((connection) => {
       if (generation !== this.generation) {
         connection.close();
         throw clientClosed();
       }
-      connection.onClose(() => {
-        if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
-      });
+      connection.onClose(forget);
       return connection;
     });
-    opening.catch(() => {
-      if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
-    });
+    opening.catch(forget);
     this.connections.set(nodeId, opening);
     return opening;
   }
@@ -160,24 +160,13 @@ export class Cluster {
       if (listed.has(nodeId)) continue;
       // The broker left the cluster: forget it, and drop its connection.
       this.brokers.delete(nodeId);
-      const old = this.connections.get(nodeId);
-      this.connections.delete(nodeId);
-      old?.then(
-        (c) => c.close(),
-        () => undefined,
-      );
+      this.dropConnection(nodeId);
     }
     for (const broker of metadata.brokers) {
       const known = this.brokers.get(broker.nodeId);
-      if (known && (known.host !== broker.host || known.port !== broker.port)) {
-        // The broker moved: its old connection goes to an address that is no longer it.
-        const old = this.connections.get(broker.nodeId);
-        this.connections.delete(broker.nodeId);
-        old?.then(
-          (c) => c.close(),
-          () => undefined,
-        );
-      }
+      // The broker moved: its old connection goes to an address that is no longer it.
+      if (known && (known.host !== broker.host || known.port !== broker.port))
+        this.dropConnection(broker.nodeId);
       this.brokers.set(broker.nodeId, { host: broker.host, port: broker.port });
     }
     for (const topic of metadata.topics) {
@@ -188,6 +177,16 @@ export class Cluster {
       this.topics.set(topic.name, { errorCode: topic.errorCode, leaders });
     }
     this.refreshedAt = Date.now();
+  }
+
+  /** Closes the connection to broker `nodeId` (once it opened), if there is one. */
+  private dropConnection(nodeId: number): void {
+    const old = this.connections.get(nodeId);
+    this.connections.delete(nodeId);
+    old?.then(
+      (c) => c.close(),
+      () => undefined,
+    );
   }
 
   /** Runs `fn` on the metadata connection, moving on to the next broker while they fail to connect. */

@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type ClusterOptions, type TopicInfo } from './cluster.js';
 import type { Compression } from './compression.js';
-import { KafkaClientError, KafkaConnectionError, KafkaError, KafkaProtocolError } from './errors.js';
+import {
+  errorInfo,
+  KafkaClientError,
+  KafkaConnectionError,
+  KafkaError,
+  KafkaProtocolError,
+} from './errors.js';
 import { partitionForKey } from './partitioner.js';
 import { type PartitionBatch, parseProduceResponse, produceRequest } from './protocol/produce.js';
 import type { KafkaRecord } from './record-batch.js';
@@ -141,7 +147,7 @@ export class Producer {
     const info = this.cluster.topic(topic);
     if (!info) throw new KafkaError(3, { topic });
     // A topic-level error with partitions listed (rare) still lets records be placed; without, nothing can.
-    if (info.errorCode !== 0 && (info.leaders.length === 0 || !new KafkaError(info.errorCode).retriable)) {
+    if (info.errorCode !== 0 && (info.leaders.length === 0 || !errorInfo(info.errorCode).retriable)) {
       throw new KafkaError(info.errorCode, { topic });
     }
     if (info.leaders.length === 0) throw new KafkaError(5, { topic });

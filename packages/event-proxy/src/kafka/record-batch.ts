@@ -16,16 +16,17 @@ export class RecordHeaders {
     const w = new Writer(64);
     const names = Object.keys(headers);
     w.varint(names.length);
+    const text = (s: string) => {
+      const n = Buffer.byteLength(s);
+      w.varint(n);
+      w.utf8(s, n);
+    };
     for (const name of names) {
-      w.varint(Buffer.byteLength(name));
-      w.utf8(name, Buffer.byteLength(name));
+      text(name);
       const value = headers[name];
       if (value === null || value === undefined) w.varint(-1);
-      else if (typeof value === 'string') {
-        const n = Buffer.byteLength(value);
-        w.varint(n);
-        w.utf8(value, n);
-      } else {
+      else if (typeof value === 'string') text(value);
+      else {
         w.varint(value.length);
         w.raw(value);
       }

@@ -66,20 +66,21 @@ export async function produceRequest(
     else byTopic.set(batch.topic, [i]);
   }
   const timestamps = batches.map((b) => timestampRange(b.records, now));
-  let compressed: (Buffer | undefined)[] = [];
+  const compressed: (Buffer | undefined)[] =
+    options.compression === 'none'
+      ? []
+      : await Promise.all(
+          batches.map((b, i) =>
+            compress(
+              options.compression,
+              encodeRecords(b.records, (timestamps[i] as [number, number])[0], now),
+            ),
+          ),
+        );
   let size = 64;
-  if (options.compression === 'none') {
-    for (const b of batches)
-      size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + estimateRecordsBytes(b.records);
-  } else {
-    compressed = await Promise.all(
-      batches.map((b, i) =>
-        compress(options.compression, encodeRecords(b.records, (timestamps[i] as [number, number])[0], now)),
-      ),
-    );
-    for (const [i, b] of batches.entries()) {
-      size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + (compressed[i] as Buffer).length;
-    }
+  for (const [i, b] of batches.entries()) {
+    const records = compressed[i]?.length ?? estimateRecordsBytes(b.records);
+    size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + records;
   }
   const w = new Writer(size + options.clientId.length * 3);
   beginRequest(w, ApiKey.Produce, 3, options.clientId);

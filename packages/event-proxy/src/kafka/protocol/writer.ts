@@ -93,8 +93,7 @@ export class Writer {
     }
     const n = Buffer.byteLength(s);
     this.int16(n);
-    this.ensure(n);
-    this.pos += this.buf.write(s, this.pos, n, 'utf8');
+    this.utf8(s, n);
   }
 
   /** INT32 length + bytes, or -1 for null. */
