@@ -6,6 +6,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { HttpReceiver } from './support/http-receiver.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
+import { failureOf } from './support/wait.js';
 
 const tmp = tempDir('http-sink');
 const logger = createLogger({ level: 'silent' });
@@ -195,7 +196,7 @@ describe('HttpSink resends (retry_max)', () => {
     receiver = new HttpReceiver();
     receiver.responder = (_n, _req, res) => res.writeHead(503).end();
     const sink = sinkFor(await receiver.start(), 1_000);
-    const outcome = sink.send(sampleEvents(1)).catch((e: unknown) => e);
+    const outcome = failureOf(sink.send(sampleEvents(1)));
     await new Promise((r) => setTimeout(r, 100));
     await sink.close();
     expect(await outcome).toMatchObject({ code: 'SWY_SINK_UNAVAILABLE', retryable: true });
@@ -215,7 +216,7 @@ describe('HttpSink errors', () => {
     const sink = sinkFor(url, 0);
     const outcomes: Array<[string, boolean, unknown]> = [];
     for (const _ of statuses) {
-      const err = await sink.send(sampleEvents(1)).catch((e: unknown) => e);
+      const err = await failureOf(sink.send(sampleEvents(1)));
       if (!isSwitchyardError(err)) throw new Error('expected a SwitchyardError');
       outcomes.push([err.code, err.retryable, err.details?.retryAfterMs]);
     }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaSink } from '../src/sinks/kafka.js';
 import type { Sink } from '../src/sinks/sink.js';
 import { countRecords, readRecords } from './support/kafka-consumer.js';
+import { framer } from './support/kafka-frames.js';
 import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
 import { sampleEvents } from './support/sample-events.js';
 import { failureOf } from './support/wait.js';
@@ -223,19 +224,6 @@ describe('kafka client: TLS', () => {
     expect((failure as Error).message).toMatch(/tls\.ca_file/);
   });
 });
-
-/** Frames of one direction of a Kafka connection (4-byte size prefix), handed over whole. */
-function framer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
-  let buffered: Buffer = Buffer.alloc(0);
-  return (chunk) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-      const size = 4 + buffered.readInt32BE(0);
-      onFrame(buffered.subarray(0, size));
-      buffered = buffered.subarray(size);
-    }
-  };
-}
 
 async function startTlsRelays(
   brokers: string[],

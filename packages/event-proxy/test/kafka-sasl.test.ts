@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KafkaError } from '../src/kafka/errors.js';
 import { ScramSession, saslSession } from '../src/kafka/sasl.js';
+import { failureOf } from './support/wait.js';
 
 // RFC 7677 section 3: SCRAM-SHA-256 with user "user", password "pencil".
 const CLIENT_NONCE = 'rOprNGfwEbeRWgbNEkqO';
@@ -28,7 +29,7 @@ describe('SASL', () => {
     ).rejects.toThrow(/server signature does not match/);
 
     const refused = new ScramSession('sha512', 'user', 'pencil', CLIENT_NONCE);
-    const err = await refused.respond(Buffer.from('e=invalid-proof')).catch((e: unknown) => e);
+    const err = await failureOf(refused.respond(Buffer.from('e=invalid-proof')));
     expect(err).toBeInstanceOf(KafkaError);
     expect((err as KafkaError).type).toBe('SASL_AUTHENTICATION_FAILED');
 

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { framer } from './kafka-frames.js';
 
 // A scripted Kafka "cluster" on loopback for lifecycle tests the librdkafka mock cannot stage: brokers that
 // never answer Produce, stop reading, leave the cluster, or are not Kafka at all. It speaks just enough of
@@ -69,19 +70,13 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
         socket.pause();
         return;
       }
-      let buffered = Buffer.alloc(0);
-      socket.on('data', (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
-          const frame = buffered.subarray(4, 4 + buffered.readInt32BE(0));
-          buffered = buffered.subarray(4 + frame.length);
-          if (options.rawAnswer) {
-            socket.write(options.rawAnswer);
-            continue;
-          }
-          answer(nodeId, frame, socket);
-        }
-      });
+      socket.on(
+        'data',
+        framer((frame) => {
+          if (options.rawAnswer) socket.write(options.rawAnswer);
+          else answer(nodeId, frame.subarray(4), socket);
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
