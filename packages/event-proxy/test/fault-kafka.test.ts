@@ -80,6 +80,63 @@ describe('fault: Kafka', () => {
     expect(metrics.get('switchyard_spool_events')).toBe(0);
   }, 120_000);
 
+  it('a failover: the broker leading partitions fails and they get new leaders; delivery goes on while it stays down, nothing lost', async () => {
+    const topic = `failover-${randomUUID().slice(0, 8)}`;
+    const partitions = 4;
+    await kafka.createTopic(topic, partitions);
+    const failed = await partitionLeader(kafka.bootstrap, topic, 0);
+    const led: number[] = [];
+    for (let p = 0; p < partitions; p++) {
+      if ((await partitionLeader(kafka.bootstrap, topic, p)) === failed) led.push(p);
+    }
+    const settings = proxySettings(tmp.dir, {
+      target: {
+        type: 'kafka',
+        kafka: { brokers: kafka.brokers, topic, timeout_ms: 3000, retry_max: 1 } as never,
+      },
+      spool: { enabled: true, dir: join(tmp.dir, 'failover.spool') },
+      batch: { max_events: 100, linger_ms: 10 },
+      retry: { initial_ms: 50, max_ms: 500 },
+    });
+    const p = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    try {
+      await p.start();
+      const events = sampleEvents(4000, 'failover');
+      const run = steadyStream({ events, batch: 20, intervalMs: 20, maxMs: 30_000, send: publishTo(p) });
+      await run.whenAcked(1000);
+      // What a controller does when a broker dies: the broker is gone, and each partition it led gets a
+      // leader among the others.
+      await kafka.down(failed);
+      const downAt = run.acked.length;
+      for (const partition of led) await kafka.moveLeader(topic, partition, (failed % 3) + 1);
+      await run.done;
+      // The spool empties (every event acked by Kafka) with the failed broker still down.
+      await p.flush(60_000);
+      const metrics = await scrape(p.address?.url as string);
+      await kafka.up(failed);
+
+      const total = await countRecords(kafka.bootstrap, [topic]);
+      const records = await readRecords(kafka.bootstrap, [topic], total, 30_000);
+      const t = tally(
+        run.acked,
+        records.map((r) => (r.value as Envelope).id),
+      );
+      report('kafka failover: leaders moved off a failed broker', t, {
+        broker: failed,
+        'partitions it led': led.length,
+        'acknowledged when it failed': downAt,
+        retried: metrics.get('switchyard_events_retried_total{sink="kafka"}') ?? 0,
+      });
+      expect(metrics.get('switchyard_spool_events')).toBe(0);
+      expect(t.sent).toBe(events.length);
+      expect(t.missing).toEqual([]);
+      expect(t.unexpected).toEqual([]);
+    } finally {
+      await kafka.up(failed);
+      await p.close({ deadlineMs: 1000 });
+    }
+  }, 120_000);
+
   it('a record over the size limit goes to the dead-letter file with the reason; the rest of its batch is read back', async () => {
     const topic = `fault-big-${randomUUID().slice(0, 8)}`;
     await kafka.createTopic(topic, 1);

@@ -9,7 +9,7 @@ import { createLogger, type Envelope, isSwitchyardError } from '@switchyard/shar
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaSink } from '../src/sinks/kafka.js';
 import type { Sink } from '../src/sinks/sink.js';
-import { countRecords, readRecords } from './support/kafka-consumer.js';
+import { countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
 import { framer } from './support/kafka-frames.js';
 import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -96,6 +96,28 @@ describe('kafka client: failures', () => {
     const records = await readRecords(kafka.bootstrap, [topic], events.length);
     expect(records.map((r) => (r.value as Envelope).id).sort()).toEqual(events.map((e) => e.id).sort());
     expect(await countRecords(kafka.bootstrap, [topic])).toBe(events.length);
+  });
+
+  it('partition leaders move to other brokers: the next sends follow them, each record stored once', async () => {
+    const topic = 'leader-follow';
+    const partitions = 2;
+    await kafka.createTopic(topic, partitions);
+    const s = sink({ topic, retry_max: 3 });
+    await s.start();
+    const before = sampleEvents(12, 'follow-a');
+    expect((await s.send(before)).rejected).toEqual([]);
+    // The old leaders stay up and answer NOT_LEADER_OR_FOLLOWER: only a metadata refresh finds the new ones.
+    for (let p = 0; p < partitions; p++) {
+      const next = ((await partitionLeader(kafka.bootstrap, topic, p)) % 3) + 1;
+      await kafka.moveLeader(topic, p, next);
+      expect(await partitionLeader(kafka.bootstrap, topic, p)).toBe(next);
+    }
+    const after = sampleEvents(12, 'follow-b');
+    expect((await s.send(after)).rejected).toEqual([]);
+    const all = [...before, ...after];
+    const records = await readRecords(kafka.bootstrap, [topic], all.length);
+    expect(records.map((r) => (r.value as Envelope).id).sort()).toEqual(all.map((e) => e.id).sort());
+    expect(await countRecords(kafka.bootstrap, [topic])).toBe(all.length);
   });
 
   it('retriable answers past retry_max: SWY_SINK_UNAVAILABLE naming the Kafka error; the next send goes through', async () => {

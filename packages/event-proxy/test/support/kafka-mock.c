@@ -9,6 +9,8 @@
  *   down <broker_id>                       disconnect the broker and refuse new connections
  *   up <broker_id>                         accept connections again
  *   topic <name> <partitions>              create a topic (CreateTopics is not supported by the mock)
+ *   leader <topic> <partition> <broker_id> make the broker the partition's leader (the old one answers
+ *                                          NOT_LEADER_OR_FOLLOWER from then on, as after a failover)
  *   error <api_key> <error_code> <count>   the next <count> requests of <api_key> fail with <error_code>
  *   clear <api_key>                        drop pending injected errors of <api_key>
  *   rtt <broker_id> <ms>                   delay the broker's responses
@@ -96,6 +98,8 @@ int main(int argc, char **argv) {
       report(line, rd_kafka_mock_broker_set_up(mc, (int32_t)n1));
     } else if (strcmp(cmd, "topic") == 0 && a1 != NULL && parse_int(a2, &n2) && n2 > 0 && a3 == NULL) {
       report(line, rd_kafka_mock_topic_create(mc, a1, (int)n2, replication));
+    } else if (strcmp(cmd, "leader") == 0 && a1 != NULL && parse_int(a2, &n2) && n2 >= 0 && parse_int(a3, &n3)) {
+      report(line, rd_kafka_mock_partition_set_leader(mc, a1, (int32_t)n2, (int32_t)n3));
     } else if (strcmp(cmd, "error") == 0 && parse_int(a1, &n1) && parse_int(a2, &n2) && parse_int(a3, &n3) &&
                n3 > 0 && n3 <= 10000) {
       rd_kafka_resp_err_t *errs = calloc((size_t)n3, sizeof(*errs));

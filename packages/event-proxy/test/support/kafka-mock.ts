@@ -23,6 +23,8 @@ export interface KafkaMock {
   up(id: number): Promise<void>;
   /** Topics are also auto-created (4 partitions) by a producer's or consumer's metadata request. */
   createTopic(name: string, partitions: number): Promise<void>;
+  /** Makes broker `id` the leader of the partition: what a controller does when the old leader fails. */
+  moveLeader(topic: string, partition: number, id: number): Promise<void>;
   /** The next `count` requests of `apiKey`, on any broker, fail with `errorCode`. */
   injectErrors(apiKey: number, errorCode: number, count: number): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +66,7 @@ export async function startKafkaMock(options: { brokers?: number } = {}): Promis
     down: (id) => command(`down ${id}`),
     up: (id) => command(`up ${id}`),
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
+    moveLeader: (topic, partition, id) => command(`leader ${topic} ${partition} ${id}`),
     injectErrors: (apiKey, errorCode, count) => command(`error ${apiKey} ${errorCode} ${count}`),
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
