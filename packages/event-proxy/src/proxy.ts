@@ -105,8 +105,14 @@ class ProxyRuntime implements EventProxy {
   ) {
     this.logger =
       options.logger ?? createLogger({ name: 'switchyard-event-proxy', level: settings.log_level });
+    this.metrics = createProxyMetrics(() => this.queue?.depth() ?? { events: 0, bytes: 0 });
     this.sink =
-      options.sink ?? createSink(settings.target, { logger: this.logger, ...pick(options, 'stdout') });
+      options.sink ??
+      createSink(settings.target, {
+        logger: this.logger,
+        onRetry: (events) => this.metrics.sinkRetried.inc({ sink: settings.target.type }, events),
+        ...pick(options, 'stdout'),
+      });
     this.sources = [
       ...createSources(settings, {
         onKongNodeId: (id) => {
@@ -118,7 +124,6 @@ class ProxyRuntime implements EventProxy {
     ];
     this.deadLetters = new DeadLetterFile(settings.dead_letter.path);
     this.filter = createTypeFilter(settings.filter.types);
-    this.metrics = createProxyMetrics(() => this.queue?.depth() ?? { events: 0, bytes: 0 });
     this.server = createListener(
       [
         ...ingestRoutes({

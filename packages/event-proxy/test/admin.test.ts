@@ -60,6 +60,7 @@ describe('admin routes', () => {
     expect(text).toContain('# TYPE switchyard_events_dropped_total counter');
     expect(text).toContain('# TYPE switchyard_events_dead_lettered_total counter');
     expect(text).toContain('# TYPE switchyard_events_retried_total counter');
+    expect(text).toContain('# TYPE switchyard_events_sink_retried_total counter');
     expect(text).toContain('switchyard_event_proxy_process_resident_memory_bytes');
   });
 

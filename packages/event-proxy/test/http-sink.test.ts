@@ -192,6 +192,25 @@ describe('HttpSink resends (retry_max)', () => {
     await sink.close();
   });
 
+  it('counts a resend inside the send in switchyard_events_sink_retried_total, not as a pipeline retry', async () => {
+    receiver = new HttpReceiver();
+    receiver.responder = (n, _req, res) => {
+      if (n === 0) res.writeHead(502).end();
+      else res.writeHead(204).end();
+    };
+    const p = await startProxy(await receiver.start(), { retry_max: 3 });
+    const sent = sampleEvents(7);
+    await p.publish(sent);
+    await p.flush(10_000);
+    expect(receiver.events(new Set([1]))).toEqual(sent);
+    const value = async (name: string) =>
+      (await p.metrics.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.sink === 'http')
+        ?.value ?? 0;
+    expect(await value('switchyard_events_sink_retried_total')).toBe(7);
+    expect(await value('switchyard_events_retried_total')).toBe(0);
+    expect(await value('switchyard_events_delivered_total')).toBe(7);
+  });
+
   it('stops resending once closed', async () => {
     receiver = new HttpReceiver();
     receiver.responder = (_n, _req, res) => res.writeHead(503).end();

@@ -26,8 +26,8 @@ const closers: (() => Promise<void> | void)[] = [];
 const settings = (overrides: Partial<KafkaTarget>) =>
   kafkaTarget(kafka.brokers, { topic: 'client', ...overrides });
 
-function sink(overrides: Partial<KafkaTarget>): Sink {
-  const s = createKafkaSink(settings(overrides), { logger });
+function sink(overrides: Partial<KafkaTarget>, onRetry?: (records: number) => void): Sink {
+  const s = createKafkaSink(settings(overrides), { logger, onRetry });
   sinks.push(s);
   return s;
 }
@@ -102,7 +102,10 @@ describe('kafka client: failures', () => {
     const topic = 'leader-follow';
     const partitions = 2;
     await kafka.createTopic(topic, partitions);
-    const s = sink({ topic, retry_max: 3 });
+    let retried = 0;
+    const s = sink({ topic, retry_max: 3 }, (records) => {
+      retried += records;
+    });
     await s.start();
     const before = sampleEvents(12, 'follow-a');
     expect((await s.send(before)).rejected).toEqual([]);
@@ -114,6 +117,8 @@ describe('kafka client: failures', () => {
     }
     const after = sampleEvents(12, 'follow-b');
     expect((await s.send(after)).rejected).toEqual([]);
+    // Both partitions were refused by their old leaders once, then sent again to the new ones.
+    expect(retried).toBe(after.length);
     const all = [...before, ...after];
     const records = await readRecords(kafka.bootstrap, [topic], all.length);
     expect(records.map((r) => (r.value as Envelope).id).sort()).toEqual(all.map((e) => e.id).sort());

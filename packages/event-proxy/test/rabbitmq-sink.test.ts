@@ -178,9 +178,15 @@ describe('rabbitmq sink', () => {
     const relay = await startTcpRelay({ host: '127.0.0.1', port: 5672 });
     cleanups.push(() => relay.close());
     const connectionName = uniqueName('sink');
+    let retried = 0;
     const sink = sinkFor(
       { exchange, url: `amqp://guest:guest@127.0.0.1:${relay.port}`, retry_max: 3 },
-      { connectionName },
+      {
+        connectionName,
+        onRetry: (n) => {
+          retried += n;
+        },
+      },
     );
     await sink.start();
 
@@ -193,6 +199,9 @@ describe('rabbitmq sink', () => {
     relay.release();
     expect(await sending).toEqual({ rejected: [] });
     expect(await closing).toBe(1);
+    // The batch was tried again (possibly more than once while the new connection came up).
+    expect(retried).toBeGreaterThanOrEqual(events.length);
+    expect(retried % events.length).toBe(0);
 
     await queue.waitFor(events.length);
     const byId = new Map(queue.messages.map((m) => [m.properties.messageId as string, m]));

@@ -15,6 +15,8 @@ export interface ProxyMetrics {
   delivered: Counter<'sink'>;
   /** Events sent again after a retryable failure of their batch. */
   retried: Counter<'sink'>;
+  /** Events a sink tried again inside one send, before the pipeline saw the outcome. */
+  sinkRetried: Counter<'sink'>;
   dropped: Counter<'reason'>;
   /** Events a producer was told to send again later (503 / SWY_QUEUE_FULL under the block policy). */
   refused: Counter<'source'>;
@@ -56,6 +58,12 @@ export function createProxyMetrics(queueDepth: () => { events: number; bytes: nu
     retried: new Counter({
       name: 'switchyard_events_retried_total',
       help: 'Events sent again after a retryable failure',
+      labelNames: ['sink'],
+      registers,
+    }),
+    sinkRetried: new Counter({
+      name: 'switchyard_events_sink_retried_total',
+      help: 'Events a sink tried again inside one send (a reconnect, a metadata refresh, a short pause)',
       labelNames: ['sink'],
       registers,
     }),

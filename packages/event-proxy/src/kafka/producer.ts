@@ -33,7 +33,11 @@ export interface ProducerOptions extends ClusterOptions {
   /** Tries after the first for retriable failures, each after a metadata refresh (default 3). */
   retryMax?: number;
   logger?: KafkaLogger;
+  /** Told how many records are about to be tried again (after a retriable failure and the pause). */
+  onRetry?: (records: number) => void;
 }
+
+const recordsIn = (batches: readonly PartitionBatch[]) => batches.reduce((n, b) => n + b.records.length, 0);
 
 interface Failure {
   batch: PartitionBatch;
@@ -102,6 +106,7 @@ export class Producer {
       );
       await sleep(delay, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) throw closedDuringSend(error);
+      this.options.onRetry?.(pending ? recordsIn(pending) : records.length);
     }
   }
 

@@ -4,7 +4,7 @@ import { Pool } from 'undici';
 import { backoffDelay, sleep } from '../pipeline/backoff.js';
 import { parseRetryAfter } from './retry-after.js';
 import { jsonArray, ndjson, serializeEach } from './serialize.js';
-import type { SendResult, Sink } from './sink.js';
+import type { SendResult, Sink, SinkRetryListener } from './sink.js';
 
 // One delivery loop sends one batch at a time; a few connections cover a reconnect racing a slow close.
 const MAX_CONNECTIONS = 4;
@@ -47,7 +47,10 @@ export class HttpSink implements Sink {
   private reachable = true;
   private readonly closing = new AbortController();
 
-  constructor(private readonly config: HttpTarget) {
+  constructor(
+    private readonly config: HttpTarget,
+    private readonly options: { onRetry?: SinkRetryListener } = {},
+  ) {
     const url = new URL(config.url);
     this.path = `${url.pathname}${url.search}`;
     this.headers = {
@@ -89,6 +92,7 @@ export class HttpSink implements Sink {
           throw e;
         await sleep(backoffDelay(attempt, RESEND), this.closing.signal);
         if (this.closing.signal.aborted) throw e;
+        this.options.onRetry?.(batch.length);
       }
     }
   }

@@ -4,10 +4,12 @@ import { FileSink } from './file.js';
 import { HttpSink } from './http.js';
 import { createKafkaSink } from './kafka.js';
 import { createRabbitSink } from './rabbitmq.js';
-import type { Sink } from './sink.js';
+import type { Sink, SinkRetryListener } from './sink.js';
 
 export interface SinkDeps {
   logger: Logger;
+  /** Told how many events a sink tries again inside one send (for `switchyard_events_sink_retried_total`). */
+  onRetry?: SinkRetryListener;
   /** Where a file sink with `path: "-"` writes (default process.stdout). */
   stdout?: NodeJS.WritableStream;
 }
@@ -32,12 +34,12 @@ function settingsOf<K extends 'kafka' | 'http' | 'file' | 'rabbitmq'>(
 export function createSink(target: Target, deps: SinkDeps): Sink {
   switch (target.type) {
     case 'http':
-      return new HttpSink(settingsOf(target, 'http'));
+      return new HttpSink(settingsOf(target, 'http'), deps);
     case 'file':
       return new FileSink(settingsOf(target, 'file'), deps.stdout ? { stdout: deps.stdout } : {});
     case 'kafka':
-      return createKafkaSink(settingsOf(target, 'kafka'), { logger: deps.logger });
+      return createKafkaSink(settingsOf(target, 'kafka'), deps);
     case 'rabbitmq':
-      return createRabbitSink(settingsOf(target, 'rabbitmq'), { logger: deps.logger });
+      return createRabbitSink(settingsOf(target, 'rabbitmq'), deps);
   }
 }

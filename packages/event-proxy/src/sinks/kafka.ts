@@ -11,7 +11,7 @@ import {
   RecordHeaders,
 } from '../kafka/index.js';
 import { eventJson } from '../pipeline/event-json.js';
-import type { Rejected, SendResult, Sink } from './sink.js';
+import type { Rejected, SendResult, Sink, SinkRetryListener } from './sink.js';
 
 // Bytes a record and a record batch add around key + value + headers (Kafka message format v2, upper bounds).
 const RECORD_OVERHEAD = 32;
@@ -32,6 +32,7 @@ interface Prepared extends ProducerRecord {
 
 export interface KafkaSinkDeps {
   logger: Logger;
+  onRetry?: SinkRetryListener;
 }
 
 /** The partition key: one request's events share a partition (so stay ordered); other events go by node. */
@@ -56,7 +57,7 @@ export function kafkaTopic(template: string, event: Envelope): string {
  */
 export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sink {
   const logger = deps.logger.child({ sink: 'kafka' });
-  const producer = new Producer(producerOptions(settings, logger));
+  const producer = new Producer(producerOptions(settings, logger, deps.onRetry));
   let connected = false;
   let healthy = false;
   let connecting: Promise<void> | undefined;
@@ -179,7 +180,11 @@ function splitBySize(items: Prepared[], max: number): Prepared[][] {
   return requests;
 }
 
-function producerOptions(settings: KafkaTarget, logger: Logger): ProducerOptions {
+function producerOptions(
+  settings: KafkaTarget,
+  logger: Logger,
+  onRetry: SinkRetryListener | undefined,
+): ProducerOptions {
   const options: ProducerOptions = {
     brokers: settings.brokers,
     clientId: settings.client_id,
@@ -192,6 +197,7 @@ function producerOptions(settings: KafkaTarget, logger: Logger): ProducerOptions
     retryMax: settings.retry_max,
     // Each failed attempt is a warning: the sink reports the outcome.
     logger,
+    onRetry,
   };
   if (settings.sasl) {
     const { mechanism, username, password } = settings.sasl;

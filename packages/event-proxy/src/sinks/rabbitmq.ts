@@ -4,7 +4,7 @@ import { type Envelope, isSwitchyardError, type Logger, SwitchyardError } from '
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { backoffDelay, sleep } from '../pipeline/backoff.js';
 import { eventJson } from '../pipeline/event-json.js';
-import type { Rejected, SendResult, Sink } from './sink.js';
+import type { Rejected, SendResult, Sink, SinkRetryListener } from './sink.js';
 
 // Reconnect pacing after a lost connection; the pipeline's own backoff applies on top of a failed send.
 const RECONNECT = { initialMs: 100, maxMs: 10_000 };
@@ -13,6 +13,7 @@ const CONFIRM_TIMEOUT_MS = 30_000;
 
 export interface RabbitSinkDeps {
   logger: Logger;
+  onRetry?: SinkRetryListener;
   /** Shown by RabbitMQ for the connection (management UI, rabbitmqctl); default names host and pid. */
   connectionName?: string;
   /** How long a batch may wait for its publisher confirms before the connection is dropped and it is retried. */
@@ -231,6 +232,8 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
           );
           const wait = e.details?.retryAfterMs;
           await sleep(typeof wait === 'number' ? wait : backoffDelay(attempt, RECONNECT));
+          if (closed) throw e;
+          deps.onRetry?.(batch.length);
         }
       }
     },

@@ -11,6 +11,9 @@ export interface SendResult {
   rejected: Rejected[];
 }
 
+/** Called with the number of events a sink is about to try again inside one `send`. */
+export type SinkRetryListener = (events: number) => void;
+
 /**
  * One interface for every target. `send` resolves only once the target confirmed the batch (Kafka acks,
  * HTTP 2xx, AMQP publisher confirm, file fsync). A whole-batch failure rejects with a SwitchyardError whose
