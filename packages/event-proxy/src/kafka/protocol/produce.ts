@@ -32,7 +32,9 @@ export function parseProduceResponse(r: Reader): PartitionResult[] {
       results.push({ topic, partition, errorCode });
     }
   }
-  r.int32(); // throttle_time_ms
+  // throttle_time_ms: before Produce v6 (KIP-219) a quota-throttled broker delays this answer itself, so the
+  // client has nothing to wait out.
+  r.int32();
   return results;
 }
 
