@@ -11,6 +11,7 @@ import { createLogger, type Envelope, SwitchyardError } from '@switchyard/shared
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
+import { failureOf } from './support/wait.js';
 
 const tmp = tempDir('delivery');
 const logger = createLogger({ level: 'silent' });
@@ -166,7 +167,7 @@ describe('publish (in-process source)', () => {
     const p = await start(sink, 'publish');
     const [good, bad] = sampleEvents(2);
     const broken = { ...bad, timestamp: Date.now(), data: { ...bad?.data, status: 'fine' } } as never;
-    const err = await p.publish([good as Envelope, broken]).catch((e: unknown) => e);
+    const err = await failureOf(p.publish([good as Envelope, broken]));
     expect(err).toMatchObject({ code: 'SWY_INVALID_EVENT' });
     const problems = (err as SwitchyardError).details?.problems as Array<{ index: number; pointer: string }>;
     expect(problems.map((x) => [x.index, x.pointer])).toEqual([

@@ -1,6 +1,7 @@
 import { MemoryQueue } from '@switchyard/event-proxy';
 import { describe, expect, it } from 'vitest';
 import { sampleEvents } from './support/sample-events.js';
+import { failureOf } from './support/wait.js';
 
 const ids = (events: readonly { id: string }[]) => events.map((e) => e.id);
 
@@ -34,7 +35,7 @@ describe('MemoryQueue', () => {
   it('block: refuses with SWY_QUEUE_FULL (retryable) and takes nothing of that batch', async () => {
     const q = new MemoryQueue({ maxEvents: 10, fullPolicy: 'block' });
     await q.append(sampleEvents(8));
-    const err = await q.append(sampleEvents(3)).catch((e: unknown) => e);
+    const err = await failureOf(q.append(sampleEvents(3)));
     expect(err).toMatchObject({ code: 'SWY_QUEUE_FULL', retryable: true, status: 503 });
     expect(q.depth().events).toBe(8);
   });

@@ -4,6 +4,7 @@ import { isSwitchyardError } from '@switchyard/shared';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DiskSpool, type DiskSpoolOptions } from '../src/spool/index.js';
 import { drain, ids, makeEvents, segmentFiles, silent, tempDir } from './fixtures/spool/helpers.js';
+import { failureOf } from './support/wait.js';
 
 const dirs: string[] = [];
 const spools: DiskSpool[] = [];
@@ -108,7 +109,7 @@ describe('DiskSpool: append, read, ack', () => {
     await spool.close();
     expect(await pending).toBeNull();
     expect(await spool.read(1, 0)).toBeNull();
-    const err = await spool.append(makeEvents(1)).catch((e: unknown) => e);
+    const err = await failureOf(spool.append(makeEvents(1)));
     expect(isSwitchyardError(err, 'SWY_QUEUE_FULL')).toBe(true);
   });
 
@@ -187,7 +188,7 @@ describe('DiskSpool: append, read, ack', () => {
   it('refuses an event that cannot be serialised, and writes nothing of that call', async () => {
     const spool = await openSpool();
     const bad = { ...makeEvents(1)[0], data: { n: 1n } } as unknown as ReturnType<typeof makeEvents>[0];
-    const err = await spool.append([...makeEvents(2), bad]).catch((e: unknown) => e);
+    const err = await failureOf(spool.append([...makeEvents(2), bad]));
     expect(isSwitchyardError(err, 'SWY_INVALID_EVENT')).toBe(true);
     expect(spool.stats()).toMatchObject({ events: 0, appended: 0 });
   });
@@ -215,7 +216,7 @@ describe('DiskSpool: full policies', () => {
   it('block: refuses with SWY_QUEUE_FULL and a retryAfterMs, writes nothing, takes events again after acks', async () => {
     const spool = await openSpool({ maxBytes: 10 * FRAME, fullPolicy: 'block', retryAfterMs: 750 });
     expect(await spool.append(makeEvents(8))).toEqual({ accepted: 8, dropped: 0 });
-    const err = await spool.append(makeEvents(3, 8)).catch((e: unknown) => e);
+    const err = await failureOf(spool.append(makeEvents(3, 8)));
     expect(isSwitchyardError(err, 'SWY_QUEUE_FULL')).toBe(true);
     if (!isSwitchyardError(err)) return;
     expect(err.status).toBe(503);
