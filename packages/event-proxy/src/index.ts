@@ -17,7 +17,7 @@ export { FileSink } from './sinks/file.js';
 export { HttpSink } from './sinks/http.js';
 export { createSink, type SinkDeps } from './sinks/index.js';
 export { parseRetryAfter } from './sinks/retry-after.js';
-export type { Rejected, SendResult, Sink } from './sinks/sink.js';
+export type { Rejected, SendResult, Sink, SinkRetryListener } from './sinks/sink.js';
 export { CURSOR_FILE } from './sources/cursor-file.js';
 export {
   GatewayStreamSource,
