@@ -23,21 +23,26 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
+/** A spooled proxy for a steady stream: small batches, quick retries, one producer retry per send. */
+function streamingProxy(topic: string, spool: string): EventProxy {
+  const settings = proxySettings(tmp.dir, {
+    target: {
+      type: 'kafka',
+      kafka: { brokers: kafka.brokers, topic, timeout_ms: 3000, retry_max: 1 } as never,
+    },
+    spool: { enabled: true, dir: join(tmp.dir, spool) },
+    batch: { max_events: 100, linger_ms: 10 },
+    retry: { initial_ms: 50, max_ms: 500 },
+  });
+  return createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+}
+
 describe('fault: Kafka', () => {
   it('a broker of the cluster down for several seconds mid-stream, then back: every event is read back', async () => {
     const topic = `fault-${randomUUID().slice(0, 8)}`;
     await kafka.createTopic(topic, 4);
     const leader = await partitionLeader(kafka.bootstrap, topic, 0);
-    const settings = proxySettings(tmp.dir, {
-      target: {
-        type: 'kafka',
-        kafka: { brokers: kafka.brokers, topic, timeout_ms: 3000, retry_max: 1 } as never,
-      },
-      spool: { enabled: true, dir: join(tmp.dir, 'spool') },
-      batch: { max_events: 100, linger_ms: 10 },
-      retry: { initial_ms: 50, max_ms: 500 },
-    });
-    proxy = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    proxy = streamingProxy(topic, 'spool');
     await proxy.start();
     const p = proxy;
 
@@ -89,16 +94,7 @@ describe('fault: Kafka', () => {
     for (let p = 0; p < partitions; p++) {
       if ((await partitionLeader(kafka.bootstrap, topic, p)) === failed) led.push(p);
     }
-    const settings = proxySettings(tmp.dir, {
-      target: {
-        type: 'kafka',
-        kafka: { brokers: kafka.brokers, topic, timeout_ms: 3000, retry_max: 1 } as never,
-      },
-      spool: { enabled: true, dir: join(tmp.dir, 'failover.spool') },
-      batch: { max_events: 100, linger_ms: 10 },
-      retry: { initial_ms: 50, max_ms: 500 },
-    });
-    const p = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    const p = streamingProxy(topic, 'failover.spool');
     try {
       await p.start();
       const events = sampleEvents(4000, 'failover');
