@@ -91,8 +91,8 @@ describe('fault: Kafka', () => {
     await kafka.createTopic(topic, partitions);
     const failed = await partitionLeader(kafka.bootstrap, topic, 0);
     const led: number[] = [];
-    for (let p = 0; p < partitions; p++) {
-      if ((await partitionLeader(kafka.bootstrap, topic, p)) === failed) led.push(p);
+    for (let partition = 0; partition < partitions; partition++) {
+      if ((await partitionLeader(kafka.bootstrap, topic, partition)) === failed) led.push(partition);
     }
     const p = streamingProxy(topic, 'failover.spool');
     try {
