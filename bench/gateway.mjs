@@ -1,15 +1,16 @@
 // Gateway benchmark: in one run, starts a backend, the gateway (the built CLI), @fastify/http-proxy and
 // minimal undici peers, each in its own process, drives each with autocannon (same load: 50
 // connections, a warm-up, then a fixed measured duration in interleaved 1 s slices) and prints req/s,
-// p50, p99 and the ratios:
+// p50, p99, the CPU each request cost the machine and the server process (Linux), and the ratios:
 //   (a) no-op passthrough: gateway vs @fastify/http-proxy (target ≥ 1.3×) and a minimal undici proxy (≥ 0.9×)
 //   (b) JSON endpoint with allow + mapping: gateway vs the same by hand with undici (no target)
 //   (c) merge of three backends: gateway vs a minimal undici aggregator (target ≥ 0.8×)
 //   (d) the (b) endpoint with events off vs on (`switchyard run` with TARGET_TYPE=kafka: the event proxy
-//       in process, delivering to librdkafka's mock cluster; target: events on ≥ 0.9× events off)
+//       in process, delivering to librdkafka's mock cluster through the disk spool; target: events on ≥
+//       0.9× events off), and the same with the memory queue instead of the spool (no target)
 // Run from the root after `npm run build`: npm run bench:gateway [-- --duration 5 --warmup 1 --connections 50
 // --scenarios a,b,c,d]
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,28 @@ const here = (f) => join(root, 'bench/support', f);
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
+// CPU time from /proc (Linux), in clock ticks (USER_HZ, 100 per second): the whole machine's busy time and
+// one process's. On 2 shared cores the load generator, backend and server compete for the same CPU, so
+// req/s follows the CPU each request costs the machine; printing it shows where a ratio comes from.
+const TICK_US = 10_000;
+const procStat = existsSync('/proc/stat');
+function machineTicks() {
+  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]
+    .split(/\s+/)
+    .map(Number);
+  return user + nice + system + irq + softirq + steal;
+}
+function processTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Measures contenders of one scenario under the same load. After a warm-up each, the measured seconds
  * are cut into 1 s slices taken in turn (the starting contender rotates), so load from anything else on
@@ -59,7 +82,16 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
  * medians of the slices' percentiles.
  */
 async function compare(contenders) {
-  const acc = contenders.map(() => ({ requests: 0, seconds: 0, p50: [], p99: [], bad: 0, served: 0 }));
+  const acc = contenders.map(() => ({
+    requests: 0,
+    seconds: 0,
+    p50: [],
+    p99: [],
+    bad: 0,
+    served: 0,
+    machine: 0,
+    server: 0,
+  }));
   for (const [i, c] of contenders.entries()) {
     if (warmup > 0)
       acc[i].served += (await autocannon({ url: c.url, connections, duration: warmup })).requests.total;
@@ -67,8 +99,14 @@ async function compare(contenders) {
   for (let round = 0; round < duration; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
+      const pid = contenders[i].pid;
+      const before = procStat ? [machineTicks(), processTicks(pid)] : [];
       const r = await autocannon({ url: contenders[i].url, connections, duration: 1 });
       const a = acc[i];
+      if (procStat) {
+        a.machine += machineTicks() - before[0];
+        a.server += processTicks(pid) - before[1];
+      }
       a.requests += r.requests.total;
       a.served += r.requests.total;
       a.seconds += r.duration;
@@ -83,6 +121,9 @@ async function compare(contenders) {
     p99: median(a.p99),
     bad: a.bad,
     served: a.served,
+    // CPU per request, µs: the whole machine's (NaN without /proc) and the server process's.
+    machineUs: procStat ? (a.machine * TICK_US) / a.requests : Number.NaN,
+    serverUs: procStat ? (a.server * TICK_US) / a.requests : Number.NaN,
   }));
 }
 
@@ -155,26 +196,36 @@ try {
   peers.push(gateway);
   const kafka = existsSync(KAFKA_MOCK) ? await startKafkaMock() : undefined;
   if (kafka) peers.push(kafka);
-  const eventsTopic = 'bench-gateway-events';
-  const withEvents = kafka
-    ? await startPeer('gateway, events on', [cli, 'run', '-c', config, ...admin], {
-        env: {
-          LOG_LEVEL: 'info',
-          TARGET_TYPE: 'kafka',
-          TARGET_KAFKA_BROKERS: kafka.bootstrap,
-          TARGET_KAFKA_TOPIC: eventsTopic,
-          EVENT_PROXY_LISTEN: '127.0.0.1:0',
-          EVENT_SPOOL_DIR: join(dir, 'spool'),
-          EVENT_DEAD_LETTER_PATH: join(dir, 'dead-letters.ndjson'),
-        },
-      })
-    : undefined;
-  if (withEvents) peers.push(withEvents);
+  // Events on, as `switchyard run` delivers them to Kafka: through the disk spool (the default), and with
+  // the memory queue instead (EVENT_SPOOL_ENABLED=false), so one run shows what the spool's share is.
+  const eventsOn = async (name, topic, env) => {
+    if (!kafka) return undefined;
+    const peer = await startPeer(name, [cli, 'run', '-c', config, ...admin], {
+      env: {
+        LOG_LEVEL: 'info',
+        TARGET_TYPE: 'kafka',
+        TARGET_KAFKA_BROKERS: kafka.bootstrap,
+        TARGET_KAFKA_TOPIC: topic,
+        EVENT_PROXY_LISTEN: '127.0.0.1:0',
+        EVENT_DEAD_LETTER_PATH: join(dir, `${topic}.dead-letters.ndjson`),
+        ...env,
+      },
+    });
+    peers.push(peer);
+    return { ...peer, topic };
+  };
+  const withEvents = await eventsOn('gateway, events on', 'bench-gateway-events', {
+    EVENT_SPOOL_DIR: join(dir, 'spool'),
+  });
+  const withEventsInMemory = await eventsOn('gateway, events on, memory queue', 'bench-gateway-events-mem', {
+    EVENT_SPOOL_ENABLED: 'false',
+  });
   const fastify = await startPeer('@fastify/http-proxy', [here('fastify-proxy.mjs'), upstream]);
   peers.push(fastify);
   const undici = await startPeer('undici peer', [here('undici-peer.mjs'), upstream]);
   peers.push(undici);
   const at = (peer, path) => `http://127.0.0.1:${peer.port}${path}`;
+  const contender = (name, peer, path) => ({ name, url: at(peer, path), pid: peer.pid });
 
   // The same answers from the gateway and its peers, so the comparison is like for like.
   for (const path of ['/json', '/merge']) {
@@ -200,41 +251,50 @@ try {
   );
   const [a, aF, aU] = only.has('a')
     ? await scenario('(a) no-op', [
-        { name: 'switchyard', url: at(gateway, '/noop') },
-        { name: '@fastify/http-proxy', url: at(fastify, '/noop') },
-        { name: 'minimal undici proxy', url: at(undici, '/noop') },
+        contender('switchyard', gateway, '/noop'),
+        contender('@fastify/http-proxy', fastify, '/noop'),
+        contender('minimal undici proxy', undici, '/noop'),
       ])
     : [];
   const [b, bU] = only.has('b')
     ? await scenario('(b) allow+mapping', [
-        { name: 'switchyard', url: at(gateway, '/json') },
-        { name: 'undici by hand', url: at(undici, '/json') },
+        contender('switchyard', gateway, '/json'),
+        contender('undici by hand', undici, '/json'),
       ])
     : [];
   const [c, cU] = only.has('c')
     ? await scenario('(c) merge of 3', [
-        { name: 'switchyard', url: at(gateway, '/merge') },
-        { name: 'minimal undici aggregator', url: at(undici, '/merge') },
+        contender('switchyard', gateway, '/merge'),
+        contender('minimal undici aggregator', undici, '/merge'),
       ])
     : [];
-  const [dOff, dOn] =
-    withEvents && only.has('d')
+  const [dOff, dOn, dMem] =
+    withEvents && withEventsInMemory && only.has('d')
       ? await scenario('(d) events', [
-          { name: 'switchyard, events off', url: at(gateway, '/json') },
-          { name: 'switchyard, events on (kafka)', url: at(withEvents, '/json') },
+          contender('switchyard, events off', gateway, '/json'),
+          contender('switchyard, events on (kafka)', withEvents, '/json'),
+          contender('  the same, memory queue', withEventsInMemory, '/json'),
         ])
       : [];
-  // Every request of the events-on gateway became a request and a response event on Kafka.
-  let delivered;
-  if (dOn) {
-    const expected = 2 * dOn.served;
+  // Every request of an events-on gateway became a request and a response event on Kafka.
+  const deliveries = [];
+  for (const [result, peer] of [
+    [dOn, withEvents],
+    [dMem, withEventsInMemory],
+  ]) {
+    if (!result) continue;
+    const expected = 2 * result.served;
     const end = Date.now() + 30_000;
+    let delivered;
     do {
-      delivered = await topicRecords(kafka.bootstrap, eventsTopic);
+      delivered = await topicRecords(kafka.bootstrap, peer.topic);
       if (delivered >= expected) break;
       await new Promise((r) => setTimeout(r, 500));
     } while (Date.now() < end);
-    delivered = `${delivered.toLocaleString('en-US')} events on Kafka for ${dOn.served.toLocaleString('en-US')} requests (expected ${expected.toLocaleString('en-US')})`;
+    const n = (x) => x.toLocaleString('en-US');
+    deliveries.push(
+      `${peer.name}: ${n(delivered)} events on Kafka for ${n(result.served)} requests (expected ${n(expected)})`,
+    );
   }
 
   const cores = cpus().length;
@@ -246,12 +306,13 @@ try {
   );
   const pad = (s, n) => String(s).padEnd(n);
   const num = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+  const us = (n) => (Number.isNaN(n) ? '–' : num(n, 1));
   console.log(
-    `${pad('scenario', 20)}${pad('server', 32)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}errors`,
+    `${pad('', 80)}CPU µs per request\n${pad('scenario', 20)}${pad('server', 32)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 10)}${pad('machine', 9)}${pad('server', 9)}errors`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(r.scenario, 20)}${pad(r.name, 32)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 8)}${r.bad}`,
+      `${pad(r.scenario, 20)}${pad(r.name, 32)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 10)}${pad(us(r.machineUs), 9)}${pad(us(r.serverUs), 9)}${r.bad}`,
     );
   }
   const ratio = (x, y) => x.rps / y.rps;
@@ -271,11 +332,12 @@ try {
     ...(b ? [['(b) switchyard / undici by hand', ratio(b, bU), undefined]] : []),
     ...(c ? [['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8]] : []),
     ...(dOn ? [['(d) events on / events off', ratio(dOn, dOff), 0.9]] : []),
+    ...(dMem ? [['(d) the same, memory queue / events off', ratio(dMem, dOff), undefined]] : []),
   ];
   console.log('\nratios (req/s)');
   for (const [label, value, target] of lines)
     console.log(`  ${pad(label, 44)}${num(value, 2)}×${verdict(value, target)}`);
-  if (delivered) console.log(`\n(d) ${delivered}`);
+  if (deliveries.length > 0) console.log(`\n(d) ${deliveries.join('\n    ')}`);
   else if (only.has('d'))
     console.log(`\n(d) skipped: the Kafka mock harness is not built (npm run test:setup)`);
   if (rows.some((r) => r.bad > 0))

@@ -33,6 +33,7 @@ export function startPeer(name, args, { env = {}, timeoutMs = 15_000 } = {}) {
           resolve({
             name,
             port,
+            pid: child.pid,
             stop: () =>
               new Promise((done) => {
                 if (child.exitCode !== null) return done();
