@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { RabbitTarget } from '@switchyard/config';
 import { createLogger, type Envelope, isSwitchyardError } from '@switchyard/shared';
 import amqp, { type ConsumeMessage } from 'amqplib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createRabbitSink, type RabbitSinkDeps } from '../src/sinks/rabbitmq.js';
 import type { Sink } from '../src/sinks/sink.js';
 import {
@@ -206,6 +206,32 @@ describe('rabbitmq sink', () => {
     await queue.waitFor(events.length);
     const byId = new Map(queue.messages.map((m) => [m.properties.messageId as string, m]));
     for (const event of events) expectMessage(byId.get(event.id), event, exchange, event.event_type);
+  });
+
+  it('a send waiting to reconnect gives up as soon as the sink is closed', async () => {
+    const exchange = uniqueName('paused');
+    const relay = await startTcpRelay({ host: '127.0.0.1', port: 5672 });
+    cleanups.push(() => relay.close());
+    const connectionName = uniqueName('sink');
+    const sink = sinkFor(
+      { exchange, url: `amqp://guest:guest@127.0.0.1:${relay.port}`, retry_max: 5 },
+      { connectionName, reconnectBackoff: { initialMs: 120_000, maxMs: 120_000 } },
+    );
+    await sink.start();
+    relay.refuseNew(true);
+    // The jitter picks the middle: the next connection attempt is a minute away, past the test's timeout.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    try {
+      expect(await closeConnectionsNamed(connectionName)).toBe(1);
+      await until(() => !sink.ready(), RECONNECT_MS, 20);
+    } finally {
+      random.mockRestore();
+    }
+    const outcome = failureOf(sink.send(sampleEvents(1, 'paused')));
+    await new Promise((r) => setTimeout(r, 100));
+    await sink.close();
+    expect(await outcome).toMatchObject({ code: 'SWY_SINK_UNAVAILABLE', retryable: true });
+    expect(String(((await outcome) as Error).message)).toMatch(/reconnecting in \d+ ms/);
   });
 
   it("fails start with the broker's reason when the exchange exists with another type", async () => {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { RabbitTarget } from '@switchyard/config';
 import { type Envelope, isSwitchyardError, type Logger, SwitchyardError } from '@switchyard/shared';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { backoffDelay, sleep } from '../pipeline/backoff.js';
+import { type BackoffOptions, backoffDelay, sleep } from '../pipeline/backoff.js';
 import { eventJson } from '../pipeline/event-json.js';
 import type { Rejected, SendResult, Sink, SinkRetryListener } from './sink.js';
 
@@ -18,6 +18,8 @@ export interface RabbitSinkDeps {
   connectionName?: string;
   /** How long a batch may wait for its publisher confirms before the connection is dropped and it is retried. */
   confirmTimeoutMs?: number;
+  /** Pacing of reconnect attempts after a lost connection [100 ms doubling to 10 s, full jitter]. */
+  reconnectBackoff?: BackoffOptions;
 }
 
 interface Link {
@@ -40,6 +42,9 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
   const logger = deps.logger.child({ sink: 'rabbitmq', exchange: settings.exchange });
   const connectionName = deps.connectionName ?? `switchyard-event-proxy@${hostname()}:${process.pid}`;
   const confirmTimeoutMs = deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS;
+  const reconnectBackoff = deps.reconnectBackoff ?? RECONNECT;
+  // Aborted by close, so a send waiting to try again gives up at once instead of after its pause.
+  const closing = new AbortController();
   let link: Link | undefined;
   let connecting: Promise<Link> | undefined;
   let blocked = false;
@@ -97,7 +102,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
         return opened;
       } catch (err) {
         failures++;
-        nextAttemptAt = Date.now() + backoffDelay(failures - 1, RECONNECT);
+        nextAttemptAt = Date.now() + backoffDelay(failures - 1, reconnectBackoff);
         throw toSinkError(err, 'connect', nextAttemptAt - Date.now());
       } finally {
         connecting = undefined;
@@ -130,7 +135,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
     if (closed) return;
     logger.warn({ err }, 'RabbitMQ connection lost; reconnecting');
     failures++;
-    nextAttemptAt = Date.now() + backoffDelay(failures - 1, RECONNECT);
+    nextAttemptAt = Date.now() + backoffDelay(failures - 1, reconnectBackoff);
     // A channel closed on its own (e.g. a refused publish) leaves its connection open: drop that too.
     void which.connection.close().catch(() => undefined);
     scheduleReconnect();
@@ -231,7 +236,8 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
             'RabbitMQ publish failed; retrying on a new connection',
           );
           const wait = e.details?.retryAfterMs;
-          await sleep(typeof wait === 'number' ? wait : backoffDelay(attempt, RECONNECT));
+          const pause = typeof wait === 'number' ? wait : backoffDelay(attempt, reconnectBackoff);
+          await sleep(pause, closing.signal);
           if (closed) throw e;
           deps.onRetry?.(batch.length);
         }
@@ -240,6 +246,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
 
     async close(): Promise<void> {
       closed = true;
+      closing.abort();
       clearTimeout(reconnectTimer);
       reconnectTimer = undefined;
       const current = link ?? (await connecting?.catch(() => undefined));
