@@ -59,11 +59,12 @@ const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const TICK_US = 10_000;
 const procStat = existsSync('/proc/stat');
 function machineTicks() {
-  const [, user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+  // Not iowait (idle) nor steal (the hypervisor's, not this machine's work).
+  const [, user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8')
     .split('\n', 1)[0]
     .split(/\s+/)
     .map(Number);
-  return user + nice + system + irq + softirq + steal;
+  return user + nice + system + irq + softirq;
 }
 function processTicks(pid) {
   try {
