@@ -1,7 +1,8 @@
 // Gateway benchmark: in one run, starts a backend, the gateway (the built CLI), @fastify/http-proxy and
 // minimal undici peers, each in its own process, drives each with autocannon (same load: 50
 // connections, a warm-up, then a fixed measured duration in interleaved 1 s slices) and prints req/s,
-// p50, p99, the CPU each request cost the machine and the server process (Linux), and the ratios:
+// p50, p99, the CPU each request cost the machine, the server process and its main thread (Linux), and the
+// ratios:
 //   (a) no-op passthrough: gateway vs @fastify/http-proxy (target ≥ 1.3×) and a minimal undici proxy (≥ 0.9×)
 //   (b) JSON endpoint with allow + mapping: gateway vs the same by hand with undici (no target)
 //   (c) merge of three backends: gateway vs a minimal undici aggregator (target ≥ 0.8×)
@@ -54,8 +55,10 @@ const here = (f) => join(root, 'bench/support', f);
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 // CPU time from /proc (Linux), in clock ticks (USER_HZ, 100 per second): the whole machine's busy time and
-// one process's. On 2 shared cores the load generator, backend and server compete for the same CPU, so
-// req/s follows the CPU each request costs the machine; printing it shows where a ratio comes from.
+// one process's and its main thread's. On 2 shared cores the load generator, backend and server compete
+// for the same CPU, so req/s follows the CPU each request costs the machine; where they each had cores of
+// their own, a Node server would be bound by its main thread instead. Printing both shows where a ratio
+// comes from and what it would be there.
 const TICK_US = 10_000;
 const procStat = existsSync('/proc/stat');
 function machineTicks() {
@@ -66,9 +69,10 @@ function machineTicks() {
     .map(Number);
   return user + nice + system + irq + softirq;
 }
-function processTicks(pid) {
+// A process's CPU, or with `thread` one thread's (the pid's own task is the main thread).
+function processTicks(pid, thread = false) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return Number(fields[11]) + Number(fields[12]); // utime + stime
   } catch {
@@ -92,6 +96,7 @@ async function compare(contenders) {
     served: 0,
     machine: 0,
     server: 0,
+    main: 0,
   }));
   for (const [i, c] of contenders.entries()) {
     if (warmup > 0)
@@ -101,12 +106,13 @@ async function compare(contenders) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
       const pid = contenders[i].pid;
-      const before = procStat ? [machineTicks(), processTicks(pid)] : [];
+      const before = procStat ? [machineTicks(), processTicks(pid), processTicks(pid, true)] : [];
       const r = await autocannon({ url: contenders[i].url, connections, duration: 1 });
       const a = acc[i];
       if (procStat) {
         a.machine += machineTicks() - before[0];
         a.server += processTicks(pid) - before[1];
+        a.main += processTicks(pid, true) - before[2];
       }
       a.requests += r.requests.total;
       a.served += r.requests.total;
@@ -122,9 +128,10 @@ async function compare(contenders) {
     p99: median(a.p99),
     bad: a.bad,
     served: a.served,
-    // CPU per request, µs: the whole machine's (NaN without /proc) and the server process's.
+    // CPU per request, µs (NaN without /proc): the whole machine's, the server process's, its main thread's.
     machineUs: procStat ? (a.machine * TICK_US) / a.requests : Number.NaN,
     serverUs: procStat ? (a.server * TICK_US) / a.requests : Number.NaN,
+    mainUs: procStat ? (a.main * TICK_US) / a.requests : Number.NaN,
   }));
 }
 
@@ -309,14 +316,15 @@ try {
   const num = (n, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   const us = (n) => (Number.isNaN(n) ? '–' : num(n, 1));
   console.log(
-    `${pad('', 80)}CPU µs per request\n${pad('scenario', 20)}${pad('server', 32)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 10)}${pad('machine', 9)}${pad('server', 9)}errors`,
+    `${pad('', 80)}CPU µs per request\n${pad('scenario', 20)}${pad('server', 32)}${pad('req/s', 10)}${pad('p50 ms', 8)}${pad('p99 ms', 10)}${pad('machine', 9)}${pad('server', 9)}${pad('main', 7)}errors`,
   );
   for (const r of rows) {
     console.log(
-      `${pad(r.scenario, 20)}${pad(r.name, 32)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 10)}${pad(us(r.machineUs), 9)}${pad(us(r.serverUs), 9)}${r.bad}`,
+      `${pad(r.scenario, 20)}${pad(r.name, 32)}${pad(num(r.rps), 10)}${pad(r.p50, 8)}${pad(r.p99, 10)}${pad(us(r.machineUs), 9)}${pad(us(r.serverUs), 9)}${pad(us(r.mainUs), 7)}${r.bad}`,
     );
   }
   const ratio = (x, y) => x.rps / y.rps;
+  const mainRatio = (x, y) => y.mainUs / x.mainUs;
   const verdict = (value, target) =>
     target === undefined
       ? ''
@@ -335,9 +343,20 @@ try {
     ...(dOn ? [['(d) events on / events off', ratio(dOn, dOff), 0.9]] : []),
     ...(dMem ? [['(d) the same, memory queue / events off', ratio(dMem, dOff), undefined]] : []),
   ];
+  // What (d) would be where the server's main thread is the bottleneck (no target: the target is on req/s).
+  const bound = [
+    ...(dOn ? [['(d) events on / events off', mainRatio(dOn, dOff)]] : []),
+    ...(dMem ? [['(d) the same, memory queue / events off', mainRatio(dMem, dOff)]] : []),
+  ].filter(([, value]) => !Number.isNaN(value));
   console.log('\nratios (req/s)');
   for (const [label, value, target] of lines)
     console.log(`  ${pad(label, 44)}${num(value, 2)}×${verdict(value, target)}`);
+  if (bound.length > 0) {
+    console.log(
+      '\nratios (main-thread CPU per request, off / on: req/s where the main thread is the bottleneck)',
+    );
+    for (const [label, value] of bound) console.log(`  ${pad(label, 44)}${num(value, 2)}×`);
+  }
   if (deliveries.length > 0) console.log(`\n(d) ${deliveries.join('\n    ')}`);
   else if (only.has('d'))
     console.log(`\n(d) skipped: the Kafka mock harness is not built (npm run test:setup)`);
