@@ -1,7 +1,8 @@
 import type { HttpTarget } from '@switchyard/config';
 import { type Envelope, isSwitchyardError, SwitchyardError, VERSION } from '@switchyard/shared';
 import { Pool } from 'undici';
-import { backoffDelay, sleep } from '../pipeline/backoff.js';
+import { backoffDelay } from '../pipeline/backoff.js';
+import { resendWithin } from './resend.js';
 import { parseRetryAfter } from './retry-after.js';
 import { jsonArray, ndjson, serializeEach } from './serialize.js';
 import type { SendResult, Sink, SinkRetryListener } from './sink.js';
@@ -81,20 +82,19 @@ export class HttpSink implements Sink {
     const { lines, rejected } = serializeEach(batch);
     if (lines.length === 0) return { rejected };
     const body = this.config.format === 'ndjson' ? ndjson(lines) : jsonArray(lines);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.post(body);
-        return { rejected };
-      } catch (err) {
-        const e = err as SwitchyardError;
+    await resendWithin(
+      () => this.post(body),
+      (err) => err as SwitchyardError,
+      {
+        retryMax: this.config.retry_max,
+        closing: this.closing.signal,
         // A Retry-After is the target's to set: the pipeline's backoff honours it.
-        if (!e.retryable || attempt >= this.config.retry_max || e.details?.retryAfterMs !== undefined)
-          throw e;
-        await sleep(backoffDelay(attempt, RESEND), this.closing.signal);
-        if (this.closing.signal.aborted) throw e;
-        this.options.onRetry?.(batch.length);
-      }
-    }
+        pause: (e, attempt) =>
+          e.details?.retryAfterMs === undefined ? backoffDelay(attempt, RESEND) : undefined,
+        onRetry: () => this.options.onRetry?.(batch.length),
+      },
+    );
+    return { rejected };
   }
 
   /** One request with the batch; resolves on 2xx, throws a SwitchyardError otherwise. */

@@ -2,8 +2,9 @@ import { hostname } from 'node:os';
 import type { RabbitTarget } from '@switchyard/config';
 import { type Envelope, isSwitchyardError, type Logger, SwitchyardError } from '@switchyard/shared';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { type BackoffOptions, backoffDelay, sleep } from '../pipeline/backoff.js';
+import { type BackoffOptions, backoffDelay } from '../pipeline/backoff.js';
 import { eventJson } from '../pipeline/event-json.js';
+import { resendWithin } from './resend.js';
 import type { Rejected, SendResult, Sink, SinkRetryListener } from './sink.js';
 
 // Reconnect pacing after a lost connection; the pipeline's own backoff applies on top of a failed send.
@@ -43,12 +44,11 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
   const connectionName = deps.connectionName ?? `switchyard-event-proxy@${hostname()}:${process.pid}`;
   const confirmTimeoutMs = deps.confirmTimeoutMs ?? CONFIRM_TIMEOUT_MS;
   const reconnectBackoff = deps.reconnectBackoff ?? RECONNECT;
-  // Aborted by close, so a send waiting to try again gives up at once instead of after its pause.
+  // Aborted by close: nothing connects after it, and a send waiting to try again gives up at once.
   const closing = new AbortController();
   let link: Link | undefined;
   let connecting: Promise<Link> | undefined;
   let blocked = false;
-  let closed = false;
   let started = false;
   let failures = 0;
   let nextAttemptAt = 0;
@@ -91,7 +91,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
     const attempt = (async () => {
       try {
         const opened = await open();
-        if (closed) {
+        if (closing.signal.aborted) {
           void opened.connection.close().catch(() => undefined);
           throw new SwitchyardError('SWY_SINK_UNAVAILABLE', 'the rabbitmq sink is closed');
         }
@@ -118,7 +118,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
 
   // Background reconnection, so /readyz recovers without waiting for traffic.
   const scheduleReconnect = (): void => {
-    if (closed || reconnectTimer || connecting || link) return;
+    if (closing.signal.aborted || reconnectTimer || connecting || link) return;
     reconnectTimer = setTimeout(
       () => {
         reconnectTimer = undefined;
@@ -132,7 +132,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
   function lost(which: Link, err?: Error): void {
     if (link !== which) return;
     link = undefined;
-    if (closed) return;
+    if (closing.signal.aborted) return;
     logger.warn({ err }, 'RabbitMQ connection lost; reconnecting');
     failures++;
     nextAttemptAt = Date.now() + backoffDelay(failures - 1, reconnectBackoff);
@@ -143,7 +143,7 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
 
   /** The open link, or a connect attempt when the backoff allows one; otherwise a retryable error. */
   const currentLink = (): Promise<Link> => {
-    if (closed)
+    if (closing.signal.aborted)
       return Promise.reject(new SwitchyardError('SWY_SINK_UNAVAILABLE', 'the rabbitmq sink is closed'));
     if (link) return Promise.resolve(link);
     if (connecting) return connecting;
@@ -223,29 +223,30 @@ export function createRabbitSink(settings: RabbitTarget, deps: RabbitSinkDeps): 
     ready: () => link !== undefined && !blocked,
 
     async send(batch: readonly Envelope[]): Promise<SendResult> {
-      for (let attempt = 0; ; attempt++) {
-        const rejected: Rejected[] = [];
-        try {
+      return resendWithin(
+        async () => {
+          const rejected: Rejected[] = [];
           await publish(await currentLink(), batch, rejected);
           return { rejected };
-        } catch (err) {
-          const e = toSinkError(err, 'publish');
-          if (!e.retryable || attempt >= settings.retry_max || closed) throw e;
-          logger.debug(
-            { err: e, attempt: attempt + 1 },
-            'RabbitMQ publish failed; retrying on a new connection',
-          );
-          const wait = e.details?.retryAfterMs;
-          const pause = typeof wait === 'number' ? wait : backoffDelay(attempt, reconnectBackoff);
-          await sleep(pause, closing.signal);
-          if (closed) throw e;
-          deps.onRetry?.(batch.length);
-        }
-      }
+        },
+        (err) => toSinkError(err, 'publish'),
+        {
+          retryMax: settings.retry_max,
+          closing: closing.signal,
+          pause: (e, attempt) => {
+            logger.debug(
+              { err: e, attempt: attempt + 1 },
+              'RabbitMQ publish failed; retrying on a new connection',
+            );
+            const wait = e.details?.retryAfterMs;
+            return typeof wait === 'number' ? wait : backoffDelay(attempt, reconnectBackoff);
+          },
+          onRetry: () => deps.onRetry?.(batch.length),
+        },
+      );
     },
 
     async close(): Promise<void> {
-      closed = true;
       closing.abort();
       clearTimeout(reconnectTimer);
       reconnectTimer = undefined;
