@@ -39,9 +39,12 @@ export function murmur2(data: Uint8Array, length = data.length): number {
   return h | 0;
 }
 
-/** The Java client's (and kafkajs') partition of a keyed record: `(murmur2(key) & 0x7fffffff) % partitions`. */
-export function partitionFor(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
+/**
+ * The Java client's (and kafkajs') partition of a keyed record: `(murmur2(key) & 0x7fffffff) % partitions`,
+ * over the key's first `length` bytes.
+ */
+export function partitionFor(key: Uint8Array, partitions: number, length = key.length): number {
+  return (murmur2(key, length) & 0x7fffffff) % partitions;
 }
 
 // Keys are short; hashing a string key's UTF-8 from one scratch buffer spares a Buffer per record.
@@ -51,6 +54,5 @@ const scratch = Buffer.allocUnsafe(1024);
 export function partitionForKey(key: string | Uint8Array, partitions: number): number {
   if (typeof key !== 'string') return partitionFor(key, partitions);
   if (key.length * 3 > scratch.length) return partitionFor(Buffer.from(key), partitions);
-  const n = scratch.write(key, 0, 'utf8');
-  return (murmur2(scratch, n) & 0x7fffffff) % partitions;
+  return partitionFor(scratch, partitions, scratch.write(key, 0, 'utf8'));
 }
