@@ -223,7 +223,7 @@ class ProxyRuntime implements EventProxy {
       await once(this.server, 'listening');
     } catch (err) {
       throw new SwitchyardError(
-        'SWY_INVALID_ARGUMENT',
+        'SWY_LISTEN_FAILED',
         `cannot listen on ${this.settings.listen}: ${(err as Error).message}`,
         {
           cause: err,
@@ -304,7 +304,7 @@ class ProxyRuntime implements EventProxy {
   }
 
   private async accept(events: readonly Envelope[], source: string): Promise<IntakeResult> {
-    if (this.closing) throw new SwitchyardError('SWY_QUEUE_FULL', 'the event proxy is shutting down');
+    if (this.closing) throw new SwitchyardError('SWY_SHUTTING_DOWN', 'the event proxy is shutting down');
     await this.ensureQueue();
     return (this.intake as Intake).accept(events, source);
   }

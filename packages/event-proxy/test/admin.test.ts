@@ -97,9 +97,10 @@ describe('admin routes', () => {
       listen: url.replace('http://', ''),
     });
     const taken = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
-    await expect(taken.start()).rejects.toThrow(
-      `cannot listen on ${url.replace('http://', '')}: listen EADDRINUSE`,
-    );
+    await expect(taken.start()).rejects.toMatchObject({
+      code: 'SWY_LISTEN_FAILED',
+      message: expect.stringContaining(`cannot listen on ${url.replace('http://', '')}: listen EADDRINUSE`),
+    });
     await taken.close({ deadlineMs: 0 });
   });
 

@@ -157,7 +157,7 @@ describe('delivery loop', () => {
     proxy = undefined;
     const dropped = await p.metrics.registry.getSingleMetric('switchyard_events_dropped_total')?.get();
     expect(dropped?.values).toEqual([{ labels: { reason: 'shutdown' }, value: 30 }]);
-    await expect(p.publish(sampleEvents(1))).rejects.toMatchObject({ code: 'SWY_QUEUE_FULL' });
+    await expect(p.publish(sampleEvents(1))).rejects.toMatchObject({ code: 'SWY_SHUTTING_DOWN' });
   });
 });
 

@@ -76,6 +76,6 @@ describe('MemoryQueue', () => {
     const reading = q.read(10, 0);
     await q.close();
     expect(await reading).toBeNull();
-    await expect(q.append(sampleEvents(1))).rejects.toMatchObject({ code: 'SWY_QUEUE_FULL' });
+    await expect(q.append(sampleEvents(1))).rejects.toMatchObject({ code: 'SWY_SHUTTING_DOWN' });
   });
 });

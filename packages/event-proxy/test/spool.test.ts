@@ -110,7 +110,7 @@ describe('DiskSpool: append, read, ack', () => {
     expect(await pending).toBeNull();
     expect(await spool.read(1, 0)).toBeNull();
     const err = await failureOf(spool.append(makeEvents(1)));
-    expect(isSwitchyardError(err, 'SWY_QUEUE_FULL')).toBe(true);
+    expect(isSwitchyardError(err, 'SWY_SHUTTING_DOWN')).toBe(true);
   });
 
   it('after close and open, the unacked events are delivered again and the acked ones are not', async () => {
@@ -199,7 +199,7 @@ describe('DiskSpool: append, read, ack', () => {
     const file = join(dir, 'not-a-dir');
     await writeFile(file, 'x');
     await expect(openSpool({ dir: file })).rejects.toMatchObject({
-      code: 'SWY_INVALID_ARGUMENT',
+      code: 'SWY_SPOOL_IO',
       message: expect.stringContaining(file),
     });
   });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/config';
-import { createLogger, type Logger, VERSION } from '@switchyard/shared';
+import { createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
 import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
 import { Pools } from './backend/pools.js';
 import { EventHub } from './events/hub.js';
@@ -227,7 +227,13 @@ export function createGateway(options: GatewayOptions): Gateway {
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? ['408 Request Timeout', '408 request timeout']
           : ['400 Bad Request', '400 bad request'];
-    logger.debug({ code: err.code }, 'refused a malformed request');
+    const refused =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new SwitchyardError('SWY_HEADERS_TOO_LARGE', 'request headers over max_header_bytes', {
+            cause: err,
+          })
+        : err;
+    logger.debug({ err: refused }, 'refused a malformed request');
     socket.end(
       `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
     );
@@ -247,9 +253,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     async listen() {
       const { port, host } = current.settings;
       const bound = await new Promise<GatewayAddress>((resolve, reject) => {
-        server.once('error', reject);
+        const onError = (err: Error) =>
+          reject(
+            new SwitchyardError('SWY_LISTEN_FAILED', `gateway on ${host}:${port}: ${err.message}`, {
+              cause: err,
+            }),
+          );
+        server.once('error', onError);
         server.listen(port, host, () => {
-          server.off('error', reject);
+          server.off('error', onError);
           const a = server.address() as AddressInfo;
           resolve({ port: a.port, host: a.address });
         });

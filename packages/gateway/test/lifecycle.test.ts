@@ -47,6 +47,45 @@ describe('graceful close', () => {
   });
 });
 
+describe('listen', () => {
+  it('refuses a port already in use with SWY_LISTEN_FAILED naming the address', async () => {
+    const first = await startGateway({ endpoints: [] });
+    const second = createGateway({
+      config: { version: 3, endpoints: [] },
+      host: '127.0.0.1',
+      port: first.port,
+      logger: quietLogger(),
+      admin: false,
+    });
+    try {
+      await expect(second.listen()).rejects.toMatchObject({
+        code: 'SWY_LISTEN_FAILED',
+        message: expect.stringContaining(`127.0.0.1:${first.port}: listen EADDRINUSE`),
+      });
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('refuses an admin address already in use with SWY_LISTEN_FAILED', async () => {
+    const first = await startGateway({ endpoints: [] });
+    const second = createGateway({
+      config: { version: 3, endpoints: [] },
+      host: '127.0.0.1',
+      port: 0,
+      logger: quietLogger(),
+      admin: { listen: `127.0.0.1:${first.port}` },
+    });
+    try {
+      const err = await second.listen().catch((e: unknown) => e);
+      expect(isSwitchyardError(err, 'SWY_LISTEN_FAILED')).toBe(true);
+      expect((err as Error).message).toContain('EADDRINUSE');
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe('reload', () => {
   it('swaps routes atomically: requests in flight finish on the old ones', async () => {
     const config = (url_pattern: string): GatewayFile => ({

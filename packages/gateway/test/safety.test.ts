@@ -1,7 +1,10 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { until } from './support/wait.js';
 
 describe('path parameters never change the backend path, query or host', () => {
   let backend: TestBackend;
@@ -118,5 +121,25 @@ describe('size limits', () => {
     expect(res.body).toBe('431 request header fields too large');
     const ok = await send(gw.port, '/get', { headers: { 'X-Small': 'z'.repeat(256) } });
     expect(ok.status).toBe(200);
+  });
+
+  it('logs the 431 refusal as SWY_HEADERS_TOO_LARGE', async () => {
+    const lines: { err?: { code?: string } }[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+        cb();
+      },
+    });
+    const logged = await startGateway(
+      { max_header_bytes: 2048, endpoints: [] },
+      { logger: createLogger({ level: 'debug', destination }) },
+    );
+    try {
+      expect((await send(logged.port, '/', { headers: { 'X-Big': 'z'.repeat(4096) } })).status).toBe(431);
+      await until(() => lines.some((l) => l.err?.code === 'SWY_HEADERS_TOO_LARGE'));
+    } finally {
+      await logged.close();
+    }
   });
 });

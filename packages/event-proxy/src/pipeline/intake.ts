@@ -51,7 +51,8 @@ function unserializable(events: readonly Envelope[]): { good: Envelope[]; bad: D
 
 /**
  * Where every source hands its valid events: count them, filter by type, append to the queue. Resolves
- * once the queue holds them; rejects with SWY_QUEUE_FULL under the block policy (nothing was taken). An
+ * once the queue holds them; rejects with SWY_QUEUE_FULL under the block policy or SWY_SPOOL_IO when the
+ * spool cannot write (nothing was taken either way). An
  * event the queue cannot serialize is a permanent failure: it goes to the dead-letter file, the rest of
  * its batch is queued.
  */
@@ -68,7 +69,9 @@ export class Intake {
       } catch (err) {
         // Refused (full under block, or the spool cannot write): nothing was taken, the producer retries.
         this.o.onTaking(false);
-        if (isSwitchyardError(err, 'SWY_QUEUE_FULL')) metrics.refused.inc({ source }, events.length);
+        if (isSwitchyardError(err, 'SWY_QUEUE_FULL') || isSwitchyardError(err, 'SWY_SPOOL_IO')) {
+          metrics.refused.inc({ source }, events.length);
+        }
         throw err;
       }
       this.o.onTaking(true);

@@ -54,7 +54,7 @@ export class MemoryQueue implements EventQueue {
   }
 
   async append(events: readonly Envelope[]): Promise<AppendResult> {
-    if (this.closed) throw new SwitchyardError('SWY_QUEUE_FULL', 'the event queue is closed');
+    if (this.closed) throw new SwitchyardError('SWY_SHUTTING_DOWN', 'the event queue is closed');
     // Sized before anything is taken, so an event that cannot be serialised fails the call as a whole.
     const sizes = events.map(sizeOf);
     const held = this.pendingCount + this.handedOutEvents;

@@ -6,7 +6,8 @@ import type { IntakeResult } from '../pipeline/intake.js';
 export interface SourceContext {
   /**
    * Hands valid envelopes to the pipeline (filter, queue). Resolves once the queue holds them; rejects with
-   * SWY_QUEUE_FULL under the block policy, when the source should pause and try again.
+   * SWY_QUEUE_FULL under the block policy or SWY_SPOOL_IO while the spool cannot write, when the source
+   * should pause and try again; SWY_SHUTTING_DOWN once the proxy closes.
    */
   accept(events: readonly Envelope[]): Promise<IntakeResult>;
   /** Called with each batch once the sink confirmed or dead-lettered it, in order (to advance a cursor). */

@@ -9,7 +9,8 @@ const DEFAULT_WAIT_MS = 1000;
 /**
  * Backpressure for a source that pulls its events (the gateway stream, the Kong poller): while the queue
  * is full under the block policy, `accept` does not fail but waits, so the source stays paused on the
- * pending batch (and the gateway stream stops reading its socket). It tries again as soon as the sink
+ * pending batch (and the gateway stream stops reading its socket); a spool that cannot write (SWY_SPOOL_IO,
+ * a full or failing disk) is waited on the same way. It tries again as soon as the sink
  * settled a batch (room was made) or after the delay the queue suggested, and gives up only once `signal`
  * aborts, when the source is stopping.
  */
@@ -28,7 +29,8 @@ export function acceptWhenRoom(
       try {
         return await ctx.accept(events);
       } catch (err) {
-        if (!isSwitchyardError(err, 'SWY_QUEUE_FULL') || signal.aborted) throw err;
+        if (!(isSwitchyardError(err, 'SWY_QUEUE_FULL') || isSwitchyardError(err, 'SWY_SPOOL_IO'))) throw err;
+        if (signal.aborted) throw err;
         const suggested = err.details?.retryAfterMs;
         const wait = typeof suggested === 'number' ? suggested : DEFAULT_WAIT_MS;
         roomMade ??= new AbortController();

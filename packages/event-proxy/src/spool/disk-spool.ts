@@ -237,7 +237,7 @@ export class DiskSpool implements EventQueue {
     } catch (err) {
       await lock?.release();
       if (isSwitchyardError(err, 'SWY_SPOOL_LOCKED')) throw err;
-      throw new SwitchyardError('SWY_INVALID_ARGUMENT', `spool: cannot open ${dir}: ${String(err)}`, {
+      throw new SwitchyardError('SWY_SPOOL_IO', `spool: cannot open ${dir}: ${String(err)}`, {
         cause: err,
       });
     }
@@ -250,7 +250,7 @@ export class DiskSpool implements EventQueue {
 
   async append(events: readonly Envelope[]): Promise<AppendResult> {
     if (this.closed) {
-      throw new SwitchyardError('SWY_QUEUE_FULL', 'the spool is closed', {
+      throw new SwitchyardError('SWY_SHUTTING_DOWN', 'the spool is closed', {
         details: { retryAfterMs: this.retryAfterMs },
       });
     }
@@ -405,7 +405,7 @@ export class DiskSpool implements EventQueue {
     } catch (err) {
       this.writeFailing = true;
       this.logger.error({ err, dir: this.dir }, 'spool write failed');
-      const failure = new SwitchyardError('SWY_QUEUE_FULL', `the spool could not write: ${String(err)}`, {
+      const failure = new SwitchyardError('SWY_SPOOL_IO', `the spool could not write: ${String(err)}`, {
         cause: err,
         details: { retryAfterMs: this.retryAfterMs },
       });

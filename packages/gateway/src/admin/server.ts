@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EVENT_TYPES, type EventType, type Logger, SwitchyardError } from '@switchyard/shared';
+import {
+  EVENT_TYPES,
+  type EventType,
+  isSwitchyardError,
+  type Logger,
+  SwitchyardError,
+} from '@switchyard/shared';
 import type { EventHub } from '../events/hub.js';
 import { bearerCheck } from './bearer.js';
 import { parseListenAddress } from './listen-address.js';
@@ -125,7 +131,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      if (err instanceof SwitchyardError && err.status !== undefined && err.status < 500) {
+      if (isSwitchyardError(err) && err.status !== undefined && err.status < 500) {
         return sendError(res, err);
       }
       logger?.error({ err, path: req.url }, 'admin request failed');
@@ -149,7 +155,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         const onError = (err: Error) =>
           reject(
             new SwitchyardError(
-              'SWY_INVALID_ARGUMENT',
+              'SWY_LISTEN_FAILED',
               `admin listener on ${address.host}:${address.port}: ${err.message}`,
               { cause: err },
             ),

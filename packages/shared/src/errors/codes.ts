@@ -10,6 +10,7 @@ export const errorCodes = {
   SWY_INVALID_ARGUMENT: { status: undefined, retryable: false },
   SWY_INTERNAL: { status: 500, retryable: false },
   SWY_UNAUTHORIZED: { status: 401, retryable: false },
+  SWY_LISTEN_FAILED: { status: undefined, retryable: false },
   // config
   SWY_CONFIG_INVALID: { status: undefined, retryable: false },
   SWY_CONFIG_READ: { status: undefined, retryable: false },
@@ -33,6 +34,8 @@ export const errorCodes = {
   SWY_SINK_TIMEOUT: { status: 504, retryable: true },
   SWY_SINK_REJECTED: { status: undefined, retryable: false },
   SWY_QUEUE_FULL: { status: 503, retryable: true },
+  SWY_SHUTTING_DOWN: { status: 503, retryable: true },
+  SWY_SPOOL_IO: { status: 503, retryable: true },
   SWY_PAYLOAD_INVALID: { status: 400, retryable: false },
   SWY_SOURCE_UNAVAILABLE: { status: 503, retryable: true },
   SWY_SPOOL_LOCKED: { status: undefined, retryable: false },

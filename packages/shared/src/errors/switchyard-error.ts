@@ -10,8 +10,15 @@ export interface SwitchyardErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * The mark every SwitchyardError carries. A registered symbol, so an error raised by another copy of
+ * @switchyard/shared (two installed versions, a bundled CLI) is still recognised, where `instanceof` is not.
+ */
+const MARK = Symbol.for('switchyard.error');
+
 /** The one base class for Switchyard's errors: a stable code, an HTTP status where it applies, a retryable flag. */
 export class SwitchyardError extends Error {
+  readonly [MARK] = true;
   readonly code: ErrorCode;
   readonly status: number | undefined;
   readonly retryable: boolean;
@@ -37,6 +44,12 @@ export class SwitchyardError extends Error {
   }
 }
 
+/** Whether `err` is a SwitchyardError (of `code`, if given), from this copy of the package or another. */
 export function isSwitchyardError(err: unknown, code?: ErrorCode): err is SwitchyardError {
-  return err instanceof SwitchyardError && (code === undefined || err.code === code);
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    (err as { [MARK]?: unknown })[MARK] === true &&
+    (code === undefined || (err as SwitchyardError).code === code)
+  );
 }
