@@ -56,7 +56,7 @@ describe('switchyard events tail', () => {
   it('piped: prints the live stream as NDJSON, only the asked types, with the bearer token', async () => {
     const io = testIO();
     const done = main(['events', 'tail', '--from', admin, '--token', 's3cret', '--types', 'response'], io);
-    await until(() => gateway.gateway.events.subscribers > 0, 'tail to attach');
+    await until(() => io.err().includes('connected to'), 'tail to connect');
     await sendUserRequests(base, 2);
     await until(() => io.out().split('\n').filter(Boolean).length >= 2, 'two lines', 10_000);
     io.stop('SIGINT');
@@ -70,13 +70,13 @@ describe('switchyard events tail', () => {
       ['response', '/users/1'],
       ['response', '/users/2'],
     ]);
-    expect(io.err()).toBe('');
+    expect(io.err()).toBe(`switchyard events tail: connected to ${admin}/__events\n`);
   });
 
   it('--format text: one readable line per event', async () => {
     const io = testIO({ GATEWAY_ADMIN_URL: admin, GATEWAY_ADMIN_TOKEN: 's3cret' });
     const done = main(['events', 'tail', '--format', 'text'], io);
-    await until(() => gateway.gateway.events.subscribers > 0, 'tail to attach');
+    await until(() => io.err().includes('connected to'), 'tail to connect');
     await sendUserRequests(base, 1, 7);
     await until(() => io.out().split('\n').filter(Boolean).length >= 2, 'two lines', 10_000);
     io.stop('SIGINT');
@@ -88,6 +88,19 @@ describe('switchyard events tail', () => {
     expect(response).toMatch(
       /^\d\d:\d\d:\d\d\.\d{3} response +200 GET \/users\/7 +[\d.]+ ms +\d+ B +backends: 200 GET /,
     );
+  });
+
+  it('pointed at something that is not the admin API (the public port, a wrong path), says so and stops', async () => {
+    for (const wrong of [base, `${admin}/nope`]) {
+      const io = testIO();
+      expect(await main(['events', 'tail', '--from', wrong, '--token', 's3cret'], io)).toBe(1);
+      const lines = io.err().split('\n').filter(Boolean);
+      expect(lines).toEqual([
+        expect.stringMatching(
+          /^switchyard events: .*\/__events answered 404 .*not an event stream: --from takes the gateway's admin API/,
+        ),
+      ]);
+    }
   });
 
   it('refuses a wrong token at once', async () => {

@@ -58,31 +58,43 @@ function parseTailArgs(args: readonly string[], env: NodeJS.ProcessEnv): TailArg
 }
 
 /**
- * One `GET /__health` first, so a wrong address or token is one clear error instead of a stream that
- * retries forever. A gateway that goes away later is waited for (the stream reconnects and resumes).
+ * One probe of the event stream first, so a wrong address or token is one clear error and an exit instead
+ * of a stream that retries forever. A gateway that goes away later is waited for (the stream reconnects
+ * and resumes).
  */
-async function preflight(url: string, token: string | undefined): Promise<void> {
-  const health = `${url.replace(/\/+$/, '')}/__health`;
+async function preflight(url: string, token: string | undefined): Promise<string> {
+  const events = `${url.replace(/\/+$/, '')}/__events`;
   let status: number;
+  let contentType: string;
   try {
-    const res = await request(health, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+    const res = await request(`${events}?from=now`, {
+      headers: { accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       headersTimeout: 5000,
-      bodyTimeout: 5000,
     });
     status = res.statusCode;
-    await res.body.dump();
+    contentType = String(res.headers['content-type'] ?? '');
+    // Only the answer's head was wanted: the stream itself is read by the source.
+    res.body.on('error', () => {}).destroy();
   } catch (err) {
-    throw new SwitchyardError('SWY_SOURCE_UNAVAILABLE', `cannot reach ${health}: ${(err as Error).message}`, {
+    throw new SwitchyardError('SWY_SOURCE_UNAVAILABLE', `cannot reach ${events}: ${(err as Error).message}`, {
       cause: err,
     });
   }
   if (status === 401 || status === 403) {
     throw new SwitchyardError(
       'SWY_UNAUTHORIZED',
-      `${health} answered ${status}: ${token ? 'the token was refused' : 'the admin API needs --token'}`,
+      `${events} answered ${status}: ${token ? 'the token was refused' : 'the admin API needs --token'}`,
     );
   }
+  if (status !== 200 || !contentType.startsWith('text/event-stream')) {
+    throw new SwitchyardError(
+      'SWY_SOURCE_UNAVAILABLE',
+      `${events} answered ${status} ${contentType || 'without a content type'}, not an event stream: --from ` +
+        "takes the gateway's admin API (default http://127.0.0.1:8091), not its public port",
+      { retryable: false },
+    );
+  }
+  return events;
 }
 
 /**
@@ -99,7 +111,7 @@ export async function tailEvents(args: readonly string[], io: CommandIO): Promis
     level: (io.env.LOG_LEVEL?.toLowerCase() as LogLevel | undefined) ?? 'warn',
     destination: io.stderr,
   });
-  await preflight(url, token);
+  const events = await preflight(url, token);
   const source = new GatewayStreamSource({
     url,
     ...(token !== undefined && { token }),
@@ -111,6 +123,7 @@ export async function tailEvents(args: readonly string[], io: CommandIO): Promis
       for (const e of events) out += `${text ? formatEventLine(e) : JSON.stringify(e)}\n`;
       if (!io.stdout.write(out)) await new Promise<void>((resolve) => io.stdout.once('drain', resolve));
     },
+    onConnected: () => io.stderr.write(`switchyard events tail: connected to ${events}\n`),
     onGap: (gap: StreamGap) => {
       io.stderr.write(
         `switchyard events tail: ${gap.exact ? '' : 'at least '}${gap.missed} events were no longer held by the gateway\n`,

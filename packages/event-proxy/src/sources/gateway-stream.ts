@@ -110,6 +110,8 @@ export interface GatewayStreamSourceOptions {
   onCursor?: (id: string) => void;
   /** Told when the gateway no longer had events this source had not seen (they are lost). */
   onGap?: (gap: StreamGap) => void | Promise<void>;
+  /** Told each time the stream opened (the gateway answered 200): at the first connection and each reconnect. */
+  onConnected?: () => void;
   logger: Logger;
   /** Asks the gateway for these types only. */
   types?: readonly EventType[];
@@ -232,6 +234,7 @@ export class GatewayStreamSource {
         details: { status: statusCode },
       });
     }
+    this.o.onConnected?.();
     const parser = new SseParser();
     const decoder = new TextDecoder();
     for await (const chunk of body) {
