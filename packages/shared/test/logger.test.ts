@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { createLogger, redactHeaders } from '@switchyard/shared';
 import { describe, expect, it } from 'vitest';
+import { prettyStream } from '../src/logger/pretty.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -63,5 +64,25 @@ describe('redactHeaders', () => {
       'X-Api-Key': '[REDACTED]',
       accept: '*/*',
     });
+  });
+});
+
+describe('pretty output (pino-pretty, an optional peer dependency)', () => {
+  it('uses pino-pretty when it can be loaded', () => {
+    expect(prettyStream()).toBeDefined();
+  });
+
+  it('falls back to JSON (undefined stream) when pino-pretty is not installed', () => {
+    const missing = () => {
+      throw Object.assign(new Error("Cannot find module 'pino-pretty'"), { code: 'MODULE_NOT_FOUND' });
+    };
+    expect(prettyStream(missing)).toBeUndefined();
+  });
+
+  it('does not hide another failure to load it', () => {
+    const broken = () => {
+      throw new SyntaxError('broken install');
+    };
+    expect(() => prettyStream(broken)).toThrow('broken install');
   });
 });

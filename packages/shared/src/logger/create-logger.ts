@@ -1,6 +1,6 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import pretty from 'pino-pretty';
 import { SwitchyardError } from '../errors/switchyard-error.js';
+import { PRETTY_MISSING, prettyStream } from './pretty.js';
 
 export type { Logger } from 'pino';
 
@@ -23,7 +23,10 @@ export interface CreateLoggerOptions {
   level?: LogLevel | undefined;
   /** Where lines go; defaults to stdout. */
   destination?: DestinationStream;
-  /** Human-readable output. Defaults to on only when stdout is a TTY and no destination is given. */
+  /**
+   * Human-readable output through pino-pretty, when it is installed (else JSON, said once). Defaults to
+   * on only when stdout is a TTY and no destination is given.
+   */
   pretty?: boolean;
 }
 
@@ -38,7 +41,9 @@ function resolveLevel(level: string | undefined): LogLevel {
   return value as LogLevel;
 }
 
-/** A pino JSON logger with Switchyard's redaction; pretty-printed only on a TTY. */
+let toldPrettyMissing = false;
+
+/** A pino JSON logger with Switchyard's redaction; pretty-printed only on a TTY with pino-pretty installed. */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const opts: LoggerOptions = {
     level: resolveLevel(options.level),
@@ -47,8 +52,14 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   };
   const usePretty = options.pretty ?? (options.destination === undefined && process.stdout.isTTY === true);
   if (options.destination) return pino(opts, options.destination);
-  if (usePretty) return pino(opts, pretty({ colorize: true, sync: true }));
-  return pino(opts);
+  const pretty = usePretty ? prettyStream() : undefined;
+  if (pretty) return pino(opts, pretty);
+  const logger = pino(opts);
+  if (usePretty && !toldPrettyMissing) {
+    toldPrettyMissing = true;
+    logger.info(PRETTY_MISSING);
+  }
+  return logger;
 }
 
 export type HeaderRedactor = (
