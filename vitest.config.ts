@@ -9,7 +9,7 @@ const alias = {
   '@switchyard/config': src('./packages/config/src/index.ts'),
   '@switchyard/gateway': src('./packages/gateway/src/index.ts'),
   '@switchyard/event-proxy': src('./packages/event-proxy/src/index.ts'),
-  switchyard: src('./apps/cli/src/index.ts'),
+  '@switchyard/cli': src('./apps/cli/src/index.ts'),
 };
 
 const project = (name: string, root: string, include = ['test/**/*.test.ts']) => ({
@@ -30,6 +30,8 @@ export default defineConfig({
       project('event-proxy', './packages/event-proxy'),
       project('cli', './apps/cli'),
       project('e2e', './test', ['e2e/**/*.test.ts']),
+      // Packs and installs every package (npm registry for third-party dependencies): npm test runs it.
+      project('release', './test', ['release/**/*.test.ts']),
     ],
   },
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { main, type RunningSwitchyard, startRun } from '@switchyard/cli';
 import type { Envelope } from '@switchyard/shared';
-import { main, type RunningSwitchyard, startRun } from 'switchyard';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Backend,

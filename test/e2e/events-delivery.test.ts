@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import { type RunningSwitchyard, startRun } from '@switchyard/cli';
 import type { EventProxySettings } from '@switchyard/config';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import type { Envelope } from '@switchyard/shared';
-import { type RunningSwitchyard, startRun } from 'switchyard';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { HttpReceiver } from '../../packages/event-proxy/test/support/http-receiver.js';
 import { readRecords } from '../../packages/event-proxy/test/support/kafka-consumer.js';

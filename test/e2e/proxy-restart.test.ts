@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type RunningSwitchyard, startRun } from '@switchyard/cli';
 import type { EventProxySettings } from '@switchyard/config';
 import { CURSOR_FILE, createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import type { Envelope } from '@switchyard/shared';
-import { type RunningSwitchyard, startRun } from 'switchyard';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpReceiver } from '../../packages/event-proxy/test/support/http-receiver.js';
 import {

@@ -1,8 +1,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { type RunningSwitchyard, startRun } from '@switchyard/cli';
 import { createLogger, type Envelope } from '@switchyard/shared';
-import { type RunningSwitchyard, startRun } from 'switchyard';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Backend,

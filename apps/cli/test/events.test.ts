@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { main } from '@switchyard/cli';
 import { createEnvelope } from '@switchyard/shared';
-import { main } from 'switchyard';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 

@@ -4,11 +4,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HubSource } from '@switchyard/cli';
 import { validateEventProxySettings } from '@switchyard/config';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { EventHub } from '@switchyard/gateway';
 import { createLogger, type Envelope } from '@switchyard/shared';
-import { HubSource } from 'switchyard';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 // The in-process hand-off of `switchyard run`: the gateway's hub to the event proxy, no HTTP hop.

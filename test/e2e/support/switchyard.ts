@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { CommandIO } from '@switchyard/cli';
 import { type EventProxySettings, validateEventProxySettings } from '@switchyard/config';
 import { createLogger, type Envelope, envelopeProblems, type Logger } from '@switchyard/shared';
-import type { CommandIO } from 'switchyard';
 import { request } from 'undici';
 import { expect } from 'vitest';
 

@@ -104,7 +104,7 @@ export const demo: Command = {
           `  curl ${base}/dashboard`,
           `  curl -X POST ${base}/orders -H 'Content-Type: application/json' -d '{"item":"book"}'`,
           `  tail -f ${eventsFile}`,
-          ...(admin ? [`  npx switchyard events tail --from ${admin}`] : []),
+          ...(admin ? [`  npx @switchyard/cli events tail --from ${admin}`] : []),
           '',
           'Ctrl-C stops.',
           '',

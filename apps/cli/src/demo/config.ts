@@ -1,8 +1,14 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-/** The example the demo runs: the repository's examples/aggregation.json (from src/ and from dist/). */
-export const DEMO_EXAMPLE = fileURLToPath(new URL('../../../../examples/aggregation.json', import.meta.url));
+// Built, the example sits in dist/examples/ (copied by scripts/copy-demo-example.mjs, and shipped with
+// the package); run from src/ in the repository, it is the repository's examples/.
+const SHIPPED = new URL('../examples/aggregation.json', import.meta.url);
+const REPOSITORY = new URL('../../../../examples/aggregation.json', import.meta.url);
+
+/** The example the demo runs: examples/aggregation.json. */
+export const DEMO_EXAMPLE = fileURLToPath(existsSync(SHIPPED) ? SHIPPED : REPOSITORY);
 
 type Json = Record<string, unknown>;
 
