@@ -35,8 +35,11 @@ let tarballs: string[] = [];
 let demo: ChildProcess | undefined;
 
 const installed = (name: string) => join(app, 'node_modules', name);
+// Without the npm_* variables of the `npm test` (or npx) this runs under: they name the repository as
+// the local prefix and its package, and the installs here must see only the empty directory.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 const exec = (cmd: string, args: string[], cwd = app) =>
-  run(cmd, args, { cwd, encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+  run(cmd, args, { cwd, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
 
 beforeAll(async () => {
   // dist/ as the sources say now (turbo's cache makes this a no-op when nothing changed).
@@ -135,6 +138,7 @@ describe('the switchyard command, installed', () => {
     const events = join(app, 'demo-events.ndjson');
     const child = spawn(bin(), ['demo', '-p', '0', '--admin-listen', '127.0.0.1:0', '--events', events], {
       cwd: app,
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     demo = child;
