@@ -100,6 +100,24 @@ describe('the packed packages', () => {
     }
   });
 
+  it('log JSON lines where pino-pretty is not installed, and say once how to get readable ones', async () => {
+    const file = join(app, 'pretty-fallback.mjs');
+    writeFileSync(
+      file,
+      "import { createLogger } from '@switchyard/shared';\n" +
+        "createLogger({ pretty: true }).info('one');\ncreateLogger({ pretty: true }).info('two');\n",
+    );
+    const { stdout } = await exec(process.execPath, [file]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { msg: string }).msg);
+    // Two loggers, two output streams: their lines may interleave either way.
+    const note = (l: string) => l.startsWith('pino-pretty is not installed: logging JSON lines');
+    expect(lines.filter(note)).toHaveLength(1);
+    expect(lines.filter((l) => !note(l)).sort()).toEqual(['one', 'two']);
+  });
+
   it('have types that resolve for ESM consumers (attw)', async () => {
     const failures: string[] = [];
     for (const tarball of tarballs) {
