@@ -2,7 +2,10 @@
 // Prepares the real peers the tests talk to (DESIGN.md > Test infrastructure), idempotently:
 //   1. the C toolchain, librdkafka-dev and openssl (apt-get, when missing),
 //   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source,
-//   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer.
+//   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer,
+//   4. Node 24 from the npm registry (cached), for the second run of the suite,
+//   5. rootful podman with runc, catatonit (for --init) and debootstrap (apt-get, when missing), and the
+//      local base image the image tests build on (debootstrap + Node 24; cached, rebuilt when its recipe changes).
 // One line per step; exits 1 with the reason when a step cannot be done. Run by `npm test`, or alone with
 // `npm run test:setup`.
 import { spawnSync } from 'node:child_process';
@@ -11,6 +14,8 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BASE_IMAGE, ensureBaseImage, NODE_MAJOR } from './containers.mjs';
+import { ensureNode } from './node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const support = join(root, 'packages/event-proxy/test/support');
@@ -178,7 +183,34 @@ async function ensureRabbitmq() {
   fail(`RabbitMQ did not accept connections within ${RABBITMQ_START_TIMEOUT_MS / 1000} s: ${last}`);
 }
 
+function ensureNode24() {
+  const node = ensureNode(NODE_MAJOR);
+  step(`node ${NODE_MAJOR}`, `ok (${run(node, ['--version']).stdout.trim()}, ${node})`);
+}
+
+function ensureContainers() {
+  const missing = ['podman', 'runc', 'debootstrap'].filter((tool) => !which(tool, ['/usr/sbin']));
+  if (!existsSync('/usr/libexec/podman/catatonit')) missing.push('catatonit');
+  if (missing.length > 0) {
+    step('podman', `installing ${missing.join(' ')}`);
+    aptInstall(missing);
+  }
+  step('podman', `ok (${run('podman', ['--version']).stdout.trim()})`);
+  if (process.getuid?.() !== 0) fail('the image tests need rootful podman: run the tests as root');
+  try {
+    const base = ensureBaseImage((line) => step('base image', line));
+    step(
+      'base image',
+      base.built ? `built ${BASE_IMAGE} in ${base.seconds.toFixed(0)} s` : `${BASE_IMAGE} up to date`,
+    );
+  } catch (err) {
+    fail(`base image ${BASE_IMAGE}: ${err.message}`);
+  }
+}
+
 ensureToolchain();
 ensureHarness();
 await ensureRabbitmq();
+ensureNode24();
+ensureContainers();
 step('done', `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
