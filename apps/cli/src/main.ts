@@ -1,6 +1,7 @@
 import type { Command, CommandIO } from './command.js';
 import { check } from './commands/check.js';
 import { demo } from './commands/demo.js';
+import { demoBackends } from './commands/demo-backends.js';
 import { events } from './commands/events.js';
 import { gateway } from './commands/gateway.js';
 import { helpCommand, helpText } from './commands/help.js';
@@ -15,6 +16,7 @@ commands.push(
   check,
   events,
   demo,
+  demoBackends,
   version,
   helpCommand(() => commands),
 );

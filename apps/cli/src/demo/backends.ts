@@ -69,8 +69,8 @@ export interface DemoBackends {
   close(): Promise<void>;
 }
 
-/** Starts the demo backend on 127.0.0.1 (port 0 = any free port). */
-export async function startDemoBackends(port = 0): Promise<DemoBackends> {
+/** Starts the demo backend on `host` [127.0.0.1] and `port` (0 = any free port). */
+export async function startDemoBackends(port = 0, host = '127.0.0.1'): Promise<DemoBackends> {
   const server: Server = createServer((req, res) => {
     req.resume(); // a POST body is read and ignored
     const { status, body, delayMs } = route(req.method ?? 'GET', req.url ?? '/');
@@ -81,11 +81,11 @@ export async function startDemoBackends(port = 0): Promise<DemoBackends> {
     if (delayMs) setTimeout(send, delayMs).unref();
     else send();
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(port, host);
   await once(server, 'listening');
-  const { port: bound } = server.address() as AddressInfo;
+  const { address, port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}`,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -1,0 +1,60 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/main.js';
+
+/** `switchyard demo-backends <args>` in-process, with captured output and a stop the test fires. */
+function start(args: string[]) {
+  const out = { stdout: '', stderr: '' };
+  const capture = (key: 'stdout' | 'stderr') => {
+    const stream = new PassThrough();
+    stream.on('data', (c: Buffer) => {
+      out[key] += c.toString();
+    });
+    return stream;
+  };
+  let stop: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    stop = resolve;
+  });
+  const done = main(['demo-backends', ...args], {
+    stdout: capture('stdout'),
+    stderr: capture('stderr'),
+    env: {},
+    stopSignal,
+  });
+  return { out, done, stop: () => stop('SIGTERM') };
+}
+
+async function listening(out: { stdout: string }, done: Promise<number>): Promise<string> {
+  for (;;) {
+    const url = /listening on (\S+)/.exec(out.stdout)?.[1];
+    if (url) return url;
+    const exited = await Promise.race([done, new Promise((r) => setTimeout(r, 10, undefined))]);
+    if (exited !== undefined) throw new Error(`demo-backends exited ${exited}`);
+  }
+}
+
+describe('switchyard demo-backends', () => {
+  it('serves the demo data on the --listen address until stopped', async () => {
+    const run = start(['--listen', '127.0.0.1:0']);
+    const url = await listening(run.out, run.done);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const user = await (await fetch(`${url}/users/1`)).json();
+    expect(user).toMatchObject({ id: 1, name: 'Ada Lovelace', team_id: 10 });
+    expect((await fetch(`${url}/orders?user=2`)).status).toBe(200);
+    run.stop();
+    expect(await run.done).toBe(0);
+    await expect(fetch(`${url}/users/1`)).rejects.toThrow();
+  });
+
+  it('refuses a bad address or option with the usage', async () => {
+    for (const args of [
+      ['--listen', 'nowhere'],
+      ['--port', '8000'],
+    ]) {
+      const run = start(args);
+      expect(await run.done).toBe(1);
+      expect(run.out.stderr).toContain('usage: switchyard demo-backends [--listen HOST:PORT]');
+    }
+  });
+});
