@@ -5,7 +5,7 @@
 //   node scripts/node-runtime.mjs 24 node_modules/vitest/vitest.mjs run   # runs the args under Node 24
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheDir } from './cache-dir.mjs';
 
@@ -70,6 +70,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const node = ensureNode(Number(major));
   console.log(`node-runtime: running under Node ${versionOf(node)} (${node})`);
-  const result = spawnSync(node, args, { stdio: 'inherit' });
+  // First on PATH too, so what the tests spawn as `node` is the same version.
+  const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` };
+  const result = spawnSync(node, args, { stdio: 'inherit', env });
   process.exit(result.status ?? 1);
 }
