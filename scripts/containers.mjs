@@ -133,8 +133,13 @@ export function ensureBaseImage(log = () => {}) {
   const rootfs = join(work, 'rootfs');
   try {
     log(`debootstrap --variant=minbase ${SUITE} (a few minutes the first time)`);
+    // debootstrap and the tools it calls (chroot, …) live in sbin, which a non-login PATH may lack.
+    const path = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${process.env.PATH ?? ''}`;
     must(
-      { ...spawnSync('debootstrap', ['--variant=minbase', SUITE, rootfs, MIRROR], { encoding: 'utf8' }) },
+      spawnSync('debootstrap', ['--variant=minbase', SUITE, rootfs, MIRROR], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: path },
+      }),
       'debootstrap',
     );
     // Smaller image: no package lists, caches, docs or man pages (as the slim images).
@@ -152,7 +157,7 @@ export function ensureBaseImage(log = () => {}) {
     installNode(rootfs, node, npm);
     log(`importing ${BASE_IMAGE} (Node ${nodeVersion}, npm ${npmVersion})`);
     const tar = join(work, 'rootfs.tar');
-    must({ ...spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' }) }, 'tar');
+    must(spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { encoding: 'utf8' }), 'tar');
     must(
       podman([
         'import',
