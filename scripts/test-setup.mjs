@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BASE_IMAGE, ensureBaseImage, NODE_MAJOR } from './containers.mjs';
+import { BASE_IMAGE, ensureBaseImage, NODE_MAJOR, podman } from './containers.mjs';
 import { ensureNode } from './node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -195,7 +195,9 @@ function ensureContainers() {
     step('podman', `installing ${missing.join(' ')}`);
     aptInstall(missing);
   }
-  step('podman', `ok (${run('podman', ['--version']).stdout.trim()})`);
+  const version = podman(['--version']);
+  if (version.status !== 0) fail(`podman --version: ${version.stderr}`);
+  step('podman', `ok (${version.stdout.trim()})`);
   if (process.getuid?.() !== 0) fail('the image tests need rootful podman: run the tests as root');
   try {
     const base = ensureBaseImage((line) => step('base image', line));
