@@ -54,7 +54,8 @@ function podman(args: string[], timeoutMs = 60_000): Promise<Result> {
 async function must(args: string[], timeoutMs?: number): Promise<string> {
   const result = await podman(args, timeoutMs);
   if (result.status !== 0) {
-    throw new Error(`podman ${args.join(' ')} exited ${result.status}:\n${result.stderr.slice(-4000)}`);
+    const output = `${result.stdout.slice(-3000)}\n${result.stderr.slice(-3000)}`;
+    throw new Error(`podman ${args.join(' ')} exited ${result.status}:\n${output}`);
   }
   return result.stdout;
 }
