@@ -7,6 +7,7 @@ export {
   SwitchyardError,
   type SwitchyardErrorOptions,
 } from './errors/switchyard-error.js';
+export { bearerCheck } from './http/bearer.js';
 export { readBody } from './http/read-body.js';
 export { ulid, ulidTime } from './id/ulid.js';
 export {
@@ -21,6 +22,11 @@ export {
   SENSITIVE_HEADERS,
 } from './logger/create-logger.js';
 export { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './units/duration.js';
-export { type ListenAddress, type ListenAddressOptions, parseListenAddress } from './units/listen-address.js';
+export {
+  isLoopbackHost,
+  type ListenAddress,
+  type ListenAddressOptions,
+  parseListenAddress,
+} from './units/listen-address.js';
 export { parseSize } from './units/size.js';
 export { VERSION } from './version.js';

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  bearerCheck,
   EVENT_TYPES,
   type EventType,
   isSwitchyardError,
@@ -8,7 +9,6 @@ import {
   SwitchyardError,
 } from '@switchyard/shared';
 import type { EventHub } from '../events/hub.js';
-import { bearerCheck } from './bearer.js';
 import { parseListenAddress } from './listen-address.js';
 import { SseStream } from './sse-stream.js';
 

@@ -29,3 +29,9 @@ export function parseListenAddress(text: string, options: ListenAddressOptions =
   }
   return { host: m[1] ?? (m[2] || emptyHost), port };
 }
+
+/** Whether a listener bound to `host` is reachable from this machine only (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
