@@ -12,6 +12,7 @@ import {
 import { createProxyMetrics, type ProxyMetrics, registerSpoolMetrics } from './admin/metrics.js';
 import { adminRoutes } from './admin/routes.js';
 import { parseListen } from './listener/address.js';
+import { exposure } from './listener/exposure.js';
 import { createListener } from './listener/server.js';
 import { sleep } from './pipeline/backoff.js';
 import { createQueue } from './pipeline/create-queue.js';
@@ -129,7 +130,10 @@ class ProxyRuntime implements EventProxy {
         ...ingestRoutes({
           accept: (events, source) => this.accept(events, source),
           metrics: this.metrics,
+          enabled: settings.ingest.enabled ?? true,
+          ...(settings.ingest.token !== undefined && { token: settings.ingest.token }),
           maxBodyBytes: settings.ingest.max_body_bytes,
+          maxItems: settings.ingest.max_items,
           kongNodeId: () => this.kongNodeId,
         }),
         ...adminRoutes({
@@ -216,8 +220,9 @@ class ProxyRuntime implements EventProxy {
   }
 
   private async doStart(): Promise<void> {
-    const queue = await this.ensureQueue();
     const { host, port } = parseListen(this.settings.listen);
+    this.checkExposure(host);
+    const queue = await this.ensureQueue();
     this.server.listen({ host, port });
     try {
       await once(this.server, 'listening');
@@ -273,6 +278,27 @@ class ProxyRuntime implements EventProxy {
       },
       'event proxy started',
     );
+  }
+
+  /**
+   * Ingest on an address other machines reach takes events from anyone there: refused without a token
+   * (SWY_LISTEN_INSECURE) unless `ingest.allow_insecure` says so, and then warned about.
+   */
+  private checkExposure(host: string): void {
+    const verdict = exposure(host, this.settings.ingest);
+    if (verdict === 'refuse') {
+      throw new SwitchyardError(
+        'SWY_LISTEN_INSECURE',
+        `EVENT_PROXY_LISTEN ${this.settings.listen} takes ingest (POST /events, /kong/http-log) beyond loopback without a token: set EVENT_PROXY_TOKEN, listen on 127.0.0.1, turn ingest off (EVENT_PROXY_INGEST=off), or set EVENT_PROXY_ALLOW_INSECURE=true`,
+        { details: { listen: this.settings.listen } },
+      );
+    }
+    if (verdict === 'warn') {
+      this.logger.warn(
+        { listen: this.settings.listen },
+        'ingest listens beyond loopback without a token (EVENT_PROXY_ALLOW_INSECURE=true): anyone who reaches it can inject events',
+      );
+    }
   }
 
   private ensureQueue(): Promise<EventQueue> {

@@ -100,12 +100,18 @@ async function startProxy(
       'GATEWAY_ADMIN_URL is ignored by `switchyard run`: this gateway hands its events over in process',
     );
   }
-  const proxy = createEventProxy(own, {
-    // Its own children add `component` (spool, delivery…): this key names the runtime, so no line has a key twice.
-    logger: logger.child({ runtime: 'event-proxy' }),
-    stdout,
-    sources: [source],
-  });
+  // The proxy carries this gateway's own events: ingest, where anyone who reaches the listener could add
+  // look-alikes, is off unless EVENT_PROXY_INGEST (or ingest.enabled) turns it on.
+  const ingest = { ...own.ingest, enabled: own.ingest.enabled ?? false };
+  const proxy = createEventProxy(
+    { ...own, ingest },
+    {
+      // Its own children add `component` (spool, delivery…): this key names the runtime, so no line has a key twice.
+      logger: logger.child({ runtime: 'event-proxy' }),
+      stdout,
+      sources: [source],
+    },
+  );
   try {
     await proxy.start();
   } catch (err) {

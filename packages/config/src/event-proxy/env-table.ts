@@ -69,6 +69,26 @@ const ROWS: Row[] = [
     description: "the proxy's HTTP listener: POST /events, POST /kong/http-log, /healthz, /readyz, /metrics",
     expect: 'host:port, e.g. 127.0.0.1:8095',
   },
+  {
+    name: 'EVENT_PROXY_INGEST',
+    pointer: '/ingest/enabled',
+    kind: 'bool',
+    description:
+      'serve POST /events and POST /kong/http-log; on for `switchyard events`, off under `switchyard run`',
+    default: 'on',
+  },
+  {
+    name: 'EVENT_PROXY_TOKEN',
+    pointer: '/ingest/token',
+    kind: 'secret',
+    description: 'bearer token POST /events and /kong/http-log require (Authorization: Bearer …)',
+  },
+  {
+    name: 'EVENT_PROXY_ALLOW_INSECURE',
+    pointer: '/ingest/allow_insecure',
+    kind: 'bool',
+    description: 'allow ingest on a non-loopback EVENT_PROXY_LISTEN without EVENT_PROXY_TOKEN',
+  },
   { name: 'KONG_ADMIN_URL', pointer: '/kong/admin_url', kind: 'url', description: "a Kong node's Admin API" },
   {
     name: 'KONG_ADMIN_TIMEOUT',
@@ -349,6 +369,12 @@ const ROWS: Row[] = [
     pointer: '/ingest/max_body_bytes',
     kind: 'size',
     description: 'largest POST /events or /kong/http-log body (413 beyond)',
+  },
+  {
+    name: 'EVENT_INGEST_MAX_ITEMS',
+    pointer: '/ingest/max_items',
+    kind: 'int',
+    description: 'most items (events, or Kong log entries) in one ingest request (413 beyond, nothing taken)',
   },
   {
     name: 'EVENT_SPOOL_ENABLED',

@@ -105,7 +105,17 @@ export const EventProxySchema = obj(
       },
     ),
     filter: group({ types: Type.Array(EventTypeName, { default: [], description: 'empty = all' }) }),
-    ingest: group({ max_body_bytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }) }),
+    ingest: group({
+      // No default: on for `switchyard events`, off under `switchyard run` unless asked for (the caller decides).
+      enabled: Type.Optional(Type.Boolean({ description: 'serve POST /events and /kong/http-log' })),
+      token: Type.Optional(Type.String({ minLength: 1, description: 'bearer token ingest requires' })),
+      allow_insecure: Type.Boolean({
+        default: false,
+        description: 'allow ingest on a non-loopback address without a token',
+      }),
+      max_body_bytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }),
+      max_items: Type.Integer({ minimum: 1, default: 10_000, description: 'items (events) per request' }),
+    }),
     kong: Type.Optional(
       obj({
         admin_url: Type.String({ pattern: '^https?://' }),

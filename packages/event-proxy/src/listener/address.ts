@@ -1,6 +1,9 @@
 import { type ListenAddress, parseListenAddress } from '@switchyard/shared';
 
-/** The proxy listener's `host:port`. An empty host means every interface, as in Go's net.Listen. */
+/**
+ * The proxy listener's `host:port`. An empty host (`:8095`) means loopback, as for the gateway's admin
+ * listener: ingest takes events from anyone who reaches it, so binding wider must be asked for explicitly.
+ */
 export function parseListen(listen: string): ListenAddress {
-  return parseListenAddress(listen, { name: 'listen', example: '127.0.0.1:8095', emptyHost: '0.0.0.0' });
+  return parseListenAddress(listen, { name: 'listen', example: '127.0.0.1:8095', emptyHost: '127.0.0.1' });
 }

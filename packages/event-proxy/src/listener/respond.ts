@@ -27,8 +27,10 @@ export function sendError(res: ServerResponse, err: unknown, log: Logger): void 
     const retryAfterMs = err.details?.retryAfterMs;
     if (err.retryable)
       headers['retry-after'] = String(Math.max(1, Math.ceil(Number(retryAfterMs ?? 1000) / 1000)));
-    // A body we stopped reading must not be parsed as the next request.
-    if (err.code === 'SWY_PAYLOAD_TOO_LARGE') headers.connection = 'close';
+    // A body we stopped (or never started) reading must not be parsed as the next request, nor read.
+    if (err.code === 'SWY_PAYLOAD_TOO_LARGE' || !res.req.complete) headers.connection = 'close';
+    if (err.code === 'SWY_INGEST_UNAUTHORIZED')
+      headers['www-authenticate'] = 'Bearer realm="switchyard-event-proxy"';
     sendJson(res, err.status, { error: err.toJSON() }, headers);
     return;
   }

@@ -8,28 +8,109 @@ export interface BodyItem {
   value: unknown;
 }
 
-export interface ParsedBody {
-  items: BodyItem[];
-  /** NDJSON lines that are not JSON: reported per line, while the other lines go on. */
-  unparsable: Array<{ index: number; line: number; reason: string }>;
+/** An item of the body: a JSON value, or an NDJSON line that is not JSON (reported, while the others go on). */
+export type BodyEntry =
+  | { kind: 'item'; item: BodyItem }
+  | { kind: 'unparsable'; index: number; line: number; reason: string };
+
+export interface SplitBody {
+  /** Items in the body (NDJSON lines that are not blank, array elements, or 1). */
+  count: number;
+  /** The items one by one, parsed as they are taken: a caller can pause between them. */
+  entries(): Iterable<BodyEntry>;
 }
 
-function parseNdjson(text: string): ParsedBody {
-  const items: BodyItem[] = [];
-  const unparsable: ParsedBody['unparsable'] = [];
-  const lines = text.split('\n');
+// Error texts quote the input; a bound keeps a 400 answer small whatever the body.
+const MAX_REASON_CHARS = 200;
+const clip = (text: string) =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
+
+const NL = 0x0a;
+const isSpace = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === NL;
+
+function tooMany(maxItems: number, what: string): SwitchyardError {
+  return new SwitchyardError(
+    'SWY_INGEST_TOO_MANY_ITEMS',
+    `the request body holds more than ${maxItems} ${what}; nothing was taken: send at most ${maxItems} per request`,
+    { details: { max_items: maxItems } },
+  );
+}
+
+/** Counts the lines of `body` that are not blank, stopping once past `stopAbove`. */
+function countLines(body: Buffer, stopAbove: number): number {
+  let count = 0;
+  for (let start = 0; start < body.length && count <= stopAbove; ) {
+    let end = body.indexOf(NL, start);
+    if (end === -1) end = body.length;
+    for (let i = start; i < end; i++) {
+      if (!isSpace(body[i] as number)) {
+        count++;
+        break;
+      }
+    }
+    start = end + 1;
+  }
+  return count;
+}
+
+/**
+ * Counts the elements of the JSON array starting at `open` without building them (strings and nesting are
+ * followed, so a comma inside either is not counted), stopping once past `stopAbove`. On text that is not
+ * a valid array the count is only an estimate; JSON.parse reports such a body.
+ */
+function countArrayElements(body: Buffer, open: number, stopAbove: number): number {
+  let depth = 1;
+  let commas = 0;
+  let sawValue = false;
+  let inString = false;
+  for (let i = open + 1; i < body.length && depth > 0; i++) {
+    const b = body[i] as number;
+    if (inString) {
+      if (b === 0x5c) i++;
+      else if (b === 0x22) inString = false;
+      continue;
+    }
+    if (depth === 1 && !isSpace(b) && b !== 0x2c && b !== 0x5d) sawValue = true;
+    if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) depth++;
+    else if (b === 0x5d || b === 0x7d) depth--;
+    else if (b === 0x2c && depth === 1 && ++commas >= stopAbove) return commas + 1;
+  }
+  return sawValue ? commas + 1 : 0;
+}
+
+function* ndjsonEntries(body: Buffer): Iterable<BodyEntry> {
   let index = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = (lines[i] as string).trim();
+  let line = 0;
+  for (let start = 0; start < body.length; ) {
+    let end = body.indexOf(NL, start);
+    if (end === -1) end = body.length;
+    line++;
+    const raw = body.toString('utf8', start, end).trim();
+    start = end + 1;
     if (raw === '') continue;
     try {
-      items.push({ index, line: i + 1, value: JSON.parse(raw) });
+      yield { kind: 'item', item: { index, line, value: JSON.parse(raw) } };
     } catch (err) {
-      unparsable.push({ index, line: i + 1, reason: `not valid JSON: ${(err as Error).message}` });
+      yield { kind: 'unparsable', index, line, reason: `not valid JSON: ${clip((err as Error).message)}` };
     }
     index++;
   }
-  return { items, unparsable };
+}
+
+function ndjson(body: Buffer, maxItems: number): SplitBody {
+  const count = countLines(body, maxItems);
+  if (count > maxItems) throw tooMany(maxItems, 'NDJSON lines');
+  return { count, entries: () => ndjsonEntries(body) };
+}
+
+function isJson(body: Buffer, start: number, end: number): boolean {
+  try {
+    JSON.parse(body.toString('utf8', start, end));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const isNdjsonType = (contentType: string) => /\b(x-)?ndjson\b|\bjsonl\b|\bjson-lines\b/i.test(contentType);
@@ -37,30 +118,36 @@ const isNdjsonType = (contentType: string) => /\b(x-)?ndjson\b|\bjsonl\b|\bjson-
 /**
  * Splits a body into items: NDJSON by content type (`application/x-ndjson`), else one JSON value (an array
  * gives its elements) — or NDJSON after all when the whole body is not JSON but its first line is.
- * SWY_PAYLOAD_INVALID (400) when it is none of these.
+ * SWY_PAYLOAD_INVALID (400) when it is none of these; SWY_INGEST_TOO_MANY_ITEMS (413) past `maxItems`,
+ * found by counting lines or array elements before anything is parsed.
  */
-export function bodyItems(body: Buffer, contentType: string | undefined): ParsedBody {
-  const text = body.toString('utf8');
-  if (text.trim() === '') throw new SwitchyardError('SWY_PAYLOAD_INVALID', 'the request body is empty');
-  if (contentType && isNdjsonType(contentType)) return parseNdjson(text);
+export function splitBody(body: Buffer, contentType: string | undefined, maxItems: number): SplitBody {
+  let first = 0;
+  while (first < body.length && isSpace(body[first] as number)) first++;
+  if (first === body.length) throw new SwitchyardError('SWY_PAYLOAD_INVALID', 'the request body is empty');
+  if (contentType && isNdjsonType(contentType)) return ndjson(body, maxItems);
+  if (body[first] === 0x5b && countArrayElements(body, first, maxItems) > maxItems) {
+    throw tooMany(maxItems, 'array elements');
+  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    const firstLine = text.trimStart().split('\n', 1)[0] as string;
-    if (text.trim().includes('\n')) {
-      try {
-        JSON.parse(firstLine);
-        return parseNdjson(text);
-      } catch {
-        // Not NDJSON either: report the JSON error of the whole body.
-      }
+    const firstEnd = body.indexOf(NL, first);
+    if (firstEnd !== -1 && countLines(body.subarray(firstEnd), 0) > 0 && isJson(body, first, firstEnd)) {
+      return ndjson(body, maxItems);
     }
+    // Not NDJSON either: report the JSON error of the whole body.
     throw new SwitchyardError(
       'SWY_PAYLOAD_INVALID',
-      `the request body is not JSON, a JSON array or NDJSON: ${(err as Error).message}`,
+      `the request body is not JSON, a JSON array or NDJSON: ${clip((err as Error).message)}`,
     );
   }
   const values = Array.isArray(value) ? value : [value];
-  return { items: values.map((v, index) => ({ index, value: v })), unparsable: [] };
+  return {
+    count: values.length,
+    *entries() {
+      for (const [index, v] of values.entries()) yield { kind: 'item', item: { index, value: v } };
+    },
+  };
 }

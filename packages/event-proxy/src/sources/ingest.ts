@@ -1,52 +1,79 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Envelope, readBody } from '@switchyard/shared';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { bearerCheck, type Envelope, readBody, SwitchyardError } from '@switchyard/shared';
 import type { ProxyMetrics } from '../admin/metrics.js';
 import { sendJson } from '../listener/respond.js';
 import type { Route } from '../listener/server.js';
 import type { IntakeResult } from '../pipeline/intake.js';
-import { type BodyItem, bodyItems } from './body-items.js';
+import { type BodyItem, splitBody } from './body-items.js';
 import { kongLogProblems, mapKongLogEntry } from './kong-http-log.js';
-import { type ItemProblem, itemProblem, validateEnvelopes } from './validate.js';
+import { envelopeItemProblems, type ItemProblem, itemProblem, ProblemList } from './validate.js';
 
 export interface IngestDeps {
   accept(events: readonly Envelope[], source: string): Promise<IntakeResult>;
   metrics: ProxyMetrics;
+  /** False: both routes answer 404 SWY_INGEST_OFF. */
+  enabled: boolean;
+  /** When set, both routes require `Authorization: Bearer <token>`. */
+  token?: string;
   maxBodyBytes: number;
+  /** Most items per request (413 SWY_INGEST_TOO_MANY_ITEMS beyond, nothing taken). */
+  maxItems: number;
   /** The node id of Kong events whose payload carries none. */
   kongNodeId(): string;
 }
 
-interface Converted {
-  events: Envelope[];
-  problems: ItemProblem[];
-  /** Items (not problems) that were refused. */
-  badItems: number;
-}
+/** The events made of one valid item, or its problems. */
+type Converted =
+  | { events: Envelope[]; problems?: undefined }
+  | { events?: undefined; problems: ItemProblem[] };
 
-const countItems = (problems: readonly ItemProblem[]) => new Set(problems.map((p) => p.index)).size;
+/** Problems listed in a 400 answer; all are counted in `problems_total`. */
+export const MAX_LISTED_PROBLEMS = 100;
+// Items checked between two turns of the event loop: other requests (/healthz, other producers) are
+// served while a large body is checked.
+const ITEMS_PER_TURN = 500;
 
 /**
- * Reads and splits the body, converts its items, hands the valid events on, and answers: 202 when every
- * item was valid; 400 listing each problem (index, line, id, pointer, reason) with the count of valid
- * items accepted all the same; 413 past the size bound; 503 with Retry-After when the queue is full.
+ * Reads and splits the body, converts its items (yielding to the event loop as it goes), hands the valid
+ * events on, and answers: 202 when every item was valid; 400 listing the first problems (index, line, id,
+ * pointer, reason) with their total and the count of valid items accepted all the same; 413 past the size
+ * or item bound (nothing taken); 503 with Retry-After when the queue cannot take them (nothing taken).
  */
 async function ingest(
   req: IncomingMessage,
   res: ServerResponse,
   deps: IngestDeps,
   source: string,
-  convert: (items: BodyItem[]) => Converted,
+  convert: (item: BodyItem) => Converted,
 ): Promise<void> {
   const body = await readBody(req, deps.maxBodyBytes);
-  const parsed = bodyItems(body, req.headers['content-type']);
-  const { events, problems, badItems } = convert(parsed.items);
-  for (const u of parsed.unparsable)
-    problems.unshift({ index: u.index, line: u.line, pointer: '', reason: u.reason });
-  const refused = badItems + parsed.unparsable.length;
+  const split = splitBody(body, req.headers['content-type'], deps.maxItems);
+  const events: Envelope[] = [];
+  const problems = new ProblemList(MAX_LISTED_PROBLEMS);
+  let refused = 0;
+  let checked = 0;
+  for (const entry of split.entries()) {
+    if (++checked % ITEMS_PER_TURN === 0) {
+      await nextTurn();
+      // The producer gave up: nothing was taken, and no one reads the answer.
+      if (res.destroyed) return;
+    }
+    const converted =
+      entry.kind === 'item'
+        ? convert(entry.item)
+        : { problems: [{ index: entry.index, line: entry.line, pointer: '', reason: entry.reason }] };
+    if (converted.problems) {
+      refused++;
+      problems.add(converted.problems);
+    } else {
+      for (const event of converted.events) events.push(event);
+    }
+  }
   if (refused > 0) deps.metrics.invalid.inc({ source }, refused);
   const result =
     events.length > 0 ? await deps.accept(events, source) : { accepted: 0, filtered: 0, dropped: 0 };
-  const total = parsed.items.length + parsed.unparsable.length;
+  const total = split.count;
   // accepted: valid items the producer need not send again; events: envelopes made of them (two per Kong
   // entry); queued/filtered/dropped: what became of those events.
   const counts = {
@@ -60,57 +87,75 @@ async function ingest(
     sendJson(res, 202, counts);
     return;
   }
-  problems.sort((a, b) => a.index - b.index);
+  const listed =
+    problems.total > problems.listed.length
+      ? `; the first ${problems.listed.length} of ${problems.total} problems are listed`
+      : '';
   sendJson(res, 400, {
     error: {
       code: 'SWY_INVALID_EVENT',
-      message: `${refused} of ${total} items are invalid; the ${total - refused} valid ones were accepted`,
+      message: `${refused} of ${total} items are invalid; the ${total - refused} valid ones were accepted${listed}`,
     },
     ...counts,
-    problems,
+    invalid: refused,
+    problems_total: problems.total,
+    problems: problems.listed,
   });
 }
 
-function convertEnvelopes(items: BodyItem[]): Converted {
-  const { valid, problems } = validateEnvelopes(items);
-  return { events: valid, problems, badItems: countItems(problems) };
+function convertEnvelope(item: BodyItem): Converted {
+  const problems = envelopeItemProblems(item);
+  return problems.length > 0 ? { problems } : { events: [item.value as Envelope] };
 }
 
-function convertKong(items: BodyItem[], nodeId: string): Converted {
-  const events: Envelope[] = [];
-  const problems: ItemProblem[] = [];
-  for (const item of items) {
-    const requestId = (item.value as { request?: { id?: unknown } } | null)?.request?.id;
-    const found = kongLogProblems(item.value);
-    if (found.length > 0) {
-      for (const p of found) problems.push(itemProblem(item, p.pointer, p.reason, requestId));
-      continue;
+function convertKong(item: BodyItem, nodeId: string): Converted {
+  const requestId = (item.value as { request?: { id?: unknown } } | null)?.request?.id;
+  const found = kongLogProblems(item.value);
+  if (found.length > 0)
+    return { problems: found.map((p) => itemProblem(item, p.pointer, p.reason, requestId)) };
+  const pair = mapKongLogEntry(item.value as Parameters<typeof mapKongLogEntry>[0], { nodeId });
+  // The mapping is checked like any producer's events, so a Kong oddity is reported, not forwarded.
+  const problems = pair.flatMap((value) => envelopeItemProblems({ ...item, value }));
+  if (problems.length > 0)
+    return { problems: problems.map((p) => ({ ...p, reason: `mapped event: ${p.reason}` })) };
+  return { events: pair };
+}
+
+/** Refuses a request before its body is read: ingest turned off, or no valid bearer token. */
+function gate(deps: IngestDeps): (req: IncomingMessage) => void {
+  const authorized = deps.token === undefined ? undefined : bearerCheck(deps.token);
+  return (req) => {
+    if (!deps.enabled) {
+      throw new SwitchyardError('SWY_INGEST_OFF', 'ingest is turned off (EVENT_PROXY_INGEST=off)');
     }
-    const pair = mapKongLogEntry(item.value as Parameters<typeof mapKongLogEntry>[0], { nodeId });
-    // The mapping is checked like any producer's events, so a Kong oddity is reported, not forwarded.
-    const checked = validateEnvelopes(pair.map((value) => ({ ...item, value })));
-    if (checked.problems.length > 0) {
-      for (const p of checked.problems) problems.push({ ...p, reason: `mapped event: ${p.reason}` });
-      continue;
+    if (authorized && !authorized(req.headers.authorization)) {
+      throw new SwitchyardError(
+        'SWY_INGEST_UNAUTHORIZED',
+        'ingest requires Authorization: Bearer <EVENT_PROXY_TOKEN>',
+      );
     }
-    events.push(...checked.valid);
-  }
-  return { events, problems, badItems: countItems(problems) };
+  };
 }
 
 /** `POST /events` (envelopes: one, an array, or NDJSON) and `POST /kong/http-log` (Kong's http-log payload). */
 export function ingestRoutes(deps: IngestDeps): Route[] {
+  const check = gate(deps);
   return [
     {
       method: 'POST',
       path: '/events',
-      handle: (req, res) => ingest(req, res, deps, 'http', convertEnvelopes),
+      handle: async (req, res) => {
+        check(req);
+        await ingest(req, res, deps, 'http', convertEnvelope);
+      },
     },
     {
       method: 'POST',
       path: '/kong/http-log',
-      handle: (req, res) =>
-        ingest(req, res, deps, 'kong_http_log', (items) => convertKong(items, deps.kongNodeId())),
+      handle: async (req, res) => {
+        check(req);
+        await ingest(req, res, deps, 'kong_http_log', (item) => convertKong(item, deps.kongNodeId()));
+      },
     },
   ];
 }

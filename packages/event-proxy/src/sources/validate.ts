@@ -14,17 +14,31 @@ export interface ItemProblem {
   reason: string;
 }
 
+// Ids, pointers (key names) and reasons come from the input: bounded, so a listed problem stays small.
+const MAX_ID_CHARS = 128;
+const MAX_POINTER_CHARS = 256;
+const MAX_REASON_CHARS = 300;
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 export function itemProblem(item: BodyItem, pointer: string, reason: string, id?: unknown): ItemProblem {
   return {
     index: item.index,
     ...(item.line !== undefined && { line: item.line }),
-    ...(typeof id === 'string' && { id }),
-    pointer,
-    reason,
+    ...(typeof id === 'string' && { id: clip(id, MAX_ID_CHARS) }),
+    pointer: clip(pointer, MAX_POINTER_CHARS),
+    reason: clip(reason, MAX_REASON_CHARS),
   };
 }
 
-/** Splits body items into valid envelopes and the problems of the others. */
+/** The problems of one item (empty when it is a valid envelope). */
+export function envelopeItemProblems(item: BodyItem): ItemProblem[] {
+  const found = envelopeProblems(item.value);
+  if (found.length === 0) return [];
+  const id = (item.value as { id?: unknown } | null)?.id;
+  return found.map((p) => itemProblem(item, p.pointer, p.message, id));
+}
+
+/** Splits items into valid envelopes and the problems of the others. */
 export function validateEnvelopes(items: readonly BodyItem[]): {
   valid: Envelope[];
   problems: ItemProblem[];
@@ -32,13 +46,25 @@ export function validateEnvelopes(items: readonly BodyItem[]): {
   const valid: Envelope[] = [];
   const problems: ItemProblem[] = [];
   for (const item of items) {
-    const found = envelopeProblems(item.value);
-    if (found.length === 0) {
-      valid.push(item.value as Envelope);
-      continue;
-    }
-    const id = (item.value as { id?: unknown } | null)?.id;
-    for (const p of found) problems.push(itemProblem(item, p.pointer, p.message, id));
+    const found = envelopeItemProblems(item);
+    if (found.length === 0) valid.push(item.value as Envelope);
+    else problems.push(...found);
   }
   return { valid, problems };
+}
+
+/** The problems of a request: every one counted, the first `max` kept for the answer. */
+export class ProblemList {
+  readonly listed: ItemProblem[] = [];
+  total = 0;
+
+  constructor(private readonly max: number) {}
+
+  add(problems: readonly ItemProblem[]): void {
+    this.total += problems.length;
+    for (const p of problems) {
+      if (this.listed.length >= this.max) return;
+      this.listed.push(p);
+    }
+  }
 }
