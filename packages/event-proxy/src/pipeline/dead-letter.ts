@@ -1,7 +1,8 @@
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Envelope } from '@switchyard/shared';
+import { makePrivateDir, PRIVATE_FILE } from '../files/private.js';
 
 export interface DeadLetter {
   event: Envelope;
@@ -69,8 +70,8 @@ export class DeadLetterFile {
 
   private async file(): Promise<FileHandle> {
     if (!this.handle) {
-      await mkdir(dirname(this.path), { recursive: true });
-      this.handle = await open(this.path, 'a');
+      await makePrivateDir(dirname(this.path));
+      this.handle = await open(this.path, 'a', PRIVATE_FILE);
     }
     return this.handle;
   }

@@ -51,10 +51,9 @@ function unserializable(events: readonly Envelope[]): { good: Envelope[]; bad: D
 
 /**
  * Where every source hands its valid events: count them, filter by type, append to the queue. Resolves
- * once the queue holds them; rejects with SWY_QUEUE_FULL under the block policy or SWY_SPOOL_IO when the
- * spool cannot write (nothing was taken either way). An
- * event the queue cannot serialize is a permanent failure: it goes to the dead-letter file, the rest of
- * its batch is queued.
+ * once the queue holds them; rejects with SWY_QUEUE_FULL under the block policy, or SWY_SPOOL_IO when the
+ * spool's disk fails (nothing was taken either way). An event the queue cannot serialize is a permanent
+ * failure: it goes to the dead-letter file, the rest of its batch is queued.
  */
 export class Intake {
   constructor(private readonly o: IntakeOptions) {}
@@ -68,10 +67,11 @@ export class Intake {
         appended = await this.append(kept);
       } catch (err) {
         // Refused (full under block, or the spool cannot write): nothing was taken, the producer retries.
-        this.o.onTaking(false);
-        if (isSwitchyardError(err, 'SWY_QUEUE_FULL') || isSwitchyardError(err, 'SWY_SPOOL_IO')) {
-          metrics.refused.inc({ source }, events.length);
-        }
+        const full = isSwitchyardError(err, 'SWY_QUEUE_FULL');
+        // Full: not ready until the sink makes room. A failing disk is the queue's own writable() to tell,
+        // since it comes back without any event settling (an empty spool on a disk others filled).
+        if (full) this.o.onTaking(false);
+        if (full || isSwitchyardError(err, 'SWY_SPOOL_IO')) metrics.refused.inc({ source }, events.length);
         throw err;
       }
       this.o.onTaking(true);

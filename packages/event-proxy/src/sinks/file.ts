@@ -1,7 +1,8 @@
-import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { type FileHandle, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileTarget } from '@switchyard/config';
 import { type Envelope, SwitchyardError } from '@switchyard/shared';
+import { makePrivateDir, PRIVATE_FILE } from '../files/private.js';
 import { ndjson, serializeEach } from './serialize.js';
 import type { SendResult, Sink } from './sink.js';
 
@@ -79,8 +80,8 @@ export class FileSink implements Sink {
   private async file(): Promise<FileHandle> {
     if (this.handle) return this.handle;
     try {
-      await mkdir(dirname(this.config.path), { recursive: true });
-      const handle = await open(this.config.path, 'a');
+      await makePrivateDir(dirname(this.config.path));
+      const handle = await open(this.config.path, 'a', PRIVATE_FILE);
       this.size = (await handle.stat()).size;
       this.handle = handle;
       this.healthy = true;

@@ -1,6 +1,7 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@switchyard/shared';
+import { makePrivateDir } from '../files/private.js';
 import { replaceFile } from '../spool/segment-files.js';
 
 /** The gateway stream's cursor file, kept in the spool directory. */
@@ -76,7 +77,7 @@ export class CursorFile {
 
   private async write(id: string): Promise<void> {
     if (!this.dirMade) {
-      await mkdir(this.dir, { recursive: true });
+      await makePrivateDir(this.dir);
       this.dirMade = true;
     }
     await replaceFile(this.dir, this.path, `${id}\n`);

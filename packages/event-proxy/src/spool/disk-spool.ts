@@ -1,4 +1,5 @@
-import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   createLogger,
   type Envelope,
@@ -6,6 +7,7 @@ import {
   type Logger,
   SwitchyardError,
 } from '@switchyard/shared';
+import { makePrivateDir, PRIVATE_FILE } from '../files/private.js';
 import { rememberJson } from '../pipeline/event-json.js';
 import type { AppendResult, EventQueue, QueuedBatch } from '../pipeline/queue.js';
 import { type Position, readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -14,7 +16,7 @@ import { type FrameItem, FrameReader } from './frame-reader.js';
 import { lockSpoolDir, type SpoolLock } from './lock.js';
 import { Mutex } from './mutex.js';
 import { type Recovery, recover } from './recover.js';
-import { segmentPath, syncDir } from './segment-files.js';
+import { segmentPath, syncDir, tightenSpoolDir } from './segment-files.js';
 
 export type SpoolFullPolicy = 'block' | 'drop_oldest' | 'drop_newest';
 /** `always`: fsync after every record; `batch`: once per append call (or group of concurrent calls); `never`. */
@@ -35,6 +37,13 @@ export interface DiskSpoolOptions {
    * events acked in this time; close always writes the last position.
    */
   checkpointIntervalMs?: number;
+  /**
+   * A fully delivered open segment at least this large is closed and deleted at once rather than kept
+   * until it reaches segmentBytes [min(segmentBytes, 4 MiB)]; while writes fail, one of any size is.
+   */
+  reclaimBytes?: number;
+  /** While writes fail, how often the disk is tried again (a small probe file) for writable() [1000]. */
+  probeIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -94,6 +103,10 @@ type Item = FrameItem | { kind: 'cached'; start: number; end: number; event: Env
 
 // The in-memory tail: bounded, and dropped whenever the reader falls behind it (then the files serve).
 const TAIL_BYTES = 1024 * 1024;
+const RECLAIM_BYTES = 4 * 1024 * 1024;
+// The write probe: a file of one filesystem block, written, fsynced and removed.
+const PROBE_FILE = 'write-probe';
+const PROBE_BYTES = Buffer.alloc(4096);
 
 interface PendingAppend {
   records: Rec[];
@@ -152,7 +165,12 @@ export class DiskSpool implements EventQueue {
   private flushing = false;
   private flushDone: Promise<void> = Promise.resolve();
   private rollNeeded = false;
+  /** The last write failed (or the probe at open did): /readyz is not ready until one succeeds. */
   private writeFailing = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private reclaiming = false;
+  /** Writes to the open segment and its replacement by a new one: one at a time. */
+  private readonly writeLock = new Mutex();
   private checkpointing = false;
   private checkpointDone: Promise<void> = Promise.resolve();
   /** When the last checkpoint write started (performance.now()). */
@@ -174,6 +192,8 @@ export class DiskSpool implements EventQueue {
     private readonly fsync: SpoolFsync,
     private readonly retryAfterMs: number,
     private readonly checkpointIntervalMs: number,
+    private readonly reclaimBytes: number,
+    private readonly probeIntervalMs: number,
     private readonly logger: Logger,
     recovery: Recovery,
     private readonly lock: SpoolLock,
@@ -213,13 +233,22 @@ export class DiskSpool implements EventQueue {
     if (!Number.isSafeInteger(checkpointIntervalMs) || checkpointIntervalMs < 0) {
       throw invalid('checkpointIntervalMs must be an integer >= 0');
     }
+    const reclaimBytes = options.reclaimBytes ?? Math.min(segmentBytes, RECLAIM_BYTES);
+    const probeIntervalMs = options.probeIntervalMs ?? 1000;
+    for (const [name, value] of [
+      ['reclaimBytes', reclaimBytes],
+      ['probeIntervalMs', probeIntervalMs],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) throw invalid(`${name} must be a positive integer`);
+    }
     const logger = options.logger ?? createLogger({ name: 'spool' });
     let spool: DiskSpool;
     let lock: SpoolLock | undefined;
     try {
-      await mkdir(dir, { recursive: true });
+      await makePrivateDir(dir);
       // Before anything is read: a spool another process has open must not be recovered under its feet.
       lock = await lockSpoolDir(dir);
+      await tightenSpoolDir(dir);
       const recovery = await recover(dir, await readCheckpoint(dir, logger), fsync !== 'never', logger);
       spool = new DiskSpool(
         dir,
@@ -229,11 +258,15 @@ export class DiskSpool implements EventQueue {
         fsync,
         options.retryAfterMs ?? 1000,
         checkpointIntervalMs,
+        reclaimBytes,
+        probeIntervalMs,
         logger,
         recovery,
         lock,
       );
       await spool.openWriter(recovery);
+      // A disk that is full already (e.g. at a restart) shows in writable() before the first append fails.
+      await spool.probe();
     } catch (err) {
       await lock?.release();
       if (isSwitchyardError(err, 'SWY_SPOOL_LOCKED')) throw err;
@@ -311,10 +344,13 @@ export class DiskSpool implements EventQueue {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.probeTimer);
     this.wake();
     this.checkpointWake?.();
     try {
       await this.flushDone;
+      // A reclaim under way ends first.
+      await this.writeLock.run(async () => {});
       await this.cursorLock.run(async () => {
         await this.reader?.close();
         this.reader = undefined;
@@ -346,7 +382,7 @@ export class DiskSpool implements EventQueue {
 
   private async startSegment(seq: number): Promise<void> {
     const path = segmentPath(this.dir, seq);
-    const fh = await open(path, 'wx');
+    const fh = await open(path, 'wx', PRIVATE_FILE);
     if (this.fsync !== 'never') await syncDir(this.dir);
     const seg: Segment = { seq, path, size: 0, unread: 0, sealed: false, scannedTo: 0 };
     this.segments.push(seg);
@@ -362,7 +398,7 @@ export class DiskSpool implements EventQueue {
 
   private async flushLoop(): Promise<void> {
     try {
-      while (this.pending.length > 0) await this.commit(this.pending.splice(0));
+      while (this.pending.length > 0) await this.writeLock.run(() => this.commit(this.pending.splice(0)));
     } finally {
       this.flushing = false;
     }
@@ -403,17 +439,95 @@ export class DiskSpool implements EventQueue {
     try {
       await this.write(admitted.flatMap((a) => a.records));
     } catch (err) {
-      this.writeFailing = true;
-      this.logger.error({ err, dir: this.dir }, 'spool write failed');
-      const failure = new SwitchyardError('SWY_SPOOL_IO', `the spool could not write: ${String(err)}`, {
-        cause: err,
-        details: { retryAfterMs: this.retryAfterMs },
-      });
+      this.writeFailed(err);
+      const failure = new SwitchyardError(
+        'SWY_SPOOL_IO',
+        `the spool cannot write to ${this.dir}: ${(err as Error).message}`,
+        { cause: err, details: { retryAfterMs: this.retryAfterMs } },
+      );
       for (const a of admitted) a.append.reject(failure);
       return;
     }
-    this.writeFailing = false;
+    this.writeRecovered();
     for (const a of admitted) a.append.resolve({ accepted: a.records.length, dropped: a.dropped });
+  }
+
+  // ---- write failures: readiness, probe, reclaiming delivered space ----
+
+  private writeFailed(err: unknown): void {
+    if (!this.writeFailing) this.logger.error({ err, dir: this.dir }, 'spool write failed');
+    this.writeFailing = true;
+    // What was delivered may be all that fills the disk: give it back now rather than at the next ack.
+    this.reclaim();
+    if (this.probeTimer || this.closed) return;
+    // Readiness comes back without waiting for a producer to try again (one may wait for /readyz first).
+    this.probeTimer = setInterval(() => {
+      void this.probe().then(() => {
+        if (!this.writeFailing) this.stopProbing();
+      });
+    }, this.probeIntervalMs);
+    this.probeTimer.unref();
+  }
+
+  private writeRecovered(): void {
+    if (this.writeFailing) this.logger.info({ dir: this.dir }, 'spool writes again');
+    this.writeFailing = false;
+    this.stopProbing();
+  }
+
+  private stopProbing(): void {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  /** Writes, fsyncs and removes a one-block file beside the segments: whether the disk takes writes now. */
+  private async probe(): Promise<void> {
+    const path = join(this.dir, PROBE_FILE);
+    try {
+      const fh = await open(path, 'w', PRIVATE_FILE);
+      try {
+        const { bytesWritten } = await fh.write(PROBE_BYTES);
+        if (bytesWritten !== PROBE_BYTES.length) throw new Error(`short write: ${bytesWritten} bytes`);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+        await unlink(path).catch(() => {});
+      }
+    } catch (err) {
+      if (!this.closed) this.writeFailed(err);
+      return;
+    }
+    this.writeRecovered();
+  }
+
+  /**
+   * Replaces the open segment with a new one when every record in it is delivered, so that its file is
+   * deleted (with the checkpoint moved past it): at once while writes fail (the disk may be full of it),
+   * else once it holds reclaimBytes, instead of keeping delivered events on disk until segmentBytes.
+   */
+  private reclaim(): void {
+    const seg = this.writer.seg;
+    if (this.reclaiming || this.closed || !this.delivered(seg)) return;
+    if (seg.size < (this.writeFailing ? 1 : this.reclaimBytes)) return;
+    this.reclaiming = true;
+    void this.writeLock
+      .run(async () => {
+        if (this.closed || this.writer.seg !== seg || !this.delivered(seg)) return;
+        await this.startSegment(seg.seq + 1);
+        this.checkpoint = this.normalise(this.checkpoint);
+        this.persistCheckpoint();
+      })
+      .catch((err: unknown) =>
+        this.logger.warn({ err, segment: seg.path }, 'spool: replacing a delivered segment failed'),
+      )
+      .finally(() => {
+        this.reclaiming = false;
+      });
+  }
+
+  /** Every record of the segment is acked (the checkpoint is at its end). */
+  private delivered(seg: Segment): boolean {
+    return this.checkpoint.segment === seg.seq && this.checkpoint.offset === seg.size;
   }
 
   /** The records of one append that fit in `room` bytes: the first ones (drop_newest) or the last (drop_oldest). */
@@ -695,17 +809,24 @@ export class DiskSpool implements EventQueue {
       this.checkpoint = this.normalise(span.end);
       moved = true;
     }
-    if (moved && !this.checkpointing) {
-      this.checkpointing = true;
-      this.checkpointDone = this.checkpointLoop().finally(() => {
-        this.checkpointing = false;
-      });
-    }
+    if (!moved) return;
+    this.persistCheckpoint();
+    this.reclaim();
+  }
+
+  private persistCheckpoint(): void {
+    if (this.checkpointing) return;
+    this.checkpointing = true;
+    this.checkpointDone = this.checkpointLoop().finally(() => {
+      this.checkpointing = false;
+    });
   }
 
   /**
-   * Persists the latest checkpoint, again while acks move it meanwhile (one write in flight: acks never
-   * wait for it), then deletes the segments wholly before it. A lost update only means redelivery.
+   * Deletes the segments wholly before the latest checkpoint, then persists it, again while acks move it
+   * meanwhile (one write in flight: acks never wait for it). Deleting first frees a full disk for the
+   * checkpoint write; a crash in between finds a checkpoint naming a deleted segment, and recovery resumes
+   * at the first segment left. A lost update only means redelivery.
    * Writes are paced by checkpointIntervalMs: under a steady stream of acks each write (a file replaced
    * with two fsyncs) would otherwise follow the last at once, hundreds of times a second.
    */
@@ -715,6 +836,12 @@ export class DiskSpool implements EventQueue {
       if (wait > 0 && !this.closed) await this.checkpointPause(wait);
       const target = this.checkpoint;
       this.checkpointAt = performance.now();
+      while (this.segments[0] && this.segments[0].seq < target.segment) {
+        const seg = this.segments.shift() as Segment;
+        await unlink(seg.path).catch((err) => {
+          this.logger.error({ err, segment: seg.path }, 'spool: deleting a released segment failed');
+        });
+      }
       try {
         await writeCheckpoint(this.dir, target, this.fsync !== 'never');
       } catch (err) {
@@ -725,12 +852,6 @@ export class DiskSpool implements EventQueue {
         return;
       }
       this.persisted = target;
-      while (this.segments[0] && this.segments[0].seq < target.segment) {
-        const seg = this.segments.shift() as Segment;
-        await unlink(seg.path).catch((err) => {
-          this.logger.error({ err, segment: seg.path }, 'spool: deleting a released segment failed');
-        });
-      }
     }
   }
 

@@ -3,6 +3,7 @@ import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { SwitchyardError } from '@switchyard/shared';
+import { PRIVATE_FILE } from '../files/private.js';
 
 /** The lock file in a spool directory: it holds the pid of the process that has the spool open. */
 export const LOCK_FILE = 'LOCK';
@@ -59,7 +60,7 @@ export async function lockSpoolDir(dir: string): Promise<SpoolLock> {
   if (heldHere.has(key)) throw locked(dir, path, process.pid);
   for (let attempt = 0; attempt < TAKEOVER_ATTEMPTS; attempt++) {
     try {
-      const fh = await open(path, 'wx');
+      const fh = await open(path, 'wx', PRIVATE_FILE);
       try {
         await fh.writeFile(`${process.pid}\n`);
         await fh.sync();

@@ -1,5 +1,6 @@
 import { open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PRIVATE_FILE, tighten } from '../files/private.js';
 
 const SEGMENT_NAME = /^(\d{16})\.seg$/;
 
@@ -35,7 +36,7 @@ export async function syncDir(dir: string): Promise<void> {
  */
 export async function replaceFile(dir: string, path: string, text: string, sync = true): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  const fh = await open(tmp, 'w', PRIVATE_FILE);
   try {
     await fh.writeFile(text);
     if (sync) await fh.sync();
@@ -44,4 +45,15 @@ export async function replaceFile(dir: string, path: string, text: string, sync 
   }
   await rename(tmp, path);
   if (sync) await syncDir(dir);
+}
+
+/**
+ * Makes a spool directory left by an earlier version (segments 0644 in a 0755 directory) private. Only a
+ * directory that holds segments is changed: one named as the spool but holding none may be the operator's.
+ */
+export async function tightenSpoolDir(dir: string): Promise<void> {
+  const seqs = await listSegments(dir);
+  if (seqs.length === 0) return;
+  await tighten(dir);
+  for (const seq of seqs) await tighten(segmentPath(dir, seq));
 }

@@ -1,0 +1,50 @@
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DiskSpool } from '../src/spool/index.js';
+import { drain, makeEvents, segmentFiles, silent, tempDir } from './fixtures/spool/helpers.js';
+import { until } from './support/wait.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function bytesOnDisk(dir: string): Promise<number> {
+  let n = 0;
+  for (const name of await segmentFiles(dir)) n += (await stat(join(dir, name))).size;
+  return n;
+}
+
+describe('DiskSpool: reclaiming delivered space', () => {
+  it('a fully delivered open segment past reclaimBytes is replaced and deleted, not kept until segmentBytes', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    // Segments may grow to 16 MiB; delivered bytes are given back past 8 KiB.
+    const spool = await DiskSpool.open({
+      dir,
+      maxBytes: 1 << 30,
+      fullPolicy: 'block',
+      segmentBytes: 16 * 1024 * 1024,
+      reclaimBytes: 8 * 1024,
+      logger: silent,
+    });
+    try {
+      for (let round = 0; round < 5; round++) {
+        await spool.append(makeEvents(40, round * 40));
+        expect(await drain(spool, { ack: true })).toHaveLength(40);
+        await until(() => spool.depth().events === 0, 5000);
+      }
+      // Each round wrote ~10 KiB; without reclaiming the one segment would hold ~50 KiB.
+      let onDisk = await bytesOnDisk(dir);
+      for (let i = 0; i < 100 && onDisk >= 8 * 1024; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        onDisk = await bytesOnDisk(dir);
+      }
+      expect(onDisk).toBeLessThan(8 * 1024);
+      expect(spool.stats().segments).toBeLessThanOrEqual(2);
+    } finally {
+      await spool.close();
+    }
+  });
+});
