@@ -198,6 +198,82 @@ describe('switchyard run with TARGET_TYPE', () => {
   });
 });
 
+describe('switchyard run: ingest (issue 16, probe 2)', () => {
+  const forged = {
+    id: '01JFORGEDFORGEDFORGEDFORGE',
+    event_type: 'response',
+    timestamp: 1_700_000_000,
+    kong_node_id: 'forged',
+    data: {
+      request_id: 'forged',
+      method: 'GET',
+      path: '/admin',
+      endpoint: '/admin',
+      status: 200,
+      latency_ms: 1,
+      bytes: 0,
+      completed: true,
+      backends: [],
+    },
+  };
+  const postForged = async (url: string, authorization?: string) => {
+    const res = await fetch(`${url}/events`, {
+      method: 'POST',
+      body: JSON.stringify(forged),
+      headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+    });
+    return { status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code };
+  };
+
+  async function run(name: string, env: Record<string, string>) {
+    const out = join(tmp.dir, `${name}.ndjson`);
+    const file = writeJson(join(tmp.dir, `${name}.json`), gatewayConfig(backend.url));
+    const io = testIO({
+      TARGET_TYPE: 'file',
+      TARGET_FILE_PATH: out,
+      EVENT_SPOOL_ENABLED: 'false',
+      EVENT_PROXY_LISTEN: '127.0.0.1:0',
+      EVENT_DEAD_LETTER_PATH: join(tmp.dir, `${name}-dead.ndjson`),
+      ...env,
+    });
+    const running = await startRun({ file, debug: false, port: 0, adminListen: '127.0.0.1:0' }, io, {
+      host: '127.0.0.1',
+      logger: silent(),
+    });
+    if (!running?.proxy) throw new Error('run did not start the event proxy');
+    return { running, proxy: running.proxy, url: running.proxy.address?.url as string, out };
+  }
+
+  it('ingest is off by default: a forged response event is refused and never lands among the gateway events', async () => {
+    const { running, proxy, url, out } = await run('run-ingest-off', {});
+    try {
+      expect(await postForged(url)).toEqual({ status: 404, code: 'SWY_INGEST_OFF' });
+      const paths = await sendUserRequests(`http://127.0.0.1:${running.gateway.address?.port}`, 1);
+      await until(() => readNdjson(out).length >= 2, 'the gateway events');
+      await proxy.flush(10_000);
+      expectRequestResponse(readNdjson(out), paths, backend.url);
+      expect(readNdjson(out).map((e) => (e as Envelope).kong_node_id)).not.toContain('forged');
+    } finally {
+      await running.close();
+    }
+  });
+
+  it('EVENT_PROXY_INGEST=on with EVENT_PROXY_TOKEN: only a producer with the token can post', async () => {
+    const { running, proxy, url, out } = await run('run-ingest-token', {
+      EVENT_PROXY_INGEST: 'on',
+      EVENT_PROXY_TOKEN: 'run-token',
+    });
+    try {
+      expect(await postForged(url)).toEqual({ status: 401, code: 'SWY_INGEST_UNAUTHORIZED' });
+      expect((await postForged(url, 'Bearer run-token')).status).toBe(202);
+      await proxy.flush(10_000);
+      expect(readNdjson(out).map((e) => (e as Envelope).id)).toEqual([forged.id]);
+    } finally {
+      await running.close();
+    }
+  });
+});
+
 describe('switchyard demo', () => {
   it('starts backends, gateway and proxy, says what to curl; a curl through it lands in the events file', async () => {
     const eventsFile = join(tmp.dir, 'demo-events.ndjson');
