@@ -168,6 +168,7 @@ export class DiskSpool implements EventQueue {
   /** The last write failed (or the probe at open did): /readyz is not ready until one succeeds. */
   private writeFailing = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
   private reclaiming = false;
   /** Writes to the open segment and its replacement by a new one: one at a time. */
   private readonly writeLock = new Mutex();
@@ -344,7 +345,7 @@ export class DiskSpool implements EventQueue {
 
   private async shutdown(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.probeTimer);
+    this.stopProbing();
     this.wake();
     this.checkpointWake?.();
     try {
@@ -462,8 +463,11 @@ export class DiskSpool implements EventQueue {
     if (this.probeTimer || this.closed) return;
     // Readiness comes back without waiting for a producer to try again (one may wait for /readyz first).
     this.probeTimer = setInterval(() => {
-      void this.probe().then(() => {
-        if (!this.writeFailing) this.stopProbing();
+      // On a disk that hangs, probes do not pile up: one at a time.
+      if (this.probing) return;
+      this.probing = true;
+      void this.probe().finally(() => {
+        this.probing = false;
       });
     }, this.probeIntervalMs);
     this.probeTimer.unref();
