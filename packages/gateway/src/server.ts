@@ -8,6 +8,7 @@ import { Pools } from './backend/pools.js';
 import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
 import { metricsFor } from './metrics/index.js';
+import { COMPLETED_HEADER } from './pipeline/answer.js';
 import { type CorsHandler, PluginHost } from './plugins/index.js';
 import { applyLogging, loggingOf } from './plugins/logging.js';
 import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
@@ -184,14 +185,16 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       case 'method':
+        // gin's NoMethod handlers: lura adds none, so no completion header here.
         x.begin('');
         x.send(405, { Allow: found.allow, 'Content-Type': 'text/plain' }, '405 method not allowed', false);
         return;
       default:
+        // lura's NoRoute handler marks the answer incomplete; gin writes the body.
         x.begin('');
         x.send(
           404,
-          { 'Content-Type': 'text/plain', 'X-Switchyard-Completed': 'false' },
+          { [COMPLETED_HEADER]: 'false', 'Content-Type': 'text/plain' },
           '404 page not found',
           false,
         );

@@ -1,4 +1,6 @@
 import {
+  ERRORS_NAMESPACE,
+  type ErrorsNamespace,
   GATEWAY_DEFAULTS,
   type GatewayFile,
   type OutputEncoding,
@@ -36,6 +38,8 @@ export interface GatewaySettings {
   idleTimeoutMs: number | undefined;
   router: RouterNamespace;
   versionHeader: string;
+  /** `switchyard/errors` `transport_statuses`: failures answer 502/503/504 instead of KrakenD's 500. */
+  transportStatuses: boolean;
 }
 
 export interface SettingsOverrides {
@@ -66,6 +70,8 @@ export function resolveSettings(file: GatewayFile, overrides: SettingsOverrides 
     idleTimeoutMs: optionalMs(file.idle_timeout),
     router,
     versionHeader: router.hide_version_header ? 'Version undefined' : `Version ${VERSION}`,
+    transportStatuses:
+      (file.extra_config?.[ERRORS_NAMESPACE] as ErrorsNamespace | undefined)?.transport_statuses === true,
   };
 }
 

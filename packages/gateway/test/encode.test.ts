@@ -177,7 +177,7 @@ describe('no-op passthrough', () => {
     expect(res.headers['x-secret']).toBeUndefined();
     expect(res.headers['keep-alive']).not.toBe('timeout=9');
     // KrakenD marks no-op answers incomplete: the gateway does not look into them.
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
     const missing = await send(gw.port, '/missing');
     expect(missing.status).toBe(404);
     expect(missing.body).toBe('nope');
@@ -235,9 +235,9 @@ describe('no-op passthrough', () => {
     expect(JSON.parse(res.body)).toEqual({ method: 'POST', body: 'raw payload' });
   });
 
-  it('answers 502 when the backend refuses the connection', async () => {
+  it('answers 500 when the backend refuses the connection, as KrakenD', async () => {
     const res = await send(gw.port, '/refused');
-    expect(res.status).toBe(502);
+    expect(res.status).toBe(500);
     expect(res.body).toBe('');
   });
 });

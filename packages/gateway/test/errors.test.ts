@@ -44,10 +44,13 @@ describe('failures and error strategies', () => {
   let backend: TestBackend;
   let gw: TestGateway;
   let gwMsg: TestGateway;
+  let gwTransport: TestGateway;
+  let refusedPort: number;
 
   beforeAll(async () => {
     backend = await startBackend(backendRoutes);
-    const refused = `http://127.0.0.1:${await closedPort()}`;
+    refusedPort = await closedPort();
+    const refused = `http://127.0.0.1:${refusedPort}`;
     const endpoints = [
       { endpoint: '/ok', backend: [{ url_pattern: '/ok' }] },
       { endpoint: '/refused', backend: [{ url_pattern: '/x', host: [refused] }] },
@@ -89,12 +92,29 @@ describe('failures and error strategies', () => {
       endpoints,
       extra_config: { router: { return_error_msg: true } },
     });
+    gwTransport = await startGateway({
+      host: [backend.origin],
+      endpoints,
+      extra_config: { 'switchyard/errors': { transport_statuses: true } },
+    });
   });
   afterAll(async () => {
     await gw.close();
     await gwMsg.close();
+    await gwTransport.close();
     await backend.close();
   });
+
+  it.each(['/refused', '/reset', '/timeout', '/status', '/accepted', '/garbage', '/array', '/empty'])(
+    "%s → 500 with an empty body and X-Krakend-Completed: false (lura's one default status)",
+    async (path) => {
+      const res = await send(gw.port, path);
+      expect(res.status).toBe(500);
+      expect(res.body).toBe('');
+      expect(res.headers['content-type']).toBeUndefined();
+      expect(res.headers['x-krakend-completed']).toBe('false');
+    },
+  );
 
   it.each([
     ['/refused', 502],
@@ -105,11 +125,31 @@ describe('failures and error strategies', () => {
     ['/garbage', 502],
     ['/array', 502],
     ['/empty', 502],
-  ])('%s → %i with an empty body, X-Switchyard-Completed: false', async (path, status) => {
-    const res = await send(gw.port, path);
+  ])('switchyard/errors transport_statuses: %s → %i', async (path, status) => {
+    const res = await send(gwTransport.port, path);
     expect(res.status).toBe(status);
     expect(res.body).toBe('');
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
+  });
+
+  it('router.return_error_msg writes the texts KrakenD writes', async () => {
+    const texts: Record<string, string> = {
+      '/refused': `Get "http://127.0.0.1:${refusedPort}/x": dial tcp 127.0.0.1:${refusedPort}: connect: connection refused`,
+      '/timeout': 'context deadline exceeded',
+      '/status': `invalid status code 404 [GET /missing]: ${backend.origin}/missing`,
+      '/accepted': `invalid status code 202 [GET /accepted]: ${backend.origin}/accepted`,
+      '/array': 'json: cannot unmarshal array into Go value of type map[string]interface {}',
+      '/empty': 'EOF',
+    };
+    for (const [path, text] of Object.entries(texts)) {
+      const res = await send(gwMsg.port, path);
+      expect({ path, status: res.status, type: res.headers['content-type'], body: res.body }).toEqual({
+        path,
+        status: 500,
+        type: 'text/plain; charset=utf-8',
+        body: text,
+      });
+    }
   });
 
   /** Requests `path` and closes the connection once the gateway is waiting on the backend's /hang-long. */
@@ -160,17 +200,17 @@ describe('failures and error strategies', () => {
     expect(res.body).toBe('{"error":"no such user"}');
   });
 
-  it('router.return_error_msg writes the error as text', async () => {
+  it('router.return_error_msg writes a decoding failure as text with 500', async () => {
     const res = await send(gwMsg.port, '/garbage');
-    expect(res.status).toBe(502);
+    expect(res.status).toBe(500);
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(res.body).toMatch(/^backend http:\/\/127\.0\.0\.1:\d+\/garbage answered a body that is not JSON/);
+    expect(res.body).toMatch(/JSON/);
   });
 
   it('return_error_details puts the backend error under error_<name>', async () => {
     const res = await send(gw.port, '/details');
     expect(res.status).toBe(200);
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
     expect(JSON.parse(res.body)).toEqual({
       error_users: {
         http_status_code: 404,
@@ -188,6 +228,6 @@ describe('failures and error strategies', () => {
         http_body_encoding: 'application/problem+json',
       },
     });
-    expect(merged.headers['x-switchyard-completed']).toBe('false');
+    expect(merged.headers['x-krakend-completed']).toBe('false');
   });
 });

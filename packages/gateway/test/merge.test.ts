@@ -108,7 +108,7 @@ describe('aggregation', () => {
     const res = await send(gw.port, '/merge');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ a: 1, shared: 'a', b: 2 });
-    expect(res.headers['x-switchyard-completed']).toBe('true');
+    expect(res.headers['x-krakend-completed']).toBe('true');
     expect(res.headers['cache-control']).toBe('public, max-age=60');
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(res.headers['x-switchyard']).toMatch(/^Version \d+\.\d+\.\d+/);
@@ -124,7 +124,7 @@ describe('aggregation', () => {
     const res = await send(gw.port, '/partial');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ a: 1, shared: 'a' });
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
     expect(res.headers['cache-control']).toBeUndefined();
   });
 
@@ -132,14 +132,14 @@ describe('aggregation', () => {
     const res = await send(gw.port, '/late');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ a: 1, shared: 'a' });
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
   });
 
   it('answers 500 with an empty body when every backend failed', async () => {
     const res = await send(gw.port, '/all-failed');
     expect(res.status).toBe(500);
     expect(res.body).toBe('');
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
   });
 
   it('concurrent_calls: the first complete answer wins and the other calls are cancelled', async () => {
@@ -148,7 +148,7 @@ describe('aggregation', () => {
     expect(res.status).toBe(200);
     const { call } = JSON.parse(res.body);
     expect([2, 3]).toContain(call);
-    expect(res.headers['x-switchyard-completed']).toBe('true');
+    expect(res.headers['x-krakend-completed']).toBe('true');
     await until(() => slowAborted);
     expect(concurrentCalls).toBe(3);
   });
@@ -164,7 +164,7 @@ describe('aggregation', () => {
       posts: { posts_query: '/posts?ids=3,5&name=Ada' },
       bio: 'math',
     });
-    expect(res.headers['x-switchyard-completed']).toBe('true');
+    expect(res.headers['x-krakend-completed']).toBe('true');
     const order = backend.received.slice(-3).map((r) => r.url);
     expect(order).toEqual(['/user/7', '/posts?ids=3,5&name=Ada', '/profile/ada-l']);
   });
@@ -190,7 +190,7 @@ describe('aggregation', () => {
   it('shadow backends get the request and their answer is ignored', async () => {
     const res = await send(gw.port, '/with-shadow?q=1');
     expect(JSON.parse(res.body)).toEqual({ a: 1, shared: 'a' });
-    expect(res.headers['x-switchyard-completed']).toBe('true');
+    expect(res.headers['x-krakend-completed']).toBe('true');
     await until(() => shadow.received.some((r) => r.url === '/mirror'));
   });
 
@@ -235,7 +235,7 @@ describe('proxy.static strategies', () => {
 
   const outcome = async (path: string) => {
     const res = await send(gw.port, path);
-    return `${res.status} ${res.headers['x-switchyard-completed']} ${res.body}`;
+    return `${res.status} ${res.headers['x-krakend-completed']} ${res.body}`;
   };
 
   it.each([

@@ -55,7 +55,7 @@ describe('qos/circuit-breaker', () => {
       .filter((e) => e.event_type === 'plugin_updated' && (e.data as { scope: string }).scope === scope)
       .map((e) => e.data);
 
-  it('opens after more than max_errors consecutive failures, fails fast with 503, probes when half-open', async () => {
+  it('opens after more than max_errors consecutive failures, fails fast with 500 (the KrakenD status), probes when half-open', async () => {
     const scope = 'GET /cb backend[0] /flaky';
     expect((await send(gw.port, '/cb')).status).toBe(500);
     expect(transitions(scope)).toEqual([]);
@@ -65,9 +65,9 @@ describe('qos/circuit-breaker', () => {
     ]);
 
     const refused = await send(gw.port, '/cb');
-    expect(refused.status).toBe(503);
-    expect(refused.headers['x-switchyard-completed']).toBe('false');
-    expect(refused.body).toBe(`circuit breaker ${scope} is open: the backend was not called`);
+    expect(refused.status).toBe(500);
+    expect(refused.headers['x-krakend-completed']).toBe('false');
+    expect(refused.body).toBe('circuit breaker is open');
     expect(flaky.received).toHaveLength(2);
     expect(gw.gateway.events.status()).toBe('degraded');
 
@@ -88,16 +88,16 @@ describe('qos/circuit-breaker', () => {
     expect(flaky.received).toHaveLength(4);
   });
 
-  it('an open breaker in a merge makes the answer partial, not a 503', async () => {
+  it('an open breaker in a merge makes the answer partial, not a failure', async () => {
     const scope = 'GET /merge backend[1] /down';
-    expect((await send(gw.port, '/merge')).headers['x-switchyard-completed']).toBe('false');
+    expect((await send(gw.port, '/merge')).headers['x-krakend-completed']).toBe('false');
     await send(gw.port, '/merge');
     expect(transitions(scope)).toEqual([
       { plugin: 'qos/circuit-breaker', scope, change: 'state', from: 'closed', to: 'open' },
     ]);
     const partial = await send(gw.port, '/merge');
     expect(partial.status).toBe(200);
-    expect(partial.headers['x-switchyard-completed']).toBe('false');
+    expect(partial.headers['x-krakend-completed']).toBe('false');
     expect(partial.body).toBe('{"steady":true}');
   });
 

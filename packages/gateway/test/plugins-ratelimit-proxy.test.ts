@@ -31,13 +31,13 @@ describe('qos/ratelimit/proxy', () => {
 
   const calls = (path: string) => backend.received.filter((r) => r.url === path).length;
 
-  it('fails a lone backend over its limit fast with 503, without calling it', async () => {
+  it('fails a lone backend over its limit fast with 500 (the KrakenD status), without calling it', async () => {
     expect((await send(gw.port, '/single')).status).toBe(200);
     expect((await send(gw.port, '/single')).status).toBe(200);
     const refused = await send(gw.port, '/single');
-    expect(refused.status).toBe(503);
-    expect(refused.headers['x-switchyard-completed']).toBe('false');
-    expect(refused.body).toBe(`rate limit exceeded for backend ${backend.origin}/single`);
+    expect(refused.status).toBe(500);
+    expect(refused.headers['x-krakend-completed']).toBe('false');
+    expect(refused.body).toBe('ERROR: rate limit exceeded');
     expect(calls('/single')).toBe(2);
   });
 
@@ -46,7 +46,7 @@ describe('qos/ratelimit/proxy', () => {
     await send(gw.port, '/merge');
     const partial = await send(gw.port, '/merge');
     expect(partial.status).toBe(200);
-    expect(partial.headers['x-switchyard-completed']).toBe('false');
+    expect(partial.headers['x-krakend-completed']).toBe('false');
     expect(partial.body).toBe('{"free":true}');
     expect(calls('/limited')).toBe(2);
     expect(calls('/free')).toBe(3);

@@ -34,7 +34,7 @@ describe('router', () => {
     const res = await send(gw.port, '/nope');
     expect(res.status).toBe(404);
     expect(res.headers['content-type']).toBe('text/plain');
-    expect(res.headers['x-switchyard-completed']).toBe('false');
+    expect(res.headers['x-krakend-completed']).toBe('false');
     expect(res.body).toBe('404 page not found');
   });
 

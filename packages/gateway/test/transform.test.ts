@@ -140,7 +140,7 @@ describe('backend data manipulation (target → allow/deny → mapping → group
     const missing = await get('/target-missing');
     expect(missing.body).toBe('{}');
     // No data: the answer is not counted as complete, as in KrakenD.
-    expect(missing.headers['x-switchyard-completed']).toBe('false');
+    expect(missing.headers['x-krakend-completed']).toBe('false');
   });
 
   it('is_collection puts an array under "collection", which mapping can rename', async () => {

@@ -15,6 +15,8 @@ const FlatmapOp = obj({
 /** `proxy` (endpoint or backend level): sequential, static, flatmap_filter, shadow. */
 export const ProxyNamespace = obj({
   sequential: Type.Optional(Type.Boolean()),
+  /** Fields of earlier answers (`resp0_id`, `resp1_a.b`) made available to every later backend. */
+  sequential_propagated_params: Type.Optional(Type.Array(Type.String())),
   static: Type.Optional(
     obj({
       strategy: Type.Union([
@@ -35,6 +37,17 @@ export const ProxyNamespace = obj({
 export const BackendHttpNamespace = obj({
   return_error_code: Type.Optional(Type.Boolean()),
   return_error_details: Type.Optional(Type.String({ minLength: 1 })),
+});
+
+/** `switchyard/errors` (root level, Switchyard's own): statuses finer than KrakenD's 500 for failures. */
+export const ERRORS_NAMESPACE = 'switchyard/errors';
+export const ErrorsNamespace = obj({
+  transport_statuses: Type.Optional(
+    Type.Boolean({
+      description:
+        'answer refused/reset 502, timeout 504, open breaker or backend rate limit 503, undecodable body 502 (KrakenD answers 500)',
+    }),
+  ),
 });
 
 /** `router` (root level): router behaviour. */
@@ -206,6 +219,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'backend/http': { schema: BackendHttpNamespace, levels: ['backend'] },
   router: { schema: RouterNamespace, levels: ['root'] },
   'telemetry/events': { schema: EventsNamespace, levels: ['root'] },
+  [ERRORS_NAMESPACE]: { schema: ErrorsNamespace, levels: ['root'] },
   admin: { schema: AdminNamespace, levels: ['root'] },
   'qos/ratelimit/router': { schema: RateLimitRouterNamespace, levels: ['endpoint'] },
   'qos/ratelimit/proxy': { schema: RateLimitProxyNamespace, levels: ['backend'] },
@@ -221,6 +235,7 @@ export type ProxyNamespace = Static<typeof ProxyNamespace>;
 export type BackendHttpNamespace = Static<typeof BackendHttpNamespace>;
 export type RouterNamespace = Static<typeof RouterNamespace>;
 export type EventsNamespace = Static<typeof EventsNamespace>;
+export type ErrorsNamespace = Static<typeof ErrorsNamespace>;
 export type AdminNamespace = Static<typeof AdminNamespace>;
 export type RateLimitRouterNamespace = Static<typeof RateLimitRouterNamespace>;
 export type RateLimitProxyNamespace = Static<typeof RateLimitProxyNamespace>;

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { classifyBackendError } from '../errors/classify.js';
 import { backendError } from '../errors/status.js';
 import type { Abortable } from '../pipeline/scope.js';
+import { isRedirect } from './redirect.js';
 
 const EMPTY = Buffer.alloc(0);
 const NO_HEADERS: IncomingHttpHeaders = {};
@@ -46,7 +47,7 @@ export abstract class CallBase implements Abortable {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.finish(classifyBackendError(err, this.url));
+    this.finish(classifyBackendError(err, this.url, this.method));
   }
 
   protected finish(err: Error | null): void {
@@ -69,6 +70,10 @@ export class BufferedCall extends CallBase implements Dispatcher.DispatchHandler
   readonly done: Promise<BufferedCall>;
   /** Keep the body of a non-200/201 answer too (return_error_code/details need it). */
   keepErrorBody = false;
+  /** Read no body at all (a no-op backend inside a buffered endpoint). */
+  skipBody = false;
+  /** The Location of a redirect answer, whose body is never kept. */
+  location: string | undefined;
   private chunks: Buffer[] = [];
   private size = 0;
   private keep = true;
@@ -93,7 +98,15 @@ export class BufferedCall extends CallBase implements Dispatcher.DispatchHandler
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
     this.headers = headers;
-    this.keep = this.keepErrorBody || status === 200 || status === 201;
+    if (isRedirect(status)) {
+      const location = headers.location;
+      this.location = Array.isArray(location) ? location[0] : location;
+      if (this.location) {
+        this.keep = false;
+        return;
+      }
+    }
+    this.keep = !this.skipBody && (this.keepErrorBody || status === 200 || status === 201);
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -11,6 +11,7 @@ import { BufferedCall } from './call.js';
 import { type Decoder, decompress } from './decode.js';
 import type { HeaderPolicy, QueryPolicy } from './forward.js';
 import type { Pools } from './pools.js';
+import { dispatcherFor, type Hop, isRedirect, MAX_REDIRECTS, nextHop, tooManyRedirects } from './redirect.js';
 import type { SequentialSlot, Upstream, UrlTemplate } from './target.js';
 
 /** How a status other than 200/201 is answered (`backend/http`). */
@@ -41,15 +42,27 @@ export interface Target {
 export class BackendClient {
   readonly method: string;
   private next = 0;
-  private readonly pools: Pool[];
+  private readonly poolsByHost: Pool[];
   private readonly statusMode: StatusMode;
+  /** lura's `[GET /users/{{.Id}}]:`, the prefix of its invalid-status text. */
+  private readonly errPrefix: string;
+  /** A `no-op` backend inside a buffered endpoint: any status, no body, no data (lura's no-op parser). */
+  private readonly noop: boolean;
+  /** `backend/http/client` `send_body_on_redirect`: 307/308 resend the body. */
+  private readonly replayBody: boolean;
 
   constructor(
     private readonly o: BackendClientOptions,
-    pools: Pools,
+    private readonly pools: Pools,
   ) {
     this.method = o.method;
-    this.pools = o.upstreams.map((u) => pools.get(u.origin));
+    this.poolsByHost = o.upstreams.map((u) => pools.get(u.origin));
+    this.errPrefix = `[${o.method} ${luraPattern(o.backend.url_pattern)}]:`;
+    this.noop = o.backend.encoding === 'no-op';
+    const client = o.backend.extra_config?.['backend/http/client'] as
+      | { send_body_on_redirect?: unknown }
+      | undefined;
+    this.replayBody = client?.send_body_on_redirect === true;
     const http = (o.backend.extra_config?.['backend/http'] ?? {}) as BackendHttpNamespace;
     // return_error_details takes precedence over return_error_code, as in lura.
     this.statusMode = http.return_error_details
@@ -70,12 +83,12 @@ export class BackendClient {
 
   target(req: ProxyRequest): Target {
     const i = this.next;
-    this.next = i + 1 === this.pools.length ? 0 : i + 1;
+    this.next = i + 1 === this.poolsByHost.length ? 0 : i + 1;
     const upstream = this.o.upstreams[i] as Upstream;
     let path = upstream.basePath + this.o.template.render(req.params, req.sequential);
     const query = this.o.query.build(req.query);
     if (query) path += (path.includes('?') ? '&' : '?') + query;
-    return { pool: this.pools[i] as Pool, path, url: upstream.origin + path };
+    return { pool: this.poolsByHost[i] as Pool, path, url: upstream.origin + path };
   }
 
   dispatchOptions(req: ProxyRequest, path: string): Dispatcher.DispatchOptions {
@@ -87,23 +100,78 @@ export class BackendClient {
     };
   }
 
-  /** Calls the backend and turns its answer into data. */
+  /** Calls the backend (following redirects as Go's client does) and turns its answer into data. */
   async call(req: ProxyRequest): Promise<ProxyResult> {
     const { pool, path, url } = this.target(req);
     const options = this.dispatchOptions(req, path);
     const cache = this.method === 'GET' ? this.o.cache : null;
     const hit = cache?.get(url, options.headers as string[]);
     if (hit) return this.decode(hit.body, hit.headers, url);
-    const call = new BufferedCall(url, this.method, MAX_BACKEND_BODY_BYTES);
+    let call = await this.send(req, pool, options, url);
+    if (!call.error && isRedirect(call.status)) call = await this.follow(req, call, options, url);
+    if (call.error) return failed(call.error);
+    if (this.noop) return { response: { data: {}, complete: true }, error: null };
+    if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
+    if (call.url === url) cache?.put(url, options.headers as string[], call.status, call.headers, call.body);
+    return this.decode(call.body, call.headers, call.url);
+  }
+
+  private async send(
+    req: ProxyRequest,
+    dispatcher: Dispatcher,
+    options: Dispatcher.DispatchOptions,
+    url: string,
+  ): Promise<BufferedCall> {
+    const call = new BufferedCall(url, options.method, MAX_BACKEND_BODY_BYTES);
     call.keepErrorBody = this.statusMode.kind !== 'default';
+    call.skipBody = this.noop;
     req.scope.add(call);
-    pool.dispatch(options, call);
+    dispatcher.dispatch(options, call);
     await call.done;
     req.trace?.push(call.info());
-    if (call.error) return failed(call.error);
-    if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
-    cache?.put(url, options.headers as string[], call.status, call.headers, call.body);
-    return this.decode(call.body, call.headers, url);
+    return call;
+  }
+
+  /** Follows the redirects of a first answer, at most MAX_REDIRECTS of them. */
+  private async follow(
+    req: ProxyRequest,
+    answer: BufferedCall,
+    options: Dispatcher.DispatchOptions,
+    url: string,
+  ): Promise<BufferedCall> {
+    const first: Hop = {
+      url,
+      method: this.method,
+      body: req.body,
+      headers: options.headers as string[],
+    };
+    let hop = first;
+    let call = answer;
+    for (let n = 0; !call.error && isRedirect(call.status); n++) {
+      const next = nextHop(call.status, call.location, hop, first, this.replayBody);
+      if (!next) break;
+      if (n === MAX_REDIRECTS) {
+        call.error = tooManyRedirects(this.method, next.url);
+        break;
+      }
+      hop = next;
+      const target = new URL(next.url);
+      const { dispatcher, done } = dispatcherFor(this.pools, target.origin);
+      call = await this.send(
+        req,
+        dispatcher,
+        {
+          origin: target.origin,
+          path: target.pathname + target.search,
+          method: next.method as Dispatcher.HttpMethod,
+          headers: next.headers,
+          body: next.body,
+        },
+        next.url,
+      );
+      done();
+    }
+    return call;
   }
 
   private decode(body: Buffer, headers: IncomingHttpHeaders, url: string): ProxyResult {
@@ -134,8 +202,18 @@ export class BackendClient {
         forward ? call.body.toString('utf8') : '',
         forward ? ((call.headers['content-type'] as string | undefined) ?? '') : '',
         forward,
+        this.errPrefix,
         call.url,
       ),
     );
   }
+}
+
+/** A url_pattern as lura holds it after parsing (`/users/{{.Id}}`), for its error texts. */
+function luraPattern(pattern: string): string {
+  const path = `/${pattern.replace(/^\/+/, '')}`;
+  return path.replace(
+    /\{([\w\-.:/]+)\}/g,
+    (_, name: string) => `{{.${name.charAt(0).toUpperCase()}${name.slice(1)}}}`,
+  );
 }

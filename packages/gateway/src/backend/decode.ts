@@ -12,25 +12,25 @@ export type Decoder = (body: Buffer, url: string) => Data;
 const isObject = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function parse(body: Buffer, url: string): unknown {
+  // Go's decoder reads an empty body as io.EOF, the text KrakenD reports.
+  if (body.length === 0) throw backendError('SWY_BACKEND_BAD_RESPONSE', 'EOF', { url });
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw backendError(
-      'SWY_BACKEND_BAD_RESPONSE',
-      `backend ${url} answered a body that is not JSON (${(err as Error).message})`,
-      { url },
-    );
+    throw backendError('SWY_BACKEND_BAD_RESPONSE', (err as Error).message, { url });
   }
 }
 
-function shapeError(url: string, expected: string, got: unknown): SwitchyardError {
-  const kind = Array.isArray(got) ? 'an array' : got === null ? 'null' : `a ${typeof got}`;
+/** Go's encoding/json name for a JSON value's kind. */
+const goKind = (v: unknown) =>
+  Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v;
+
+/** encoding/json's text for a value that does not fit the Go type lura decodes into. */
+function shapeError(url: string, goType: string, got: unknown): SwitchyardError {
   return backendError(
     'SWY_BACKEND_BAD_RESPONSE',
-    `backend ${url} answered ${kind} where ${expected} was expected`,
-    {
-      url,
-    },
+    `json: cannot unmarshal ${goKind(got)} into Go value of type ${goType}`,
+    { url },
   );
 }
 
@@ -38,13 +38,14 @@ const json: Decoder = (body, url) => {
   const v = parse(body, url);
   if (isObject(v)) return v;
   if (v === null) return {};
-  throw shapeError(url, 'a JSON object (set is_collection for arrays)', v);
+  throw shapeError(url, 'map[string]interface {}', v);
 };
 
 const jsonCollection: Decoder = (body, url) => {
   const v = parse(body, url);
   if (Array.isArray(v)) return { collection: v };
-  throw shapeError(url, 'a JSON array (is_collection is set)', v);
+  if (v === null) return { collection: null };
+  throw shapeError(url, '[]interface {}', v);
 };
 
 // safejson accepts any JSON: objects as they are, arrays under `collection`, scalars under `content`.

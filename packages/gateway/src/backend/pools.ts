@@ -26,6 +26,11 @@ export class Pools {
     return pool;
   }
 
+  /** The pool of an origin already in use, without creating one. */
+  existing(origin: string): Pool | undefined {
+    return this.pools.get(origin);
+  }
+
   /** After a reload: closes the pools of origins no longer used, once requests still on them are done. */
   retain(origins: ReadonlySet<string>, graceMs: number): void {
     for (const [origin, pool] of this.pools) {

@@ -1,9 +1,9 @@
 import { type ErrorCode, isSwitchyardError, SwitchyardError } from '@switchyard/shared';
 
 /**
- * The one table from a backend failure to the status the client gets when no data could be built.
- * Transport failures keep their meaning (refused/reset 502, timeout 504, open breaker or backend rate limit 503); a backend
- * answering with a status other than 200/201 gives 500, as KrakenD answers it.
+ * The statuses of `switchyard/errors` `transport_statuses` (an opt-in): refused/reset 502, timeout 504,
+ * open breaker or backend rate limit 503, an undecodable body 502. Without it every failure that leaves
+ * no data is a 500, as lura's single default error-to-status function answers it.
  */
 export const FAILURE_STATUS = {
   SWY_BACKEND_REFUSED: 502,
@@ -17,7 +17,7 @@ export const FAILURE_STATUS = {
 
 export type BackendFailureCode = keyof typeof FAILURE_STATUS;
 
-/** A backend failure, with the client status from FAILURE_STATUS. */
+/** A backend failure, carrying its transport status from FAILURE_STATUS. */
 export function backendError(
   code: BackendFailureCode,
   message: string,
@@ -28,8 +28,10 @@ export function backendError(
 }
 
 /**
- * A backend answered with a status KrakenD treats as an error. With `return_error_code` the client gets
- * the backend's status (and, with `return_error_msg`, its body and content type).
+ * A backend answered with a status KrakenD treats as an error (not 200/201). By default its text is
+ * lura's `invalid status code 404 [GET /users/{{.Id}}]: http://host/users/1`; with `return_error_code`
+ * (`forward`) the error is the backend's body, carries the backend's status and its content type, as
+ * lura's HTTPResponseError does.
  */
 export class BackendStatusError extends SwitchyardError {
   constructor(
@@ -37,9 +39,10 @@ export class BackendStatusError extends SwitchyardError {
     readonly body: string,
     readonly contentType: string,
     readonly forward: boolean,
+    prefix: string,
     url: string,
   ) {
-    super('SWY_BACKEND_STATUS', forward ? body : `invalid status code ${backendStatus} from ${url}`, {
+    super('SWY_BACKEND_STATUS', forward ? body : `invalid status code ${backendStatus} ${prefix} ${url}`, {
       status: forward ? backendStatus : FAILURE_STATUS.SWY_BACKEND_STATUS,
       details: { backend_status: backendStatus, url },
     });
@@ -49,7 +52,7 @@ export class BackendStatusError extends SwitchyardError {
 /** Why backend calls stop when the client closed its connection before its answer was complete. */
 export const CLIENT_GONE = new Error('the client closed the connection');
 
-/** Several backends of a merge failed; KrakenD answers 500 when none produced data. */
+/** Several backends of a merge failed; lura joins their texts with newlines and answers 500. */
 export class MergeError extends Error {
   constructor(readonly errors: Error[]) {
     super(errors.map((e) => e.message).join('\n'));
@@ -57,8 +60,13 @@ export class MergeError extends Error {
   }
 }
 
-/** The status for a request that produced no data at all. */
-export function failureStatus(err: Error): number {
-  if (isSwitchyardError(err) && err.status !== undefined) return err.status;
+/**
+ * The status for a request that produced no data at all: the backend's own with `return_error_code`
+ * (only for a lone backend: a merge's error carries none), otherwise 500, or with `transportStatuses`
+ * the status of the failure's code.
+ */
+export function failureStatus(err: Error, transportStatuses: boolean): number {
+  if (err instanceof BackendStatusError) return err.forward ? err.backendStatus : 500;
+  if (transportStatuses && isSwitchyardError(err) && err.status !== undefined) return err.status;
   return 500;
 }

@@ -5,28 +5,38 @@ import { BackendStatusError, failureStatus, MergeError } from '../errors/status.
 import type { Exchange } from '../request/exchange.js';
 import type { ProxyResult } from './types.js';
 
+/** KrakenD's completion header, under its name so clients written for KrakenD read it unchanged. */
+export const COMPLETED_HEADER = 'X-Krakend-Completed';
+
 export interface AnswerOptions {
   versionHeader: string;
   /** `public, max-age=N` from cache_ttl, null when 0. */
   cacheControl: string | null;
   /** `router.return_error_msg` */
   returnErrorMsg: boolean;
+  /** `switchyard/errors` `transport_statuses`: 502/503/504 instead of KrakenD's 500. */
+  transportStatuses: boolean;
 }
 
 /** The headers every endpoint answer carries; Completed turns true only for complete data. */
 export function ownHeaders(versionHeader: string): OutgoingHttpHeaders {
-  return { 'X-Switchyard': versionHeader, 'X-Switchyard-Completed': 'false' };
+  return { 'X-Switchyard': versionHeader, [COMPLETED_HEADER]: 'false' };
 }
 
-/** The answer when no data could be built: the status from the failure table, a body only on request. */
+/**
+ * The answer when no data could be built, as lura's endpoint handler writes it: the error's own status
+ * (`return_error_code`) or 500; with `return_error_msg` the error text as the body, typed by the
+ * backend's Content-Type when the error carries one, else as Go's sniffing types text (and an empty
+ * body gets no Content-Type).
+ */
 export function answerFailure(
   x: Exchange,
   error: Error,
   headers: OutgoingHttpHeaders,
-  returnErrorMsg: boolean,
+  o: Pick<AnswerOptions, 'returnErrorMsg' | 'transportStatuses'>,
 ): void {
-  const status = failureStatus(error);
-  if (!returnErrorMsg) {
+  const status = failureStatus(error, o.transportStatuses);
+  if (!o.returnErrorMsg || error.message === '') {
     x.send(status, headers, null, false);
     return;
   }
@@ -39,7 +49,7 @@ export function answerFailure(
 
 /**
  * Answers as lura's endpoint handler does: data (even partial, even with errors) is rendered with 200;
- * `X-Switchyard-Completed: true` and Cache-Control only for complete, non-empty data; no data at all is a
+ * `X-Krakend-Completed: true` and Cache-Control only for complete, non-empty data; no data at all is a
  * failure.
  */
 export function answer(
@@ -51,10 +61,10 @@ export function answer(
   if (error) logFailure(x, error);
   const headers = ownHeaders(o.versionHeader);
   if (response && hasKeys(response.data) && response.complete) {
-    headers['X-Switchyard-Completed'] = 'true';
+    headers[COMPLETED_HEADER] = 'true';
     if (o.cacheControl) headers['Cache-Control'] = o.cacheControl;
   }
-  if (error && !response) answerFailure(x, error, headers, o.returnErrorMsg);
+  if (error && !response) answerFailure(x, error, headers, o);
   else render(x, response, headers);
 }
 

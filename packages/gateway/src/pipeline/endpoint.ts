@@ -15,7 +15,14 @@ import type { Exchange, RouteHandler } from '../request/exchange.js';
 import { decodeParam } from '../router/params.js';
 import { type GatewaySettings, positive } from '../settings.js';
 import { compileFormatter } from '../transform/formatter.js';
-import { type AnswerOptions, answer, answerFailure, logFailure, ownHeaders } from './answer.js';
+import {
+  type AnswerOptions,
+  answer,
+  answerFailure,
+  COMPLETED_HEADER,
+  logFailure,
+  ownHeaders,
+} from './answer.js';
 import { Scope } from './scope.js';
 import { buildStages } from './stages.js';
 import type { ProxyRequest } from './types.js';
@@ -120,7 +127,10 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       );
     }
   };
-  const returnErrorMsg = settings.router.return_error_msg === true;
+  const errorOptions = {
+    returnErrorMsg: settings.router.return_error_msg === true,
+    transportStatuses: settings.transportStatuses,
+  };
 
   /**
    * The start every handler shares: decoded params, the body (read only when there is one, so a bodiless
@@ -186,14 +196,14 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     const stream = (x: Exchange, req: ProxyRequest | null) => {
       if (!req) return;
       const { pool, path, url } = client.target(req);
-      const own = ['X-Switchyard', settings.versionHeader, 'X-Switchyard-Completed', 'false'];
+      const own = ['X-Switchyard', settings.versionHeader, COMPLETED_HEADER, 'false'];
       if (x.rt.closing) own.push('Connection', 'close');
       const call = new StreamCall(url, client.method, x.res, own, (c) => {
         req.scope.dispose();
         x.trace?.push(c.info());
         if (c.error) logFailure(x, c.error);
         if (c.error && !c.headersSent)
-          answerFailure(x, c.error, ownHeaders(settings.versionHeader), returnErrorMsg);
+          answerFailure(x, c.error, ownHeaders(settings.versionHeader), errorOptions);
         else x.finished(c.status, c.bytes, c.error === null);
       });
       req.scope.add(call);
@@ -223,7 +233,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   const options: AnswerOptions = {
     versionHeader: settings.versionHeader,
     cacheControl: cacheTtlS !== 0 ? `public, max-age=${cacheTtlS}` : null,
-    returnErrorMsg,
+    ...errorOptions,
   };
 
   const run = (x: Exchange, req: ProxyRequest | null): Promise<void> | undefined => {

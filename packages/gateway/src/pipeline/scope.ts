@@ -51,7 +51,7 @@ export class Scope implements Abortable {
 
 function expire(scope: Scope): void {
   scope.abort(
-    backendError('SWY_BACKEND_TIMEOUT', `no answer within the timeout (${scope.timeoutMs}ms)`, {
+    backendError('SWY_BACKEND_TIMEOUT', 'context deadline exceeded', {
       timeout_ms: scope.timeoutMs,
     }),
   );

@@ -138,7 +138,8 @@ export class CircuitBreaker {
   private refusal(): SwitchyardError {
     return backendError(
       'SWY_BREAKER_OPEN',
-      `circuit breaker ${this.config.name ?? this.scope} is ${this.state}: the backend was not called`,
+      // gobreaker's texts, which KrakenD shows.
+      this.state === 'open' ? 'circuit breaker is open' : 'too many requests',
       { url: this.url, breaker: this.state },
     );
   }

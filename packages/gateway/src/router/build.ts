@@ -20,7 +20,10 @@ export interface Routes {
 /** Compiles the built-in routes and every endpoint of a gateway file, once. */
 export function buildRoutes(file: GatewayFile, ctx: CompileContext): Routes {
   const { settings } = ctx;
-  const router = new Router<RouteHandler>(settings.router.disable_redirect_trailing_slash !== true);
+  const router = new Router<RouteHandler>(
+    settings.router.disable_redirect_trailing_slash !== true,
+    settings.router.disable_redirect_fixed_path !== true,
+  );
   if (settings.router.disable_health !== true)
     router.add('GET', settings.router.health_path ?? '/__health', health);
   if (settings.debug) {

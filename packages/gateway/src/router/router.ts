@@ -29,14 +29,18 @@ const NONE: Lookup<never> = { kind: 'none' };
  * segments (or a final `*`, for the built-in routes) in a segment trie where a static segment wins over a
  * parameter, with backtracking. Method
  * handling follows gin as KrakenD configures it: a path known for other methods is a 405 with `Allow`,
- * a path that only differs by a trailing slash is redirected (301 for GET, 307 otherwise).
+ * a path that only differs by a trailing slash, or by letter case and `.`/`..`/`//` segments, is
+ * redirected (301 for GET, 307 otherwise).
  */
 export class Router<H> {
   private readonly root = new Node<H>();
   private readonly exact = new Map<string, Node<H>>();
   private readonly methods: string[] = [];
 
-  constructor(private readonly redirectTrailingSlash = true) {}
+  constructor(
+    private readonly redirectTrailingSlash = true,
+    private readonly redirectFixedPath = true,
+  ) {}
 
   add(method: string, pattern: string, handler: H): void {
     if (!pattern.startsWith('/')) {
@@ -86,14 +90,35 @@ export class Router<H> {
     const params: string[] = [];
     const route = this.match(method, path, params);
     if (route) return { kind: 'found', route, params };
-    if (this.redirectTrailingSlash && path.length > 1) {
-      const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
-      if (this.match(method, other, [])) {
-        return { kind: 'redirect', location: other, status: method === 'GET' ? 301 : 307 };
+    // gin looks for a redirect only within the request method's routes, and never for / or CONNECT.
+    if (path !== '/' && method !== 'CONNECT' && this.methods.includes(method)) {
+      const status = method === 'GET' ? 301 : 307;
+      if (this.redirectTrailingSlash && path.length > 1) {
+        const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
+        if (this.match(method, other, [])) return { kind: 'redirect', location: other, status };
+      }
+      if (this.redirectFixedPath) {
+        const fixed = this.fixedPath(method, cleanPath(path));
+        if (fixed !== null) return { kind: 'redirect', location: fixed, status };
       }
     }
     const allow = this.methods.filter((m) => m !== method && this.match(m, path, []) !== null);
     return allow.length > 0 ? { kind: 'method', allow: allow.join(', ') } : NONE;
+  }
+
+  /**
+   * gin's RedirectFixedPath: the path of a route that matches `path` when letter case is ignored (static
+   * segments take the route's case, parameters keep the request's), or with a trailing slash added or
+   * removed; null when none does.
+   */
+  private fixedPath(method: string, path: string): string | null {
+    const segs = path.slice(1).split('/');
+    const found = fold(this.root, segs, 0, method);
+    if (found) return `/${found.join('/')}`;
+    if (!this.redirectTrailingSlash || path === '/') return null;
+    const other = path.endsWith('/') ? segs.slice(0, -1) : [...segs, ''];
+    const again = fold(this.root, other, 0, method);
+    return again ? `/${again.join('/')}` : null;
   }
 
   private match(method: string, path: string, params: string[]): Route<H> | null {
@@ -131,4 +156,34 @@ function safeDecode(seg: string): string {
   } catch {
     return seg;
   }
+}
+
+/** Case-insensitive walk: the route's spelling of the segments that matched, or null. */
+function fold<H>(node: Node<H>, segs: string[], i: number, method: string): string[] | null {
+  if (i === segs.length) return node.routes?.has(method) ? [] : null;
+  const seg = segs[i] as string;
+  const lower = seg.toLowerCase();
+  for (const [key, child] of node.statics) {
+    if (key.toLowerCase() !== lower) continue;
+    const rest = fold(child, segs, i + 1, method);
+    if (rest) return [key, ...rest];
+  }
+  if (node.param && seg !== '') {
+    const rest = fold(node.param, segs, i + 1, method);
+    if (rest) return [seg, ...rest];
+  }
+  return node.rest?.routes?.has(method) ? segs.slice(i) : null;
+}
+
+/** gin's cleanPath: path.Clean that keeps a trailing slash (no `.`, `..` or repeated slashes). */
+export function cleanPath(path: string): string {
+  const out: string[] = [];
+  const parts = path.split('/');
+  for (const part of parts) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  const trailing = out.length > 0 && path.endsWith('/');
+  return `/${out.join('/')}${trailing ? '/' : ''}`;
 }

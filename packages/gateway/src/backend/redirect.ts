@@ -1,0 +1,94 @@
+import { Client, type Dispatcher } from 'undici';
+import { goRequestPrefix } from '../errors/classify.js';
+import { backendError } from '../errors/status.js';
+import type { Pools } from './pools.js';
+
+/** Go's client gives up after this many redirects (`stopped after 10 redirects`). */
+export const MAX_REDIRECTS = 10;
+
+const REDIRECT = new Set([301, 302, 303, 307, 308]);
+const SENSITIVE = new Set(['authorization', 'www-authenticate', 'cookie', 'cookie2']);
+
+/** One request of a redirect chain. */
+export interface Hop {
+  url: string;
+  method: string;
+  body: Buffer | null;
+  /** Flat [name, value, …] list, as undici takes it. */
+  headers: string[];
+}
+
+/** Whether an answer is a redirect Go's client would look at (the Location is checked by nextHop). */
+export const isRedirect = (status: number): boolean => REDIRECT.has(status);
+
+/**
+ * The request Go's net/http client makes after a redirect, or null when it hands the 3xx back instead:
+ * 301/302/303 go on without a body (anything but GET or HEAD becomes GET), 307/308 keep method and body,
+ * except that a body that cannot be replayed (lura's, unless `send_body_on_redirect`) stops there.
+ * Headers are copied, with a Referer naming the previous URL; credentials only reach the first request's
+ * host and its subdomains.
+ */
+export function nextHop(
+  status: number,
+  location: string | undefined,
+  prev: Hop,
+  first: Hop,
+  replayBody: boolean,
+): Hop | null {
+  if (!location) return null;
+  let target: URL;
+  try {
+    target = new URL(location, prev.url);
+  } catch {
+    return null;
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') return null;
+  target.hash = '';
+  let method = prev.method;
+  let body = prev.body;
+  if (status === 307 || status === 308) {
+    if (body && body.length > 0 && !replayBody) return null;
+  } else {
+    body = null;
+    if (method !== 'GET' && method !== 'HEAD') method = 'GET';
+  }
+  const firstHost = new URL(first.url).hostname;
+  const keepCredentials = target.hostname === firstHost || target.hostname.endsWith(`.${firstHost}`);
+  const headers: string[] = [];
+  let explicitReferer = false;
+  for (let i = 0; i < first.headers.length; i += 2) {
+    const name = (first.headers[i] as string).toLowerCase();
+    if (name === 'referer') explicitReferer = true;
+    if (!keepCredentials && SENSITIVE.has(name)) continue;
+    headers.push(first.headers[i] as string, first.headers[i + 1] as string);
+  }
+  if (!explicitReferer) {
+    const from = new URL(prev.url);
+    if (!(from.protocol === 'https:' && target.protocol === 'http:')) {
+      from.username = '';
+      from.password = '';
+      headers.push('referer', from.href);
+    }
+  }
+  return { url: target.href, method, body, headers };
+}
+
+/** The error after too many redirects, worded as Go's client words it. */
+export function tooManyRedirects(method: string, url: string): Error {
+  return backendError(
+    'SWY_BACKEND_BAD_RESPONSE',
+    `${goRequestPrefix(method, url)}: stopped after ${MAX_REDIRECTS} redirects`,
+    { url },
+  );
+}
+
+/**
+ * Where a redirected request goes: the shared pool when its origin is one the gateway already calls,
+ * else a one-request client (a backend cannot make the gateway keep pools for origins it names).
+ */
+export function dispatcherFor(pools: Pools, origin: string): { dispatcher: Dispatcher; done: () => void } {
+  const pool = pools.existing(origin);
+  if (pool) return { dispatcher: pool, done: () => undefined };
+  const client = new Client(origin, { pipelining: 0 });
+  return { dispatcher: client, done: () => void client.close().catch(() => undefined) };
+}
