@@ -57,34 +57,30 @@ describe('output encodings', () => {
     expect(res.body).toBe('hello');
   });
 
-  it('negotiate answers JSON or YAML by Accept', async () => {
+  it("negotiate answers JSON, XML or YAML by Accept, as gin negotiates lura's offers", async () => {
     const expected = { name: 'Ada', tags: ['x', 'y'], nested: { n: 1, empty: {} }, none: null };
-    for (const accept of [
-      undefined,
-      'application/json',
-      '*/*',
-      'application/xml',
-      'application/xml, application/json',
-    ]) {
+    for (const accept of [undefined, 'application/json', '*/*', 'application/yaml', 'image/png']) {
       const res = await send(gw.port, '/negotiate', { headers: accept ? { Accept: accept } : {} });
       expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.body).toBe('{"name":"Ada","nested":{"empty":{},"n":1},"none":null,"tags":["x","y"]}');
       expect(JSON.parse(res.body)).toEqual(expected);
     }
-    const yaml = await send(gw.port, '/negotiate', { headers: { Accept: 'text/plain;q=0.9' } });
-    expect(yaml.headers['content-type']).toBe('application/yaml; charset=utf-8');
-    expect(yaml.body).toBe(
-      [
-        '"name": "Ada"',
-        '"tags":',
-        '  - "x"',
-        '  - "y"',
-        '"nested":',
-        '  "n": 1',
-        '  "empty": {}',
-        '"none": null',
-        '',
-      ].join('\n'),
-    );
+    for (const accept of ['application/xml', 'application/xml, application/json']) {
+      const xml = await send(gw.port, '/negotiate', { headers: { Accept: accept } });
+      expect(xml.headers['content-type']).toBe('application/xml');
+      expect(xml.body).toBe(
+        '<doc><name>Ada</name><nested><empty/><n>1</n></nested><none/><tags>x</tags><tags>y</tags></doc>',
+      );
+    }
+    for (const accept of ['text/plain;q=0.9', 'application/x-yaml']) {
+      const yaml = await send(gw.port, '/negotiate', { headers: { Accept: accept } });
+      expect(yaml.headers['content-type']).toBe('application/yaml; charset=utf-8');
+      expect(yaml.body).toBe(
+        ['name: Ada', 'nested:', '  empty: {}', '  n: 1', 'none: null', 'tags:', '  - x', '  - y', ''].join(
+          '\n',
+        ),
+      );
+    }
   });
 });
 

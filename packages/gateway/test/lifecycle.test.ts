@@ -252,9 +252,9 @@ describe('configuration the gateway refuses', () => {
       'needs exactly one backend',
     ],
     [
-      'an xml backend',
-      [{ endpoint: '/a', backend: [{ url_pattern: '/a', encoding: 'xml' }] }],
-      'encoding "xml" is not supported',
+      'an rss backend',
+      [{ endpoint: '/a', backend: [{ url_pattern: '/a', encoding: 'rss' }] }],
+      'encoding "rss" is not supported',
     ],
     [
       'only shadow backends',

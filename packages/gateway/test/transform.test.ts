@@ -43,6 +43,7 @@ describe('backend data manipulation (target → allow/deny → mapping → group
         ep('/allow', { allow: ['id', 'address.city', 'address.geo.lat', 'missing.key'] }),
         ep('/deny', { deny: ['email', 'address.zip', 'tags.x'] }),
         ep('/both', { allow: ['id'], deny: ['id'] }),
+        ep('/deny-deep', { deny: ['address.geo.lat', 'address.geo.lng', 'address.city', 'address.zip'] }),
         ep('/mapping', { mapping: { name: 'full_name', email: 'contact.email', id: 'name' } }),
         ep('/group', { group: 'person', allow: ['id'] }),
         ep('/target', {
@@ -107,7 +108,7 @@ describe('backend data manipulation (target → allow/deny → mapping → group
     expect(await data('/allow')).toEqual({ id: 1, address: { city: 'London', geo: { lat: 51.5 } } });
   });
 
-  it('deny removes the listed fields (two levels, as KrakenD)', async () => {
+  it('deny removes the listed fields', async () => {
     const { address, ...rest } = user;
     expect(await data('/deny')).toEqual({
       id: rest.id,
@@ -115,6 +116,11 @@ describe('backend data manipulation (target → allow/deny → mapping → group
       tags: rest.tags,
       address: { city: 'London', geo: address.geo },
     });
+  });
+
+  it('deny reaches any depth and keeps an object it emptied as {} (lura formatter)', async () => {
+    const { address: _, ...rest } = user;
+    expect(await data('/deny-deep')).toEqual({ ...rest, address: { geo: {} } });
   });
 
   it('allow wins over deny', async () => {

@@ -85,7 +85,7 @@ export class BackendClient {
     const i = this.next;
     this.next = i + 1 === this.poolsByHost.length ? 0 : i + 1;
     const upstream = this.o.upstreams[i] as Upstream;
-    let path = upstream.basePath + this.o.template.render(req.params, req.sequential);
+    let path = upstream.basePath + this.o.template.render(req.params, req.sequential, req.claims);
     const query = this.o.query.build(req.query);
     if (query) path += (path.includes('?') ? '&' : '?') + query;
     return { pool: this.poolsByHost[i] as Pool, path, url: upstream.origin + path };

@@ -1,6 +1,7 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Encoding } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/shared';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { backendError } from '../errors/status.js';
 import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
 
@@ -57,6 +58,32 @@ const safeJson: Decoder = (body, url) => {
 
 const text: Decoder = (body) => ({ content: body.toString('utf8') });
 
+// krakend-xml decodes with mxj: the root element is the one key, attributes are `-name`, an element's
+// text next to attributes is `#text`, repeated elements are arrays, every value stays a string.
+const xmlParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '-',
+  textNodeName: '#text',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  trimValues: true,
+  processEntities: true,
+});
+
+function parseXml(body: Buffer, url: string): Data {
+  const text = body.toString('utf8');
+  const valid = XMLValidator.validate(text);
+  if (valid !== true)
+    throw backendError('SWY_BACKEND_BAD_RESPONSE', `xml: ${valid.err.msg} (line ${valid.err.line})`, { url });
+  const v: unknown = xmlParser.parse(text);
+  return isObject(v) ? v : {};
+}
+
+const xml: Decoder = (body, url) => parseXml(body, url);
+const xmlCollection: Decoder = (body, url) => ({ collection: parseXml(body, url) });
+
 // A no-op backend inside an endpoint that is not no-op contributes no data, as in KrakenD.
 const ignore: Decoder = () => ({});
 
@@ -70,10 +97,12 @@ export function decoderFor(encoding: Encoding, isCollection: boolean, where: str
       return text;
     case 'no-op':
       return ignore;
+    case 'xml':
+      return isCollection ? xmlCollection : xml;
     default:
       throw new SwitchyardError(
         'SWY_CONFIG_INVALID',
-        `${where}: encoding ${JSON.stringify(encoding)} is not supported (use json, safejson, string or no-op)`,
+        `${where}: encoding ${JSON.stringify(encoding)} is not supported (use json, safejson, string, xml or no-op)`,
       );
   }
 }

@@ -1,4 +1,5 @@
 import { SwitchyardError } from '@switchyard/shared';
+import { claimText } from '../plugins/jwt-validator.js';
 
 /** One entry of a backend's `host` list. */
 export interface Upstream {
@@ -34,7 +35,7 @@ export interface SequentialSlot {
   path: string[];
 }
 
-type Part = string | { param: number } | { seq: string };
+type Part = string | { param: number } | { seq: string } | { jwt: string };
 
 const PLACEHOLDER = /\{([^{}]+)\}/g;
 const SEQUENTIAL = /^resp(\d+)_([\w.-]+)$/i;
@@ -71,6 +72,11 @@ export class UrlTemplate {
         parts.push({ param: index });
         continue;
       }
+      if (name.startsWith('JWT.') && name.length > 4) {
+        // krakend-jose looks the claim up by the whole name after `JWT.` (no nesting).
+        parts.push({ jwt: name.slice(4) });
+        continue;
+      }
       const seq = SEQUENTIAL.exec(name);
       if (seq && sequentialIndex !== null && Number(seq[1]) < sequentialIndex) {
         const key = `${seq[1]}_${seq[2]}`;
@@ -92,12 +98,19 @@ export class UrlTemplate {
     return new UrlTemplate(parts, sequential);
   }
 
-  render(params: readonly string[], sequential: Map<string, string> | null): string {
+  render(
+    params: readonly string[],
+    sequential: Map<string, string> | null,
+    claims: Record<string, unknown> | null = null,
+  ): string {
     let out = '';
     for (const p of this.parts) {
       if (typeof p === 'string') out += p;
       else if ('param' in p) out += encodeURIComponent(params[p.param] ?? '');
-      else out += sequential?.get(p.seq) ?? '';
+      else if ('jwt' in p) {
+        const claim = claims?.[p.jwt];
+        out += claim === undefined ? '' : encodeURIComponent(claimText(claim));
+      } else out += sequential?.get(p.seq) ?? '';
     }
     return out;
   }

@@ -1,14 +1,18 @@
 export const JSON_MIME = 'application/json';
 export const PLAIN_MIME = 'text/plain';
+export const XML_MIME = 'application/xml';
+export const YAML_MIME = 'application/x-yaml';
 
-const OFFERS = [JSON_MIME, PLAIN_MIME] as const;
+/** What lura's negotiated render offers, in its order. */
+const OFFERS = [JSON_MIME, PLAIN_MIME, XML_MIME, YAML_MIME] as const;
+export type Offer = (typeof OFFERS)[number];
 
 /**
- * gin's NegotiateFormat, which KrakenD's `negotiate` uses: the first Accept entry (parameters dropped,
- * no q-values) that matches an offer, with `*` matching anything from its position. KrakenD also offers
- * XML for data decoded from XML; Switchyard decodes no XML, so it offers JSON and YAML (text/plain).
+ * gin's NegotiateFormat as lura's `negotiate` render calls it: the first Accept entry (parameters dropped,
+ * no q-values) that matches an offer, with `*` matching anything from its position; nothing matching (or
+ * no Accept) answers JSON. `text/plain` and `application/x-yaml` are YAML; `application/xml` is XML.
  */
-export function negotiate(accept: string | undefined): (typeof OFFERS)[number] {
+export function negotiate(accept: string | undefined): Offer {
   if (!accept) return JSON_MIME;
   for (const part of accept.split(',')) {
     const accepted = (part.split(';')[0] as string).trim();

@@ -173,6 +173,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       method,
       params,
       sequential: null,
+      claims: x.claims,
       query: x.query,
       headers: x.req.headers,
       body,

@@ -5,22 +5,38 @@ import type { ProxyRequest, ProxyResponse, ProxyResult, Stage } from './types.js
 
 const isObject = (v: unknown): v is Data => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * lura's lookup of `{respN_a.b.c}`: it walks down through objects while it can (an array, a scalar or a
+ * missing field stops the walk where it is) and reads the last name in the object it stopped at.
+ */
 function valueAt(data: Data, path: readonly string[]): unknown {
   let node: Data = data;
   for (const field of path.slice(0, -1)) {
     const next = node[field];
-    if (!isObject(next)) return undefined;
+    if (!isObject(next)) break;
     node = next;
   }
-  return node[path[path.length - 1] as string];
+  const last = path[path.length - 1] as string;
+  return Object.hasOwn(node, last) ? node[last] : undefined;
 }
 
-const text = (v: unknown) => (typeof v === 'string' ? v : isObject(v) ? JSON.stringify(v) : String(v ?? ''));
+/** Go's `%v` of a decoded JSON value, as lura writes it into a url_pattern. */
+function goText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goText).join(' ')}]`;
+  if (isObject(v))
+    return `map[${Object.keys(v)
+      .sort()
+      .map((k) => `${k}:${goText(v[k])}`)
+      .join(' ')}]`;
+  return String(v);
+}
 
-/** A value for a url_pattern: percent-encoded; the items of an array joined with commas, as in KrakenD. */
+/** A value for a url_pattern: percent-encoded; the items of an array joined with commas, as lura does. */
 function placeholderValue(v: unknown): string {
-  if (Array.isArray(v)) return v.map((item) => encodeURIComponent(text(item))).join(',');
-  return encodeURIComponent(text(v));
+  if (Array.isArray(v)) return v.map((item) => encodeURIComponent(goText(item))).join(',');
+  return encodeURIComponent(goText(v));
 }
 
 /**

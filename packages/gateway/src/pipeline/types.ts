@@ -19,6 +19,8 @@ export interface ProxyRequest {
   method: string;
   /** Decoded `{param}` values, in the order of the endpoint pattern. */
   params: string[];
+  /** The validated token's claims, for `{JWT.claim}` placeholders; null without auth/validator. */
+  claims: Record<string, unknown> | null;
   /** Values for sequential `{respN_field}` placeholders, set by the sequential merge. */
   sequential: Map<string, string> | null;
   /** The raw query string, without `?` ('' when none). */

@@ -117,6 +117,8 @@ export function compileJwtValidator(
           }
         }
         for (const p of propagate) x.req.headers[p.header] = claimText(p.read(claims));
+        // For `{JWT.claim}` placeholders in the backends' url_pattern.
+        x.claims = claims;
         return true;
       },
       (err: unknown) => {
@@ -204,8 +206,8 @@ function audienceHas(payload: JWTPayload, a: string): boolean {
   return Array.isArray(payload.aud) ? payload.aud.includes(a) : payload.aud === a;
 }
 
-/** A claim as a header value, as krakend-jose writes it: arrays joined by commas, objects as JSON. */
-function claimText(v: unknown): string {
+/** A claim as a header value or url_pattern value, as krakend-jose writes it: arrays joined by commas, objects as JSON. */
+export function claimText(v: unknown): string {
   let text: string;
   if (v === undefined || v === null) text = '';
   else if (typeof v === 'string') text = v;

@@ -30,6 +30,8 @@ export class Exchange {
   readonly started = performance.now();
   /** Backend calls, recorded only when an observer is attached or metrics count them. */
   trace: BackendCall[] | null = null;
+  /** The claims of the token `auth/validator` accepted; null without one. */
+  claims: Record<string, unknown> | null = null;
   /** The matched endpoint pattern once `begin` was called ('' when no route matched). */
   private endpoint: string | null = null;
   private info: RequestInfo | null = null;

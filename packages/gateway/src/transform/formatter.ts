@@ -18,21 +18,39 @@ function extractTarget(path: readonly string[], data: Data): Data {
   return current;
 }
 
-function compileDeny(paths: readonly string[]): Transform {
-  // KrakenD's deny reaches two levels: `a` or `a.b`.
-  const top: string[] = [];
-  const nested = new Map<string, string[]>();
-  for (const path of paths) {
-    const [first, second] = path.split('.') as [string, string | undefined];
-    if (second === undefined) top.push(first);
-    else nested.set(first, [...(nested.get(first) ?? []), second]);
+/** A deny tree: null marks a field to delete, a subtree one to go into. */
+type DenyTree = Map<string, DenyTree | null>;
+
+function addDenyPath(tree: DenyTree, path: readonly string[]): void {
+  const [first, ...rest] = path as [string, ...string[]];
+  if (rest.length === 0) {
+    tree.set(first, null);
+    return;
   }
-  return (data) => {
-    for (const key of top) delete data[key];
-    for (const [key, subs] of nested) {
+  const existing = tree.get(first);
+  if (existing === null) return; // the whole field is already denied
+  const child = existing ?? new Map();
+  tree.set(first, child);
+  addDenyPath(child, rest);
+}
+
+function deny(tree: DenyTree, data: Data): void {
+  for (const [key, sub] of tree) {
+    if (!Object.hasOwn(data, key)) continue;
+    if (sub === null) delete data[key];
+    else {
       const value = data[key];
-      if (isObject(value)) for (const sub of subs) delete value[sub];
+      if (isObject(value)) deny(sub, value);
     }
+  }
+}
+
+/** lura's deny: dot paths of any depth; an object emptied by it stays, as `{}`. */
+function compileDeny(paths: readonly string[]): Transform {
+  const tree: DenyTree = new Map();
+  for (const path of paths) addDenyPath(tree, path.split('.'));
+  return (data) => {
+    deny(tree, data);
     return data;
   };
 }
