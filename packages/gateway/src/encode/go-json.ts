@@ -1,12 +1,13 @@
 // JSON as Go's encoding/json writes it (what gin's c.JSON sends): object keys sorted, and `<`, `>`, `&`,
 // U+2028 and U+2029 escaped, so a KrakenD client reads the same bytes from Switchyard.
 
+const HAS_GO_ESCAPE = /[<>&\u2028\u2029]/;
 const GO_ESCAPES = /[<>&\u2028\u2029]/g;
-const escape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const goEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 function str(s: string): string {
   const quoted = JSON.stringify(s);
-  return GO_ESCAPES.test(quoted) ? quoted.replace(GO_ESCAPES, escape) : quoted;
+  return HAS_GO_ESCAPE.test(quoted) ? quoted.replace(GO_ESCAPES, goEscape) : quoted;
 }
 
 function write(v: unknown): string {
