@@ -49,11 +49,11 @@ export class BackendClient {
   /** A `no-op` backend inside a buffered endpoint: any status, no body, no data (lura's no-op parser). */
   private readonly noop: boolean;
   /** `backend/http/client` `send_body_on_redirect`: 307/308 resend the body. */
-  private readonly replayBody: boolean;
+  readonly replayBody: boolean;
 
   constructor(
     private readonly o: BackendClientOptions,
-    private readonly pools: Pools,
+    readonly pools: Pools,
   ) {
     this.method = o.method;
     this.poolsByHost = o.upstreams.map((u) => pools.get(u.origin));

@@ -84,7 +84,8 @@ export function tooManyRedirects(method: string, url: string): Error {
 
 /**
  * Where a redirected request goes: the shared pool when its origin is one the gateway already calls,
- * else a one-request client (a backend cannot make the gateway keep pools for origins it names).
+ * else a one-request client (a backend cannot make the gateway keep pools for origins it names), which
+ * `done` closes once the request dispatched to it has finished (undici's close waits for it).
  */
 export function dispatcherFor(pools: Pools, origin: string): { dispatcher: Dispatcher; done: () => void } {
   const pool = pools.existing(origin);

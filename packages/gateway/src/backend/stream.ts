@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CallBase } from './call.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { type Hop, isRedirect } from './redirect.js';
 
 /**
  * A `no-op` backend call: the backend's status, headers (minus hop-by-hop ones) and body go to the client
@@ -10,6 +11,8 @@ import { connectionTokens, isHopByHop } from './hop-by-hop.js';
  */
 export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   bytes = 0;
+  /** The request a redirect answer leads to (its own head and body are not passed on); null when none. */
+  next: Hop | null = null;
   private waiting = false;
   private flushing = false;
 
@@ -20,6 +23,8 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     /** Headers the gateway adds, as a flat [name, value, …] list. */
     private readonly own: string[],
     private readonly onSettled: (call: StreamCall) => void,
+    /** Whether a redirect is followed (Go's rules): the next request, or null to pass the 3xx on. */
+    private readonly redirect: (status: number, location: string | undefined) => Hop | null,
   ) {
     super(url, method);
   }
@@ -30,6 +35,11 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
 
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
+    if (isRedirect(status)) {
+      const location = headers.location;
+      this.next = this.redirect(status, Array.isArray(location) ? location[0] : location);
+      if (this.next) return;
+    }
     const out = this.own.slice();
     const listed = connectionTokens(headers.connection as string | undefined);
     for (const name in headers) {
@@ -44,6 +54,7 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.next) return;
     this.bytes += chunk.length;
     if (!this.res.write(chunk) && !this.waiting) this.waitForDrain(controller);
     if (!this.flushing) {
@@ -53,7 +64,7 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    this.res.end();
+    if (!this.next) this.res.end();
     this.finish(null);
   }
 
