@@ -32,6 +32,7 @@ export default defineConfig({
       project('e2e', './test', ['e2e/**/*.test.ts']),
       // Packs and installs every package (npm registry for third-party dependencies): npm test runs it.
       project('release', './test', ['release/**/*.test.ts']),
+      project('conformance', './test', ['conformance/**/*.test.ts']),
       // Builds and runs the container images with podman (root; `npm run test:setup` prepares the base);
       // after every other project, so its builds do not load the machine under timing-sensitive tests.
       {

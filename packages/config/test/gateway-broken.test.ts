@@ -47,12 +47,6 @@ const CASES: Record<string, [string, string][]> = {
       '"no-op"',
     ],
   ],
-  'noop-backend-two-backends.json': [
-    [
-      '9:44 error /endpoints/0/backend/1/encoding: the no-op encoding cannot be used when the endpoint has more than one backend (it has 2)',
-      '"no-op"',
-    ],
-  ],
   'duplicate-endpoint.json': [
     [
       '7:19 error /endpoints/2/endpoint: GET /users/{name} is defined twice; first defined at /endpoints/0 (line 5)',

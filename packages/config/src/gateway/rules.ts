@@ -93,12 +93,6 @@ export function checkRules(config: unknown, report: Reporter): void {
     }
     backends.forEach((b, j) => {
       if (!isObject(b)) return;
-      if (b.encoding === 'no-op' && backends.length > 1) {
-        report.error(
-          `${at}/backend/${j}/encoding`,
-          `the no-op encoding cannot be used when the endpoint has more than one backend (it has ${backends.length})`,
-        );
-      }
       if (list(b.host).length === 0 && rootHosts.length === 0 && b.host === undefined) {
         report.error(`${at}/backend/${j}`, 'no host for this backend', {
           hint: 'set "host" on the backend or at the root of the file',
