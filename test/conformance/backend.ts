@@ -26,6 +26,29 @@ const posts = [
   { id: 10, title: '<b>Notes</b> & sketches' },
   { id: 11, title: 'Second' },
 ];
+const feed = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+  <channel>
+    <title>Engine notes</title>
+    <link>https://example.com/</link>
+    <description>Notes on the analytical engine</description>
+    <language>en</language>
+    <managingEditor>ada@example.com (Ada Lovelace)</managingEditor>
+    <category>math</category>
+    <image><url>https://example.com/logo.png</url><title>Engine notes</title></image>
+    <item>
+      <title>Note G</title>
+      <link>https://example.com/g</link>
+      <description>Bernoulli numbers</description>
+      <content:encoded><![CDATA[<p>The first program</p>]]></content:encoded>
+      <pubDate>Mon, 02 Jan 2006 15:04:05 +0100</pubDate>
+      <guid>g-1</guid>
+      <category>programs</category>
+      <enclosure url="https://example.com/g.pdf" length="1024" type="application/pdf"/>
+    </item>
+  </channel>
+</rss>
+`;
 const catalog =
   '<?xml version="1.0" encoding="UTF-8"?>\n<catalog id="c1"><book lang="en">Sketches &amp; notes</book><book lang="fr">Notes</book><count>2</count></catalog>\n';
 
@@ -49,6 +72,10 @@ const routes: Record<string, Handler> = {
   '/catalog.xml': (_q, res) => {
     res.writeHead(200, { 'Content-Type': 'application/xml' });
     res.end(catalog);
+  },
+  '/feed.rss': (_q, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/rss+xml' });
+    res.end(feed);
   },
   '/profiles/': (req, res, _b, path) => json(res, { path, query: new URL(req.url ?? '', 'http://x').search }),
   '/cities/': (_q, res, _b, path) => json(res, { path }),

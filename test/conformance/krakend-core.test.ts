@@ -223,6 +223,38 @@ describe('KrakenD CE core conformance (test/conformance/krakend.json)', () => {
       );
     });
 
+    it("the rss backend encoding decodes the feed into gofeed's model under krakend-rss's keys", async () => {
+      const res = await call(port.plain, '/feed');
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({
+        author: { email: 'ada@example.com', name: 'Ada Lovelace' },
+        categories: ['math'],
+        copyright: '',
+        custom: null,
+        description: 'Notes on the analytical engine',
+        img_url: 'https://example.com/logo.png',
+        items: [
+          {
+            categories: ['programs'],
+            content: '<p>The first program</p>',
+            description: 'Bernoulli numbers',
+            enclosures: [{ length: '1024', type: 'application/pdf', url: 'https://example.com/g.pdf' }],
+            guid: 'g-1',
+            link: 'https://example.com/g',
+            links: ['https://example.com/g'],
+            published: 'Mon, 02 Jan 2006 15:04:05 +0100',
+            publishedParsed: '2006-01-02T15:04:05+01:00',
+            title: 'Note G',
+          },
+        ],
+        language: 'en',
+        published: '',
+        title: 'Engine notes',
+        type: 'rss',
+        updated: '',
+      });
+    });
+
     it('the xml output encoding writes the data back as XML', async () => {
       expect(await call(port.plain, '/catalog.xml')).toEqual(
         answer(

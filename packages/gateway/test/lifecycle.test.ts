@@ -252,11 +252,6 @@ describe('configuration the gateway refuses', () => {
       'needs exactly one backend',
     ],
     [
-      'an rss backend',
-      [{ endpoint: '/a', backend: [{ url_pattern: '/a', encoding: 'rss' }] }],
-      'encoding "rss" is not supported',
-    ],
-    [
       'only shadow backends',
       [{ endpoint: '/a', backend: [{ url_pattern: '/a', extra_config: { proxy: { shadow: true } } }] }],
       'not a shadow',

@@ -4,6 +4,7 @@ import { SwitchyardError } from '@switchyard/shared';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { backendError } from '../errors/status.js';
 import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
+import { decodeFeed } from './rss.js';
 
 export type Data = Record<string, unknown>;
 
@@ -99,10 +100,12 @@ export function decoderFor(encoding: Encoding, isCollection: boolean, where: str
       return ignore;
     case 'xml':
       return isCollection ? xmlCollection : xml;
+    case 'rss':
+      return decodeFeed;
     default:
       throw new SwitchyardError(
         'SWY_CONFIG_INVALID',
-        `${where}: encoding ${JSON.stringify(encoding)} is not supported (use json, safejson, string, xml or no-op)`,
+        `${where}: encoding ${JSON.stringify(encoding)} is not supported (use json, safejson, string, xml, rss or no-op)`,
       );
   }
 }
