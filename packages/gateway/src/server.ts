@@ -397,6 +397,15 @@ function absolutePath(target: string): string {
   }
 }
 
+/** Go's html.EscapeString, which http.Redirect applies to the link it writes. */
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&#34;',
+  "'": '&#39;',
+};
+
 function htmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
 }
