@@ -11,6 +11,8 @@ export interface Seen {
 
 export interface ConformanceBackend {
   origin: string;
+  /** A second server with the same routes: another origin, for redirects that leave the first. */
+  other: string;
   seen: Seen[];
   close(): Promise<void>;
 }
@@ -109,6 +111,7 @@ const routes: Record<string, Handler> = {
   '/redirect/302': (_q, res) => redirect(res, 302, '/users/1'),
   '/redirect/303': (_q, res) => redirect(res, 303, '/echo/after-303'),
   '/redirect/307': (_q, res) => redirect(res, 307, '/echo/after-307'),
+  '/redirect/elsewhere': (_q, res) => redirect(res, 302, `${elsewhere}/echo/elsewhere`),
   '/loop/': (_q, res, _b, path) => redirect(res, 302, `/loop/${Number(path.slice('/loop/'.length)) + 1}`),
   '/echo/': (req, res, body, path) =>
     json(res, {
@@ -119,8 +122,12 @@ const routes: Record<string, Handler> = {
       content_type: req.headers['content-type'] ?? null,
       request_id: req.headers['x-request-id'] ?? null,
       referer: req.headers.referer ?? null,
+      authorization: req.headers.authorization ?? null,
     }),
 };
+
+/** The second server's origin, once started. */
+let elsewhere = '';
 
 function redirect(res: ServerResponse, status: number, location: string): void {
   res.writeHead(status, { Location: location, 'Content-Length': 0 });
@@ -137,7 +144,7 @@ function route(path: string): Handler | undefined {
 /** The backends of the conformance file, on one loopback server with an ephemeral port. */
 export async function startConformanceBackend(): Promise<ConformanceBackend> {
   const seen: Seen[] = [];
-  const server = createServer((req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -151,16 +158,23 @@ export async function startConformanceBackend(): Promise<ConformanceBackend> {
         res.end('not found');
       }
     });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  };
+  const servers = [createServer(handle), createServer(handle)];
+  const origins: string[] = [];
+  for (const server of servers) {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origins.push(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+  elsewhere = origins[1] as string;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: origins[0] as string,
+    other: elsewhere,
     seen,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      for (const server of servers) {
         server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    },
   };
 }

@@ -325,7 +325,7 @@ describe('KrakenD CE core conformance (test/conformance/krakend.json)', () => {
         answer(
           200,
           [OWN, JSON_TYPE, COMPLETE, CACHED],
-          '{"body":"hello","content_type":"text/plain","method":"POST","path":"/echo/a","query":"?page=2","referer":null,"request_id":"r-1"}',
+          '{"authorization":null,"body":"hello","content_type":"text/plain","method":"POST","path":"/echo/a","query":"?page=2","referer":null,"request_id":"r-1"}',
         ),
       );
       expect(backend.seen.at(-1)?.headers['x-secret']).toBeUndefined();
@@ -428,6 +428,7 @@ describe('KrakenD CE core conformance (test/conformance/krakend.json)', () => {
         content_type: 'application/json',
         request_id: null,
         referer: `${backend.origin}/redirect/303`,
+        authorization: null,
       });
     });
 
@@ -437,6 +438,17 @@ describe('KrakenD CE core conformance (test/conformance/krakend.json)', () => {
       expect(await call(port.msg, '/redirect/temporary', { method: 'POST', body: 'x' })).toEqual(
         text(500, `invalid status code 307 [POST /redirect/307]: ${backend.origin}/redirect/307`),
       );
+    });
+
+    it('a redirect to another port of the same host is followed with the headers (Go compares host names)', async () => {
+      const res = await call(port.plain, '/redirect/elsewhere', { headers: { Authorization: 'Bearer t' } });
+      expect(backend.seen.at(-2)?.headers.authorization).toBe('Bearer t');
+      expect(JSON.parse(res.body)).toMatchObject({
+        method: 'GET',
+        path: '/echo/elsewhere',
+        authorization: 'Bearer t',
+        referer: `${backend.origin}/redirect/elsewhere`,
+      });
     });
 
     it("gives up after 10 redirects with Go's error text", async () => {

@@ -11,7 +11,7 @@ import { BufferedCall } from './call.js';
 import { type Decoder, decompress } from './decode.js';
 import type { HeaderPolicy, QueryPolicy } from './forward.js';
 import type { Pools } from './pools.js';
-import { dispatcherFor, type Hop, isRedirect, MAX_REDIRECTS, nextHop, tooManyRedirects } from './redirect.js';
+import { dispatchHop, type Hop, isRedirect, MAX_REDIRECTS, nextHop, tooManyRedirects } from './redirect.js';
 import type { SequentialSlot, Upstream, UrlTemplate } from './target.js';
 
 /** How a status other than 200/201 is answered (`backend/http`). */
@@ -155,21 +155,10 @@ export class BackendClient {
         break;
       }
       hop = next;
-      const target = new URL(next.url);
-      const { dispatcher, done } = dispatcherFor(this.pools, target.origin);
-      call = await this.send(
-        req,
-        dispatcher,
-        {
-          origin: target.origin,
-          path: target.pathname + target.search,
-          method: next.method as Dispatcher.HttpMethod,
-          headers: next.headers,
-          body: next.body,
-        },
-        next.url,
-      );
+      const { dispatcher, options: hopOptions, done } = dispatchHop(this.pools, next);
+      const sent = this.send(req, dispatcher, hopOptions, next.url);
       done();
+      call = await sent;
     }
     return call;
   }

@@ -82,14 +82,30 @@ export function tooManyRedirects(method: string, url: string): Error {
   );
 }
 
+/** Where one hop of a redirect chain goes, and how. */
+export interface HopDispatch {
+  dispatcher: Dispatcher;
+  options: Dispatcher.DispatchOptions;
+  /** Call once the request is dispatched: closes a one-request client when its request has finished. */
+  done: () => void;
+}
+
 /**
- * Where a redirected request goes: the shared pool when its origin is one the gateway already calls,
- * else a one-request client (a backend cannot make the gateway keep pools for origins it names), which
- * `done` closes once the request dispatched to it has finished (undici's close waits for it).
+ * A redirected request goes to the shared pool when its origin is one the gateway already calls, else to
+ * a one-request client (a backend cannot make the gateway keep pools for origins it names); undici's
+ * close waits for the request dispatched to it.
  */
-export function dispatcherFor(pools: Pools, origin: string): { dispatcher: Dispatcher; done: () => void } {
-  const pool = pools.existing(origin);
-  if (pool) return { dispatcher: pool, done: () => undefined };
-  const client = new Client(origin, { pipelining: 0 });
-  return { dispatcher: client, done: () => void client.close().catch(() => undefined) };
+export function dispatchHop(pools: Pools, hop: Hop): HopDispatch {
+  const target = new URL(hop.url);
+  const options: Dispatcher.DispatchOptions = {
+    origin: target.origin,
+    path: target.pathname + target.search,
+    method: hop.method as Dispatcher.HttpMethod,
+    headers: hop.headers,
+    body: hop.body,
+  };
+  const pool = pools.existing(target.origin);
+  if (pool) return { dispatcher: pool, options, done: () => undefined };
+  const client = new Client(target.origin, { pipelining: 0 });
+  return { dispatcher: client, options, done: () => void client.close().catch(() => undefined) };
 }

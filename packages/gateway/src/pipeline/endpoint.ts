@@ -5,7 +5,7 @@ import { BackendClient } from '../backend/client.js';
 import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
 import type { Pools } from '../backend/pools.js';
-import { dispatcherFor, type Hop, MAX_REDIRECTS, nextHop, tooManyRedirects } from '../backend/redirect.js';
+import { dispatchHop, type Hop, MAX_REDIRECTS, nextHop, tooManyRedirects } from '../backend/redirect.js';
 import { StreamCall } from '../backend/stream.js';
 import { parseHost, UrlTemplate } from '../backend/target.js';
 import { refuseBody } from '../builtins/debug.js';
@@ -228,16 +228,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         dispatcher.dispatch(opts, call);
       };
       const follow = (next: Hop, n: number) => {
-        const target = new URL(next.url);
-        const { dispatcher, done } = dispatcherFor(client.pools, target.origin);
-        const opts = {
-          origin: target.origin,
-          path: target.pathname + target.search,
-          method: next.method as Dispatcher.HttpMethod,
-          headers: next.headers,
-          body: next.body,
-        };
-        hop(dispatcher, opts, next, n);
+        const { dispatcher, options: hopOptions, done } = dispatchHop(client.pools, next);
+        hop(dispatcher, hopOptions, next, n);
         done();
       };
       hop(pool, options, first, 0);
