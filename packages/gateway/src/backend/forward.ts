@@ -60,9 +60,17 @@ export class HeaderPolicy {
   }
 }
 
+/** Go's url.QueryEscape: only A–Z, a–z, 0–9 and `-_.~` stay as they are; a space is `+`. */
+function goQueryEscape(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
 /**
  * Which query parameters reach the backends: those in `input_query_strings` (none by default, `*` for
- * all), appended after any query the url_pattern has.
+ * all), appended after any query the url_pattern has. Encoded as lura encodes them (Go's url.Values:
+ * keys sorted, each key's values in their order, QueryEscape'd), whatever the client's order and escapes.
  */
 export class QueryPolicy {
   private readonly all: boolean;
@@ -81,7 +89,7 @@ export class QueryPolicy {
         names = names.filter((n) => narrow.has(n));
       }
     }
-    this.names = names;
+    this.names = [...new Set(names)].sort();
   }
 
   get empty(): boolean {
@@ -91,12 +99,12 @@ export class QueryPolicy {
   /** The query string to forward, without `?` ('' when none). */
   build(rawQuery: string): string {
     if (rawQuery === '' || this.empty) return '';
-    if (this.all) return rawQuery;
     const params = new URLSearchParams(rawQuery);
+    const keys = this.all ? [...new Set(params.keys())].sort() : this.names;
     let out = '';
-    for (const name of this.names) {
-      for (const value of params.getAll(name)) {
-        out += `${out ? '&' : ''}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+    for (const key of keys) {
+      for (const value of params.getAll(key)) {
+        out += `${out ? '&' : ''}${goQueryEscape(key)}=${goQueryEscape(value)}`;
       }
     }
     return out;
