@@ -2,6 +2,12 @@ import { isSwitchyardError, type SwitchyardError } from '@switchyard/shared';
 import { backendError } from './status.js';
 
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Go's words for a connect(2) failure; the other REFUSED codes are name lookups. */
+const DIAL_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network is unreachable',
+};
 const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** What Go's net/http client reports before the reason: `Get "http://host/path"`. */
@@ -18,9 +24,16 @@ export function classifyBackendError(err: unknown, url: string, method: string):
   const code = (err as { code?: string } | null)?.code ?? '';
   const prefix = goRequestPrefix(method, url);
   if (REFUSED.has(code)) {
-    const { host } = new URL(url);
-    const reason = code === 'ECONNREFUSED' ? 'connect: connection refused' : 'no such host';
-    return backendError('SWY_BACKEND_REFUSED', `${prefix}: dial tcp ${host}: ${reason}`, { url, code }, err);
+    const { hostname, port, protocol } = new URL(url);
+    const reason = DIAL_REASONS[code];
+    // Go names the address it dialled: the resolved IP (Node's error carries it) and the port.
+    const at = err as { address?: string; port?: number };
+    const ip = at.address ?? hostname.replace(/^\[|\]$/g, '');
+    const dialled = `${ip.includes(':') ? `[${ip}]` : ip}:${at.port ?? (port || (protocol === 'https:' ? 443 : 80))}`;
+    const text = reason
+      ? `${prefix}: dial tcp ${dialled}: connect: ${reason}`
+      : `${prefix}: dial tcp: lookup ${hostname.replace(/^\[|\]$/g, '')}: no such host`;
+    return backendError('SWY_BACKEND_REFUSED', text, { url, code }, err);
   }
   if (TIMEOUT.has(code))
     return backendError('SWY_BACKEND_TIMEOUT', 'context deadline exceeded', { url, code }, err);
