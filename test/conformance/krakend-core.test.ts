@@ -451,6 +451,27 @@ describe('KrakenD CE core conformance (test/conformance/krakend.json)', () => {
       });
     });
 
+    it('no-op follows a redirect and streams the final answer', async () => {
+      const res = await call(port.plain, '/passthrough/moved');
+      expect(res.status).toBe(200);
+      expect(res.headers).toContainEqual(['content-type', 'application/json']);
+      expect(JSON.parse(res.body)).toMatchObject({ id: 1, name: 'Ada' });
+    });
+
+    it('no-op gives up after 10 redirects too', async () => {
+      const before = backend.seen.length;
+      expect(await call(port.msg, '/passthrough/loop')).toEqual(
+        text(500, `Get "${backend.origin}/loop/11": stopped after 10 redirects`),
+      );
+      expect(backend.seen.length - before).toBe(11);
+    });
+
+    it('no-op passes on a 307 it cannot follow (a POST body that cannot be replayed)', async () => {
+      expect(await call(port.plain, '/passthrough/temporary', { method: 'POST', body: 'x' })).toEqual(
+        answer(307, [OWN, INCOMPLETE, ['location', '/echo/after-307']], ''),
+      );
+    });
+
     it("gives up after 10 redirects with Go's error text", async () => {
       const before = backend.seen.length;
       expect(await call(port.msg, '/redirect/loop')).toEqual(

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { CallBase } from './call.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
-import { type Hop, isRedirect } from './redirect.js';
+import { type Hop, isRedirect, nextHop } from './redirect.js';
 
 /**
  * A `no-op` backend call: the backend's status, headers (minus hop-by-hop ones) and body go to the client
@@ -13,8 +13,13 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   bytes = 0;
   /** The request a redirect answer leads to (its own head and body are not passed on); null when none. */
   next: Hop | null = null;
+  /** How many redirects led to this call. */
+  hops = 0;
   private waiting = false;
   private flushing = false;
+  /** This call and the chain's first one as hops, made only when a redirect needs them. */
+  private at: Hop | null = null;
+  private first: Hop | null = null;
 
   constructor(
     url: string,
@@ -23,10 +28,39 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     /** Headers the gateway adds, as a flat [name, value, …] list. */
     private readonly own: string[],
     private readonly onSettled: (call: StreamCall) => void,
-    /** Whether a redirect is followed (Go's rules): the next request, or null to pass the 3xx on. */
-    private readonly redirect: (status: number, location: string | undefined) => Hop | null,
+    /** What was dispatched (headers and body, for a redirect's next request). */
+    private readonly sent: Dispatcher.DispatchOptions,
+    /** `send_body_on_redirect`: 307/308 may resend the body. */
+    private readonly replayBody: boolean,
   ) {
     super(url, method);
+  }
+
+  /** The call for the request a redirect led to, streaming to the same client. */
+  successor(next: Hop, sent: Dispatcher.DispatchOptions): StreamCall {
+    const call = new StreamCall(
+      next.url,
+      next.method,
+      this.res,
+      this.own,
+      this.onSettled,
+      sent,
+      this.replayBody,
+    );
+    call.at = next;
+    call.first = this.first ?? this.hop();
+    call.hops = this.hops + 1;
+    return call;
+  }
+
+  private hop(): Hop {
+    this.at ??= {
+      url: this.url,
+      method: this.method,
+      body: (this.sent.body as Buffer | null | undefined) ?? null,
+      headers: this.sent.headers as string[],
+    };
+    return this.at;
   }
 
   get headersSent(): boolean {
@@ -37,7 +71,9 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     this.status = status;
     if (isRedirect(status)) {
       const location = headers.location;
-      this.next = this.redirect(status, Array.isArray(location) ? location[0] : location);
+      const at = this.hop();
+      const to = Array.isArray(location) ? location[0] : location;
+      this.next = nextHop(status, to, at, this.first ?? at, this.replayBody);
       if (this.next) return;
     }
     const out = this.own.slice();

@@ -1,11 +1,10 @@
 import { type Backend, type Endpoint, GATEWAY_DEFAULTS, type ProxyNamespace } from '@switchyard/config';
 import { type Logger, parseDuration, readBody, SwitchyardError } from '@switchyard/shared';
-import type { Dispatcher } from 'undici';
 import { BackendClient } from '../backend/client.js';
 import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
 import type { Pools } from '../backend/pools.js';
-import { dispatchHop, type Hop, MAX_REDIRECTS, nextHop, tooManyRedirects } from '../backend/redirect.js';
+import { dispatchHop, MAX_REDIRECTS, tooManyRedirects } from '../backend/redirect.js';
 import { StreamCall } from '../backend/stream.js';
 import { parseHost, UrlTemplate } from '../backend/target.js';
 import { refuseBody } from '../builtins/debug.js';
@@ -202,37 +201,29 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       const options = client.dispatchOptions(req, path);
       const own = ['X-Switchyard', settings.versionHeader, COMPLETED_HEADER, 'false'];
       if (x.rt.closing) own.push('Connection', 'close');
-      const first: Hop = { url, method: client.method, body: req.body, headers: options.headers as string[] };
-      // One call per hop of a redirect chain, as Go's client follows it (at most MAX_REDIRECTS).
-      const hop = (dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, at: Hop, n: number) => {
-        const call = new StreamCall(
-          at.url,
-          at.method,
-          x.res,
-          own,
-          (c) => {
-            x.trace?.push(c.info());
-            if (!c.error && c.next) {
-              if (n < MAX_REDIRECTS) return follow(c.next, n + 1);
-              c.error = tooManyRedirects(client.method, c.next.url);
-            }
-            req.scope.dispose();
-            if (c.error) logFailure(x, c.error);
-            if (c.error && !c.headersSent)
-              answerFailure(x, c.error, ownHeaders(settings.versionHeader), errorOptions);
-            else x.finished(c.status, c.bytes, c.error === null);
-          },
-          (status, location) => nextHop(status, location, at, first, client.replayBody),
-        );
-        req.scope.add(call);
-        dispatcher.dispatch(opts, call);
+      const settled = (c: StreamCall): void => {
+        x.trace?.push(c.info());
+        // A redirect Go's client follows: one more call, at most MAX_REDIRECTS of them.
+        if (!c.error && c.next) {
+          if (c.hops < MAX_REDIRECTS) {
+            const { dispatcher, options: sent, done } = dispatchHop(client.pools, c.next);
+            const call = c.successor(c.next, sent);
+            req.scope.add(call);
+            dispatcher.dispatch(sent, call);
+            done();
+            return;
+          }
+          c.error = tooManyRedirects(client.method, c.next.url);
+        }
+        req.scope.dispose();
+        if (c.error) logFailure(x, c.error);
+        if (c.error && !c.headersSent)
+          answerFailure(x, c.error, ownHeaders(settings.versionHeader), errorOptions);
+        else x.finished(c.status, c.bytes, c.error === null);
       };
-      const follow = (next: Hop, n: number) => {
-        const { dispatcher, options: hopOptions, done } = dispatchHop(client.pools, next);
-        hop(dispatcher, hopOptions, next, n);
-        done();
-      };
-      hop(pool, options, first, 0);
+      const call = new StreamCall(url, client.method, x.res, own, settled, options, client.replayBody);
+      req.scope.add(call);
+      pool.dispatch(options, call);
     };
     const handler: RouteHandler = (x, raw) => {
       const req = prepare(x, raw, timeoutMs);
