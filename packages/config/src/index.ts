@@ -10,10 +10,24 @@ export {
 export { type LoadEventProxyOptions, loadEventProxySettings } from './event-proxy/load.js';
 export * from './event-proxy/schema.js';
 export { validateEventProxySettings } from './event-proxy/validate.js';
+export { TemplateError } from './flexible/error.js';
+export {
+  type FlexibleConfig,
+  flexibleConfigFromEnv,
+  type RenderedConfig,
+  renderFlexibleConfig,
+} from './flexible/render.js';
+export {
+  type ConfigFormat,
+  formatOf,
+  parseConfigText,
+  readConfigFile,
+} from './formats/read-config-file.js';
 export { KRAKEND_NAMESPACES, PENDING_NAMESPACES, UNIMPLEMENTED_KEYS } from './gateway/krakend-features.js';
 export { type LoadGatewayOptions, loadGatewayConfig } from './gateway/load.js';
 export * from './gateway/namespaces.js';
 export * from './gateway/schema.js';
+export { type GatewaySource, readGatewaySource } from './gateway/source.js';
 export {
   diagnoseGatewayConfig,
   type LoadedGatewayConfig,

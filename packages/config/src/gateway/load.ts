@@ -1,26 +1,30 @@
-import { readJsonFile } from '../json/read-json-file.js';
+import { readGatewaySource } from './source.js';
 import { type LoadedGatewayConfig, validateGatewayConfig } from './validate.js';
 
 export interface LoadGatewayOptions {
-  /** SWITCHYARD_<KEY> overrides are read from here (default: process.env). */
+  /** SWITCHYARD_<KEY> overrides and FC_* settings are read from here (default: process.env). */
   env?: NodeJS.ProcessEnv;
   /** Also warn about questionable but valid things. */
   lint?: boolean;
 }
 
 /**
- * Reads, parses and validates a gateway config file. SWY_CONFIG_READ if it cannot be read,
- * SWY_CONFIG_PARSE (with line:column) if it is not JSON, SWY_CONFIG_INVALID with diagnostics otherwise.
+ * Reads, parses and validates a gateway config file (JSON, YAML or TOML; a Flexible Configuration
+ * template when FC_ENABLE is set). SWY_CONFIG_READ if it cannot be read, SWY_CONFIG_TEMPLATE if the
+ * template fails, SWY_CONFIG_PARSE (with line:column) if it does not parse, SWY_CONFIG_INVALID with
+ * diagnostics otherwise. `sources` lists every file it came from.
  */
 export async function loadGatewayConfig(
   file: string,
   options: LoadGatewayOptions = {},
-): Promise<LoadedGatewayConfig> {
-  const parsed = await readJsonFile(file);
-  return validateGatewayConfig(parsed.value, {
-    file,
-    parsed,
-    env: options.env ?? process.env,
+): Promise<LoadedGatewayConfig & { sources: string[] }> {
+  const env = options.env ?? process.env;
+  const source = await readGatewaySource(file, env);
+  const loaded = validateGatewayConfig(source.parsed.value, {
+    file: source.label,
+    parsed: source.parsed,
+    env,
     ...(options.lint !== undefined && { lint: options.lint }),
   });
+  return { ...loaded, sources: source.sources };
 }

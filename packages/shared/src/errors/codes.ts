@@ -15,6 +15,7 @@ export const errorCodes = {
   SWY_CONFIG_INVALID: { status: undefined, retryable: false },
   SWY_CONFIG_READ: { status: undefined, retryable: false },
   SWY_CONFIG_PARSE: { status: undefined, retryable: false },
+  SWY_CONFIG_TEMPLATE: { status: undefined, retryable: false },
   SWY_ENV_INVALID: { status: undefined, retryable: false },
   SWY_ENV_MISSING: { status: undefined, retryable: false },
   // gateway
