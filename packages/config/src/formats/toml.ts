@@ -105,10 +105,13 @@ export function tomlPositions(text: string): Map<string, Located> {
       i++;
     }
   };
-  const resolve = (base: string, parts: string[]): string => {
+  /** The pointer a header names; tables it implies get the header's position. */
+  const resolve = (base: string, parts: string[], at: Position[] = []): string => {
     let p = base;
-    for (const part of parts) {
+    for (const [k, part] of parts.entries()) {
       p += `/${escapePointer(part)}`;
+      const key = at[k];
+      if (key && !positions.has(p)) positions.set(p, { value: key, key });
       const n = arrays.get(p);
       if (n !== undefined) p += `/${n}`;
     }
@@ -175,14 +178,14 @@ export function tomlPositions(text: string): Map<string, Located> {
       i += arrayTable ? 2 : 1;
       const { parts, at } = readKey();
       if (arrayTable) {
-        const parent = resolve('', parts.slice(0, -1));
+        const parent = resolve('', parts.slice(0, -1), at);
         const base = `${parent}/${escapePointer(parts[parts.length - 1] as string)}`;
         const n = (arrays.get(base) ?? -1) + 1;
         arrays.set(base, n);
         if (!positions.has(base))
           positions.set(base, { value: headerAt, key: at[parts.length - 1] as Position });
         current = `${base}/${n}`;
-      } else current = resolve('', parts);
+      } else current = resolve('', parts, at);
       positions.set(current, { value: headerAt, key: at[parts.length - 1] as Position });
       while (i < text.length && text[i] !== '\n') i++;
     } else {

@@ -15,7 +15,7 @@ export function parseYamlWithPositions(text: string, file = '<input>'): ParsedJs
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0] ?? { line: 0, col: 0 };
+    const pos = lineCounter.linePos(first.pos[0]);
     throw new SwitchyardError(
       'SWY_CONFIG_PARSE',
       `${file}:${pos.line}:${pos.col}: invalid YAML: ${first.message.split(' at line')[0]}`,
