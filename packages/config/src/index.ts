@@ -16,6 +16,7 @@ export {
   flexibleConfigFromEnv,
   type RenderedConfig,
   renderFlexibleConfig,
+  renderTemplate,
 } from './flexible/render.js';
 export {
   type ConfigFormat,

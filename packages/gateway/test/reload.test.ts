@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayFile } from '@switchyard/config';
@@ -202,6 +202,67 @@ describe('watchGatewayConfig', () => {
     expect(outcome.error.code).toBe('SWY_CONFIG_INVALID');
     expect(outcome.diagnostics.map((d) => d.pointer)).toContain('/endpoints/0/backend/0/url_patern');
     expect(await version(port)).toBe(1);
+  });
+});
+
+describe('watchGatewayConfig with Flexible Configuration and other formats', () => {
+  it('watches the template, settings and partials, and reloads when a settings file or a partial changes', async () => {
+    const fc = join(dir, 'fc');
+    mkdirSync(join(fc, 'settings'), { recursive: true });
+    mkdirSync(join(fc, 'partials'), { recursive: true });
+    const template = join(fc, 'krakend.tmpl');
+    writeFileSync(
+      template,
+      '{ "version": 3, "host": {{ include "hosts.json" }},\n  "endpoints": [{ "endpoint": "/v", "backend": [{ "url_pattern": "{{ .svc.path }}" }] }] }\n',
+    );
+    const settings = join(fc, 'settings', 'svc.json');
+    const partial = join(fc, 'partials', 'hosts.json');
+    writeFileSync(settings, JSON.stringify({ path: '/one' }));
+    writeFileSync(partial, JSON.stringify([backend.origin]));
+    const { gateway, port } = await gatewayOn({
+      version: 3,
+      host: [backend.origin],
+      endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/one' }] }],
+    });
+    const outcomes: ReloadOutcome[] = [];
+    const watcher = watchGatewayConfig({
+      file: template,
+      gateway,
+      logger: quietLogger(),
+      env: { FC_ENABLE: '1', FC_SETTINGS: join(fc, 'settings'), FC_PARTIALS: join(fc, 'partials') },
+      signal: null,
+      debounceMs: 50,
+      onReload: (o) => outcomes.push(o),
+    });
+    closers.push(() => watcher.close());
+    await until(() => watcher.watched.length === 3);
+    expect([...watcher.watched].sort()).toEqual([partial, settings, template].sort());
+
+    writeFileSync(settings, JSON.stringify({ path: '/two' }));
+    await until(() => outcomes.some((o) => o.ok && !('unchanged' in o && o.unchanged)));
+    expect(await version(port)).toBe(2);
+
+    writeFileSync(partial, '[ "not closed"');
+    await until(() => outcomes.some((o) => !o.ok));
+    const refused = outcomes.find((o) => !o.ok);
+    expect(refused && !refused.ok && refused.error.code).toBe('SWY_CONFIG_PARSE');
+    expect(await version(port)).toBe(2);
+  });
+
+  it('reloads a YAML file', async () => {
+    const path = join(dir, 'krakend.yaml');
+    const yaml = (p: string) =>
+      `version: 3\nhost: ["${backend.origin}"]\nendpoints:\n  - endpoint: /v\n    backend:\n      - url_pattern: ${p}\n`;
+    writeFileSync(path, yaml('/one'));
+    const { gateway, port } = await gatewayOn({
+      version: 3,
+      host: [backend.origin],
+      endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/one' }] }],
+    });
+    const { watcher } = watch(path, gateway, { signal: null, watchFile: false });
+    writeFileSync(path, yaml('/two'));
+    expect(await watcher.reload()).toMatchObject({ ok: true });
+    expect(await version(port)).toBe(2);
   });
 });
 

@@ -154,3 +154,26 @@ export async function renderFlexibleConfig(
   }
   return { text, sources };
 }
+
+/**
+ * Renders one template text with Go's builtins, sprig's helpers and `marshal` (`audit --format` uses
+ * it). SWY_CONFIG_TEMPLATE on error.
+ */
+export function renderTemplate(
+  name: string,
+  text: string,
+  data: unknown,
+  functions: Record<string, TemplateFunction> = {},
+): string {
+  const templates = new Map<string, Node[]>();
+  try {
+    parseTemplate(name, text, templates);
+    return execute(name, data, {
+      templates,
+      functions: { ...sprigFunctions({}), ...BUILTINS, marshal: (v) => goJson(v), ...functions },
+    });
+  } catch (err) {
+    if (err instanceof TemplateError) throw templateError(err);
+    throw err;
+  }
+}

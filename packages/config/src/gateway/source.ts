@@ -13,6 +13,8 @@ export interface GatewaySource {
   label: string;
   /** Every file the config came from (absolute): hot reload watches them all. */
   sources: string[];
+  /** The FC_SETTINGS, FC_TEMPLATES and FC_PARTIALS folders (absolute), where a new file matters too. */
+  folders: string[];
 }
 
 /**
@@ -30,6 +32,7 @@ export async function readGatewaySource(file: string, env: NodeJS.ProcessEnv): P
       format,
       label: file,
       sources: [resolve(file)],
+      folders: [],
     };
   }
   const rendered = await renderFlexibleConfig(file, fc, env);
@@ -41,5 +44,6 @@ export async function readGatewaySource(file: string, env: NodeJS.ProcessEnv): P
     format,
     label,
     sources: rendered.sources,
+    folders: [fc.settings, fc.templates, fc.partials].filter((d): d is string => !!d).map((d) => resolve(d)),
   };
 }
