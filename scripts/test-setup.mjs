@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prepares the real peers the tests talk to (DESIGN.md > Test infrastructure), idempotently:
-//   1. the C toolchain, librdkafka-dev and openssl (apt-get, when missing),
+//   1. the C toolchain, librdkafka-dev, openssl and jq (apt-get, when missing),
 //   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source,
 //   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer,
 //   4. Node 24 from the npm registry (cached), for the second run of the suite,
@@ -86,6 +86,8 @@ function ensureToolchain() {
     missing.push('librdkafka-dev');
   // The Kafka TLS test makes its certificates with the openssl CLI.
   if (!which('openssl')) missing.push('openssl');
+  // The CLI test pipes `switchyard check -d` into jq, as operators do.
+  if (!which('jq')) missing.push('jq');
   if (missing.length > 0) {
     step('librdkafka-dev', `installing ${missing.join(' ')}`);
     aptInstall(missing);

@@ -1,10 +1,12 @@
+import { isUsageError } from './args/flags.js';
 import type { Command, CommandIO } from './command.js';
+import { audit } from './commands/audit.js';
 import { check } from './commands/check.js';
 import { demo } from './commands/demo.js';
 import { demoBackends } from './commands/demo-backends.js';
 import { events } from './commands/events.js';
 import { gateway } from './commands/gateway.js';
-import { helpCommand, helpText } from './commands/help.js';
+import { commandHelp, helpCommand, helpText } from './commands/help.js';
 import { run } from './commands/run.js';
 import { version } from './commands/version.js';
 
@@ -14,6 +16,7 @@ commands.push(
   run,
   gateway,
   check,
+  audit,
   events,
   demo,
   demoBackends,
@@ -22,11 +25,21 @@ commands.push(
 );
 
 function processIO(): CommandIO {
+  // A reader that goes away (`switchyard check -d -c f.json | head -1`) is not our failure: the rest of
+  // the output is dropped and the command keeps its exit code, instead of crashing on EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
   });
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, stopSignal };
 }
+
+/** The exit code of a command line that cannot be parsed (cobra's os.Exit(-1)). */
+export const USAGE_EXIT = 255;
 
 /** Runs `switchyard <argv>`; resolves to the exit code. */
 export async function main(argv: string[], io: CommandIO = processIO()): Promise<number> {
@@ -36,19 +49,20 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     return name === undefined ? 1 : 0;
   }
   if (name === '--version' || name === '-v') return version.run([], io);
-  const command = commands.find((c) => c.name === name);
+  const command = commands.find((c) => c.name === name || c.aliases?.includes(name));
   if (!command) {
     io.stderr.write(`switchyard: unknown command "${name}"\n\n${helpText(commands)}`);
     return 1;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`${command.usage}\n\n${command.summary}\n`);
+    io.stdout.write(commandHelp(command));
     return 0;
   }
   try {
     return await command.run(rest, io);
   } catch (err) {
-    io.stderr.write(`switchyard ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    io.stderr.write(`switchyard ${command.name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    // A command line that cannot be parsed exits 255, as KrakenD's cobra CLI does; every other failure 1.
+    return isUsageError(err) ? USAGE_EXIT : 1;
   }
 }

@@ -80,14 +80,96 @@ describe('switchyard check', () => {
     });
   });
 
-  it('-d prints the parsed config with its defaults', async () => {
+  it('-d prints the parsed config, every default filled in at every level, as JSON on stdout only', async () => {
     const file = join(dir, 'minimal.json');
-    await writeFile(file, '{ "version": 3 }');
+    await writeFile(
+      file,
+      '{ "version": 3, "host": ["http://h"], "timeout": "3s", "endpoints": [{ "endpoint": "/a", "method": "POST", "backend": [{ "url_pattern": "/x" }] }] }',
+    );
     const r = await run(['check', '-d', '-c', file], { SWITCHYARD_PORT: '9000' });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(
-      `Parsed configuration (with defaults):\n${JSON.stringify({ version: 3, port: 9000, timeout: '2s', cache_ttl: '0s', output_encoding: 'json' }, null, 2)}\nSyntax OK!\n`,
+    expect(r.stderr).toBe('Syntax OK!\n');
+    const expected = {
+      version: 3,
+      host: ['http://h'],
+      timeout: '3s',
+      endpoints: [
+        {
+          endpoint: '/a',
+          method: 'POST',
+          backend: [{ url_pattern: '/x', method: 'POST', host: ['http://h'], encoding: 'json' }],
+          timeout: '3s',
+          cache_ttl: '0s',
+          output_encoding: 'json',
+          concurrent_calls: 1,
+        },
+      ],
+      port: 9000,
+      cache_ttl: '0s',
+      output_encoding: 'json',
+    };
+    expect(JSON.parse(r.stdout)).toEqual(expected);
+    expect(r.stdout).toBe(`${JSON.stringify(expected, null, '\t')}\n`);
+    // -i: a number of spaces, or the text itself; the output checks again as a valid config.
+    const spaced = await run(['check', '-d', '-i', '2', '-c', file]);
+    expect(spaced.stdout).toMatch(/^{\n {2}"version": 3,/);
+    const again = join(dir, 'again.json');
+    await writeFile(again, spaced.stdout);
+    expect(await run(['check', '--lint', '-c', again])).toEqual({
+      code: 0,
+      stdout: 'Syntax OK!\n',
+      stderr: '',
+    });
+  });
+
+  it('-t builds the routes and pipelines as run does and reports what run would refuse', async () => {
+    const file = join(dir, 'jwk.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 3,
+        host: ['http://127.0.0.1:9'],
+        endpoints: [
+          {
+            endpoint: '/a',
+            extra_config: {
+              'auth/validator': { alg: 'RS256', jwk_local_path: join(dir, 'no-such-jwks.json') },
+            },
+            backend: [{ url_pattern: '/x' }],
+          },
+        ],
+      }),
     );
+    expect((await run(['check', '-c', file])).code).toBe(0);
+    const t = await run(['check', '-t', '-c', file]);
+    expect(t).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `ERROR testing the configuration file:\n\tendpoints[0] (GET /a): cannot read jwk_local_path ${join(dir, 'no-such-jwks.json')}\n`,
+    });
+    expect(await run(['check', '-t', '--lint-no-network', '-c', examples[0] as string])).toEqual({
+      code: 0,
+      stdout: 'Syntax OK!\n',
+      stderr: '',
+    });
+  });
+
+  it('-l, -n and -s are one choice, as in KrakenD; -s lints against a JSON Schema file', async () => {
+    const both = await run(['check', '-l', '-n', '-c', examples[0] as string]);
+    expect(both.code).toBe(255);
+    expect(both.stderr).toMatch(/none of the others can be; \[lint lint-no-network\] were all set/);
+    const schema = join(dir, 'schema.json');
+    await writeFile(schema, JSON.stringify({ type: 'object', required: ['name'] }));
+    const file = join(dir, 'noname.json');
+    await writeFile(file, '{ "version": 3 }');
+    expect(await run(['check', '-s', schema, '-c', file])).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `ERROR linting the configuration file against ${schema}:\n\t/: must have required property 'name'\n`,
+    });
+    const remote = await run(['check', '-s', 'https://www.krakend.io/schema/krakend.json', '-c', file]);
+    expect(remote.code).toBe(255);
+    expect(remote.stderr).toMatch(/check reads no network/);
   });
 
   it('reports unparsable and missing files with exit 1', async () => {
@@ -105,20 +187,30 @@ describe('switchyard check', () => {
     );
   });
 
-  it('refuses a missing -c or an unknown option', async () => {
+  it('refuses a missing -c (exit 1) or an unknown flag (exit 255, as cobra), listing the flags', async () => {
     expect(await run(['check'])).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'switchyard check: missing -c FILE\nusage: switchyard check -c FILE [--lint] [-d]\n',
+      stderr:
+        'Please, provide the path to the configuration file with --config or see all the options with --help\n',
     });
     const r = await run(['check', '-c', examples[0] as string, '--strict']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('unknown option "--strict"');
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/^switchyard check: unknown flag: --strict\nusage of switchyard check:\n/);
+    expect(r.stderr).toContain('-t, --test-gin-routes');
+  });
+
+  it("answers to KrakenD's alias validate", async () => {
+    expect(await run(['validate', '-c', examples[0] as string])).toEqual({
+      code: 0,
+      stdout: 'Syntax OK!\n',
+      stderr: '',
+    });
   });
 
   it('is listed in help', async () => {
     const r = await run(['help']);
-    expect(r.stdout).toMatch(/^ {2}check +validate a gateway config file/m);
+    expect(r.stdout).toMatch(/^ {2}check +validate a gateway config /m);
   });
 
   it('works as the built bin (npx switchyard check)', async () => {

@@ -7,6 +7,7 @@ import {
   SwitchyardError,
 } from '@switchyard/shared';
 import { request } from 'undici';
+import { type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
 import type { CommandIO } from '../command.js';
 import { formatEventLine } from '../tail/format.js';
 
@@ -20,41 +21,54 @@ interface TailArgs {
   format: 'text' | 'ndjson' | undefined;
 }
 
+export const TAIL_FLAGS: readonly Flag[] = [
+  {
+    long: 'from',
+    type: 'string',
+    value: 'URL',
+    description: "The gateway's admin URL, e.g. http://127.0.0.1:8091 [GATEWAY_ADMIN_URL]",
+  },
+  {
+    long: 'token',
+    type: 'string',
+    value: 'TOKEN',
+    description: 'Bearer token of the admin API [GATEWAY_ADMIN_TOKEN]',
+  },
+  {
+    long: 'types',
+    type: 'string',
+    value: 'LIST',
+    description: `Event types to print, comma-separated (${EVENT_TYPES.join(', ')})`,
+  },
+  {
+    long: 'format',
+    type: 'string',
+    value: 'text|ndjson',
+    description: 'Output format [text on a terminal, else ndjson]',
+  },
+];
+
 function parseTailArgs(args: readonly string[], env: NodeJS.ProcessEnv): TailArgs {
-  let url = env.GATEWAY_ADMIN_URL?.trim() || undefined;
-  let token = env.GATEWAY_ADMIN_TOKEN?.trim() || undefined;
+  const { values } = parseFlags('events tail', TAIL_FLAGS, args);
+  const fail = (message: string) => usageError(`${message}\nusage: ${TAIL_USAGE}`);
+  const url = stringFlag(values, 'from') || env.GATEWAY_ADMIN_URL?.trim() || undefined;
+  const token = stringFlag(values, 'token') || env.GATEWAY_ADMIN_TOKEN?.trim() || undefined;
   let types: EventType[] | undefined;
-  let format: TailArgs['format'];
-  const fail = (message: string) =>
-    new SwitchyardError('SWY_INVALID_ARGUMENT', `${message}\nusage: ${TAIL_USAGE}`);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      const v = flag !== arg ? arg.slice(eq + 1) : args[++i];
-      if (v === undefined || v === '') throw fail(`${flag} needs a value`);
-      return v;
-    };
-    if (flag === '--from') url = value();
-    else if (flag === '--token') token = value();
-    else if (flag === '--types') {
-      types = value()
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean) as EventType[];
-      const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
-      if (unknown)
-        throw fail(`--types: unknown event type "${unknown}" (expected ${EVENT_TYPES.join(', ')})`);
-    } else if (flag === '--format') {
-      const f = value();
-      if (f !== 'text' && f !== 'ndjson') throw fail(`--format: expected text or ndjson, got "${f}"`);
-      format = f;
-    } else throw fail(`unknown option ${JSON.stringify(arg)}`);
+  const typesText = stringFlag(values, 'types');
+  if (typesText !== undefined) {
+    types = typesText
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean) as EventType[];
+    const unknown = types.find((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+    if (unknown) throw fail(`--types: unknown event type "${unknown}" (expected ${EVENT_TYPES.join(', ')})`);
   }
+  const f = stringFlag(values, 'format');
+  if (f !== undefined && f !== 'text' && f !== 'ndjson')
+    throw fail(`--format: expected text or ndjson, got "${f}"`);
   if (!url) throw fail('missing --from URL (the gateway admin URL, e.g. http://127.0.0.1:8091)');
   if (!/^https?:\/\//.test(url)) throw fail(`--from: expected an http(s) URL, got ${JSON.stringify(url)}`);
-  return { url, token, types, format };
+  return { url, token, types, format: f as TailArgs['format'] };
 }
 
 /**

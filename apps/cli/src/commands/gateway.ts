@@ -7,6 +7,7 @@ import {
   type LogLevel,
   SwitchyardError,
 } from '@switchyard/shared';
+import { CONFIG_FLAG, type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
 import type { Command, CommandIO } from '../command.js';
 
 export interface GatewayArgs {
@@ -17,42 +18,45 @@ export interface GatewayArgs {
   adminListen: string | undefined;
 }
 
-/** Parses `-c FILE [-d] [-p PORT] [--admin-listen ADDR]` (long forms: --config, --debug, --port). */
-export function parseGatewayArgs(args: readonly string[], usage: string): GatewayArgs {
-  let file: string | undefined;
-  let debug = false;
+/** The flags of `run` and `gateway`, KrakenD's `run` flags plus the admin listener. */
+export const GATEWAY_FLAGS: readonly Flag[] = [
+  CONFIG_FLAG,
+  { long: 'debug', short: 'd', type: 'count', description: 'Enables the /__debug endpoint' },
+  {
+    long: 'port',
+    short: 'p',
+    type: 'string',
+    value: 'PORT',
+    description: 'Listening port for the HTTP service',
+  },
+  {
+    long: 'admin-listen',
+    type: 'string',
+    value: 'ADDR',
+    description: 'Admin API and event stream address [127.0.0.1:8091]',
+  },
+];
+
+/** Parses `-c FILE [-d] [-p PORT] [--admin-listen ADDR]` with KrakenD's flag rules. */
+export function parseGatewayArgs(command: string, args: readonly string[]): GatewayArgs {
+  const { values } = parseFlags(command, GATEWAY_FLAGS, args);
+  const file = stringFlag(values, 'config');
+  if (!file)
+    throw new SwitchyardError('SWY_INVALID_ARGUMENT', 'missing -c FILE (the path to the configuration file)');
+  const portText = stringFlag(values, 'port');
   let port: number | undefined;
-  let adminListen: string | undefined;
-  const value = (i: number, flag: string) => {
-    const v = args[i];
-    if (v === undefined)
-      throw new SwitchyardError('SWY_INVALID_ARGUMENT', `${flag} needs a value\nusage: ${usage}`);
-    return v;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '-c' || arg === '--config') file = value(++i, arg);
-    else if (arg.startsWith('--config=')) file = arg.slice('--config='.length);
-    else if (arg === '-d' || arg === '--debug') debug = true;
-    else if (arg === '--admin-listen') adminListen = value(++i, arg);
-    else if (arg.startsWith('--admin-listen=')) adminListen = arg.slice('--admin-listen='.length);
-    else if (arg === '-p' || arg === '--port' || arg.startsWith('--port=')) {
-      const text = arg.startsWith('--port=') ? arg.slice('--port='.length) : value(++i, arg);
-      port = Number(text);
-      if (!/^\d+$/.test(text) || port > 65535) {
-        throw new SwitchyardError(
-          'SWY_INVALID_ARGUMENT',
-          `${arg}: expected a port number (0-65535), got ${JSON.stringify(text)}`,
-        );
-      }
-    } else
-      throw new SwitchyardError(
-        'SWY_INVALID_ARGUMENT',
-        `unknown option ${JSON.stringify(arg)}\nusage: ${usage}`,
-      );
+  if (portText !== undefined) {
+    port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535) {
+      throw usageError(`--port: expected a port number (0-65535), got ${JSON.stringify(portText)}`);
+    }
   }
-  if (!file) throw new SwitchyardError('SWY_INVALID_ARGUMENT', `missing -c FILE\nusage: ${usage}`);
-  return { file, debug, port, adminListen };
+  return {
+    file,
+    debug: Number(values.debug ?? 0) > 0,
+    port,
+    adminListen: stringFlag(values, 'admin-listen'),
+  };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -184,8 +188,9 @@ export const gateway: Command = {
   summary:
     'run the API gateway alone from a KrakenD v3 file (admin API with the event stream on --admin-listen, default 127.0.0.1:8091); SIGHUP or a file change reloads; SIGTERM/SIGINT finish requests in flight and exit',
   usage: USAGE,
+  flags: GATEWAY_FLAGS,
   async run(args, io) {
-    const started = await startGateway(parseGatewayArgs(args, USAGE), io);
+    const started = await startGateway(parseGatewayArgs('gateway', args), io);
     return started ? untilStopped(started, io) : 1;
   },
 };

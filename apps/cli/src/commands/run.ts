@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { startRun } from '../wiring/run.js';
-import { parseGatewayArgs } from './gateway.js';
+import { GATEWAY_FLAGS, parseGatewayArgs } from './gateway.js';
 
 const USAGE = 'switchyard run -c FILE [-d] [-p PORT] [--admin-listen ADDR]';
 
@@ -10,8 +10,9 @@ export const run: Command = {
   summary:
     'run the gateway from a KrakenD v3 file (-d: /__debug endpoint, -p: port, --admin-listen: admin API and event stream [127.0.0.1:8091]); with TARGET_TYPE set, the event proxy too, fed in process; SIGHUP or a file change reloads; SIGTERM/SIGINT stop gracefully',
   usage: USAGE,
+  flags: GATEWAY_FLAGS,
   async run(args, io) {
-    const running = await startRun(parseGatewayArgs(args, USAGE), io);
+    const running = await startRun(parseGatewayArgs('run', args), io);
     if (!running) return 1;
     const signal = await io.stopSignal;
     running.logger.info({ signal }, 'stopping: finishing requests in flight, then delivering queued events');
