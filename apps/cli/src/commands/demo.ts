@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { validateEventProxySettings } from '@switchyard/config';
-import { SwitchyardError } from '@switchyard/shared';
+import { type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
 import type { Command } from '../command.js';
 import { startDemoBackends } from '../demo/backends.js';
 import { DEMO_EXAMPLE, demoConfig } from '../demo/config.js';
@@ -19,33 +19,41 @@ interface DemoArgs {
   example: string;
 }
 
+const FLAGS: readonly Flag[] = [
+  { long: 'port', short: 'p', type: 'string', value: 'PORT', description: "The gateway's port [8080]" },
+  {
+    long: 'admin-listen',
+    type: 'string',
+    value: 'ADDR',
+    description: 'Admin API and event stream address [127.0.0.1:8091]',
+  },
+  {
+    long: 'events',
+    type: 'string',
+    value: 'FILE',
+    description: `Where the event proxy writes events [${DEFAULT_EVENTS_FILE}]`,
+  },
+  {
+    long: 'config',
+    short: 'c',
+    type: 'string',
+    value: 'EXAMPLE',
+    description: `The example to serve [${DEMO_EXAMPLE}]`,
+  },
+];
+
 function parseDemoArgs(args: readonly string[]): DemoArgs {
-  const out: DemoArgs = {
-    port: undefined,
-    adminListen: undefined,
-    eventsFile: DEFAULT_EVENTS_FILE,
-    example: DEMO_EXAMPLE,
+  const { values } = parseFlags('demo', FLAGS, args);
+  const portText = stringFlag(values, 'port');
+  const port = portText === undefined ? undefined : Number(portText);
+  if (portText !== undefined && (!/^\d+$/.test(portText) || (port as number) > 65535))
+    throw usageError(`--port: expected a port number, got "${portText}"\nusage: ${USAGE}`);
+  return {
+    port,
+    adminListen: stringFlag(values, 'admin-listen'),
+    eventsFile: stringFlag(values, 'events') ?? DEFAULT_EVENTS_FILE,
+    example: stringFlag(values, 'config') ?? DEMO_EXAMPLE,
   };
-  const fail = (message: string) =>
-    new SwitchyardError('SWY_INVALID_ARGUMENT', `${message}\nusage: ${USAGE}`);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw fail(`${arg} needs a value`);
-      return v;
-    };
-    if (arg === '-p' || arg === '--port') {
-      const text = value();
-      out.port = Number(text);
-      if (!/^\d+$/.test(text) || out.port > 65535)
-        throw fail(`${arg}: expected a port number, got "${text}"`);
-    } else if (arg === '--admin-listen') out.adminListen = value();
-    else if (arg === '--events') out.eventsFile = value();
-    else if (arg === '-c' || arg === '--config') out.example = value();
-    else throw fail(`unknown option ${JSON.stringify(arg)}`);
-  }
-  return out;
 }
 
 /**
@@ -57,6 +65,7 @@ export const demo: Command = {
   summary:
     'start demo backends, the gateway on examples/aggregation.json and the event proxy writing events to ./switchyard-demo-events.ndjson; prints what to curl; Ctrl-C stops',
   usage: USAGE,
+  flags: FLAGS,
   async run(args, io) {
     const options = parseDemoArgs(args);
     const eventsFile = resolve(options.eventsFile);
