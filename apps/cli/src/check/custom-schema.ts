@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { SwitchyardError } from '@switchyard/shared';
 import { Ajv, type ErrorObject } from 'ajv';
-import { usageError } from '../args/flags.js';
 
 /**
  * `check -s SCHEMA`: validates the parsed config against a JSON Schema file (draft-07, as KrakenD's
@@ -9,7 +8,8 @@ import { usageError } from '../args/flags.js';
  */
 export async function lintWithSchema(config: unknown, schemaPath: string): Promise<string[]> {
   if (/^https?:\/\//i.test(schemaPath))
-    throw usageError(
+    throw new SwitchyardError(
+      'SWY_INVALID_ARGUMENT',
       `--lint-schema ${schemaPath}: check reads no network; download the schema and pass its path`,
     );
   let schema: unknown;

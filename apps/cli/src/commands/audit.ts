@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadGatewayConfig, renderTemplate } from '@switchyard/config';
-import { CONFIG_FLAG, type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
+import { SwitchyardError } from '@switchyard/shared';
+import { CONFIG_FLAG, type Flag, parseFlags, stringFlag } from '../args/flags.js';
 import { auditConfig, SEVERITIES } from '../audit/rules.js';
 import type { Command } from '../command.js';
 
@@ -64,7 +65,8 @@ export const audit: Command = {
     );
     const unknown = severities.find((s) => !(SEVERITIES as readonly string[]).includes(s));
     if (unknown)
-      throw usageError(
+      throw new SwitchyardError(
+        'SWY_INVALID_ARGUMENT',
         `--severity: unknown severity ${JSON.stringify(unknown)} (expected ${SEVERITIES.join(', ')})`,
       );
     const ignore = list(stringFlag(values, 'ignore'));

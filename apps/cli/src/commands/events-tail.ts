@@ -7,7 +7,7 @@ import {
   SwitchyardError,
 } from '@switchyard/shared';
 import { request } from 'undici';
-import { type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
+import { type Flag, parseFlags, stringFlag } from '../args/flags.js';
 import type { CommandIO } from '../command.js';
 import { formatEventLine } from '../tail/format.js';
 
@@ -50,7 +50,8 @@ export const TAIL_FLAGS: readonly Flag[] = [
 
 function parseTailArgs(args: readonly string[], env: NodeJS.ProcessEnv): TailArgs {
   const { values } = parseFlags('events tail', TAIL_FLAGS, args);
-  const fail = (message: string) => usageError(`${message}\nusage: ${TAIL_USAGE}`);
+  const fail = (message: string) =>
+    new SwitchyardError('SWY_INVALID_ARGUMENT', `${message}\nusage: ${TAIL_USAGE}`);
   const url = stringFlag(values, 'from') || env.GATEWAY_ADMIN_URL?.trim() || undefined;
   const token = stringFlag(values, 'token') || env.GATEWAY_ADMIN_TOKEN?.trim() || undefined;
   let types: EventType[] | undefined;
