@@ -19,7 +19,7 @@ async function failure(p: Promise<unknown>): Promise<SwitchyardError> {
   throw new Error('expected a SwitchyardError');
 }
 
-const listOf = (err: SwitchyardError) => (err.details ?? {}).diagnostics as Diagnostic[];
+const listOf = (err: SwitchyardError) => (err.details?.diagnostics ?? []) as Diagnostic[];
 const diagnostics = (err: SwitchyardError) => listOf(err).map((d) => `${d.line}:${d.column} ${d.pointer}`);
 
 let dir: string;
