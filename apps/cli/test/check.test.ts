@@ -84,7 +84,7 @@ describe('switchyard check', () => {
     const file = join(dir, 'minimal.json');
     await writeFile(
       file,
-      '{ "version": 3, "host": ["http://h"], "timeout": "3s", "endpoints": [{ "endpoint": "/a", "method": "POST", "backend": [{ "url_pattern": "/x" }] }] }',
+      '{ "version": 3, "host": ["http://h"], "timeout": "3s", "endpoints": [{ "endpoint": "/a", "method": "POST", "extra_config": { "qos/ratelimit/router": { "max_rate": 10, "client_max_rate": 1 } }, "backend": [{ "url_pattern": "/x" }] }] }',
     );
     const r = await run(['check', '-d', '-c', file], { SWITCHYARD_PORT: '9000' });
     expect(r.code).toBe(0);
@@ -97,6 +97,9 @@ describe('switchyard check', () => {
         {
           endpoint: '/a',
           method: 'POST',
+          extra_config: {
+            'qos/ratelimit/router': { max_rate: 10, client_max_rate: 1, every: '1s', strategy: 'ip' },
+          },
           backend: [{ url_pattern: '/x', method: 'POST', host: ['http://h'], encoding: 'json' }],
           timeout: '3s',
           cache_ttl: '0s',
