@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // One gateway config written by hand in JSON, YAML and TOML; each runs and answers the same.
 
-function start(args: string[]) {
+function start(args: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
   let stop: (s: NodeJS.Signals) => void = () => undefined;
   const sink = (append: (s: string) => void) =>
@@ -24,7 +24,7 @@ function start(args: string[]) {
       stdout += s;
     }),
     stderr: sink(() => undefined),
-    env: { LOG_LEVEL: 'info' },
+    env: { LOG_LEVEL: 'info', ...env },
     stopSignal: new Promise((resolve) => {
       stop = resolve;
     }),
@@ -125,7 +125,7 @@ collection = "orders"
 `,
 });
 
-describe('the same config in JSON, YAML and TOML', () => {
+describe('the same config in JSON, YAML, TOML and a Flexible Configuration template', () => {
   it('runs identically', async () => {
     const answers: unknown[] = [];
     for (const [name, text] of Object.entries(texts(origin))) {
@@ -146,5 +146,31 @@ describe('the same config in JSON, YAML and TOML', () => {
     ]);
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
+
+    // The same config rendered from a Flexible Configuration template, with settings and a partial.
+    await mkdir(join(dir, 'settings'));
+    await mkdir(join(dir, 'partials'));
+    await writeFile(
+      join(dir, 'settings', 'svc.json'),
+      JSON.stringify({ hosts: [origin], orders: '/orders' }),
+    );
+    await writeFile(join(dir, 'partials', 'deny.tmpl'), '"deny": ["secret"]');
+    await writeFile(
+      join(dir, 'krakend.tmpl'),
+      `{ "version": 3, "listen_ip": "127.0.0.1", "port": 0, "host": {{ marshal .svc.hosts }},
+  "endpoints": [{ "endpoint": "/u/{id}", "backend": [
+    { "url_pattern": "/users/{id}", {{ include "deny.tmpl" }}, "mapping": { "name": "full_name" } },
+    { "url_pattern": "{{ .svc.orders }}", "is_collection": true, "mapping": { "collection": "orders" } } ] }] }
+`,
+    );
+    const fc = start(['gateway', '-c', join(dir, 'krakend.tmpl'), '--admin-listen', '127.0.0.1:0'], {
+      FC_ENABLE: '1',
+      FC_SETTINGS: join(dir, 'settings'),
+      FC_PARTIALS: join(dir, 'partials'),
+    });
+    const port = await listeningPort(fc.out);
+    expect([await get(port, '/u/7'), await get(port, '/nope')]).toEqual(answers[0]);
+    fc.stop();
+    expect(await fc.done).toBe(0);
   });
 });

@@ -83,6 +83,9 @@ describe('Flexible Configuration', () => {
   it('is off unless FC_ENABLE is set; any value enables it, as in KrakenD', async () => {
     const err = await failure(loadGatewayConfig(join(tree, 'krakend.tmpl'), { env: {} }));
     expect(err.code).toBe('SWY_CONFIG_PARSE');
+    expect(err.message).toMatch(
+      /krakend\.tmpl:4:41: invalid JSON: .*; it looks like a Flexible Configuration template: set FC_ENABLE=1 to render it$/,
+    );
     const zero = await readGatewaySource(join(tree, 'krakend.tmpl'), fcEnv('dev', { FC_ENABLE: '0' }));
     expect(JSON.parse(zero.text)).toEqual(await expected('dev.json'));
   });

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { isSwitchyardError, SwitchyardError } from '@switchyard/shared';
 import { flexibleConfigFromEnv, renderFlexibleConfig } from '../flexible/render.js';
 import { type ConfigFormat, formatOf, parseConfigText, readConfigText } from '../formats/read-config-file.js';
 import type { ParsedJson } from '../json/parse-with-positions.js';
@@ -17,6 +18,20 @@ export interface GatewaySource {
   folders: string[];
 }
 
+/** A template read without FC_ENABLE fails to parse: say how to render it. */
+function parseOrHint(text: string, format: ConfigFormat, file: string): ParsedJson {
+  try {
+    return parseConfigText(text, format, file);
+  } catch (err) {
+    if (!isSwitchyardError(err, 'SWY_CONFIG_PARSE') || !/\{\{/.test(text)) throw err;
+    throw new SwitchyardError(
+      'SWY_CONFIG_PARSE',
+      `${err.message}; it looks like a Flexible Configuration template: set FC_ENABLE=1 to render it`,
+      { cause: err, ...(err.details && { details: err.details }) },
+    );
+  }
+}
+
 /**
  * Reads a gateway config in the format its extension says (JSON, YAML, TOML), rendering it first as a
  * Flexible Configuration template when FC_ENABLE is set (the rendered format is FC_OUT's, else JSON).
@@ -27,7 +42,7 @@ export async function readGatewaySource(file: string, env: NodeJS.ProcessEnv): P
     const text = await readConfigText(file);
     const format = formatOf(file);
     return {
-      parsed: parseConfigText(text, format, file),
+      parsed: parseOrHint(text, format, file),
       text,
       format,
       label: file,
