@@ -2,7 +2,8 @@ import {
   type Diagnostic,
   formatDiagnostic,
   type LoadedGatewayConfig,
-  loadGatewayConfig,
+  readGatewaySource,
+  validateGatewayConfig,
 } from '@switchyard/config';
 import { isSwitchyardError } from '@switchyard/shared';
 import { CONFIG_FLAG, type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
@@ -101,14 +102,18 @@ export const check: Command = {
     const lint = values.lint === true || values['lint-no-network'] === true;
 
     let loaded: LoadedGatewayConfig;
+    let raw: unknown;
     try {
-      loaded = await loadGatewayConfig(file, { env: io.env, lint });
+      const source = await readGatewaySource(file, io.env);
+      raw = source.parsed.value;
+      loaded = validateGatewayConfig(raw, { file: source.label, parsed: source.parsed, env: io.env, lint });
     } catch (err) {
       return reportFailure(err, file, io);
     }
     for (const w of loaded.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
     if (lintSchema) {
-      const violations = await lintWithSchema(loaded.config, lintSchema);
+      // The file as written (rendered), as KrakenD lints it: no defaults, no SWITCHYARD_* overrides.
+      const violations = await lintWithSchema(raw, lintSchema);
       if (violations.length > 0) {
         io.stderr.write(`ERROR linting the configuration file against ${lintSchema}:\n`);
         for (const v of violations) io.stderr.write(`\t${v}\n`);
