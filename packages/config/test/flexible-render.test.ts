@@ -95,14 +95,14 @@ describe('Flexible Configuration', () => {
     await cp(join(tree, 'config/templates'), templates, { recursive: true });
     await writeFile(
       join(templates, 'endpoint.tmpl'),
-      '{\n  "endpoint": "{{ .path }}",\n  "x": {{ .missing.deep }}\n}\n',
+      '{\n  "endpoint": "{{ .path }}",\n  "x": {{ .path.deep }}\n}\n',
     );
     const err = await failure(
       renderFlexibleConfig(join(tree, 'krakend.tmpl'), { ...fc('prod'), templates }, { DEPLOY_ENV: 'x' }),
     );
     expect(err.code).toBe('SWY_CONFIG_TEMPLATE');
     expect(err.message).toBe(
-      `template: ${join(templates, 'endpoint.tmpl')}:3:11: executing at <.missing.deep>: nil pointer evaluating .missing.deep`,
+      `template: ${join(templates, 'endpoint.tmpl')}:3:11: executing at <.path.deep>: can't evaluate field deep in type string`,
     );
   });
 

@@ -33,6 +33,12 @@ function failure(fn: () => unknown): TemplateError {
 }
 
 describe('Go text/template subset', () => {
+  it('a field of a missing key is missing too, as in Go: <no value>, false in if', () => {
+    expect(
+      render('{{ .a.b.c }}|{{ if .a.b }}y{{ else }}n{{ end }}|{{ with .x.y }}y{{ else }}n{{ end }}', {}),
+    ).toBe('<no value>|n|n');
+  });
+
   it('prints fields, nested fields and the dot; a missing key prints <no value>', () => {
     expect(render('{{ .a }}-{{ .b.c }}-{{ .zz }}', { a: 'x', b: { c: 8080 } })).toBe('x-8080-<no value>');
     expect(render('{{ . }}', 'plain')).toBe('plain');
@@ -165,9 +171,12 @@ describe('Go text/template subset', () => {
   });
 
   it('an execution error names the file, line and the failing expression', () => {
-    const err = failure(() => render('{\n  "port": {{ .service.port }}\n}', {}));
+    const err = failure(() => render('{\n  "port": {{ .service.port }}\n}', { service: null }));
     expect(err.message).toBe(
-      'template: t.tmpl:2:14: executing at <.service.port>: nil pointer evaluating .service.port',
+      'template: t.tmpl:2:14: executing at <.service.port>: nil pointer evaluating interface {}.port',
+    );
+    expect(failure(() => render('{{ .s.x }}', { s: 'text' })).message).toMatch(
+      /can't evaluate field x in type string/,
     );
     expect(failure(() => render('{{ nosuch 1 }}')).message).toMatch(/function "nosuch" not defined/);
     expect(failure(() => render('{{ template "missing" }}')).message).toMatch(/no such template "missing"/);

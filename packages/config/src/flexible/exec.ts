@@ -126,15 +126,17 @@ export function execute(name: string, data: unknown, options: ExecOptions): stri
     throw new TemplateError(where, `undefined variable: ${name}`, true);
   };
 
-  const field = (value: unknown, names: string[], where: Where, path: string): unknown => {
+  /**
+   * Go's field chain on maps: a missing key is an invalid value, and fields of it are invalid too (they
+   * print `<no value>`, test false); a key holding null is a nil interface, and a field of it an error.
+   */
+  const field = (value: unknown, names: string[], where: Where): unknown => {
     let v = value;
-    let walked = path;
     for (const n of names) {
-      walked += `.${n}`;
-      if (isMap(v)) v = Object.hasOwn(v, n) ? v[n] : undefined;
-      else if (v === null || v === undefined)
-        throw new TemplateError(where, `nil pointer evaluating ${walked}`, true);
-      else throw new TemplateError(where, `can't evaluate field ${n} in type ${goType(v)}`, true);
+      if (v === undefined) return undefined;
+      if (v === null) throw new TemplateError(where, `nil pointer evaluating interface {}.${n}`, true);
+      if (!isMap(v)) throw new TemplateError(where, `can't evaluate field ${n} in type ${goType(v)}`, true);
+      v = Object.hasOwn(v, n) ? v[n] : undefined;
     }
     return v;
   };
@@ -148,11 +150,11 @@ export function execute(name: string, data: unknown, options: ExecOptions): stri
       case 'literal':
         return o.value;
       case 'field':
-        return field(dot, o.names, where, '');
+        return field(dot, o.names, where);
       case 'variable':
-        return field(lookupVar(o.name, where, vars), o.names, where, o.name);
+        return field(lookupVar(o.name, where, vars), o.names, where);
       case 'pipeline':
-        return field(evalPipeline(o.pipe, dot, vars), o.names, where, '');
+        return field(evalPipeline(o.pipe, dot, vars), o.names, where);
       case 'function':
         return call(o.name, [], dot, vars, where, undefined);
     }
