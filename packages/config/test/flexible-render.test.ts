@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,6 +72,13 @@ describe('Flexible Configuration', () => {
     expect(loaded.config.port).toBe(8080);
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(await expected('prod.json'));
     expect((await stat(out)).mode & 0o777).toBe(0o600);
+    // The same output again is not rewritten (hot reload would see the write).
+    const past = new Date('2020-01-01T00:00:00Z');
+    await utimes(out, past, past);
+    await loadGatewayConfig(join(tree, 'krakend.tmpl'), {
+      env: fcEnv('prod', { FC_OUT: out, DEPLOY_ENV: 'production' }),
+    });
+    expect((await stat(out)).mtimeMs).toBe(past.getTime());
 
     // A YAML template rendered to FC_OUT=….yaml is parsed as YAML.
     const yamlTmpl = join(dir, 'krakend.yaml.tmpl');

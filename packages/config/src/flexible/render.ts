@@ -148,7 +148,9 @@ export async function renderFlexibleConfig(
     const path = files.get(err.where.template) ?? err.where.template;
     throw templateError(new TemplateError({ ...err.where, template: path }, err.reason, err.executing));
   }
-  if (fc.out) {
+  // Unchanged output is not written again: hot reload renders on every change it sees, and a write
+  // into a watched folder would be one more.
+  if (fc.out && (await readFile(fc.out, 'utf8').catch(() => null)) !== text) {
     await mkdir(dirname(fc.out), { recursive: true });
     await writeFile(fc.out, text, { mode: 0o600 });
   }
