@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main } from 'switchyard';
+import { main } from '@switchyard/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // One gateway config written by hand in JSON, YAML and TOML; each runs and answers the same.
