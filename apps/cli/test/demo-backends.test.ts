@@ -47,14 +47,14 @@ describe('switchyard demo-backends', () => {
     await expect(fetch(`${url}/users/1`)).rejects.toThrow();
   });
 
-  it('refuses a bad address or option with the usage', async () => {
-    for (const args of [
-      ['--listen', 'nowhere'],
-      ['--port', '8000'],
-    ]) {
-      const run = start(args);
-      expect(await run.done).toBe(1);
-      expect(run.out.stderr).toContain('usage: switchyard demo-backends [--listen HOST:PORT]');
-    }
+  it('refuses a bad address (exit 1) or an unknown flag (exit 255, as cobra) with the usage', async () => {
+    const address = start(['--listen', 'nowhere']);
+    expect(await address.done).toBe(1);
+    expect(address.out.stderr).toContain('usage: switchyard demo-backends [--listen HOST:PORT]');
+    const flag = start(['--port', '8000']);
+    expect(await flag.done).toBe(255);
+    expect(flag.out.stderr).toContain(
+      'unknown flag: --port\nusage of switchyard demo-backends:\n      --listen HOST:PORT',
+    );
   });
 });

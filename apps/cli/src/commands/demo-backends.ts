@@ -1,9 +1,18 @@
 import { parseListenAddress, SwitchyardError } from '@switchyard/shared';
+import { type Flag, parseFlags, stringFlag } from '../args/flags.js';
 import type { Command } from '../command.js';
 import { startDemoBackends } from '../demo/backends.js';
 
 const USAGE = 'switchyard demo-backends [--listen HOST:PORT]';
 const DEFAULT_LISTEN = '127.0.0.1:8000';
+const FLAGS: readonly Flag[] = [
+  {
+    long: 'listen',
+    type: 'string',
+    value: 'HOST:PORT',
+    description: `Where the backends listen [${DEFAULT_LISTEN}]`,
+  },
+];
 
 /**
  * `switchyard demo-backends`: only the demo's backends, for a gateway that runs elsewhere (the compose
@@ -13,16 +22,11 @@ export const demoBackends: Command = {
   name: 'demo-backends',
   summary: `only the demo backends (every backend path of examples/aggregation.json) on --listen [${DEFAULT_LISTEN}], for a gateway running elsewhere; Ctrl-C stops`,
   usage: USAGE,
+  flags: FLAGS,
   async run(args, io) {
     const fail = (message: string) =>
       new SwitchyardError('SWY_INVALID_ARGUMENT', `${message}\nusage: ${USAGE}`);
-    let listen = DEFAULT_LISTEN;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i] as string;
-      if (arg === '--listen' && args[i + 1] !== undefined) listen = args[++i] as string;
-      else if (arg.startsWith('--listen=')) listen = arg.slice('--listen='.length);
-      else throw fail(`unexpected ${JSON.stringify(arg)}`);
-    }
+    const listen = stringFlag(parseFlags('demo-backends', FLAGS, args).values, 'listen') ?? DEFAULT_LISTEN;
     let address: { host: string; port: number };
     try {
       address = parseListenAddress(listen, { name: '--listen', example: DEFAULT_LISTEN });
