@@ -78,6 +78,8 @@ interface Generation {
 }
 
 const CLOSE_GRACE_MS = 5000;
+/** How long `listen` waits for the `redis` connections before serving on the node's own counters. */
+const REDIS_READY_MS = 2000;
 
 export function createGateway(options: GatewayOptions): Gateway {
   const overrides = { port: options.port, host: options.host, debug: options.debug };
@@ -98,7 +100,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const adminSettings = adminOf(options.config);
   // Prometheus metrics are collected only when the admin listener can serve them.
   const metrics = metricsFor(options.admin !== false && adminSettings.disable !== true, options.config, {
-    sources: { inFlight: () => inflight, breakers: () => plugins.breakerStates() },
+    sources: {
+      inFlight: () => inflight,
+      breakers: () => plugins.breakerStates(),
+      redis: () => plugins.redis.statuses(),
+    },
     logger,
   });
   const observer = options.observer ? both(hub, options.observer) : hub;
@@ -255,6 +261,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     async listen() {
       const { port, host } = current.settings;
+      // Shared rate limits start shared when Redis is there; without it they start on the node's counters.
+      await plugins.redis.ready(REDIS_READY_MS);
       const bound = await new Promise<GatewayAddress>((resolve, reject) => {
         const onError = (err: Error) =>
           reject(
@@ -330,6 +338,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await admin?.close();
         hub.close();
         await pools.close(grace);
+        plugins.close();
         logger.info('gateway stopped');
       })();
       return closed;
@@ -351,7 +360,9 @@ function compile(
   return {
     file: config,
     settings,
-    routes: plugins.compile(() => buildRoutes(config, { settings, pools, logger, plugins })),
+    routes: plugins.compile(config.extra_config, () =>
+      buildRoutes(config, { settings, pools, logger, plugins }),
+    ),
     clientIp: new ClientIp(settings.router),
     cors: plugins.cors(config.extra_config),
   };

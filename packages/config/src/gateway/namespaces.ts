@@ -128,6 +128,49 @@ export const RateLimitProxyNamespace = obj({
   every: Type.Optional(Duration),
 });
 
+/**
+ * `redis` (root level, as KrakenD Enterprise's): named Redis connections that stateful plugins select by
+ * `connection_name`. Pool tuning options KrakenD takes and Switchyard does not use are accepted unread.
+ */
+export const RedisNamespace = obj({
+  connection_pools: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ minLength: 1, description: 'what `connection_name` refers to' }),
+          address: Type.String({ minLength: 1, description: 'host:port of the Redis server' }),
+          db: Type.Optional(Type.Integer({ minimum: 0 })),
+          database: Type.Optional(Type.Integer({ minimum: 0, description: 'older name of `db`' })),
+          username: Type.Optional(Type.String()),
+          password: Type.Optional(Type.String()),
+          client_name: Type.Optional(Type.String({ description: 'shown by CLIENT LIST' })),
+          dial_timeout: Type.Optional(Duration),
+          read_timeout: Type.Optional(Duration),
+          write_timeout: Type.Optional(Duration),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+  ),
+  clusters: Type.Optional(Type.Array(Type.Unknown(), { description: 'Redis Cluster: not supported yet' })),
+});
+
+const ConnectionName = Type.String({ minLength: 1, description: 'a `redis.connection_pools[].name`' });
+
+/** `qos/ratelimit/router/redis` (endpoint level): `qos/ratelimit/router` counted in Redis, cluster-wide. */
+export const RateLimitRouterRedisNamespace = obj({
+  ...RateLimitRouterNamespace.properties,
+  connection_name: Type.Optional(ConnectionName),
+  connection_pool: Type.Optional(Type.String({ minLength: 1, description: 'older name of connection_name' })),
+});
+
+/** `qos/ratelimit/proxy/redis` (backend level): `qos/ratelimit/proxy` counted in Redis, cluster-wide. */
+export const RateLimitProxyRedisNamespace = obj({
+  ...RateLimitProxyNamespace.properties,
+  connection_name: Type.Optional(ConnectionName),
+  connection_pool: Type.Optional(Type.String({ minLength: 1, description: 'older name of connection_name' })),
+});
+
 /** `qos/circuit-breaker` (backend level). `interval` and `timeout` are seconds, as in KrakenD. */
 export const CircuitBreakerNamespace = obj({
   interval: Type.Integer({ minimum: 1, description: 'seconds over which errors are counted' }),
@@ -223,6 +266,9 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   admin: { schema: AdminNamespace, levels: ['root'] },
   'qos/ratelimit/router': { schema: RateLimitRouterNamespace, levels: ['endpoint'] },
   'qos/ratelimit/proxy': { schema: RateLimitProxyNamespace, levels: ['backend'] },
+  'qos/ratelimit/router/redis': { schema: RateLimitRouterRedisNamespace, levels: ['endpoint'] },
+  'qos/ratelimit/proxy/redis': { schema: RateLimitProxyRedisNamespace, levels: ['backend'] },
+  redis: { schema: RedisNamespace, levels: ['root'] },
   'qos/circuit-breaker': { schema: CircuitBreakerNamespace, levels: ['backend'] },
   'qos/http-cache': { schema: HttpCacheNamespace, levels: ['backend'] },
   'security/cors': { schema: CorsNamespace, levels: ['root'] },
@@ -239,6 +285,9 @@ export type ErrorsNamespace = Static<typeof ErrorsNamespace>;
 export type AdminNamespace = Static<typeof AdminNamespace>;
 export type RateLimitRouterNamespace = Static<typeof RateLimitRouterNamespace>;
 export type RateLimitProxyNamespace = Static<typeof RateLimitProxyNamespace>;
+export type RedisNamespace = Static<typeof RedisNamespace>;
+export type RateLimitRouterRedisNamespace = Static<typeof RateLimitRouterRedisNamespace>;
+export type RateLimitProxyRedisNamespace = Static<typeof RateLimitProxyRedisNamespace>;
 export type CircuitBreakerNamespace = Static<typeof CircuitBreakerNamespace>;
 export type HttpCacheNamespace = Static<typeof HttpCacheNamespace>;
 export type CorsNamespace = Static<typeof CorsNamespace>;

@@ -1,7 +1,8 @@
 import type { MetricsNamespace } from '@switchyard/config';
 import type { BackendCall, Logger } from '@switchyard/shared';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { BackendHealth } from '../events/health.js';
+import type { RedisStatus } from '../plugins/redis/connections.js';
 import { CallTally } from './tally.js';
 
 export const METRICS = 'telemetry/metrics';
@@ -14,6 +15,8 @@ export interface MetricsSources {
   inFlight: () => number;
   /** Breaker states (`PluginHost.breakerStates()`, whose entries carry their scope). */
   breakers: () => readonly (BackendHealth & { scope?: string })[];
+  /** The `redis` connections of the shared rate limits. */
+  redis?: () => readonly RedisStatus[];
 }
 
 /**
@@ -91,6 +94,29 @@ export class GatewayMetrics {
           this.set({ scope: b.scope ?? '', backend: origin(b.url) }, BREAKER_VALUE[b.breaker ?? ''] ?? 0);
       },
     });
+    const redis = sources.redis;
+    if (redis) {
+      new Gauge({
+        name: 'switchyard_gateway_ratelimit_redis_degraded',
+        help: "1 while a Redis connection does not answer and shared rate limits use this node's own counters",
+        labelNames: ['connection'],
+        registers,
+        collect() {
+          this.reset();
+          for (const r of redis()) this.set({ connection: r.connection }, r.degraded ? 1 : 0);
+        },
+      });
+      new Counter({
+        name: 'switchyard_gateway_ratelimit_redis_fallbacks_total',
+        help: "Rate-limit decisions taken by this node's own counters because Redis did not answer",
+        labelNames: ['connection'],
+        registers,
+        collect() {
+          this.reset();
+          for (const r of redis()) this.inc({ connection: r.connection }, r.fallbacks);
+        },
+      });
+    }
   }
 
   /** Whether backend calls are counted: the exchange then keeps its backend trace. */

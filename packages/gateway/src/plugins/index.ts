@@ -7,20 +7,34 @@ import type {
   HttpCacheNamespace,
   JwtValidatorNamespace,
   RateLimitProxyNamespace,
+  RateLimitProxyRedisNamespace,
   RateLimitRouterNamespace,
+  RateLimitRouterRedisNamespace,
+  RedisNamespace,
 } from '@switchyard/config';
-import type { Logger } from '@switchyard/shared';
+import { type Logger, SwitchyardError } from '@switchyard/shared';
 import type { BackendHealth } from '../events/health.js';
 import type { Stage } from '../pipeline/types.js';
 import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
 import { HTTP_CACHE, HttpCache } from './http-cache.js';
 import { compileJwtValidator, JWT_VALIDATOR } from './jwt-validator.js';
-import { RATELIMIT_PROXY, withProxyLimit } from './ratelimit-proxy.js';
-import { compileRouterLimit, type EndpointGuard, RATELIMIT_ROUTER } from './ratelimit-router.js';
+import { RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, withProxyLimit } from './ratelimit-proxy.js';
+import {
+  compileRouterLimit,
+  type EndpointGuard,
+  RATELIMIT_ROUTER,
+  RATELIMIT_ROUTER_REDIS,
+} from './ratelimit-router.js';
+import { RedisConnections } from './redis/connections.js';
+import type { SharedStore } from './redis/shared-bucket.js';
 
 export type { CorsHandler } from './cors.js';
+
+/** The root namespace of named Redis connections (KrakenD Enterprise's). */
+export const REDIS = 'redis';
 export type { EndpointGuard } from './ratelimit-router.js';
+export type { RedisStatus } from './redis/connections.js';
 
 /** Reports a plugin's runtime transition (the gateway passes the event hub's `emitPluginUpdated`). */
 export type PluginStateListener = (
@@ -65,24 +79,39 @@ export class PluginHost {
   private breakers = new Map<string, CircuitBreaker>();
   private building: Map<string, CircuitBreaker> | null = null;
   private sharedCache: HttpCache | null = null;
+  /** The root `redis` namespace's connections, for the Redis-backed rate limits. */
+  readonly redis: RedisConnections;
 
   constructor(
     private readonly onState: PluginStateListener,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.redis = new RedisConnections(logger.child({ component: 'redis' }));
+  }
 
-  /** Builds routes with this host; the plugins of backends no longer configured are released after. */
-  compile<T>(build: () => T): T {
+  /**
+   * Builds routes with this host from the file's root `extra_config`; the plugins of backends no longer
+   * configured (and Redis connections no longer named) are released after, and kept when the build fails.
+   */
+  compile<T>(root: Record<string, unknown> | undefined, build: () => T): T {
     const next = new Map<string, CircuitBreaker>();
     this.building = next;
     try {
+      this.redis.prepare(root?.[REDIS] as RedisNamespace | undefined);
       const built = build();
       for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
       this.breakers = next;
+      this.redis.commit();
       return built;
     } finally {
       this.building = null;
+      this.redis.abandon();
     }
+  }
+
+  /** Releases what outlives reloads (Redis connections). */
+  close(): void {
+    this.redis.close();
   }
 
   /** `security/cors` of the root, run before routing. */
@@ -100,7 +129,18 @@ export class PluginHost {
     const jwt = ep.extra_config?.[JWT_VALIDATOR] as JwtValidatorNamespace | undefined;
     if (jwt) guards.push(compileJwtValidator(jwt, where, this.logger));
     const limit = ep.extra_config?.[RATELIMIT_ROUTER] as RateLimitRouterNamespace | undefined;
-    const limiter = limit ? compileRouterLimit(limit, where, names) : null;
+    const local = limit ? compileRouterLimit(limit, where, names) : null;
+    if (local) guards.push(local);
+    const shared = ep.extra_config?.[RATELIMIT_ROUTER_REDIS] as RateLimitRouterRedisNamespace | undefined;
+    const scope = `${ep.method ?? 'GET'} ${ep.endpoint}`;
+    const limiter = shared
+      ? compileRouterLimit(
+          shared,
+          where,
+          names,
+          this.store(shared, `${where} ${RATELIMIT_ROUTER_REDIS}`, scope),
+        )
+      : null;
     if (limiter) guards.push(limiter);
     return chain(guards);
   }
@@ -113,6 +153,11 @@ export class PluginHost {
     let wrapped = stage;
     const limit = target.extra?.[RATELIMIT_PROXY] as RateLimitProxyNamespace | undefined;
     if (limit) wrapped = withProxyLimit(limit, target.url, target.method, wrapped);
+    const shared = target.extra?.[RATELIMIT_PROXY_REDIS] as RateLimitProxyRedisNamespace | undefined;
+    if (shared) {
+      const store = this.store(shared, `${target.scope} ${RATELIMIT_PROXY_REDIS}`, target.scope);
+      wrapped = withProxyLimit(shared, target.url, target.method, wrapped, store);
+    }
     const cb = target.extra?.[BREAKER] as CircuitBreakerNamespace | undefined;
     if (cb) wrapped = this.breaker(target, cb).wrap(wrapped);
     return wrapped;
@@ -132,7 +177,7 @@ export class PluginHost {
 
   /** A `no-op` (streamed) backend does not run the backend plugins yet: say so rather than ignore them. */
   streamed(extra: Record<string, unknown> | undefined, where: string): void {
-    for (const ns of [BREAKER, RATELIMIT_PROXY, HTTP_CACHE])
+    for (const ns of [BREAKER, RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, HTTP_CACHE])
       if (extra?.[ns])
         this.logger.warn({ endpoint: where, plugin: ns }, 'not applied to no-op endpoints; ignored');
   }
@@ -145,6 +190,21 @@ export class PluginHost {
       scope: b.scope,
       ...(b.config.name ? { name: b.config.name } : {}),
     }));
+  }
+
+  /** The Redis connection a Redis-backed rate limit names, and the limit's name in Redis. */
+  private store(
+    cfg: { connection_name?: string | undefined; connection_pool?: string | undefined },
+    where: string,
+    scope: string,
+  ): SharedStore {
+    const name = cfg.connection_name ?? cfg.connection_pool;
+    if (name === undefined)
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `${where}: needs connection_name (a redis.connection_pools name)`,
+      );
+    return { connection: this.redis.get(name, where), scope };
   }
 
   private breaker(target: BackendTarget, config: CircuitBreakerNamespace): CircuitBreaker {
