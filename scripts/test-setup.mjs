@@ -3,8 +3,10 @@
 //   1. the C toolchain, librdkafka-dev, openssl and jq (apt-get, when missing),
 //   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source,
 //   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer,
-//   4. Node 24 from the npm registry (cached), for the second run of the suite,
-//   5. rootful podman with runc, catatonit (for --init) and debootstrap (apt-get, when missing), and the
+//   4. Redis on 127.0.0.1:6379 (the shared rate limits' tests; redis-server also for the outage test, which
+//      starts its own on another port), started (and installed) when it does not answer,
+//   5. Node 24 from the npm registry (cached), for the second run of the suite,
+//   6. rootful podman with runc, catatonit (for --init) and debootstrap (apt-get, when missing), and the
 //      local base image the image tests build on (debootstrap + Node 24; cached, rebuilt when its recipe changes).
 // One line per step; exits 1 with the reason when a step cannot be done. Run by `npm test`, or alone with
 // `npm run test:setup`.
@@ -25,6 +27,8 @@ const AMQP_HOST = '127.0.0.1';
 const AMQP_PORT = 5672;
 const AMQP_URL = `amqp://guest:guest@${AMQP_HOST}:${AMQP_PORT}`;
 const RABBITMQ_START_TIMEOUT_MS = 60_000;
+const REDIS_HOST = '127.0.0.1';
+const REDIS_PORT = 6379;
 
 const started = Date.now();
 const step = (name, outcome) => console.log(`test-setup: ${name.padEnd(16)} ${outcome}`);
@@ -185,6 +189,31 @@ async function ensureRabbitmq() {
   fail(`RabbitMQ did not accept connections within ${RABBITMQ_START_TIMEOUT_MS / 1000} s: ${last}`);
 }
 
+async function ensureRedis() {
+  if (!which('redis-server', ['/usr/sbin'])) {
+    step('redis', 'not installed; installing redis-server');
+    aptInstall(['redis-server']);
+  }
+  if (await tcpOpen(REDIS_HOST, REDIS_PORT)) {
+    step('redis', `running on ${REDIS_HOST}:${REDIS_PORT}`);
+    return;
+  }
+  const server = which('redis-server', ['/usr/sbin']);
+  if (!server) fail('redis-server not found after installing it');
+  step('redis', `nothing listens on ${REDIS_HOST}:${REDIS_PORT}; starting ${server}`);
+  const args = ['--daemonize', 'yes', '--bind', REDIS_HOST, '--port', String(REDIS_PORT), '--save', ''];
+  const start = run(server, [...args, '--appendonly', 'no']);
+  if (start.status !== 0) fail(`redis-server failed:\n${start.stderr || start.stdout}`);
+  for (let i = 0; i < 50; i++) {
+    if (await tcpOpen(REDIS_HOST, REDIS_PORT)) {
+      step('redis', `started on ${REDIS_HOST}:${REDIS_PORT}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  fail(`redis-server did not listen on ${REDIS_HOST}:${REDIS_PORT} within 10 s`);
+}
+
 function ensureNode24() {
   const node = ensureNode(NODE_MAJOR);
   step(`node ${NODE_MAJOR}`, `ok (${run(node, ['--version']).stdout.trim()}, ${node})`);
@@ -215,6 +244,7 @@ function ensureContainers() {
 ensureToolchain();
 ensureHarness();
 await ensureRabbitmq();
+await ensureRedis();
 ensureNode24();
 ensureContainers();
 step('done', `in ${((Date.now() - started) / 1000).toFixed(1)} s`);
