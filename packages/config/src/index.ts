@@ -37,6 +37,7 @@ export {
 } from './gateway/validate.js';
 export {
   type Located,
+  MAX_JSON_DEPTH,
   type ParsedJson,
   type Position,
   parseJsonWithPositions,

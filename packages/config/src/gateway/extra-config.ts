@@ -31,7 +31,8 @@ export function checkExtraConfig(
   for (const [ns, value] of Object.entries(extra)) {
     if (IGNORED.test(ns)) continue;
     const at = `${pointer}/${escapePointer(ns)}`;
-    const known = NAMESPACES[ns];
+    // Own keys only: a namespace named "toString" or "constructor" is unknown, not Object's.
+    const known = Object.hasOwn(NAMESPACES, ns) ? NAMESPACES[ns] : undefined;
     if (!known) {
       const hint = KRAKEND.has(ns) ? undefined : didYouMean(ns, Object.keys(NAMESPACES));
       report.warn(at, `namespace ${JSON.stringify(ns)} is not implemented by Switchyard; ignored`, {

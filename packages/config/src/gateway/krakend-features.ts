@@ -11,7 +11,6 @@ export const UNIMPLEMENTED_KEYS = {
     'async_agent',
     'dns_cache_ttl',
     'disable_keep_alives',
-    'disable_compression',
     'response_header_timeout',
     'expect_continue_timeout',
     'dialer_timeout',

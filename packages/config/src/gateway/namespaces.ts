@@ -101,6 +101,32 @@ export const AdminNamespace = obj({
   disable: Type.Optional(Type.Boolean()),
 });
 
+/**
+ * `switchyard/backend` (root or backend level, Switchyard's own): limits of the backend client. At the
+ * root it sets the defaults of every backend; a backend's own overrides them key by key.
+ */
+export const SwitchyardBackendNamespace = obj({
+  max_body_bytes: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'largest backend body read, after decompression [10 MiB]' }),
+  ),
+  pool: Type.Optional(
+    obj({
+      connections: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          description: 'connections per host [max_idle_connections_per_host, 128]',
+        }),
+      ),
+      pipelining: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100, description: 'requests in flight per connection [1]' }),
+      ),
+      name: Type.Optional(
+        Type.String({ minLength: 1, description: 'backends naming the same pool share its connections' }),
+      ),
+    }),
+  ),
+});
+
 const Strings = Type.Array(Type.String());
 
 /** `qos/ratelimit/router` (endpoint level): a global limit (503) and a per-client limit (429). */
@@ -264,6 +290,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'telemetry/events': { schema: EventsNamespace, levels: ['root'] },
   [ERRORS_NAMESPACE]: { schema: ErrorsNamespace, levels: ['root'] },
   admin: { schema: AdminNamespace, levels: ['root'] },
+  'switchyard/backend': { schema: SwitchyardBackendNamespace, levels: ['root', 'backend'] },
   'qos/ratelimit/router': { schema: RateLimitRouterNamespace, levels: ['endpoint'] },
   'qos/ratelimit/proxy': { schema: RateLimitProxyNamespace, levels: ['backend'] },
   'qos/ratelimit/router/redis': { schema: RateLimitRouterRedisNamespace, levels: ['endpoint'] },
@@ -283,6 +310,7 @@ export type RouterNamespace = Static<typeof RouterNamespace>;
 export type EventsNamespace = Static<typeof EventsNamespace>;
 export type ErrorsNamespace = Static<typeof ErrorsNamespace>;
 export type AdminNamespace = Static<typeof AdminNamespace>;
+export type SwitchyardBackendNamespace = Static<typeof SwitchyardBackendNamespace>;
 export type RateLimitRouterNamespace = Static<typeof RateLimitRouterNamespace>;
 export type RateLimitProxyNamespace = Static<typeof RateLimitProxyNamespace>;
 export type RedisNamespace = Static<typeof RedisNamespace>;

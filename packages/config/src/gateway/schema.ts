@@ -101,6 +101,7 @@ export const GatewaySchema = obj(
     idle_connection_timeout: Type.Optional(Duration),
     max_header_bytes: Type.Optional(Type.Integer({ minimum: 1 })),
     disable_rest: Type.Optional(Type.Boolean()),
+    disable_compression: Type.Optional(Type.Boolean()),
     sequential_start: Type.Optional(Type.Boolean()),
     endpoints: Type.Optional(Type.Array(Endpoint)),
     extra_config: Type.Optional(ExtraConfig),

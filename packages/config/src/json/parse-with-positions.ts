@@ -43,9 +43,16 @@ const LITERALS = [
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
+ * The deepest nesting of objects and arrays accepted. Real gateway files nest a dozen levels; the limit
+ * keeps this parser and every later stage that walks the value (validation, diffs, printing) far from
+ * the call stack's end, so a hostile file gets a diagnostic instead of a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/**
  * A strict JSON parser (RFC 8259, as Go's encoding/json reads KrakenD files) that also records the line
  * and column of every value and key, so diagnostics can point into the file. JSON.parse gives neither.
- * Throws SWY_CONFIG_PARSE with line:column on malformed input.
+ * Throws SWY_CONFIG_PARSE with line:column on malformed input, SWY_CONFIG_TOO_DEEP past MAX_JSON_DEPTH.
  */
 export function parseJsonWithPositions(text: string, file = '<input>'): ParsedJson {
   const positions = new Map<string, Located>();
@@ -114,11 +121,22 @@ export function parseJsonWithPositions(text: string, file = '<input>'): ParsedJs
     }
   };
 
-  const parseValue = (pointer: string, key?: Position): unknown => {
+  const tooDeep = (pointer: string): never => {
+    const pos = here();
+    const shown = pointer.length > 120 ? `${pointer.slice(0, 120)}…` : pointer;
+    throw new SwitchyardError(
+      'SWY_CONFIG_TOO_DEEP',
+      `${file}:${pos.line}:${pos.column}: objects and arrays nested deeper than ${MAX_JSON_DEPTH} levels (at ${shown})`,
+      { details: { file, line: pos.line, column: pos.column, pointer, max_depth: MAX_JSON_DEPTH } },
+    );
+  };
+
+  const parseValue = (pointer: string, depth: number, key?: Position): unknown => {
     skipSpace();
     const start = here();
     positions.set(pointer, key ? { value: start, key } : { value: start });
     const c = text[i];
+    if ((c === '{' || c === '[') && depth >= MAX_JSON_DEPTH) return tooDeep(pointer);
     if (c === '{') {
       i++;
       const obj: Record<string, unknown> = {};
@@ -142,7 +160,7 @@ export function parseJsonWithPositions(text: string, file = '<input>'): ParsedJs
         else seen.set(name, keyPos);
         // defineProperty: a "__proto__" key stays an own property, as with JSON.parse
         Object.defineProperty(obj, name, {
-          value: parseValue(child, keyPos),
+          value: parseValue(child, depth + 1, keyPos),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -170,7 +188,7 @@ export function parseJsonWithPositions(text: string, file = '<input>'): ParsedJs
         return arr;
       }
       for (;;) {
-        arr.push(parseValue(`${pointer}/${arr.length}`));
+        arr.push(parseValue(`${pointer}/${arr.length}`, depth + 1));
         skipSpace();
         if (text[i] === ',') {
           i++;
@@ -201,7 +219,7 @@ export function parseJsonWithPositions(text: string, file = '<input>'): ParsedJs
     return fail('a JSON value (object, array, string, number, true, false or null)');
   };
 
-  const value = parseValue('');
+  const value = parseValue('', 0);
   skipSpace();
   if (i < text.length) fail('end of file after the top-level value');
   return { value, positions, duplicates };

@@ -16,6 +16,7 @@ export const errorCodes = {
   SWY_CONFIG_READ: { status: undefined, retryable: false },
   SWY_CONFIG_PARSE: { status: undefined, retryable: false },
   SWY_CONFIG_TEMPLATE: { status: undefined, retryable: false },
+  SWY_CONFIG_TOO_DEEP: { status: undefined, retryable: false },
   SWY_ENV_INVALID: { status: undefined, retryable: false },
   SWY_ENV_MISSING: { status: undefined, retryable: false },
   // gateway
@@ -26,7 +27,10 @@ export const errorCodes = {
   SWY_BACKEND_REFUSED: { status: 502, retryable: true },
   SWY_BACKEND_RESET: { status: 502, retryable: true },
   SWY_BACKEND_TIMEOUT: { status: 504, retryable: true },
+  SWY_BACKEND_POOL_TIMEOUT: { status: 504, retryable: true },
   SWY_BACKEND_BAD_RESPONSE: { status: 502, retryable: false },
+  SWY_BACKEND_BODY_TOO_LARGE: { status: 502, retryable: false },
+  SWY_BACKEND_REQUEST_INVALID: { status: 400, retryable: false },
   SWY_BACKEND_STATUS: { status: 502, retryable: false },
   SWY_BREAKER_OPEN: { status: 503, retryable: true },
   SWY_BACKEND_RATE_LIMITED: { status: 503, retryable: true },
