@@ -15,7 +15,7 @@ import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
 import { ClientIp } from './request/client-ip.js';
 import { Exchange, type RouteHandler, type Runtime } from './request/exchange.js';
 import { buildRoutes, type Routes } from './router/build.js';
-import { type GatewaySettings, resolveSettings } from './settings.js';
+import { type GatewaySettings, MAX_HEADER_FIELDS, resolveSettings } from './settings.js';
 
 export interface GatewayOptions {
   config: GatewayFile;
@@ -80,12 +80,13 @@ interface Generation {
 const CLOSE_GRACE_MS = 5000;
 /** How long `listen` waits for the `redis` connections before serving on the node's own counters. */
 const REDIS_READY_MS = 2000;
+const HEADERS_TOO_LARGE_TEXT = '431 request header fields too large';
 
 export function createGateway(options: GatewayOptions): Gateway {
   const overrides = { port: options.port, host: options.host, debug: options.debug };
   const logger = applyLogging(options.logger ?? createLogger({ name: 'gateway' }), options.config);
   const first = resolveSettings(options.config, overrides);
-  const pools = new Pools({ connections: first.connectionsPerOrigin, keepAliveMs: first.idleConnectionMs });
+  const pools = new Pools(first.idleConnectionMs);
   // Plugin transitions (a breaker opening) go to the hub, which is built below and used only later.
   const plugins = new PluginHost((...e) => hub.emitPluginUpdated(...e), logger);
   let current = compile(options.config, first, pools, plugins, logger);
@@ -155,12 +156,34 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(first.idleTimeoutMs ? { keepAliveTimeout: first.idleTimeoutMs } : {}),
     },
     (req, res) => {
+      if (req.rawHeaders.length > MAX_HEADER_FIELDS * 2) {
+        refuseHeaders(req, res);
+        return;
+      }
       inflight++;
       const generation = current;
       handle(generation, req, res);
     },
   );
+  // Node would keep the first 1000 header fields and drop the rest silently: count them all (their bytes
+  // are bounded by max_header_bytes) and refuse a request with too many.
+  server.maxHeadersCount = 0;
   server.on('clientError', onClientError);
+
+  function refuseHeaders(req: IncomingMessage, res: ServerResponse): void {
+    const err = new SwitchyardError(
+      'SWY_HEADERS_TOO_LARGE',
+      `${req.rawHeaders.length / 2} request header fields (at most ${MAX_HEADER_FIELDS})`,
+    );
+    logger.debug({ err }, 'refused a request with too many header fields');
+    const text = HEADERS_TOO_LARGE_TEXT;
+    res.writeHead(431, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': text.length,
+      Connection: 'close',
+    });
+    res.end(text);
+  }
 
   function handle(g: Generation, req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
@@ -232,7 +255,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     const [status, text] =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? ['431 Request Header Fields Too Large', '431 request header fields too large']
+        ? ['431 Request Header Fields Too Large', HEADERS_TOO_LARGE_TEXT]
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? ['408 Request Timeout', '408 request timeout']
           : ['400 Bad Request', '400 bad request'];
@@ -301,7 +324,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (settings[key] !== previous.settings[key])
           logger.warn({ setting: key }, 'this setting changes only on restart');
       }
-      pools.retain(next.routes.origins, previous.routes.maxTimeoutMs + 1000);
+      pools.retain(next.routes.poolKeys, previous.routes.maxTimeoutMs + 1000);
       const changes = namespaceChanges(previous.file, config);
       // Announced under the settings in force until now, so a change that turns events off is still told.
       for (const c of changes) hub.emitPluginUpdated(c.plugin, c.scope, 'config', c.from, c.to);

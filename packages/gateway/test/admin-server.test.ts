@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
+import { Writable } from 'node:stream';
 import { setImmediate as tick } from 'node:timers/promises';
-import { type Envelope, envelopeProblems } from '@switchyard/shared';
+import { createLogger, type Envelope, envelopeProblems, isLoopbackHost } from '@switchyard/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AdminServer, type AdminServerOptions, createAdminServer } from '../src/admin/index.js';
 import { EventHub, type EventHubOptions, type RequestInfo } from '../src/events/index.js';
@@ -201,6 +202,53 @@ describe('admin server routes', () => {
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).message).toContain('bogus');
     expect((await get(`${ctx.url}/__events?from=yesterday`)).status).toBe(400);
+  });
+
+  // Issue 16.10: a public admin listener without a token is warned at start (tests bind loopback only,
+  // so the decision is checked on the addresses a listener can bind).
+  it('tells loopback hosts from the others, for the start-up warning of an unguarded admin API', () => {
+    for (const h of ['127.0.0.1', '127.3.2.1', '::1', '[::1]', '::ffff:127.0.0.1', 'localhost'])
+      expect(isLoopbackHost(h), h).toBe(true);
+    for (const h of ['0.0.0.0', '::', '10.0.0.1', '::ffff:10.0.0.1', '192.168.1.127', 'example.com'])
+      expect(isLoopbackHost(h), h).toBe(false);
+  });
+
+  it('warns at start when it listens beyond loopback without a token', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'warn', destination });
+    const warned = () => lines.filter((l) => l.includes('listens beyond loopback without a token')).length;
+    // 192.0.2.1 (TEST-NET-1) is not an address of this machine: the bind fails, nothing listens.
+    const open = createAdminServer({
+      hub: new EventHub(),
+      listen: '192.0.2.1:0',
+      health: () => ({}),
+      logger,
+    });
+    await expect(open.start()).rejects.toThrow(/admin listener on 192\.0\.2\.1/);
+    expect(warned()).toBe(1);
+    const guarded = createAdminServer({
+      hub: new EventHub(),
+      listen: '192.0.2.1:0',
+      token: 't',
+      health: () => ({}),
+      logger,
+    });
+    await expect(guarded.start()).rejects.toThrow();
+    const local = createAdminServer({
+      hub: new EventHub(),
+      listen: '127.0.0.1:0',
+      health: () => ({}),
+      logger,
+    });
+    await local.start();
+    await local.close();
+    expect(warned()).toBe(1);
   });
 
   it('refuses a listen address that is not host:port', () => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,5 +142,52 @@ describe('size limits', () => {
     } finally {
       await logged.close();
     }
+  });
+});
+
+// Issue 16.10: Node keeps the first 1000 header fields and drops the rest without a word.
+describe('header field count', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    backend = await startBackend((req, res) => json(res, { fields: req.rawHeaders.length / 2 }));
+    gw = await startGateway({
+      host: [backend.origin],
+      endpoints: [{ endpoint: '/get', backend: [{ url_pattern: '/g' }] }],
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await backend.close();
+  });
+
+  /** A raw request with `n` extra header fields (short ones: far under max_header_bytes). */
+  const withFields = (n: number) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(gw.port, '127.0.0.1', () => {
+        let head = 'GET /get HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n';
+        for (let i = 0; i < n; i++) head += `a:${i % 10}\r\n`;
+        socket.write(`${head}\r\n`);
+      });
+      let answer = '';
+      socket.setEncoding('utf8').on('data', (c: string) => {
+        answer += c;
+      });
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+
+  it('answers 431 to more than 1000 header fields instead of cutting them', async () => {
+    const before = backend.received.length;
+    const answer = await withFields(3000);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer).toContain('431 request header fields too large');
+    expect(backend.received.length).toBe(before);
+  });
+
+  it('serves 1000 header fields', async () => {
+    const answer = await withFields(997);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
   });
 });

@@ -4,6 +4,7 @@ import {
   bearerCheck,
   EVENT_TYPES,
   type EventType,
+  isLoopbackHost,
   isSwitchyardError,
   type Logger,
   SwitchyardError,
@@ -151,6 +152,13 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
     },
 
     start() {
+      // As `check --lint` warns: the event stream carries request data to anyone who can reach it.
+      if (!options.token && !isLoopbackHost(address.host)) {
+        logger?.warn(
+          { listen: `${address.host}:${address.port}`, hint: 'set admin.token, or listen on 127.0.0.1' },
+          'the admin API listens beyond loopback without a token',
+        );
+      }
       return new Promise((resolve, reject) => {
         const onError = (err: Error) =>
           reject(

@@ -1,18 +1,18 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Backend, BackendHttpNamespace } from '@switchyard/config';
 import type { SwitchyardError } from '@switchyard/shared';
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { BackendStatusError } from '../errors/status.js';
 import { failed, type ProxyRequest, type ProxyResult } from '../pipeline/types.js';
 import type { HttpCache } from '../plugins/http-cache.js';
-import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
 import type { Transform } from '../transform/formatter.js';
 import { BufferedCall } from './call.js';
-import { type Decoder, decompress } from './decode.js';
+import type { Decoder } from './decode.js';
 import type { HeaderPolicy, QueryPolicy } from './forward.js';
-import type { Pools } from './pools.js';
+import type { BackendLimits } from './limits.js';
+import { Pools } from './pools.js';
 import { dispatchHop, type Hop, isRedirect, MAX_REDIRECTS, nextHop, tooManyRedirects } from './redirect.js';
 import type { SequentialSlot, Upstream, UrlTemplate } from './target.js';
+import type { WaitingLine } from './waiting-line.js';
 
 /** How a status other than 200/201 is answered (`backend/http`). */
 type StatusMode = { kind: 'default' } | { kind: 'code' } | { kind: 'details'; key: string };
@@ -29,11 +29,18 @@ export interface BackendClientOptions {
   format: Transform | null;
   /** `qos/http-cache`: answers kept by their Cache-Control; null without it. */
   cache?: HttpCache | null;
+  /** Its body limit and connection pool (`switchyard/backend`). */
+  limits: BackendLimits;
+}
+
+/** What a call is handed to: its backend's pool (through the waiting line), or a redirect hop's. */
+interface CallDispatcher {
+  dispatch(options: Dispatcher.DispatchOptions, call: BufferedCall): unknown;
 }
 
 /** Where one call goes: the pool of the chosen host and the request target. */
 export interface Target {
-  pool: Pool;
+  pool: WaitingLine;
   path: string;
   url: string;
 }
@@ -42,7 +49,7 @@ export interface Target {
 export class BackendClient {
   readonly method: string;
   private next = 0;
-  private readonly poolsByHost: Pool[];
+  private readonly poolsByHost: WaitingLine[];
   private readonly statusMode: StatusMode;
   /** lura's `[GET /users/{{.Id}}]:`, the prefix of its invalid-status text. */
   private readonly errPrefix: string;
@@ -56,7 +63,7 @@ export class BackendClient {
     readonly pools: Pools,
   ) {
     this.method = o.method;
-    this.poolsByHost = o.upstreams.map((u) => pools.get(u.origin));
+    this.poolsByHost = o.upstreams.map((u) => pools.get(u.origin, o.limits.pool));
     this.errPrefix = `[${o.method} ${luraPattern(o.backend.url_pattern)}]:`;
     this.noop = o.backend.encoding === 'no-op';
     const client = o.backend.extra_config?.['backend/http/client'] as
@@ -77,8 +84,9 @@ export class BackendClient {
     return this.o.template.sequential;
   }
 
-  get origins(): string[] {
-    return this.o.upstreams.map((u) => u.origin);
+  /** The keys of the pools this backend uses (those of other backends can be closed after a reload). */
+  get poolKeys(): string[] {
+    return this.o.upstreams.map((u) => Pools.key(u.origin, this.o.limits.pool));
   }
 
   target(req: ProxyRequest): Target {
@@ -88,7 +96,7 @@ export class BackendClient {
     let path = upstream.basePath + this.o.template.render(req.params, req.sequential, req.claims);
     const query = this.o.query.build(req.query);
     if (query) path += (path.includes('?') ? '&' : '?') + query;
-    return { pool: this.poolsByHost[i] as Pool, path, url: upstream.origin + path };
+    return { pool: this.poolsByHost[i] as WaitingLine, path, url: upstream.origin + path };
   }
 
   dispatchOptions(req: ProxyRequest, path: string): Dispatcher.DispatchOptions {
@@ -106,23 +114,23 @@ export class BackendClient {
     const options = this.dispatchOptions(req, path);
     const cache = this.method === 'GET' ? this.o.cache : null;
     const hit = cache?.get(url, options.headers as string[]);
-    if (hit) return this.decode(hit.body, hit.headers, url);
+    if (hit) return this.decode(hit.body, url);
     let call = await this.send(req, pool, options, url);
     if (!call.error && isRedirect(call.status)) call = await this.follow(req, call, options, url);
     if (call.error) return failed(call.error);
     if (this.noop) return { response: { data: {}, complete: true }, error: null };
     if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
     if (call.url === url) cache?.put(url, options.headers as string[], call.status, call.headers, call.body);
-    return this.decode(call.body, call.headers, call.url);
+    return this.decode(call.body, call.url);
   }
 
   private async send(
     req: ProxyRequest,
-    dispatcher: Dispatcher,
+    dispatcher: CallDispatcher,
     options: Dispatcher.DispatchOptions,
     url: string,
   ): Promise<BufferedCall> {
-    const call = new BufferedCall(url, options.method, MAX_BACKEND_BODY_BYTES);
+    const call = new BufferedCall(url, options.method, this.o.limits.maxBodyBytes);
     call.keepErrorBody = this.statusMode.kind !== 'default';
     call.skipBody = this.noop;
     req.scope.add(call);
@@ -163,10 +171,10 @@ export class BackendClient {
     return call;
   }
 
-  private decode(body: Buffer, headers: IncomingHttpHeaders, url: string): ProxyResult {
+  private decode(body: Buffer, url: string): ProxyResult {
     let data: Record<string, unknown>;
     try {
-      data = this.o.decode(decompress(body, headers['content-encoding'] as string | undefined, url), url);
+      data = this.o.decode(body, url);
     } catch (err) {
       return failed(err as SwitchyardError);
     }

@@ -1,9 +1,7 @@
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Encoding } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/shared';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { backendError } from '../errors/status.js';
-import { MAX_BACKEND_BODY_BYTES } from '../settings.js';
 import { decodeFeed } from './rss.js';
 
 export type Data = Record<string, unknown>;
@@ -107,33 +105,6 @@ export function decoderFor(encoding: Encoding, isCollection: boolean, where: str
         'SWY_CONFIG_INVALID',
         `${where}: encoding ${JSON.stringify(encoding)} is not supported (use json, safejson, string, xml, rss or no-op)`,
       );
-  }
-}
-
-/** Undoes a Content-Encoding the backend applied (bounded), before decoding. */
-export function decompress(body: Buffer, contentEncoding: string | undefined, url: string): Buffer {
-  if (!contentEncoding || contentEncoding === 'identity' || body.length === 0) return body;
-  const opts = { maxOutputLength: MAX_BACKEND_BODY_BYTES };
-  try {
-    switch (contentEncoding.trim().toLowerCase()) {
-      case 'gzip':
-      case 'x-gzip':
-        return gunzipSync(body, opts);
-      case 'deflate':
-        return inflateSync(body, opts);
-      case 'br':
-        return brotliDecompressSync(body, opts);
-      default:
-        throw new Error(`unsupported content-encoding ${contentEncoding}`);
-    }
-  } catch (err) {
-    throw backendError(
-      'SWY_BACKEND_BAD_RESPONSE',
-      `backend ${url}: cannot decode body (${(err as Error).message})`,
-      {
-        url,
-      },
-    );
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Headers that describe one connection, never forwarded in either direction (RFC 9110 §7.6.1), plus
- * `host` and `content-length`, which undici sets for the backend request.
+ * `host` and `content-length`, which undici sets for the backend request, and `expect`, which asks
+ * something of this hop only (undici refuses a request that carries it).
  */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -14,7 +15,7 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length']);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect']);
 
 /** Lower-case header name: is it dropped on the way to a backend? */
 export const notForwarded = (name: string): boolean => NOT_FORWARDED.has(name);

@@ -1,41 +1,57 @@
 import { Pool } from 'undici';
+import { WaitingLine } from './waiting-line.js';
 
-export interface PoolOptions {
-  /** Connections per origin (the cap; idle ones are kept alive for reuse). */
+/** Which pool a backend uses and its limits (`switchyard/backend` `pool`). */
+export interface PoolSpec {
+  /** Backends with the same name (and limits) share one pool per host; by default each has its own. */
+  name: string;
+  /** Connections per host (the cap; idle ones are kept alive for reuse). */
   connections: number;
-  /** How long an idle connection stays open. */
-  keepAliveMs: number | undefined;
+  /** Requests in flight per connection. */
+  pipelining: number;
 }
 
-/** One undici Pool per backend origin, shared by every endpoint (and kept across reloads). */
+/**
+ * undici Pools, one per host and pool spec, kept across reloads while a backend still uses them. Each
+ * backend has pools of its own unless it names a shared one, so a backend that hangs holds only its own
+ * connections: a hanging path cannot starve other endpoints on the same host.
+ */
 export class Pools {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, WaitingLine>();
 
-  constructor(private readonly options: PoolOptions) {}
+  /** `keepAliveMs`: how long an idle connection stays open (undici's default when undefined). */
+  constructor(private readonly keepAliveMs: number | undefined) {}
 
-  get(origin: string): Pool {
-    let pool = this.pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.options.connections,
-        pipelining: 1,
-        ...(this.options.keepAliveMs ? { keepAliveTimeout: this.options.keepAliveMs } : {}),
+  static key(origin: string, spec: PoolSpec): string {
+    return `${spec.name}\n${spec.connections}/${spec.pipelining}\n${origin}`;
+  }
+
+  get(origin: string, spec: PoolSpec): WaitingLine {
+    const key = Pools.key(origin, spec);
+    let line = this.pools.get(key);
+    if (!line) {
+      const pool = new Pool(origin, {
+        connections: spec.connections,
+        pipelining: spec.pipelining,
+        ...(this.keepAliveMs ? { keepAliveTimeout: this.keepAliveMs } : {}),
       });
-      this.pools.set(origin, pool);
+      line = new WaitingLine(pool, spec.connections * spec.pipelining);
+      this.pools.set(key, line);
     }
-    return pool;
+    return line;
   }
 
-  /** The pool of an origin already in use, without creating one. */
+  /** A pool of an origin already in use (for a redirect there), without creating one. */
   existing(origin: string): Pool | undefined {
-    return this.pools.get(origin);
+    for (const [key, line] of this.pools) if (key.endsWith(`\n${origin}`)) return line.pool;
+    return undefined;
   }
 
-  /** After a reload: closes the pools of origins no longer used, once requests still on them are done. */
-  retain(origins: ReadonlySet<string>, graceMs: number): void {
-    for (const [origin, pool] of this.pools) {
-      if (origins.has(origin)) continue;
-      this.pools.delete(origin);
+  /** After a reload: closes the pools no longer used (by `key`), once requests still on them are done. */
+  retain(keys: ReadonlySet<string>, graceMs: number): void {
+    for (const [key, { pool }] of this.pools) {
+      if (keys.has(key)) continue;
+      this.pools.delete(key);
       setTimeout(() => void pool.close().catch(() => undefined), graceMs).unref();
     }
   }
@@ -45,7 +61,7 @@ export class Pools {
     const all = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(
-      all.map(async (pool) => {
+      all.map(async ({ pool }) => {
         const timer = setTimeout(() => void pool.destroy().catch(() => undefined), graceMs);
         await pool.close().catch(() => undefined);
         clearTimeout(timer);

@@ -1,13 +1,17 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { backendError } from '../errors/status.js';
 import { CallBase } from './call.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
+import { type Inflater, inflaterFor, isGzip } from './inflate.js';
 import { type Hop, isRedirect, nextHop } from './redirect.js';
 
 /**
  * A `no-op` backend call: the backend's status, headers (minus hop-by-hop ones) and body go to the client
  * as they arrive, never buffered. Backpressure pauses the backend (a client that goes away aborts the
- * request's scope, and so this call).
+ * request's scope, and so this call). A gzip answer to the `Accept-Encoding: gzip` the gateway added
+ * itself is decoded on the way (streamed through zlib), without its Content-Encoding and Content-Length,
+ * as Go's transport does for KrakenD; an encoding the client asked for passes through untouched.
  */
 export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   bytes = 0;
@@ -20,6 +24,8 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
   /** This call and the chain's first one as hops, made only when a redirect needs them. */
   private at: Hop | null = null;
   private first: Hop | null = null;
+  private inflater: Inflater | null = null;
+  private encoded = false;
 
   constructor(
     url: string,
@@ -32,6 +38,8 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     private readonly sent: Dispatcher.DispatchOptions,
     /** `send_body_on_redirect`: 307/308 may resend the body. */
     private readonly replayBody: boolean,
+    /** The gateway added `Accept-Encoding: gzip` (a redirect's request keeps it): a gzip answer is decoded. */
+    private readonly gzipAdded = false,
   ) {
     super(url, method);
   }
@@ -46,6 +54,7 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
       this.onSettled,
       sent,
       this.replayBody,
+      this.gzipAdded,
     );
     call.at = next;
     call.first = this.first ?? this.hop();
@@ -78,8 +87,11 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     }
     const out = this.own.slice();
     const listed = connectionTokens(headers.connection as string | undefined);
+    const decode = this.gzipAdded && isGzip(headers['content-encoding']);
+    if (decode) this.inflate();
     for (const name in headers) {
       if (isHopByHop(name) || listed?.has(name)) continue;
+      if (decode && (name === 'content-encoding' || name === 'content-length')) continue;
       const value = headers[name];
       if (Array.isArray(value)) for (const v of value) out.push(name, v);
       else if (value !== undefined) out.push(name, value);
@@ -91,20 +103,70 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.next) return;
-    this.bytes += chunk.length;
-    if (!this.res.write(chunk) && !this.waiting) this.waitForDrain(controller);
-    if (!this.flushing) {
-      this.flushing = true;
-      process.nextTick(flush, this);
+    const inflater = this.inflater;
+    if (inflater) {
+      this.encoded = true;
+      if (!inflater.write(chunk) && !this.waiting) {
+        this.waiting = true;
+        controller.pause();
+        inflater.once('drain', () => {
+          this.waiting = false;
+          controller.resume();
+        });
+      }
+      return;
     }
+    if (!this.deliver(chunk) && !this.waiting) this.waitForDrain(controller);
   }
 
   onResponseEnd(): void {
+    // An empty body is not a gzip stream (a 204, or a 200 with no content).
+    if (this.inflater && this.encoded && !this.settled) {
+      this.inflater.end();
+      return;
+    }
     if (!this.next) this.res.end();
     this.finish(null);
   }
 
+  /** Writes a chunk to the client; false when the client's buffer is full. */
+  private deliver(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    const more = this.res.write(chunk);
+    if (!this.flushing) {
+      this.flushing = true;
+      process.nextTick(flush, this);
+    }
+    return more;
+  }
+
+  private inflate(): void {
+    const inflater = inflaterFor('gzip') as Inflater;
+    this.inflater = inflater;
+    inflater.on('data', (chunk: Buffer) => {
+      if (this.settled) return;
+      if (!this.deliver(chunk)) {
+        // The client is slower than zlib: zlib waits, its input fills, and then the backend waits.
+        inflater.pause();
+        this.res.once('drain', () => inflater.resume());
+      }
+    });
+    inflater.on('error', (err: Error) =>
+      this.abort(
+        backendError('SWY_BACKEND_BAD_RESPONSE', `backend ${this.url}: cannot decode body (${err.message})`, {
+          url: this.url,
+        }),
+      ),
+    );
+    inflater.on('end', () => {
+      if (this.settled) return;
+      this.res.end();
+      this.finish(null);
+    });
+  }
+
   protected settledWith(err: Error | null): void {
+    if (err) this.inflater?.destroy();
     // Past the headers an error can only cut the answer short: the client sees a broken response.
     if (err && this.res.headersSent) this.res.destroy(err);
     this.onSettled(this);

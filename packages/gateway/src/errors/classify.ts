@@ -9,6 +9,8 @@ const DIAL_REASONS: Record<string, string> = {
   ENETUNREACH: 'network is unreachable',
 };
 const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** undici refused to build the request (a header or option it does not accept): nothing was sent. */
+const UNBUILDABLE = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
 
 /** What Go's net/http client reports before the reason: `Get "http://host/path"`. */
 export function goRequestPrefix(method: string, url: string): string {
@@ -34,6 +36,15 @@ export function classifyBackendError(err: unknown, url: string, method: string):
       ? `${prefix}: dial tcp ${dialled}: connect: ${reason}`
       : `${prefix}: dial tcp: lookup ${hostname.replace(/^\[|\]$/g, '')}: no such host`;
     return backendError('SWY_BACKEND_REFUSED', text, { url, code }, err);
+  }
+  if (UNBUILDABLE.has(code)) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return backendError(
+      'SWY_BACKEND_REQUEST_INVALID',
+      `the request to backend ${url} could not be built: ${reason}`,
+      { url, code },
+      err,
+    );
   }
   if (TIMEOUT.has(code))
     return backendError('SWY_BACKEND_TIMEOUT', 'context deadline exceeded', { url, code }, err);

@@ -9,9 +9,12 @@ export const FAILURE_STATUS = {
   SWY_BACKEND_REFUSED: 502,
   SWY_BACKEND_RESET: 502,
   SWY_BACKEND_TIMEOUT: 504,
+  SWY_BACKEND_POOL_TIMEOUT: 504,
   SWY_BREAKER_OPEN: 503,
   SWY_BACKEND_RATE_LIMITED: 503,
   SWY_BACKEND_BAD_RESPONSE: 502,
+  SWY_BACKEND_BODY_TOO_LARGE: 502,
+  SWY_BACKEND_REQUEST_INVALID: 400,
   SWY_BACKEND_STATUS: 500,
 } as const satisfies Partial<Record<ErrorCode, number>>;
 
@@ -51,6 +54,14 @@ export class BackendStatusError extends SwitchyardError {
 
 /** Why backend calls stop when the client closed its connection before its answer was complete. */
 export const CLIENT_GONE = new Error('the client closed the connection');
+
+/**
+ * Whether a failure says something about the backend (a circuit breaker counts it). A client that went
+ * away, or a request the gateway could not build (the backend never saw it), says nothing.
+ */
+export function blamesBackend(err: Error): boolean {
+  return err !== CLIENT_GONE && !(isSwitchyardError(err) && err.code === 'SWY_BACKEND_REQUEST_INVALID');
+}
 
 /** Several backends of a merge failed; lura joins their texts with newlines and answers 500. */
 export class MergeError extends Error {

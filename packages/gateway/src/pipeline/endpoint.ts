@@ -3,6 +3,7 @@ import { type Logger, parseDuration, readBody, SwitchyardError } from '@switchya
 import { BackendClient } from '../backend/client.js';
 import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
+import { backendLimits } from '../backend/limits.js';
 import type { Pools } from '../backend/pools.js';
 import { dispatchHop, MAX_REDIRECTS, tooManyRedirects } from '../backend/redirect.js';
 import { StreamCall } from '../backend/stream.js';
@@ -39,7 +40,7 @@ export interface CompiledEndpoint {
   method: string;
   pattern: string;
   handler: RouteHandler;
-  origins: string[];
+  poolKeys: string[];
   timeoutMs: number;
 }
 
@@ -96,25 +97,35 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       throw invalid(bwhere, 'service discovery "sd": "dns" is not supported (list the hosts)');
     const hosts = b.host ?? settings.hosts;
     if (hosts.length === 0) throw invalid(bwhere, 'has no host (set host on the backend or at the root)');
+    const backendMethod = b.method ?? method;
     return new BackendClient(
       {
         where: bwhere,
         backend: b,
-        method: b.method ?? method,
+        method: backendMethod,
         upstreams: hosts.map((h) => parseHost(h, !b.disable_host_sanitize, bwhere)),
         template: UrlTemplate.compile(b.url_pattern, names, seq ? i : null, bwhere),
-        headers: new HeaderPolicy(ep.input_headers, b.input_headers),
+        headers: new HeaderPolicy(
+          ep.input_headers,
+          b.input_headers,
+          settings.compression && backendMethod !== 'HEAD',
+        ),
         query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
         decode: decoderFor(b.encoding ?? GATEWAY_DEFAULTS.encoding, b.is_collection === true, bwhere),
         format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
         cache: ctx.plugins.httpCache(b.extra_config),
+        limits: backendLimits(
+          settings,
+          b.extra_config,
+          `${method} ${pattern} ${part}[${i}] ${b.url_pattern}`,
+        ),
       },
       ctx.pools,
     );
   };
   const clients = regular.map((b, i) => build(b, i, sequential, 'backend'));
   const shadows = shadowed.map((b, i) => build(b, i, false, 'shadow backend'));
-  const origins = [...clients, ...shadows].flatMap((c) => c.origins);
+  const poolKeys = [...clients, ...shadows].flatMap((c) => c.poolKeys);
 
   const strict = settings.router.disable_path_decoding !== true;
   const guard = ctx.plugins.endpoint(ep, where, names);
@@ -221,7 +232,17 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
           answerFailure(x, c.error, ownHeaders(settings.versionHeader), errorOptions);
         else x.finished(c.status, c.bytes, c.error === null);
       };
-      const call = new StreamCall(url, client.method, x.res, own, settled, options, client.replayBody);
+      const gzipAdded = HeaderPolicy.addedGzip(options.headers as string[]);
+      const call = new StreamCall(
+        url,
+        client.method,
+        x.res,
+        own,
+        settled,
+        options,
+        client.replayBody,
+        gzipAdded,
+      );
       req.scope.add(call);
       pool.dispatch(options, call);
     };
@@ -230,7 +251,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       if (req instanceof Promise) return req.then((r) => stream(x, r));
       stream(x, req);
     };
-    return { method, pattern, handler, origins, timeoutMs };
+    return { method, pattern, handler, poolKeys, timeoutMs };
   }
 
   const { stage, timeoutShare } = buildStages(clients, {
@@ -263,5 +284,5 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     const req = prepare(x, raw, scopeMs);
     return req instanceof Promise ? req.then((r) => run(x, r)) : run(x, req);
   };
-  return { method, pattern, handler, origins, timeoutMs };
+  return { method, pattern, handler, poolKeys, timeoutMs };
 }

@@ -1,6 +1,6 @@
 import type { CircuitBreakerNamespace } from '@switchyard/config';
 import type { Logger, SwitchyardError } from '@switchyard/shared';
-import { backendError, CLIENT_GONE } from '../errors/status.js';
+import { backendError, blamesBackend } from '../errors/status.js';
 import type { ProxyRequest, Stage } from '../pipeline/types.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
@@ -97,8 +97,8 @@ export class CircuitBreaker {
   }
 
   private settle(err: Error | null): void {
-    // A client that went away says nothing about the backend.
-    if (err === CLIENT_GONE) {
+    // A client that went away, or a request that could not be built, says nothing about the backend.
+    if (err && !blamesBackend(err)) {
       if (this.state === 'half-open') this.probing = false;
       return;
     }

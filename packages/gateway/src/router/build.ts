@@ -11,8 +11,8 @@ const ANY = ['GET', 'POST', 'PUT', 'PATCH', 'HEAD', 'OPTIONS', 'DELETE', 'CONNEC
 
 export interface Routes {
   router: Router<RouteHandler>;
-  /** Every backend origin the routes call (pools for others can be closed). */
-  origins: Set<string>;
+  /** The pools the routes use (others can be closed). */
+  poolKeys: Set<string>;
   /** The longest endpoint timeout: how long requests on replaced routes can still run. */
   maxTimeoutMs: number;
 }
@@ -34,13 +34,13 @@ export function buildRoutes(file: GatewayFile, ctx: CompileContext): Routes {
     const handler = echoHandler(settings.maxBodyBytes);
     for (const m of ANY) router.add(m, '/__echo/*', handler);
   }
-  const origins = new Set<string>();
+  const poolKeys = new Set<string>();
   const methodsByPath = new Map<string, string[]>();
   let maxTimeoutMs = settings.timeoutMs;
   (file.endpoints ?? []).forEach((ep, i) => {
     const compiled = compileEndpoint(ep, i, ctx);
     router.add(compiled.method, compiled.pattern, compiled.handler);
-    for (const o of compiled.origins) origins.add(o);
+    for (const k of compiled.poolKeys) poolKeys.add(k);
     methodsByPath.set(compiled.pattern, [...(methodsByPath.get(compiled.pattern) ?? []), compiled.method]);
     maxTimeoutMs = Math.max(maxTimeoutMs, compiled.timeoutMs);
   });
@@ -54,5 +54,5 @@ export function buildRoutes(file: GatewayFile, ctx: CompileContext): Routes {
       });
     }
   }
-  return { router, origins, maxTimeoutMs };
+  return { router, poolKeys, maxTimeoutMs };
 }
