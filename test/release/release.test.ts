@@ -42,8 +42,7 @@ const exec = (cmd: string, args: string[], cwd = app) =>
   run(cmd, args, { cwd, env, encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
 
 beforeAll(async () => {
-  // dist/ as the sources say now (turbo's cache makes this a no-op when nothing changed).
-  await exec('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], ROOT);
+  // dist/ is built by the global setup (test/support/global-setup.ts) before any project runs.
   mkdirSync(packs);
   await exec('npm', ['pack', '--workspaces', '--pack-destination', packs, '--silent'], ROOT);
   tarballs = readdirSync(packs).map((f) => join(packs, f));

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +12,15 @@ const HARNESS_BIN = fileURLToPath(
   new URL('../../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
 );
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
 export default function setup(): void {
+  // dist/ as the sources say now, once, before any test runs: tests that start the built CLI or pack the
+  // packages must never see turbo rewrite dist/ under them (a cache hit replays it in a few seconds).
+  execFileSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (!existsSync(HARNESS_BIN)) {
     throw new Error(
       `The Kafka mock-cluster harness is not built (${HARNESS_BIN}). Run \`npm run test:setup\`.`,
