@@ -6,6 +6,7 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 // Tests import packages by name; these aliases point them at src so no build is needed.
 const alias = {
   '@switchyard/shared': src('./packages/shared/src/index.ts'),
+  '@switchyard/kafka': src('./packages/kafka/src/index.ts'),
   '@switchyard/config': src('./packages/config/src/index.ts'),
   '@switchyard/gateway': src('./packages/gateway/src/index.ts'),
   '@switchyard/event-proxy': src('./packages/event-proxy/src/index.ts'),
@@ -25,6 +26,7 @@ export default defineConfig({
     globalSetup: [src('./test/support/global-setup.ts')],
     projects: [
       project('shared', './packages/shared'),
+      project('kafka', './packages/kafka'),
       project('config', './packages/config'),
       project('gateway', './packages/gateway'),
       project('event-proxy', './packages/event-proxy'),

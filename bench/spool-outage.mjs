@@ -89,9 +89,7 @@ async function measure() {
 
   /** The mock cluster (one broker), taken down before the proxy starts. */
   async function downKafka() {
-    const bin = fileURLToPath(
-      new URL('../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
-    );
+    const bin = fileURLToPath(new URL('../packages/kafka/test/support/build/kafka-mock', import.meta.url));
     if (!existsSync(bin)) throw new Error(`build the Kafka mock harness first: npm run test:setup (${bin})`);
     const child = spawn(bin, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = [];

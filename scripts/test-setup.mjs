@@ -20,7 +20,7 @@ import { BASE_IMAGE, ensureBaseImage, NODE_MAJOR, podman } from './containers.mj
 import { ensureNode } from './node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const support = join(root, 'packages/event-proxy/test/support');
+const support = join(root, 'packages/kafka/test/support');
 const HARNESS_SRC = join(support, 'kafka-mock.c');
 const HARNESS_BIN = join(support, 'build/kafka-mock');
 const AMQP_HOST = '127.0.0.1';

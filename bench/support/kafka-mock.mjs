@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 /** The librdkafka mock-cluster harness, built by `npm run test:setup`. */
 export const KAFKA_MOCK = fileURLToPath(
-  new URL('../../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
+  new URL('../../packages/kafka/test/support/build/kafka-mock', import.meta.url),
 );
 
 /** Starts a one-broker mock cluster; resolves with its bootstrap address and a stop function. */

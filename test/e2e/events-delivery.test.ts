@@ -5,14 +5,14 @@ import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import type { Envelope } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { HttpReceiver } from '../../packages/event-proxy/test/support/http-receiver.js';
-import { readRecords } from '../../packages/event-proxy/test/support/kafka-consumer.js';
-import { type KafkaMock, startKafkaMock } from '../../packages/event-proxy/test/support/kafka-mock.js';
 import {
   consumeExchange,
   RABBITMQ_URL,
   type RabbitConsumer,
   uniqueName,
 } from '../../packages/event-proxy/test/support/rabbitmq.js';
+import { readRecords } from '../../packages/kafka/test/support/kafka-consumer.js';
+import { type KafkaMock, startKafkaMock } from '../../packages/kafka/test/support/kafka-mock.js';
 import {
   type Backend,
   expectRequestResponse,

@@ -22,6 +22,7 @@ const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const PACKAGES = [
   '@switchyard/shared',
+  '@switchyard/kafka',
   '@switchyard/config',
   '@switchyard/gateway',
   '@switchyard/event-proxy',

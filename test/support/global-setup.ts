@@ -5,11 +5,9 @@ import { fileURLToPath } from 'node:url';
 // Runs once before every test project. Heavy setup (apt packages, RabbitMQ, the Kafka harness build)
 // is done by scripts/test-setup.mjs, which `npm test` runs first; this only checks it happened, so a
 // missing harness is one clear message instead of every Kafka test failing on its own.
-const HARNESS_SRC = fileURLToPath(
-  new URL('../../packages/event-proxy/test/support/kafka-mock.c', import.meta.url),
-);
+const HARNESS_SRC = fileURLToPath(new URL('../../packages/kafka/test/support/kafka-mock.c', import.meta.url));
 const HARNESS_BIN = fileURLToPath(
-  new URL('../../packages/event-proxy/test/support/build/kafka-mock', import.meta.url),
+  new URL('../../packages/kafka/test/support/build/kafka-mock', import.meta.url),
 );
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRecords, partitionLeader, readRecords } from '../../kafka/test/support/kafka-consumer.js';
+import { type KafkaMock, startKafkaMock } from '../../kafka/test/support/kafka-mock.js';
 import { publishTo, report, scrape, steadyStream, tally } from './support/fault-stream.js';
-import { countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
-import { type KafkaMock, startKafkaMock } from './support/kafka-mock.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
 

@@ -7,11 +7,17 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { KafkaTarget } from '@switchyard/config';
 import { createLogger, type Envelope, isSwitchyardError } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRecords, partitionLeader, readRecords } from '../../kafka/test/support/kafka-consumer.js';
+import { framer } from '../../kafka/test/support/kafka-frames.js';
+import {
+  ApiKey,
+  KafkaErrorCode,
+  type KafkaMock,
+  startKafkaMock,
+} from '../../kafka/test/support/kafka-mock.js';
 import { createKafkaSink } from '../src/sinks/kafka.js';
 import type { Sink } from '../src/sinks/sink.js';
-import { countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
-import { framer } from './support/kafka-frames.js';
-import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
+import { kafkaTarget } from './support/kafka-target.js';
 import { sampleEvents } from './support/sample-events.js';
 import { failureOf } from './support/wait.js';
 

@@ -2,10 +2,21 @@ import { createServer } from 'node:net';
 import type { KafkaTarget } from '@switchyard/config';
 import { createLogger, type Envelope, isSwitchyardError } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ConsumedRecord,
+  countRecords,
+  partitionLeader,
+  readRecords,
+} from '../../kafka/test/support/kafka-consumer.js';
+import {
+  ApiKey,
+  KafkaErrorCode,
+  type KafkaMock,
+  startKafkaMock,
+} from '../../kafka/test/support/kafka-mock.js';
 import { createKafkaSink, kafkaMessageKey } from '../src/sinks/kafka.js';
 import type { Sink } from '../src/sinks/sink.js';
-import { type ConsumedRecord, countRecords, partitionLeader, readRecords } from './support/kafka-consumer.js';
-import { ApiKey, KafkaErrorCode, type KafkaMock, kafkaTarget, startKafkaMock } from './support/kafka-mock.js';
+import { kafkaTarget } from './support/kafka-target.js';
 import { sampleEvents } from './support/sample-events.js';
 
 const logger = createLogger({ level: 'silent' });

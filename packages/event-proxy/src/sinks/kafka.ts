@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaTarget } from '@switchyard/config';
-import { type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
 import {
   KafkaError,
   KafkaTimeoutError,
@@ -9,7 +8,8 @@ import {
   type ProducerOptions,
   type ProducerRecord,
   RecordHeaders,
-} from '../kafka/index.js';
+} from '@switchyard/kafka';
+import { type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
 import { eventJson } from '../pipeline/event-json.js';
 import type { Rejected, SendResult, Sink, SinkRetryListener } from './sink.js';
 

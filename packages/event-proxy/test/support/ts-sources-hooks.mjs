@@ -16,6 +16,7 @@ let ts;
 const pkg = (name) => new URL(`../../../${name}/src/index.ts`, import.meta.url).href;
 const ALIASES = {
   '@switchyard/shared': pkg('shared'),
+  '@switchyard/kafka': pkg('kafka'),
   '@switchyard/config': pkg('config'),
   '@switchyard/event-proxy': pkg('event-proxy'),
 };

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../src/kafka/crc32c.js';
+import { crc32c } from '../src/crc32c.js';
 import { randomBytes } from './support/random-bytes.js';
 
 // kafkajs' own CRC-32C (the table-per-byte reference our slicing-by-8 version must agree with).

@@ -1,7 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { KafkaTarget } from '@switchyard/config';
 
 /** The harness built by `npm run test:setup` from kafka-mock.c. */
 export const KAFKA_MOCK_BIN = fileURLToPath(new URL('./build/kafka-mock', import.meta.url));
@@ -133,19 +132,4 @@ class LineReader {
     this.ended ??= err;
     this.waiter?.(err);
   }
-}
-
-/** Kafka sink settings for tests against `brokers` (defaults as the settings schema's), `overrides` on top. */
-export function kafkaTarget(brokers: string[], overrides: Partial<KafkaTarget> = {}): KafkaTarget {
-  return {
-    brokers,
-    topic: 'events',
-    compression: 'none',
-    retry_max: 3,
-    acks: -1,
-    client_id: 'switchyard-test',
-    timeout_ms: 10_000,
-    max_message_bytes: 1_000_000,
-    ...overrides,
-  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KafkaError } from '../src/kafka/errors.js';
-import { ScramSession, saslSession } from '../src/kafka/sasl.js';
+import { KafkaError } from '../src/errors.js';
+import { ScramSession, saslSession } from '../src/sasl.js';
 import { failureOf } from './support/wait.js';
 
 // RFC 7677 section 3: SCRAM-SHA-256 with user "user", password "pencil".

@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
 import SnappyCodec from 'kafkajs-snappy';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../src/kafka/crc32c.js';
-import { Reader } from '../src/kafka/protocol/reader.js';
-import { Writer } from '../src/kafka/protocol/writer.js';
-import { encodeRecordBatch, type KafkaRecord, RecordHeaders } from '../src/kafka/record-batch.js';
+import { crc32c } from '../src/crc32c.js';
+import { Reader } from '../src/protocol/reader.js';
+import { Writer } from '../src/protocol/writer.js';
+import { encodeRecordBatch, type KafkaRecord, RecordHeaders } from '../src/record-batch.js';
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;

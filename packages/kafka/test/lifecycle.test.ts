@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KafkaProtocolError, KafkaTimeoutError, Producer, type ProducerOptions } from '../src/kafka/index.js';
+import { KafkaProtocolError, KafkaTimeoutError, Producer, type ProducerOptions } from '../src/index.js';
 import { type FakeCluster, startFakeCluster } from './support/kafka-fake-broker.js';
 import { failureOf, until } from './support/wait.js';
 
