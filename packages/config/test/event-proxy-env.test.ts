@@ -167,7 +167,11 @@ describe('event proxy settings from environment variables', () => {
       compression: 'none',
       retry_max: 3,
       acks: -1,
+      idempotent: true,
     });
+    expect(
+      eventProxySettingsFromEnv({ ...kafka, TARGET_KAFKA_IDEMPOTENT: 'false' }).target.kafka?.idempotent,
+    ).toBe(false);
     expect(s.kong).toBeUndefined();
     expect(s.spool).toMatchObject({ enabled: true, full_policy: 'block' });
     const k = eventProxySettingsFromEnv({ ...kafka, KONG_ADMIN_URL: 'http://127.0.0.1:8001' });

@@ -81,6 +81,7 @@ describe('fault: Kafka', () => {
     expect(t.sent).toBe(events.length);
     expect(t.missing).toEqual([]);
     expect(t.unexpected).toEqual([]);
+    expect(t.duplicates).toBe(0);
     expect(metrics.get('switchyard_events_retried_total{sink="kafka"}')).toBeGreaterThan(0);
     expect(metrics.get('switchyard_spool_events')).toBe(0);
   }, 120_000);
@@ -130,6 +131,7 @@ describe('fault: Kafka', () => {
       expect(t.sent).toBe(events.length);
       expect(t.missing).toEqual([]);
       expect(t.unexpected).toEqual([]);
+      expect(t.duplicates).toBe(0);
     } finally {
       await kafka.up(failed);
       await p.close({ deadlineMs: 1000 });

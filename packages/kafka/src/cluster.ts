@@ -147,7 +147,7 @@ export class Cluster {
     const topics = [...this.wanted];
     const autoCreate = this.options.allowAutoTopicCreation ?? true;
     const metadata = await this.withMetadataConnection((c) => {
-      const version = c.metadataVersion;
+      const version = c.versions.metadata ?? 1;
       const request = metadataRequest(this.options.clientId, version, topics, autoCreate);
       return c.request(request, (r) => parseMetadata(r, version));
     });
@@ -190,7 +190,7 @@ export class Cluster {
   }
 
   /** Runs `fn` on the metadata connection, moving on to the next broker while they fail to connect. */
-  private async withMetadataConnection<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
+  async withMetadataConnection<T>(fn: (c: Connection) => Promise<T>): Promise<T> {
     // A close while this runs ends it: no new connection after close.
     const generation = this.generation;
     if (this.metadataConnection?.closed === false) {

@@ -3,7 +3,7 @@ import { type ConnectionOptions as TlsOptions, connect as tlsConnect } from 'nod
 import { KafkaConnectionError, KafkaError, KafkaProtocolError, KafkaTimeoutError } from './errors.js';
 import { apiVersionsRequest, parseApiVersions } from './protocol/api-versions.js';
 import { Reader } from './protocol/reader.js';
-import { ApiKey, CORRELATION_ID_OFFSET } from './protocol/request.js';
+import { CORRELATION_ID_OFFSET } from './protocol/request.js';
 import {
   parseSaslAuthenticate,
   parseSaslHandshake,
@@ -11,6 +11,7 @@ import {
   saslHandshakeRequest,
 } from './protocol/sasl.js';
 import { type SaslOptions, saslSession } from './sasl.js';
+import { type ApiName, type NegotiatedVersions, negotiate } from './versions.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -24,21 +25,6 @@ export interface ConnectionOptions {
   /** How long connecting (TCP + TLS handshake) may take. */
   connectTimeoutMs: number;
 }
-
-/**
- * Versions this client needs; a broker must support each (Kafka 0.11 and later do). Metadata is sent as v4
- * (with allow_auto_topic_creation) where the broker has it, else as v1..v3, which librdkafka's mock
- * cluster speaks and which create topics by the broker's own setting.
- */
-const REQUIRED: readonly [apiKey: number, version: number, name: string][] = [
-  [ApiKey.Produce, 3, 'Produce v3'],
-  [ApiKey.Metadata, 1, 'Metadata v1'],
-];
-export const METADATA_VERSION = 4;
-const REQUIRED_SASL: readonly [apiKey: number, version: number, name: string][] = [
-  [ApiKey.SaslHandshake, 1, 'SaslHandshake v1'],
-  [ApiKey.SaslAuthenticate, 0, 'SaslAuthenticate v0'],
-];
 
 /**
  * The largest answer accepted (librdkafka's receive.message.max.bytes default). A bigger size prefix is not
@@ -67,8 +53,14 @@ export class Connection {
   private buffered = 0;
   private failure: Error | undefined;
   private readonly closeListeners: (() => void)[] = [];
-  /** The Metadata version this broker gets (the highest up to METADATA_VERSION it supports). */
-  metadataVersion = METADATA_VERSION;
+  /** The version of each API this broker gets (the highest both sides support), set on open. */
+  versions: NegotiatedVersions = {
+    produce: undefined,
+    metadata: undefined,
+    initProducerId: undefined,
+    saslHandshake: undefined,
+    saslAuthenticate: undefined,
+  };
 
   private constructor(
     private readonly socket: Socket,
@@ -228,25 +220,16 @@ export class Connection {
       parseApiVersions,
     );
     if (errorCode !== 0) throw new KafkaError(errorCode, { message: `ApiVersions from ${this.address}` });
-    const required = this.options.sasl ? [...REQUIRED, ...REQUIRED_SASL] : REQUIRED;
-    const missing = required.filter(([key, version]) => {
-      const range = versions.get(key);
-      return range === undefined || range.min > version || range.max < version;
-    });
-    if (missing.length > 0) {
-      throw new KafkaProtocolError(
-        `broker ${this.address} does not support ${missing.map(([, , name]) => name).join(', ')} (Kafka 0.11 or later is needed)`,
-      );
-    }
-    const metadata = versions.get(ApiKey.Metadata);
-    this.metadataVersion = Math.min(METADATA_VERSION, metadata?.max ?? METADATA_VERSION);
+    const required: ApiName[] = ['produce', 'metadata'];
+    if (this.options.sasl) required.push('saslHandshake', 'saslAuthenticate');
+    this.versions = negotiate(versions, required, this.address);
   }
 
   private async authenticate(options: SaslOptions): Promise<void> {
     const session = saslSession(options);
     const { clientId } = this.options;
     const handshake = await this.request(
-      saslHandshakeRequest(clientId, session.mechanism),
+      saslHandshakeRequest(clientId, this.versions.saslHandshake ?? 1, session.mechanism),
       parseSaslHandshake,
     );
     if (handshake.errorCode !== 0) {
@@ -256,7 +239,10 @@ export class Connection {
     }
     let token: Buffer | undefined = session.start();
     while (token !== undefined) {
-      const answer = await this.request(saslAuthenticateRequest(clientId, token), parseSaslAuthenticate);
+      const version = this.versions.saslAuthenticate ?? 0;
+      const answer = await this.request(saslAuthenticateRequest(clientId, version, token), (r) =>
+        parseSaslAuthenticate(r, version),
+      );
       if (answer.errorCode !== 0) {
         throw new KafkaError(answer.errorCode, {
           message: `${session.mechanism} on ${this.address}${answer.errorMessage ? `: ${answer.errorMessage}` : ''}`,

@@ -156,8 +156,13 @@ export class KafkaError extends KafkaClientError {
   readonly topic: string | undefined;
   readonly partition: number | undefined;
 
-  constructor(code: number, context: { topic?: string; partition?: number; message?: string } = {}) {
-    const { name, retriable } = errorInfo(code);
+  constructor(
+    code: number,
+    context: { topic?: string; partition?: number; message?: string; retriable?: boolean } = {},
+  ) {
+    const { name, retriable: byCode } = errorInfo(code);
+    // The idempotent producer retries some codes the table calls final (it takes a new producer id first).
+    const retriable = context.retriable ?? byCode;
     const where =
       context.topic === undefined
         ? ''

@@ -139,11 +139,20 @@ export interface BatchOptions {
   now: number;
   /** From `timestampRange`; taken again when absent. */
   timestamps?: readonly [first: number, max: number] | undefined;
+  /** An idempotent producer's id, epoch and the batch's first sequence number; none when absent. */
+  producer?: ProducerStamp | undefined;
+}
+
+/** What makes a batch idempotent: the broker drops a batch whose sequence numbers it already stored. */
+export interface ProducerStamp {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 /**
- * Writes one v2 ("magic 2") RecordBatch for one partition into `w`: baseOffset 0, no producer id/epoch/
- * sequence (not idempotent), CRC-32C over attributes..end. Records go straight into `w`, or the already
+ * Writes one v2 ("magic 2") RecordBatch for one partition into `w`: baseOffset 0, the producer id/epoch/
+ * base sequence of `options.producer` (or -1s: not idempotent), CRC-32C over attributes..end. Records go straight into `w`, or the already
  * compressed section when `compression` is not none.
  */
 export function writeRecordBatch(w: Writer, records: readonly KafkaRecord[], options: BatchOptions): void {
@@ -161,9 +170,10 @@ export function writeRecordBatch(w: Writer, records: readonly KafkaRecord[], opt
   w.int32(records.length - 1); // lastOffsetDelta
   w.int64(first);
   w.int64(max);
-  w.int64(-1); // producerId
-  w.int16(-1); // producerEpoch
-  w.int32(-1); // baseSequence
+  const producer = options.producer;
+  w.int64(producer?.producerId ?? -1);
+  w.int16(producer?.producerEpoch ?? -1);
+  w.int32(producer?.baseSequence ?? -1);
   w.int32(records.length);
   if (options.compression === 'none') writeRecords(w, records, first, options.now);
   else {

@@ -151,6 +151,14 @@ const ROWS: Row[] = [
     description: 'required acknowledgements (all = -1)',
   },
   {
+    name: 'TARGET_KAFKA_IDEMPOTENT',
+    pointer: '/target/kafka/idempotent',
+    kind: 'bool',
+    target: 'kafka',
+    default: 'true',
+    description: 'idempotent producer: a retried batch is stored once (applies with acks all)',
+  },
+  {
     name: 'TARGET_KAFKA_CLIENT_ID',
     pointer: '/target/kafka/client_id',
     kind: 'string',

@@ -25,6 +25,7 @@ export const KafkaTarget = obj({
   }),
   retry_max: Type.Integer({ minimum: 0, default: 3 }),
   acks: Type.Union([Type.Literal(-1), Type.Literal(0), Type.Literal(1)], { default: -1 }),
+  idempotent: Type.Boolean({ default: true, description: 'idempotent producer (with acks -1)' }),
   client_id: Type.String({ default: 'switchyard-event-proxy' }),
   timeout_ms: Ms(30_000, 'request timeout'),
   max_message_bytes: Type.Integer({ minimum: 1, default: 1_000_000 }),

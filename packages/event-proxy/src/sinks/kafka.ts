@@ -21,6 +21,10 @@ const HEADER_NAME = 'event_type';
 // Broker answers that say "these records will never be accepted as they are", per Kafka's error table.
 const RECORD_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
 
+// Ids of events Kafka acknowledged in a send that failed as a whole: the pipeline sends them again, and they
+// are skipped then instead of stored twice. Bounded: past it the oldest are forgotten (a duplicate at worst).
+const DELIVERED_MEMORY = 100_000;
+
 // One encoded `event_type` header per type, shared by every record of that type.
 const typeHeaders = new Map<string, RecordHeaders>();
 
@@ -51,9 +55,9 @@ export function kafkaTopic(template: string, event: Envelope): string {
  * every record is acknowledged with the configured acks (all in-sync replicas by default).
  *
  * Records are keyed and partitioned as the Java client does (murmur2), so keys land where other Kafka clients
- * would put them. Not an idempotent producer: that needs InitProducerId (which librdkafka's mock cluster
- * cannot serve) and sequence bookkeeping, while delivery is at-least-once anyway and every envelope carries
- * a unique `id` for consumers to drop duplicates.
+ * would put them. The producer is idempotent by default (`idempotent`, with acks all): a batch retried after
+ * a lost answer is stored once. Delivery as a whole stays at-least-once (a send that failed is sent again by
+ * the pipeline, under new sequence numbers), and every envelope carries a unique `id` for consumers.
  */
 export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sink {
   const logger = deps.logger.child({ sink: 'kafka' });
@@ -61,6 +65,14 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
   let connected = false;
   let healthy = false;
   let connecting: Promise<void> | undefined;
+  const deliveredBefore = new Set<string>();
+  const remember = (records: readonly ProducerRecord[]) => {
+    for (const r of records) deliveredBefore.add((r as Prepared).event.id);
+    for (const id of deliveredBefore) {
+      if (deliveredBefore.size <= DELIVERED_MEMORY) break;
+      deliveredBefore.delete(id);
+    }
+  };
 
   const connect = (): Promise<void> => {
     connecting ??= producer
@@ -81,7 +93,7 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
   /** Sends one request's records; on a per-record refusal, halves the request to find the records at fault. */
   const deliver = async (items: Prepared[], rejected: Rejected[]): Promise<void> => {
     try {
-      await producer.send(items);
+      await producer.send(items, remember);
     } catch (err) {
       const type = kafkaErrorType(err);
       if (type === 'INVALID_TOPIC_EXCEPTION' && new Set(items.map((i) => i.topic)).size === 1) {
@@ -92,15 +104,16 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
       if (type === undefined || !(RECORD_ERRORS.has(type) || type === 'INVALID_TOPIC_EXCEPTION')) {
         throw toSinkError(err, 'produce');
       }
-      const [only] = items;
-      if (items.length === 1 && only) {
+      // The partitions the broker took are stored: only the rest is tried again, halved to find the culprit.
+      const rest = items.filter((i) => !deliveredBefore.has(i.event.id));
+      const [only] = rest;
+      if (rest.length === 1 && only) {
         rejected.push({ event: only.event, reason: `kafka: ${type} (${only.bytes} bytes)` });
         return;
       }
-      // Records of the other half may already be stored: a duplicate, which at-least-once allows.
-      const half = Math.ceil(items.length / 2);
-      await deliver(items.slice(0, half), rejected);
-      await deliver(items.slice(half), rejected);
+      const half = Math.ceil(rest.length / 2);
+      await deliver(rest.slice(0, half), rejected);
+      await deliver(rest.slice(half), rejected);
     }
   };
 
@@ -113,7 +126,14 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
       if (!connected) await connect();
       const rejected: Rejected[] = [];
       const prepared: Prepared[] = [];
+      const skipped: string[] = [];
       for (const event of batch) {
+        // Stored by an earlier send of this batch that failed in part; kept in mind until this one succeeds,
+        // as the pipeline may send the batch again more than once.
+        if (deliveredBefore.has(event.id)) {
+          skipped.push(event.id);
+          continue;
+        }
         const item = prepare(event, settings.topic);
         if (typeof item === 'string') rejected.push({ event, reason: item });
         else if (item.bytes + BATCH_OVERHEAD > settings.max_message_bytes) {
@@ -132,6 +152,9 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
         healthy = false;
         throw err;
       }
+      // Every record of this send is stored: none of them needs remembering for a send again.
+      for (const item of prepared) deliveredBefore.delete(item.event.id);
+      for (const id of skipped) deliveredBefore.delete(id);
       healthy = true;
       return { rejected };
     },
@@ -193,6 +216,9 @@ function producerOptions(
     produceTimeoutMs: settings.timeout_ms,
     allowAutoTopicCreation: true,
     acks: settings.acks,
+    // Idempotence needs acks all; with fewer acks the setting has nothing to apply to (as the Java client's
+    // default does).
+    idempotent: settings.idempotent && settings.acks === -1,
     compression: settings.compression,
     retryMax: settings.retry_max,
     // Each failed attempt is a warning: the sink reports the outcome.

@@ -8,6 +8,7 @@ export function kafkaTarget(brokers: string[], overrides: Partial<KafkaTarget> =
     compression: 'none',
     retry_max: 3,
     acks: -1,
+    idempotent: true,
     client_id: 'switchyard-test',
     timeout_ms: 10_000,
     max_message_bytes: 1_000_000,

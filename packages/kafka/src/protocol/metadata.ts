@@ -25,8 +25,8 @@ export interface Metadata {
 }
 
 /**
- * Metadata v1..v4 for `topics` (an empty list asks for brokers only). v4 says whether missing topics may be
- * created; before v4 the broker's auto.create.topics.enable alone decides.
+ * Metadata v1..v8 for `topics` (an empty list asks for brokers only). From v4 the request says whether
+ * missing topics may be created; before v4 the broker's auto.create.topics.enable alone decides.
  */
 export function metadataRequest(
   clientId: string,
@@ -38,6 +38,10 @@ export function metadataRequest(
     w.int32(topics.length);
     for (const topic of topics) w.string(topic);
     if (version >= 4) w.int8(autoCreate ? 1 : 0);
+    if (version >= 8) {
+      w.int8(0); // include_cluster_authorized_operations
+      w.int8(0); // include_topic_authorized_operations
+    }
   });
 }
 
@@ -56,11 +60,15 @@ export function parseMetadata(r: Reader, version: number): Metadata {
     t.bool(); // is_internal
     const partitions = t.array((p) => {
       const partition = { errorCode: p.int16(), partition: p.int32(), leader: p.int32() };
+      if (version >= 7) p.int32(); // leader_epoch
       p.array((x) => x.int32()); // replica_nodes
       p.array((x) => x.int32()); // isr_nodes
+      if (version >= 5) p.array((x) => x.int32()); // offline_replicas
       return partition;
     });
+    if (version >= 8) t.int32(); // topic_authorized_operations
     return { errorCode, name, partitions };
   });
+  if (version >= 8) r.int32(); // cluster_authorized_operations
   return { brokers, topics };
 }

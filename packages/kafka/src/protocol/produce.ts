@@ -4,6 +4,7 @@ import {
   encodeRecords,
   estimateRecordsBytes,
   type KafkaRecord,
+  type ProducerStamp,
   timestampRange,
   writeRecordBatch,
 } from '../record-batch.js';
@@ -15,10 +16,12 @@ export interface PartitionResult {
   topic: string;
   partition: number;
   errorCode: number;
+  /** The broker's own words on the error (Produce v8 and later). */
+  message: string | null;
 }
 
-/** Produce v3 response: per topic, per partition, an error code (offsets and times are not needed). */
-export function parseProduceResponse(r: Reader): PartitionResult[] {
+/** Produce v3..v8 response: per topic, per partition, an error code (offsets and times are not needed). */
+export function parseProduceResponse(r: Reader, version: number): PartitionResult[] {
   const results: PartitionResult[] = [];
   const topics = r.int32();
   for (let t = 0; t < topics; t++) {
@@ -29,7 +32,13 @@ export function parseProduceResponse(r: Reader): PartitionResult[] {
       const errorCode = r.int16();
       r.int64(); // base_offset
       r.int64(); // log_append_time_ms
-      results.push({ topic, partition, errorCode });
+      if (version >= 5) r.int64(); // log_start_offset
+      let message: string | null = null;
+      if (version >= 8) {
+        r.array((e) => [e.int32(), e.nullableString()]); // record_errors
+        message = r.nullableString();
+      }
+      results.push({ topic, partition, errorCode, message });
     }
   }
   // throttle_time_ms: before Produce v6 (KIP-219) a quota-throttled broker delays this answer itself, so the
@@ -42,17 +51,21 @@ export interface PartitionBatch {
   topic: string;
   partition: number;
   records: KafkaRecord[];
+  /** Set on an idempotent producer's batches: the same on every try of the batch. */
+  producer?: ProducerStamp | undefined;
 }
 
 export interface ProduceOptions {
   clientId: string;
+  /** Produce v3..v8: the same request; the answer grows. */
+  version: number;
   acks: -1 | 0 | 1;
   timeoutMs: number;
   compression: Compression;
 }
 
 /**
- * Produce v3 for one broker: every partition's RecordBatch written into one Buffer. Compressed sections
+ * Produce (v3..v8) for one broker: every partition's RecordBatch written into one Buffer. Compressed sections
  * are made first (gzip off the event loop, all partitions at once), then the frame in one pass.
  */
 export async function produceRequest(
@@ -85,7 +98,7 @@ export async function produceRequest(
     size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + records;
   }
   const w = new Writer(size + options.clientId.length * 3);
-  beginRequest(w, ApiKey.Produce, 3, options.clientId);
+  beginRequest(w, ApiKey.Produce, options.version, options.clientId);
   w.string(null); // transactional_id
   w.int16(options.acks);
   w.int32(options.timeoutMs);
@@ -103,6 +116,7 @@ export async function produceRequest(
         compressed: compressed[i],
         timestamps: timestamps[i],
         now,
+        producer: batch.producer,
       });
       w.int32At(lengthAt, w.pos - lengthAt - 4);
     }

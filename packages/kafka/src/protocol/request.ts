@@ -5,6 +5,7 @@ export const ApiKey = {
   Metadata: 3,
   SaslHandshake: 17,
   ApiVersions: 18,
+  InitProducerId: 22,
   SaslAuthenticate: 36,
 } as const;
 

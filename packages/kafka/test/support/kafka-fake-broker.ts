@@ -3,13 +3,26 @@ import { framer } from './kafka-frames.js';
 
 // A scripted Kafka "cluster" on loopback for lifecycle tests the librdkafka mock cannot stage: brokers that
 // never answer Produce, stop reading, leave the cluster, or are not Kafka at all. It speaks just enough of
-// the protocol for the client under test: ApiVersions v0, Metadata v1..v4, Produce v3.
+// the protocol for the client under test: ApiVersions v0, Metadata v1..v8, Produce v3..v8, InitProducerId
+// v0..v1, each at the version the client picked from the ranges the broker advertises (`versions`).
 
 export interface ProduceRequest {
   broker: number;
+  /** The Produce version the client sent. */
+  version: number;
   acks: number;
   /** topic → partitions in the request */
   partitions: Map<string, number[]>;
+  /** The first RecordBatch of each partition, "topic/partition" → its producer fields. */
+  batches: Map<string, BatchHead>;
+}
+
+/** The producer fields of a RecordBatch. */
+export interface BatchHead {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  records: number;
 }
 
 export interface FakeBrokerOptions {
@@ -19,7 +32,19 @@ export interface FakeBrokerOptions {
   onConnection?: (broker: number, socket: Socket) => 'read' | 'pause';
   /** Raw bytes to answer every request with, instead of Kafka (a server that is not a broker). */
   rawAnswer?: Buffer;
+  /** The [apiKey, min, max] ranges ApiVersions advertises (default: Produce 3..9, Metadata 1..12, ApiVersions 0..3, InitProducerId 0..4). */
+  versions?: readonly (readonly [apiKey: number, min: number, max: number])[];
 }
+
+/** What a broker of Kafka 4.x advertises for the APIs a producer uses (KIP-896 dropped the older versions). */
+export const KAFKA_4_VERSIONS = [
+  [0, 3, 12],
+  [3, 0, 13],
+  [17, 0, 1],
+  [18, 0, 4],
+  [22, 0, 5],
+  [36, 0, 2],
+] as const;
 
 export interface FakeCluster {
   /** "127.0.0.1:port" per broker, node ids 1..n in order. */
@@ -34,6 +59,14 @@ export interface FakeCluster {
   /** Connections each broker has open now. */
   open(broker: number): number;
   produced: ProduceRequest[];
+  /**
+   * Records stored per "topic/partition". Batches of an idempotent producer are checked as a Kafka broker
+   * checks them: one already stored (among the producer's last 5) answers DUPLICATE_SEQUENCE_NUMBER and is
+   * not stored again; one that does not follow the last answers OUT_OF_ORDER_SEQUENCE_NUMBER.
+   */
+  stored: Map<string, number>;
+  /** [apiKey, version] of every request, in the order they came. */
+  requests: [apiKey: number, version: number][];
   close(): Promise<void>;
 }
 
@@ -50,6 +83,8 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
     accepted: (broker) => accepted[broker - 1] ?? 0,
     open: (broker) => sockets[broker - 1]?.size ?? 0,
     produced: [],
+    requests: [],
+    stored: new Map(),
     async close() {
       for (const set of sockets) for (const socket of set) socket.destroy();
       for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -93,15 +128,17 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
     const version = r.int16();
     const correlationId = r.int32();
     r.string(); // client id
+    cluster.requests.push([apiKey, version]);
     const out = new Out();
     out.int32(correlationId);
     if (apiKey === 18) {
       // ApiVersions v0
       out.int16(0);
-      const ranges = [
+      const ranges = options.versions ?? [
         [0, 3, 9],
         [3, 1, 12],
         [18, 0, 3],
+        [22, 0, 4],
       ];
       out.int32(ranges.length);
       for (const [key, min, max] of ranges) {
@@ -133,29 +170,39 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
           out.int16(0);
           out.int32(p);
           out.int32(cluster.leader);
+          if (version >= 7) out.int32(0); // leader epoch
           out.int32(1);
           out.int32(cluster.leader);
           out.int32(1);
           out.int32(cluster.leader);
+          if (version >= 5) out.int32(0); // offline replicas
         }
+        if (version >= 8) out.int32(0); // topic authorized operations
       }
+      if (version >= 8) out.int32(0); // cluster authorized operations
     } else if (apiKey === 0) {
       r.nullableString(); // transactional id
       const acks = r.int16();
       r.int32(); // timeout
       const partitions = new Map<string, number[]>();
+      const batches = new Map<string, BatchHead>();
+      const codes = new Map<string, number>();
       const topics = r.int32();
       for (let t = 0; t < topics; t++) {
         const topic = r.string();
         const list: number[] = [];
         const count = r.int32();
         for (let p = 0; p < count; p++) {
-          list.push(r.int32());
-          r.skip(r.int32()); // records
+          const partition = r.int32();
+          list.push(partition);
+          const head = batchHead(r.bytes(r.int32()));
+          const key = `${topic}/${partition}`;
+          batches.set(key, head);
+          codes.set(key, store(key, head));
         }
         partitions.set(topic, list);
       }
-      const request = { broker: nodeId, acks, partitions };
+      const request = { broker: nodeId, version, acks, partitions, batches };
       cluster.produced.push(request);
       const action = options.onProduce?.(request, socket) ?? 'answer';
       if (action === 'close') {
@@ -169,12 +216,23 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
         out.int32(list.length);
         for (const p of list) {
           out.int32(p);
-          out.int16(0);
+          out.int16(codes.get(`${topic}/${p}`) ?? 0);
           out.int64(0);
           out.int64(-1);
+          if (version >= 5) out.int64(0); // log start offset
+          if (version >= 8) {
+            out.int32(0); // record errors
+            out.string(null); // error message
+          }
         }
       }
       out.int32(0); // throttle
+    } else if (apiKey === 22) {
+      // InitProducerId v0..v1
+      out.int32(0); // throttle
+      out.int16(0);
+      out.int64(1000 + nodeId);
+      out.int16(0);
     } else {
       socket.destroy();
       return;
@@ -182,7 +240,35 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
     socket.write(out.frame());
   }
 
+  /** Per "topic/partition" and producer id: the base sequences of its last 5 batches, and the next one. */
+  const sequences = new Map<string, { recent: number[]; next: number }>();
+
+  /** Stores a batch as a broker would; the partition's error code (0 stored, 46 duplicate, 45 out of order). */
+  function store(key: string, head: BatchHead): number {
+    if (head.producerId >= 0) {
+      const id = `${key}#${head.producerId}/${head.producerEpoch}`;
+      const state = sequences.get(id) ?? { recent: [], next: 0 };
+      if (state.recent.includes(head.baseSequence)) return 46;
+      if (head.baseSequence !== state.next) return 45;
+      state.recent = [...state.recent, head.baseSequence].slice(-5);
+      state.next = head.baseSequence + head.records;
+      sequences.set(id, state);
+    }
+    cluster.stored.set(key, (cluster.stored.get(key) ?? 0) + head.records);
+    return 0;
+  }
+
   return cluster;
+}
+
+/** The producer fields of one RecordBatch (v2): after baseOffset..maxTimestamp, then the record count. */
+function batchHead(batch: Buffer): BatchHead {
+  return {
+    producerId: Number(batch.readBigInt64BE(43)),
+    producerEpoch: batch.readInt16BE(51),
+    baseSequence: batch.readInt32BE(53),
+    records: batch.readInt32BE(57),
+  };
 }
 
 class Cursor {
@@ -205,8 +291,9 @@ class Cursor {
   string(): string {
     return this.nullableString() ?? '';
   }
-  skip(n: number): void {
-    this.at += Math.max(n, 0);
+  bytes(n: number): Buffer {
+    this.at += n;
+    return this.buf.subarray(this.at - n, this.at);
   }
 }
 
