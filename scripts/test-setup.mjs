@@ -92,6 +92,9 @@ function ensureToolchain() {
   if (!which('openssl')) missing.push('openssl');
   // The CLI test pipes `switchyard check -d` into jq, as operators do.
   if (!which('jq')) missing.push('jq');
+  // The Kafka codec tests decode lz4 and zstd batches with the reference command-line tools.
+  if (!which('lz4')) missing.push('lz4');
+  if (!which('zstd')) missing.push('zstd');
   if (missing.length > 0) {
     step('librdkafka-dev', `installing ${missing.join(' ')}`);
     aptInstall(missing);

@@ -37,7 +37,9 @@ describe('event proxy settings from environment variables', () => {
   it('rejects a bad TARGET_KAFKA_COMPRESSION with one line naming the variable', () => {
     const err = errorOf(() => eventProxySettingsFromEnv({ ...kafka, TARGET_KAFKA_COMPRESSION: 'lz5' }));
     expect(err.code).toBe('SWY_ENV_INVALID');
-    expect(err.message).toBe('TARGET_KAFKA_COMPRESSION: expected one of none, gzip, snappy, got "lz5"');
+    expect(err.message).toBe(
+      'TARGET_KAFKA_COMPRESSION: expected one of none, gzip, snappy, lz4, zstd, got "lz5" (did you mean "lz4"?)',
+    );
   });
 
   it('rejects a non-numeric TARGET_HTTP_TIMEOUT with one line naming the variable', () => {
@@ -135,7 +137,9 @@ describe('event proxy settings from environment variables', () => {
       }),
     );
     expect(err.message.split('\n')).toHaveLength(1);
-    expect(err.message).toContain('TARGET_KAFKA_COMPRESSION: expected one of none, gzip, snappy, got "lz5"');
+    expect(err.message).toContain(
+      'TARGET_KAFKA_COMPRESSION: expected one of none, gzip, snappy, lz4, zstd, got "lz5" (did you mean "lz4"?)',
+    );
     expect(err.message).toContain('EVENT_BATCH_MAX_EVENTS: expected an integer ≥ 1, got "many"');
     expect(err.message).toContain('TARGET_KAFKA_BROKERS is required when TARGET_TYPE=kafka');
     expect(err.message).toContain('TARGET_KAFKA_TOPIC is required when TARGET_TYPE=kafka');

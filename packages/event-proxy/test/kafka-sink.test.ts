@@ -76,7 +76,7 @@ afterAll(async () => {
 });
 
 describe('kafka sink', () => {
-  for (const compression of ['none', 'gzip', 'snappy'] as const) {
+  for (const compression of ['none', 'gzip', 'snappy', 'lz4'] as const) {
     it(`delivers 200 events in batches with compression ${compression}, read back field by field`, async () => {
       const topic = `events-${compression}`;
       const sink = await startSink({ topic, compression });

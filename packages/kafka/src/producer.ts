@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, type ClusterOptions, type TopicInfo } from './cluster.js';
-import type { Compression } from './compression.js';
+import { type Compression, checkCodec, ZSTD_MIN_PRODUCE_VERSION } from './compression.js';
 import {
   errorInfo,
   KafkaClientError,
@@ -128,6 +128,7 @@ export class Producer {
         false,
       );
     }
+    checkCodec(options.compression ?? 'none');
     this.maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT_IDEMPOTENT;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
       throw new KafkaClientError(`maxInFlight must be a positive integer, not ${this.maxInFlight}`, false);
@@ -360,12 +361,18 @@ export class Producer {
       await turn.ready;
       const connection = await this.cluster.connectionTo(leader);
       const version = connection.versions.produce ?? 3;
+      const compression = this.options.compression ?? 'none';
+      if (compression === 'zstd' && version < ZSTD_MIN_PRODUCE_VERSION) {
+        throw new KafkaProtocolError(
+          `zstd needs Produce v${ZSTD_MIN_PRODUCE_VERSION} (Kafka 2.1 or later); broker ${leader} supports up to v${version}`,
+        );
+      }
       const frame = await produceRequest(batches, {
         clientId,
         version,
         acks,
         timeoutMs: this.options.produceTimeoutMs ?? requestTimeoutMs,
-        compression: this.options.compression ?? 'none',
+        compression,
       });
       await lane.acquire();
       slot = true;

@@ -20,9 +20,16 @@ export const EventTypeName = Type.Union([
 export const KafkaTarget = obj({
   brokers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   topic: Type.String({ minLength: 1, description: 'may contain {event_type}' }),
-  compression: Type.Union([Type.Literal('none'), Type.Literal('gzip'), Type.Literal('snappy')], {
-    default: 'none',
-  }),
+  compression: Type.Union(
+    [
+      Type.Literal('none'),
+      Type.Literal('gzip'),
+      Type.Literal('snappy'),
+      Type.Literal('lz4'),
+      Type.Literal('zstd'),
+    ],
+    { default: 'none' },
+  ),
   retry_max: Type.Integer({ minimum: 0, default: 3 }),
   acks: Type.Union([Type.Literal(-1), Type.Literal(0), Type.Literal(1)], { default: -1 }),
   idempotent: Type.Boolean({ default: true, description: 'idempotent producer (with acks -1)' }),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { KafkaTarget } from '@switchyard/config';
 import {
+  KafkaClientError,
   KafkaError,
   KafkaTimeoutError,
   Producer,
@@ -61,7 +62,7 @@ export function kafkaTopic(template: string, event: Envelope): string {
  */
 export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sink {
   const logger = deps.logger.child({ sink: 'kafka' });
-  const producer = new Producer(producerOptions(settings, logger, deps.onRetry));
+  const producer = newProducer(producerOptions(settings, logger, deps.onRetry));
   let connected = false;
   let healthy = false;
   let connecting: Promise<void> | undefined;
@@ -201,6 +202,16 @@ function splitBySize(items: Prepared[], max: number): Prepared[][] {
   }
   if (current.length > 0) requests.push(current);
   return requests;
+}
+
+/** The producer, or a settings error saying why these settings cannot make one (e.g. zstd on Node.js 20). */
+function newProducer(options: ProducerOptions): Producer {
+  try {
+    return new Producer(options);
+  } catch (err) {
+    if (!(err instanceof KafkaClientError)) throw err;
+    throw new SwitchyardError('SWY_CONFIG_INVALID', `target.kafka: ${err.message}`, { cause: err });
+  }
 }
 
 function producerOptions(

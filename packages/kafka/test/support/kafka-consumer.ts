@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
-import SnappyCodec from 'kafkajs-snappy';
+import { registerCodecs } from './cli-codecs.js';
 
-const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs;
-CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
+const { Kafka, logLevel } = kafkajs;
+registerCodecs();
 
 export interface ConsumedRecord {
   topic: string;
