@@ -111,6 +111,23 @@ describe('event proxy settings from environment variables', () => {
     });
   });
 
+  it('SASL OAUTHBEARER takes its token from a file or a command, exactly one', () => {
+    const file = eventProxySettingsFromEnv({
+      ...kafka,
+      TARGET_KAFKA_SASL_MECHANISM: 'oauthbearer',
+      TARGET_KAFKA_SASL_TOKEN_FILE: '/run/token',
+    });
+    expect(file.target.kafka?.sasl).toEqual({ mechanism: 'oauthbearer', token_file: '/run/token' });
+    for (const extra of [{}, { TARGET_KAFKA_SASL_TOKEN_FILE: '/a', TARGET_KAFKA_SASL_TOKEN_COMMAND: 'b' }]) {
+      const err = errorOf(() =>
+        eventProxySettingsFromEnv({ ...kafka, TARGET_KAFKA_SASL_MECHANISM: 'oauthbearer', ...extra }),
+      );
+      expect(err.message).toContain(
+        '/target/kafka/sasl: expected one of token_file and token_command (mechanism oauthbearer)',
+      );
+    }
+  });
+
   it('names the group sibling that makes a variable required', () => {
     const err = errorOf(() =>
       eventProxySettingsFromEnv({
@@ -120,7 +137,7 @@ describe('event proxy settings from environment variables', () => {
       }),
     );
     expect(err.message).toBe(
-      'TARGET_KAFKA_SASL_MECHANISM is required when TARGET_KAFKA_SASL_USERNAME is set (one of plain, scram-sha-256, scram-sha-512)',
+      'TARGET_KAFKA_SASL_MECHANISM is required when TARGET_KAFKA_SASL_USERNAME is set (one of plain, scram-sha-256, scram-sha-512, oauthbearer)',
     );
     const kong = errorOf(() => eventProxySettingsFromEnv({ ...kafka, KONG_ADMIN_TIMEOUT: '3s' }));
     expect(kong.message).toBe(
@@ -149,15 +166,24 @@ describe('event proxy settings from environment variables', () => {
     const err = errorOf(() =>
       eventProxySettingsFromEnv({
         ...kafka,
-        TARGET_KAFKA_SASL_MECHANISM: 'oauth',
+        TARGET_KAFKA_SASL_MECHANISM: 'scram',
         TARGET_KAFKA_SASL_USERNAME: 'u',
         TARGET_KAFKA_SASL_PASSWORD: 's3cret',
       }),
     );
     expect(err.message).toBe(
-      'TARGET_KAFKA_SASL_MECHANISM: expected one of plain, scram-sha-256, scram-sha-512, got "oauth"',
+      'TARGET_KAFKA_SASL_MECHANISM: expected one of plain, scram-sha-256, scram-sha-512, oauthbearer, got "scram"',
     );
     expect(err.message).not.toContain('s3cret');
+    const token = errorOf(() =>
+      eventProxySettingsFromEnv({
+        ...kafka,
+        TARGET_KAFKA_SASL_MECHANISM: 'oauthbearer',
+        TARGET_KAFKA_SASL_TOKEN_FILE: '/run/token',
+        TARGET_KAFKA_SASL_TOKEN_COMMAND: 'fetch-token --secret s3cret',
+      }),
+    );
+    expect(token.message).not.toContain('s3cret');
   });
 
   it('fills the defaults of DESIGN.md', () => {

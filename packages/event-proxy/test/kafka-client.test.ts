@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { KafkaTarget } from '@switchyard/config';
 import { createLogger, type Envelope, isSwitchyardError } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRecords, partitionLeader, readRecords } from '../../kafka/test/support/kafka-consumer.js';
+import { startFakeCluster } from '../../kafka/test/support/kafka-fake-broker.js';
 import { framer } from '../../kafka/test/support/kafka-frames.js';
 import {
   ApiKey,
@@ -175,6 +176,37 @@ describe('kafka client: failures', () => {
 // relay rewrites the broker ports in Metadata answers to its own, so every connection the client opens
 // (bootstrap and leaders) goes through TLS.
 // `npm run test:setup` installs openssl when it is missing.
+describe('kafka client: SASL OAUTHBEARER', () => {
+  it('authenticates with the token from token_file and delivers; a refused token fails retryably with the reason', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swy-oauth-sink-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'opaque-token-1\n');
+    const cluster = await startFakeCluster(1, {
+      sasl: {
+        mechanisms: ['OAUTHBEARER'],
+        check: (t) =>
+          t.toString().includes('auth=Bearer opaque-token-1\x01') ? null : '{"status":"invalid_token"}',
+      },
+    });
+    closers.push(() => cluster.close());
+    const target = {
+      brokers: cluster.brokers,
+      sasl: { mechanism: 'oauthbearer' as const, token_file: file },
+    };
+    const good = sink(target);
+    await good.start();
+    expect(await good.send(sampleEvents(5, 'oauth'))).toEqual({ rejected: [] });
+    expect(cluster.stored.get('client/0')).toBe(5);
+
+    writeFileSync(file, 'opaque-token-2\n');
+    const refused = sink({ ...target, retry_max: 0 });
+    const failure = await failureOf(refused.start());
+    expect(isSwitchyardError(failure, 'SWY_SINK_UNAVAILABLE')).toBe(true);
+    expect((failure as Error).message).toContain('invalid_token');
+  });
+});
+
 describe('kafka client: TLS', () => {
   let dir: string;
   let relays: { brokers: string[]; connections: () => number };

@@ -237,7 +237,7 @@ export class Connection {
         message: `${session.mechanism} on ${this.address}; the broker offers ${handshake.mechanisms.join(', ') || 'none'}`,
       });
     }
-    let token: Buffer | undefined = session.start();
+    let token: Buffer | undefined = await session.start();
     while (token !== undefined) {
       const version = this.versions.saslAuthenticate ?? 0;
       const answer = await this.request(saslAuthenticateRequest(clientId, version, token), (r) =>

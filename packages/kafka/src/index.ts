@@ -9,6 +9,7 @@ export {
   KafkaProtocolError,
   KafkaTimeoutError,
 } from './errors.js';
+export { OAuthToken, type OAuthTokenOptions, type OAuthTokenSource } from './oauth-token.js';
 export { murmur2, partitionForKey } from './partitioner.js';
 export { type KafkaLogger, Producer, type ProducerOptions, type ProducerRecord } from './producer.js';
 export { encodeRecordBatch, type KafkaRecord, RecordHeaders } from './record-batch.js';

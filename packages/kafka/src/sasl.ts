@@ -4,17 +4,19 @@ import { KafkaError, KafkaProtocolError } from './errors.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
-export interface SaslOptions {
-  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-  username: string;
-  password: string;
-}
+export type SaslOptions =
+  | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
+  | {
+      mechanism: 'oauthbearer';
+      /** The bearer token for each new connection: cache it and refresh it before it expires (see `OAuthToken`). */
+      token: () => Promise<string>;
+    };
 
 /** One SASL exchange: `respond(challenge)` gives the next client token, or undefined when done. */
 export interface SaslSession {
   readonly mechanism: string;
   /** The first token (sent without a challenge). */
-  start(): Buffer;
+  start(): Buffer | Promise<Buffer>;
   /** The broker's answer to the last token; the next token, or undefined when the exchange is complete. */
   respond(challenge: Buffer): Promise<Buffer | undefined>;
 }
@@ -27,7 +29,22 @@ export function saslSession(options: SaslOptions): SaslSession {
       return new ScramSession('sha256', options.username, options.password);
     case 'scram-sha-512':
       return new ScramSession('sha512', options.username, options.password);
+    case 'oauthbearer':
+      return oauthBearerSession(options.token);
   }
+}
+
+/**
+ * RFC 7628 as Kafka speaks it (KIP-255): one client message, "n,,\x01auth=Bearer <token>\x01\x01". A broker
+ * that refuses the token answers with a JSON error; the client acknowledges it with "\x01" and the broker then
+ * fails the exchange (SASL_AUTHENTICATION_FAILED, with its reason).
+ */
+function oauthBearerSession(token: () => Promise<string>): SaslSession {
+  return {
+    mechanism: 'OAUTHBEARER',
+    start: async () => Buffer.from(`n,,\x01auth=Bearer ${await token()}\x01\x01`),
+    respond: async (challenge) => (challenge.length === 0 ? undefined : Buffer.from('\x01')),
+  };
 }
 
 /** RFC 4616: one token, "\0user\0password". */

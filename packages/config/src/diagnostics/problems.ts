@@ -54,6 +54,9 @@ export function show(value: unknown): string {
 
 function expectation(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
+  // A schema may say in words what its combination of keys must be (`x-expected`).
+  const said = (e.parentSchema as SchemaLike)?.['x-expected'];
+  if ((e.keyword === 'anyOf' || e.keyword === 'not') && typeof said === 'string') return said;
   switch (e.keyword) {
     case 'type':
       return String(p.type)

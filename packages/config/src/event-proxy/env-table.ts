@@ -201,6 +201,20 @@ const ROWS: Row[] = [
     description: 'SASL password',
   },
   {
+    name: 'TARGET_KAFKA_SASL_TOKEN_FILE',
+    pointer: '/target/kafka/sasl/token_file',
+    kind: 'string',
+    target: 'kafka',
+    description: 'OAUTHBEARER: file holding the token, read again before it expires',
+  },
+  {
+    name: 'TARGET_KAFKA_SASL_TOKEN_COMMAND',
+    pointer: '/target/kafka/sasl/token_command',
+    kind: 'secret',
+    target: 'kafka',
+    description: 'OAUTHBEARER: shell command printing the token, run again before it expires',
+  },
+  {
     name: 'TARGET_KAFKA_TLS',
     pointer: '/target/kafka/tls/enabled',
     kind: 'bool',

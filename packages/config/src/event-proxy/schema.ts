@@ -37,15 +37,33 @@ export const KafkaTarget = obj({
   timeout_ms: Ms(30_000, 'request timeout'),
   max_message_bytes: Type.Integer({ minimum: 1, default: 1_000_000 }),
   sasl: Type.Optional(
-    obj({
-      mechanism: Type.Union([
-        Type.Literal('plain'),
-        Type.Literal('scram-sha-256'),
-        Type.Literal('scram-sha-512'),
-      ]),
-      username: Type.String(),
-      password: Type.String(),
-    }),
+    obj(
+      {
+        mechanism: Type.Union([
+          Type.Literal('plain'),
+          Type.Literal('scram-sha-256'),
+          Type.Literal('scram-sha-512'),
+          Type.Literal('oauthbearer'),
+        ]),
+        username: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String()),
+        token_file: Type.Optional(Type.String({ minLength: 1, description: 'OAUTHBEARER token file' })),
+        token_command: Type.Optional(
+          Type.String({ minLength: 1, description: 'command printing the OAUTHBEARER token' }),
+        ),
+      },
+      {
+        // plain and SCRAM take a user and password; OAUTHBEARER a token from a file or a command (one of).
+        if: { properties: { mechanism: { const: 'oauthbearer' } }, required: ['mechanism'] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+        then: {
+          anyOf: [{ required: ['token_file'] }, { required: ['token_command'] }],
+          not: { required: ['token_file', 'token_command'] },
+          'x-expected': 'one of token_file and token_command (mechanism oauthbearer)',
+        },
+        else: { required: ['username', 'password'] },
+      },
+    ),
   ),
   tls: Type.Optional(
     obj({

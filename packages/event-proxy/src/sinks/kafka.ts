@@ -5,10 +5,12 @@ import {
   KafkaClientError,
   KafkaError,
   KafkaTimeoutError,
+  OAuthToken,
   Producer,
   type ProducerOptions,
   type ProducerRecord,
   RecordHeaders,
+  type SaslOptions,
 } from '@switchyard/kafka';
 import { type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
 import { eventJson } from '../pipeline/event-json.js';
@@ -236,10 +238,7 @@ function producerOptions(
     logger,
     onRetry,
   };
-  if (settings.sasl) {
-    const { mechanism, username, password } = settings.sasl;
-    options.sasl = { mechanism, username, password };
-  }
+  if (settings.sasl) options.sasl = saslOptions(settings.sasl);
   if (settings.tls?.enabled) {
     const tls = settings.tls;
     const secure: TlsOptions = { rejectUnauthorized: tls.reject_unauthorized };
@@ -249,6 +248,14 @@ function producerOptions(
     options.tls = secure;
   }
   return options;
+}
+
+/** The schema makes sure each mechanism has what it needs: user and password, or one token source. */
+function saslOptions(sasl: NonNullable<KafkaTarget['sasl']>): SaslOptions {
+  const { mechanism, username = '', password = '', token_file, token_command } = sasl;
+  if (mechanism !== 'oauthbearer') return { mechanism, username, password };
+  const source = token_file ? { file: token_file } : { command: token_command ?? '' };
+  return { mechanism, token: new OAuthToken(source).get };
 }
 
 function readSetting(name: string, path: string): Buffer {

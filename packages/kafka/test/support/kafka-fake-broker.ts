@@ -32,6 +32,11 @@ export interface FakeBrokerOptions {
   onConnection?: (broker: number, socket: Socket) => 'read' | 'pause';
   /** Raw bytes to answer every request with, instead of Kafka (a server that is not a broker). */
   rawAnswer?: Buffer;
+  /**
+   * SASL: the mechanisms SaslHandshake offers, and what the broker says to each SaslAuthenticate token: null
+   * to accept it, else its refusal (a challenge, and SASL_AUTHENTICATION_FAILED on the next token).
+   */
+  sasl?: { mechanisms: string[]; check(token: Buffer): string | null };
   /** The [apiKey, min, max] ranges ApiVersions advertises (default: Produce 3..9, Metadata 1..12, ApiVersions 0..3, InitProducerId 0..4). */
   versions?: readonly (readonly [apiKey: number, min: number, max: number])[];
 }
@@ -67,6 +72,8 @@ export interface FakeCluster {
   stored: Map<string, number>;
   /** [apiKey, version] of every request, in the order they came. */
   requests: [apiKey: number, version: number][];
+  /** Every SaslAuthenticate token received. */
+  saslTokens: Buffer[];
   close(): Promise<void>;
 }
 
@@ -84,6 +91,7 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
     open: (broker) => sockets[broker - 1]?.size ?? 0,
     produced: [],
     requests: [],
+    saslTokens: [],
     stored: new Map(),
     async close() {
       for (const set of sockets) for (const socket of set) socket.destroy();
@@ -137,8 +145,10 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
       const ranges = options.versions ?? [
         [0, 3, 9],
         [3, 1, 12],
+        [17, 0, 1],
         [18, 0, 3],
         [22, 0, 4],
+        [36, 0, 2],
       ];
       out.int32(ranges.length);
       for (const [key, min, max] of ranges) {
@@ -227,6 +237,26 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
         }
       }
       out.int32(0); // throttle
+    } else if (apiKey === 17) {
+      // SaslHandshake v0..v1
+      const mechanism = r.string();
+      const offered = options.sasl?.mechanisms ?? [];
+      out.int16(offered.includes(mechanism) ? 0 : 33);
+      out.int32(offered.length);
+      for (const m of offered) out.string(m);
+    } else if (apiKey === 36) {
+      // SaslAuthenticate v0..v1: one token; a refusal is a challenge, then a failure on the client's next token.
+      const token = r.bytes(r.int32());
+      cluster.saslTokens.push(Buffer.from(token));
+      const refusing = refusals.get(socket);
+      const refusal = refusing ?? options.sasl?.check(token) ?? null;
+      out.int16(refusing === undefined ? 0 : 58);
+      out.string(refusing ?? null);
+      const challenge = refusing === undefined && refusal !== null ? Buffer.from(refusal) : Buffer.alloc(0);
+      out.int32(challenge.length);
+      out.bytes(challenge);
+      if (version >= 1) out.int64(0); // session lifetime: none
+      if (refusing === undefined && refusal !== null) refusals.set(socket, refusal);
     } else if (apiKey === 22) {
       // InitProducerId v0..v1
       out.int32(0); // throttle
@@ -239,6 +269,9 @@ export async function startFakeCluster(count: number, options: FakeBrokerOptions
     }
     socket.write(out.frame());
   }
+
+  /** Connections whose SASL token was refused: the next token fails the exchange with this reason. */
+  const refusals = new WeakMap<Socket, string>();
 
   /** Per "topic/partition" and producer id: the base sequences of its last 5 batches, and the next one. */
   const sequences = new Map<string, { recent: number[]; next: number }>();
@@ -315,6 +348,9 @@ class Out {
   int64(v: number): void {
     const b = Buffer.alloc(8);
     b.writeBigInt64BE(BigInt(v));
+    this.parts.push(b);
+  }
+  bytes(b: Buffer): void {
     this.parts.push(b);
   }
   string(s: string | null): void {

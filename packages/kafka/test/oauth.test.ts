@@ -1,0 +1,102 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { KafkaError, OAuthToken, Producer } from '../src/index.js';
+import { type FakeCluster, startFakeCluster } from './support/kafka-fake-broker.js';
+import { failureOf } from './support/wait.js';
+
+// SASL OAUTHBEARER against the scripted broker speaking the SASL exchange (SaslHandshake, SaslAuthenticate),
+// and the token source: a file or a command, fetched again once 80% of the token's lifetime has passed.
+
+const dir = mkdtempSync(join(tmpdir(), 'swy-oauth-'));
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An unsigned JWT (the broker under test checks only that it is the expected one) expiring at `exp` (s). */
+const jwt = (sub: string, exp: number) =>
+  ['{"alg":"none"}', JSON.stringify({ sub, exp })]
+    .map((p) => Buffer.from(p).toString('base64url'))
+    .join('.') + '.';
+
+async function broker(expected: () => string): Promise<FakeCluster> {
+  const cluster = await startFakeCluster(1, {
+    sasl: {
+      mechanisms: ['OAUTHBEARER', 'PLAIN'],
+      check: (token) =>
+        token.toString() === `n,,\x01auth=Bearer ${expected()}\x01\x01` ? null : '{"status":"invalid_token"}',
+    },
+  });
+  cleanups.push(() => cluster.close());
+  return cluster;
+}
+
+function producer(brokers: string[], token: () => Promise<string>): Producer {
+  const p = new Producer({
+    brokers,
+    clientId: 'oauth-test',
+    requestTimeoutMs: 3000,
+    connectTimeoutMs: 2000,
+    retryMax: 0,
+    sasl: { mechanism: 'oauthbearer', token },
+  });
+  cleanups.push(() => p.close());
+  return p;
+}
+
+const record = { topic: 'events', partition: 0, key: null, value: Buffer.from('x') };
+
+describe('SASL OAUTHBEARER', () => {
+  it('authenticates every connection with the token from a file, and produces', async () => {
+    const token = jwt('proxy', Math.floor(Date.now() / 1000) + 3600);
+    const file = join(dir, 'token');
+    writeFileSync(file, `${token}\n`);
+    const cluster = await broker(() => token);
+    await producer(cluster.brokers, new OAuthToken({ file }).get).send([record]);
+    expect(cluster.stored.get('events/0')).toBe(1);
+    // The metadata connection and the leader's: each authenticated.
+    expect(cluster.saslTokens.length).toBeGreaterThanOrEqual(1);
+    expect(cluster.saslTokens.every((t) => t.toString().includes(`auth=Bearer ${token}`))).toBe(true);
+  });
+
+  it('a refused token: SASL_AUTHENTICATION_FAILED with the broker’s reason', async () => {
+    const cluster = await broker(() => 'the-right-one');
+    const err = await failureOf(producer(cluster.brokers, async () => 'a-wrong-one').send([record]));
+    expect(err).toBeInstanceOf(KafkaError);
+    expect((err as KafkaError).type).toBe('SASL_AUTHENTICATION_FAILED');
+    expect((err as Error).message).toContain('invalid_token');
+  });
+
+  it('a token printed by a command, fetched again once 80% of its lifetime passed', async () => {
+    let now = 1_700_000_000_000;
+    const script = join(dir, 'token.sh');
+    const write = (sub: string) =>
+      writeFileSync(script, `#!/bin/sh\necho '${jwt(sub, now / 1000 + 100)}'\n`, { mode: 0o700 });
+    write('first');
+    chmodSync(script, 0o700);
+    const source = new OAuthToken({ command: script }, { now: () => now });
+    const first = await source.get();
+    write('second');
+    now += 79_000;
+    expect(await source.get()).toBe(first);
+    now += 2_000;
+    const second = await source.get();
+    expect(second).not.toBe(first);
+    expect(JSON.parse(Buffer.from(second.split('.')[1] as string, 'base64url').toString()).sub).toBe(
+      'second',
+    );
+  });
+
+  it('an expired token, or a command that fails: an error naming the source, not the secret', async () => {
+    const file = join(dir, 'expired');
+    writeFileSync(file, jwt('old', 1000));
+    await expect(new OAuthToken({ file }).get()).rejects.toThrow(`the token from file ${file} has expired`);
+    await expect(new OAuthToken({ command: 'false --secret=hunter2' }).get()).rejects.toThrow(
+      /cannot get a token from command false:/,
+    );
+    await expect(new OAuthToken({ command: 'false --secret=hunter2' }).get()).rejects.not.toThrow(/hunter2/);
+  });
+});
