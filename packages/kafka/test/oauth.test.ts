@@ -17,10 +17,12 @@ afterEach(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** An unsigned JWT (the broker under test checks only that it is the expected one) expiring at `exp` (s). */
-const jwt = (sub: string, exp: number) =>
-  ['{"alg":"none"}', JSON.stringify({ sub, exp })]
-    .map((p) => Buffer.from(p).toString('base64url'))
-    .join('.') + '.';
+const jwt = (sub: string, exp: number) => {
+  const [header, claims] = ['{"alg":"none"}', JSON.stringify({ sub, exp })].map((p) =>
+    Buffer.from(p).toString('base64url'),
+  );
+  return `${header}.${claims}.`;
+};
 
 async function broker(expected: () => string): Promise<FakeCluster> {
   const cluster = await startFakeCluster(1, {
