@@ -236,7 +236,13 @@ async function proxyRun(target, { total, spool, deadlineSeconds, pregenerate }) 
 async function proxyKafka() {
   const target = {
     type: 'kafka',
-    kafka: { brokers: args.bootstrap.split(','), topic: 'bench-proxy', compression: 'none', acks: -1 },
+    kafka: {
+      brokers: args.bootstrap.split(','),
+      topic: 'bench-proxy',
+      compression: 'none',
+      acks: -1,
+      idempotent: true,
+    },
   };
   report(
     await proxyRun(target, { total: EVENTS, spool: args.spool, deadlineSeconds: 600, pregenerate: true }),
@@ -341,16 +347,16 @@ function line(name, r) {
   return `  ${name.padEnd(12)} ${fmt(r.events).padStart(9)} events in ${r.seconds.toFixed(2).padStart(6)} s = ${fmt(rate(r)).padStart(7)} events/s  (${fmt(r.events / r.cpu).padStart(7)} per CPU-s)   peak RSS ${r.peakRssMb.toFixed(0)} MB${rounds}`;
 }
 
-function compare(title, { proxy, raw }) {
+function compare(title, { proxy, raw }, target = 0.8) {
   const ratio = rate(proxy) / rate(raw);
   console.log(`${title}`);
   console.log(line('proxy', proxy));
   console.log(line('raw client', raw));
   const cpuRatio = proxy.events / proxy.cpu / (raw.events / raw.cpu);
   console.log(
-    `  ratio proxy/raw ${ratio.toFixed(2)}×  (target ≥ 0.80×: ${ratio >= 0.8 ? 'met' : 'NOT met'}); per CPU-second ${cpuRatio.toFixed(2)}×`,
+    `  ratio proxy/raw ${ratio.toFixed(2)}×  (target ≥ ${target.toFixed(2)}×: ${ratio >= target ? 'met' : 'NOT met'}); per CPU-second ${cpuRatio.toFixed(2)}×`,
   );
-  return ratio >= 0.8;
+  return ratio >= target;
 }
 
 async function main() {
@@ -365,7 +371,21 @@ async function main() {
   );
   try {
     const kafkaPair = await pairOf('proxy-kafka', 'raw-kafka', { extra, dir: join(dir, 'kafka') });
-    verdicts.push(compare('kafka (librdkafka mock cluster, 1 broker, acks all, no compression)', kafkaPair));
+    // The proxy's own producer (idempotent, acks all) against raw kafkajs: issue 22 sets 1.5×.
+    verdicts.push(
+      compare(
+        'kafka (librdkafka mock cluster, 1 broker, acks all, no compression; proxy idempotent)',
+        kafkaPair,
+        1.5,
+      ),
+    );
+    console.log(
+      `kafka client alone vs @platformatic/kafka: skipped (${
+        Number(process.versions.node.split('.')[0]) < 22
+          ? `@platformatic/kafka needs Node.js 22 or newer; this is ${process.version}`
+          : 'that row is not part of this bench yet'
+      })`,
+    );
 
     const rabbitPair = await pairOf('proxy-rabbitmq', 'raw-rabbitmq', {
       extra: [],
