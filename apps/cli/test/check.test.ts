@@ -55,18 +55,23 @@ describe('switchyard check', () => {
     });
   });
 
-  it('prints the diagnostics and exits 1 for a broken file', async () => {
+  it('--lint prints the diagnostics and exits 1 for an unknown key; plain check warns and says Syntax OK!, as KrakenD', async () => {
     const file = join(dir, 'broken.json');
     await writeFile(
       file,
       '{\n  "version": 3,\n  "endpoints": [\n    {\n      "endpoint": "/users/{id}",\n      "backend": [\n        {\n          "host": ["http://127.0.0.1:8000"],\n          "url_patern": "/users/{id}"\n        }\n      ]\n    }\n  ]\n}\n',
     );
-    const r = await run(['check', '-c', file]);
+    const r = await run(['check', '--lint', '-c', file]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       `${file}:9:11 error /endpoints/0/backend/0/url_patern: unknown key; did you mean "url_pattern"?\n${file}: 1 error, 0 warnings\n`,
     );
+    expect(await run(['check', '-c', file])).toEqual({
+      code: 0,
+      stdout: 'Syntax OK!\n',
+      stderr: `${file}:9:11 warning /endpoints/0/backend/0/url_patern: unknown key; ignored; did you mean "url_pattern"?\n`,
+    });
   });
 
   it('prints warnings to stderr and still exits 0', async () => {

@@ -139,7 +139,7 @@ describe('switchyard run', () => {
     const bad = join(dir, 'bad.json');
     await writeFile(
       bad,
-      JSON.stringify({ version: 3, endpoints: [{ endpoint: '/x', backend: [{ url_patern: '/y' }] }] }),
+      JSON.stringify({ version: 3, endpoints: [{ endpoint: '/x', backend: [{ url_pattern: '/y/{id}' }] }] }),
     );
     const runCli = start(['run', '-c', bad]);
     expect(await runCli.done).toBe(1);

@@ -24,7 +24,16 @@ export {
   parseConfigText,
   readConfigFile,
 } from './formats/read-config-file.js';
-export { KRAKEND_NAMESPACES, PENDING_NAMESPACES, UNIMPLEMENTED_KEYS } from './gateway/krakend-features.js';
+export {
+  type KeySupport,
+  KRAKEND_KEYS,
+  KRAKEND_NAMESPACES,
+  KRAKEND_NAMESPACES_SUPPORT,
+  NAMESPACE_ALIASES,
+  type NamespaceSupport,
+  type Support,
+  UNIMPLEMENTED_KEYS,
+} from './gateway/compatibility.js';
 export { type LoadGatewayOptions, loadGatewayConfig } from './gateway/load.js';
 export * from './gateway/namespaces.js';
 export * from './gateway/schema.js';

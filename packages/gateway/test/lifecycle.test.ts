@@ -102,13 +102,15 @@ describe('reload', () => {
     expect(JSON.parse((await old).body)).toEqual({ version: 1 });
 
     let error: unknown;
+    const twice = config('/one');
+    twice.endpoints?.push({ endpoint: '/v', backend: [{ url_pattern: '/two' }] });
     try {
-      gw.gateway.reload(config('/u/{nope}'));
+      gw.gateway.reload(twice);
     } catch (err) {
       error = err;
     }
     expect(isSwitchyardError(error, 'SWY_CONFIG_INVALID')).toBe(true);
-    expect((error as Error).message).toContain('url_pattern placeholder {nope} is undefined');
+    expect((error as Error).message).toContain('conflicts with GET /v');
     expect(JSON.parse((await send(gw.port, '/v')).body)).toEqual({ version: 2 });
     await gw.close();
   });
@@ -220,7 +222,7 @@ describe('observer and logs', () => {
   });
 });
 
-describe('configuration the gateway refuses', () => {
+describe('endpoints the gateway cannot build', () => {
   const host = ['http://127.0.0.1:1'];
   it.each([
     [
@@ -237,14 +239,6 @@ describe('configuration the gateway refuses', () => {
       'a POST endpoint with several backends, not sequential',
       [{ endpoint: '/a', method: 'POST', backend: [{ url_pattern: '/a' }, { url_pattern: '/b' }] }],
       'can only have several backends',
-    ],
-    [
-      'the same endpoint twice',
-      [
-        { endpoint: '/a/{x}', backend: [{ url_pattern: '/a' }] },
-        { endpoint: '/a/{y}', backend: [{ url_pattern: '/b' }] },
-      ],
-      'conflicts with GET /a/{x}',
     ],
     [
       'no-op output with a json backend',
@@ -267,17 +261,61 @@ describe('configuration the gateway refuses', () => {
       ],
       'may only name an earlier backend',
     ],
-  ] as const)('refuses %s', (_what, endpoints, message) => {
+  ] as const)(
+    'answers 500 for %s, logs why, and serves the other endpoints',
+    async (_what, endpoints, message) => {
+      const lines: { level: number; msg: string; reason?: string; endpoint?: string }[] = [];
+      const destination = new Writable({
+        write(chunk, _enc, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      });
+      const gw = await startGateway(
+        {
+          host,
+          endpoints: [
+            ...(endpoints as unknown as NonNullable<GatewayFile['endpoints']>),
+            { endpoint: '/ok', backend: [{ host: [backend.origin], url_pattern: '/two' }] },
+          ],
+        },
+        { logger: createLogger({ level: 'info', destination }) },
+      );
+      try {
+        const failed = await send(gw.port, '/a', {
+          method: (endpoints[0] as { method?: string }).method ?? 'GET',
+        });
+        expect(failed.status).toBe(500);
+        expect(failed.body).toBe('');
+        expect(failed.headers['x-switchyard-completed']).toBeUndefined();
+        expect((await send(gw.port, '/ok')).status).toBe(200);
+        const logged = lines.find((l) => l.msg.startsWith('endpoint not served'));
+        expect(logged).toMatchObject({ level: 50, endpoint: '/a' });
+        expect(logged?.reason).toContain(message);
+      } finally {
+        await gw.close();
+      }
+    },
+  );
+
+  it('refuses the same endpoint twice (gin refuses the second route)', () => {
     let error: unknown;
     try {
       createGateway({
-        config: { version: 3, host, endpoints: endpoints as unknown as GatewayFile['endpoints'] },
+        config: {
+          version: 3,
+          host,
+          endpoints: [
+            { endpoint: '/a/{x}', backend: [{ url_pattern: '/a' }] },
+            { endpoint: '/a/{y}', backend: [{ url_pattern: '/b' }] },
+          ],
+        },
         logger: quietLogger(),
       });
     } catch (err) {
       error = err;
     }
     expect(isSwitchyardError(error, 'SWY_CONFIG_INVALID')).toBe(true);
-    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).toContain('conflicts with GET /a/{x}');
   });
 });

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGateway } from '@switchyard/gateway';
+import { Writable } from 'node:stream';
+import { createLogger } from '@switchyard/shared';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWK_REFETCH_COOLDOWN_MS } from '../src/plugins/jwk-source.js';
 import { json, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
-import { quietLogger, startGateway, type TestGateway } from './support/gateway.js';
+import { startGateway, type TestGateway } from './support/gateway.js';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -96,6 +97,7 @@ describe('auth/validator', () => {
         }),
         ep('/nocache', { ...remote, cache: false }),
         ep('/local', { alg: 'HS256', jwk_local_path: localPath }),
+        ep('/no-keys', { alg: 'RS256' }),
       ],
     });
   });
@@ -209,6 +211,13 @@ describe('auth/validator', () => {
     expect(jwks.received.length - before).toBe(1);
   });
 
+  it('starts without a key source and refuses every token at request time (401), as KrakenD does', async () => {
+    const before = backend.received.length;
+    expect((await get('/no-keys', bearer(await sign({ scope: 'read' })))).status).toBe(401);
+    expect((await get('/no-keys')).status).toBe(401);
+    expect(backend.received.length).toBe(before);
+  });
+
   it('validates HS256 tokens against a local JWK set (jwk_local_path)', async () => {
     const ok = await sign({}, { key: HS_SECRET, alg: 'HS256', kid: 'hs1' });
     expect((await get('/local', bearer(ok))).status).toBe(200);
@@ -220,28 +229,40 @@ describe('auth/validator', () => {
     expect((await get('/local', bearer(await sign({}, { kid: 'hs1' })))).status).toBe(401);
   });
 
-  it('refuses at start an http jwk_url without disable_jwk_security, and a missing key source', () => {
-    const make = (validator: Record<string, unknown>) =>
-      createGateway({
-        config: {
-          version: 3,
-          endpoints: [
-            {
-              endpoint: '/x',
-              extra_config: { 'auth/validator': validator },
-              backend: [{ host: ['http://127.0.0.1:1'], url_pattern: '/' }],
-            },
-          ],
-        },
-        logger: quietLogger(),
-        admin: false,
-      });
-    expect(() => make({ alg: 'RS256', jwk_url: 'http://127.0.0.1:1/jwks' })).toThrow(
-      'endpoints[0] (GET /x) auth/validator: jwk_url must use https (disable_jwk_security allows http): http://127.0.0.1:1/jwks',
+  it('does not serve (500, logged at start) an http jwk_url without disable_jwk_security, nor an unknown alg', async () => {
+    const reasons: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        const line = JSON.parse(String(chunk)) as { msg: string; reason?: string };
+        if (line.msg.startsWith('endpoint not served')) reasons.push(line.reason ?? '');
+        done();
+      },
+    });
+    const ep = (endpoint: string, validator: Record<string, unknown>) => ({
+      endpoint,
+      extra_config: { 'auth/validator': validator },
+      backend: [{ host: [backend.origin], url_pattern: '/who' }],
+    });
+    const broken = await startGateway(
+      {
+        endpoints: [
+          ep('/http-jwks', { alg: 'RS256', jwk_url: 'http://127.0.0.1:1/jwks' }),
+          ep('/bad-alg', { alg: 'XX1', jwk_url: 'https://x.test/jwks' }),
+        ],
+      },
+      { logger: createLogger({ level: 'info', destination }) },
     );
-    expect(() => make({ alg: 'RS256' })).toThrow(
-      'endpoints[0] (GET /x) auth/validator: needs jwk_url or jwk_local_path',
-    );
-    expect(() => make({ alg: 'XX1', jwk_url: 'https://x.test/jwks' })).toThrow('unknown alg XX1');
+    try {
+      const before = backend.received.length;
+      for (const path of ['/http-jwks', '/bad-alg'])
+        expect((await send(broken.port, path, { headers: bearer(await sign({})) })).status).toBe(500);
+      expect(backend.received.length).toBe(before);
+      expect(reasons).toEqual([
+        'endpoints[0] (GET /http-jwks) auth/validator: jwk_url must use https (disable_jwk_security allows http): http://127.0.0.1:1/jwks',
+        expect.stringContaining('unknown alg XX1'),
+      ]);
+    } finally {
+      await broken.close();
+    }
   });
 });

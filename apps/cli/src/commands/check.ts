@@ -78,7 +78,7 @@ export const check: Command = {
   name: 'check',
   aliases: ['validate'],
   summary:
-    'validate a gateway config (KrakenD v3; JSON, YAML, TOML or FC templates): -l/-n lint, -d prints the parsed config as JSON, -t builds the routes as run would',
+    'validate a gateway config (KrakenD v3; JSON, YAML, TOML or FC templates) as run reads it: -l/-n lint strictly, -d prints the parsed config as JSON, -t builds the routes as run would',
   usage: USAGE,
   flags: FLAGS,
   async run(args, io) {
@@ -106,7 +106,14 @@ export const check: Command = {
     try {
       const source = await readGatewaySource(file, io.env);
       raw = source.parsed.value;
-      loaded = validateGatewayConfig(raw, { file: source.label, parsed: source.parsed, env: io.env, lint });
+      // Plain check reads the file as `run` does but, like KrakenD's, builds no routes (-t does).
+      loaded = validateGatewayConfig(raw, {
+        file: source.label,
+        parsed: source.parsed,
+        env: io.env,
+        lint,
+        routes: lint,
+      });
     } catch (err) {
       return reportFailure(err, file, io);
     }

@@ -7,7 +7,7 @@ import { didYouMean, nearMiss } from './near-miss.js';
 export type Problem =
   | { kind: 'unknown-key'; pointer: string; key: string; hint?: string; suggestion?: string }
   | { kind: 'missing'; pointer: string; parent: string; key: string; why?: string }
-  | { kind: 'invalid'; pointer: string; expected: string; got: unknown; hint?: string };
+  | { kind: 'invalid'; pointer: string; expected: string; got: unknown; hint?: string; keyword?: string };
 
 type SchemaLike = Record<string, unknown>;
 
@@ -138,7 +138,14 @@ export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefine
               choices.filter((c): c is string => typeof c === 'string'),
             )
           : undefined;
-      problem = { kind: 'invalid', pointer, expected: expectation(e), got: e.data, ...(hint && { hint }) };
+      problem = {
+        kind: 'invalid',
+        pointer,
+        expected: expectation(e),
+        got: e.data,
+        keyword: e.keyword,
+        ...(hint && { hint }),
+      };
     }
     const id = `${problem.kind} ${problem.pointer}`;
     if (seen.has(id)) continue;

@@ -121,8 +121,13 @@ export const GATEWAY_DEFAULTS = {
 } as const;
 
 export type Backend = Static<typeof Backend>;
-export type Endpoint = Static<typeof Endpoint>;
-export type GatewayFile = Static<typeof GatewaySchema>;
+/**
+ * An endpoint as the loader hands it to the gateway. `unserved` is set by the loader (never read from the
+ * file): why Switchyard cannot serve this endpoint faithfully. The gateway then answers it 500, as lura's
+ * router answers an endpoint whose proxy it could not build, and serves the others.
+ */
+export type Endpoint = Static<typeof Endpoint> & { unserved?: string };
+export type GatewayFile = Omit<Static<typeof GatewaySchema>, 'endpoints'> & { endpoints?: Endpoint[] };
 export type Encoding = Static<typeof Encoding>;
 export type OutputEncoding = Static<typeof OutputEncoding>;
 export type HttpMethod = Static<typeof HttpMethod>;

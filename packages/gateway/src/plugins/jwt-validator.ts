@@ -152,8 +152,11 @@ function keySource(
     });
   }
   if (cfg.jwk_local_path) return localKeys(cfg.jwk_local_path, where);
-  throw fail('needs jwk_url or jwk_local_path');
+  return NO_KEYS;
 }
+
+/** No jwk_url nor jwk_local_path: KrakenD starts and refuses every token at request time (401); so do we. */
+const NO_KEYS: KeySource = { key: () => Promise.resolve(null) };
 
 /** The raw token: the bearer header first, then the cookie, as krakend-jose looks for it. */
 function tokenOf(x: Exchange, headerName: string, cookieKey: string): string | null {

@@ -1,10 +1,12 @@
-import type { GatewayFile } from '@switchyard/config';
+import { type Endpoint, GATEWAY_DEFAULTS, type GatewayFile } from '@switchyard/config';
+import { isSwitchyardError } from '@switchyard/shared';
 import { debugHandler } from '../builtins/debug.js';
 import { echoHandler } from '../builtins/echo.js';
 import { health } from '../builtins/health.js';
-import { type CompileContext, compileEndpoint } from '../pipeline/endpoint.js';
+import { type CompileContext, type CompiledEndpoint, compileEndpoint } from '../pipeline/endpoint.js';
 import type { RouteHandler } from '../request/exchange.js';
 import { Router } from './router.js';
+import { unservedHandler } from './unserved.js';
 
 /** What gin's `Any` registers, for the built-in catch-all routes. */
 const ANY = ['GET', 'POST', 'PUT', 'PATCH', 'HEAD', 'OPTIONS', 'DELETE', 'CONNECT', 'TRACE'];
@@ -15,6 +17,28 @@ export interface Routes {
   poolKeys: Set<string>;
   /** The longest endpoint timeout: how long requests on replaced routes can still run. */
   maxTimeoutMs: number;
+}
+
+/**
+ * One endpoint's route. An endpoint the loader marked unserved, or whose pipeline cannot be built (a
+ * feature Switchyard lacks), answers 500 instead of taking the whole gateway down.
+ */
+function compileOrUnserved(ep: Endpoint, index: number, ctx: CompileContext): CompiledEndpoint {
+  const method = (ep.method ?? GATEWAY_DEFAULTS.method).toUpperCase();
+  const unserved = (reason: string): CompiledEndpoint => ({
+    method,
+    pattern: ep.endpoint,
+    handler: unservedHandler(ep, method, reason, ctx.logger),
+    poolKeys: [],
+    timeoutMs: 0,
+  });
+  if (ep.unserved !== undefined) return unserved(ep.unserved);
+  try {
+    return compileEndpoint(ep, index, ctx);
+  } catch (err) {
+    if (!isSwitchyardError(err) || !err.code.startsWith('SWY_CONFIG_')) throw err;
+    return unserved(err.message);
+  }
 }
 
 /** Compiles the built-in routes and every endpoint of a gateway file, once. */
@@ -38,7 +62,7 @@ export function buildRoutes(file: GatewayFile, ctx: CompileContext): Routes {
   const methodsByPath = new Map<string, string[]>();
   let maxTimeoutMs = settings.timeoutMs;
   (file.endpoints ?? []).forEach((ep, i) => {
-    const compiled = compileEndpoint(ep, i, ctx);
+    const compiled = compileOrUnserved(ep, i, ctx);
     router.add(compiled.method, compiled.pattern, compiled.handler);
     for (const k of compiled.poolKeys) poolKeys.add(k);
     methodsByPath.set(compiled.pattern, [...(methodsByPath.get(compiled.pattern) ?? []), compiled.method]);

@@ -1,0 +1,261 @@
+import type { NamespaceLevel } from './namespaces.js';
+
+// What Switchyard does with each KrakenD CE configuration key and `extra_config` namespace. This one table
+// feeds the loader (which keys and namespaces are "not implemented", and whether an endpoint using a missing
+// namespace can still be served) and docs/krakend-compatibility.md (a test renders it and compares), so the
+// behaviour and its documentation cannot drift apart.
+
+/** `same`: as KrakenD; `partial`: accepted, with the difference in `note`; `not-yet`: accepted and ignored. */
+export type Support = 'same' | 'partial' | 'not-yet';
+
+export interface KeySupport {
+  support: Support;
+  /** How it differs (partial) or what happens instead (not-yet). */
+  note?: string;
+}
+
+export interface NamespaceSupport extends KeySupport {
+  levels: readonly NamespaceLevel[];
+  /** `ce`: KrakenD Community Edition; `ee`: Enterprise only; `switchyard`: ours. */
+  edition: 'ce' | 'ee' | 'switchyard';
+  /**
+   * For a namespace Switchyard lacks, on an endpoint or backend: `ignored` when the endpoint still answers
+   * as KrakenD would without it (telemetry, documentation), `unserved` when serving without it would answer
+   * what the file does not mean (authentication, validation, request or response rewriting, another kind of
+   * backend). An unserved endpoint answers 500, as lura's router answers an endpoint it could not build.
+   */
+  without?: 'ignored' | 'unserved';
+}
+
+const same: KeySupport = { support: 'same' };
+const notYet = (note = 'accepted and ignored'): KeySupport => ({ support: 'not-yet', note });
+const partial = (note: string): KeySupport => ({ support: 'partial', note });
+
+/** Every key lura's config decoder reads at the root, on an endpoint and on a backend. */
+export const KRAKEND_KEYS: Record<'root' | 'endpoint' | 'backend', Record<string, KeySupport>> = {
+  root: {
+    $schema: same,
+    version: partial('3 only (also written "3"); KrakenD 2.x reads the same version'),
+    name: same,
+    port: partial('0 means an ephemeral port (KrakenD: 8080)'),
+    listen_ip: same,
+    host: same,
+    timeout: partial('0 means the default 2s, as in KrakenD; a number is nanoseconds'),
+    cache_ttl: same,
+    output_encoding: same,
+    endpoints: same,
+    extra_config: same,
+    echo_endpoint: same,
+    debug_endpoint: same,
+    disable_rest: same,
+    read_timeout: same,
+    read_header_timeout: same,
+    idle_timeout: same,
+    write_timeout: partial('checked, without effect: responses are not cut at a write deadline'),
+    max_header_bytes: same,
+    max_idle_connections: partial('checked, without effect: connections are limited per origin only'),
+    max_idle_connections_per_host: partial('the size of each origin\u2019s connection pool'),
+    idle_connection_timeout: same,
+    sequential_start: partial('checked, without effect: there are no async agents to start'),
+    plugin: notYet('Go plugins cannot be loaded'),
+    tls: notYet('serve TLS in front of the gateway'),
+    client_tls: notYet(),
+    async_agent: notYet('async agents are not run'),
+    dns_cache_ttl: notYet(),
+    disable_keep_alives: notYet(),
+    disable_compression: same,
+    response_header_timeout: notYet(),
+    expect_continue_timeout: notYet(),
+    dialer_timeout: notYet(),
+    dialer_fallback_delay: notYet(),
+    dialer_keep_alive: notYet(),
+    allow_insecure_connections: notYet(),
+    use_h2c: notYet(),
+    max_shutdown_wait_time: notYet('in-flight requests get 5s on stop'),
+  },
+  endpoint: {
+    endpoint: partial('a path without a leading "/" gets one, as lura cleans it (a warning)'),
+    method: partial('any case; HEAD, OPTIONS, CONNECT and TRACE are served too (lura ignores them)'),
+    backend: same,
+    concurrent_calls: same,
+    timeout: same,
+    cache_ttl: same,
+    input_headers: same,
+    input_query_strings: same,
+    output_encoding: partial('an unknown name falls back to json, as lura does (a warning)'),
+    extra_config: same,
+  },
+  backend: {
+    host: partial('a backend without a host (here or at the root) starts; its endpoint answers 500'),
+    url_pattern: same,
+    method: same,
+    encoding: partial('an unknown name decodes as json, as lura does (a warning)'),
+    sd: partial('static only; "dns" leaves the endpoint unserved (500)'),
+    sd_scheme: partial('checked, without effect: hosts carry their scheme'),
+    disable_host_sanitize: same,
+    allow: same,
+    deny: same,
+    mapping: same,
+    group: same,
+    target: same,
+    is_collection: same,
+    input_headers: same,
+    input_query_strings: same,
+    extra_config: same,
+  },
+};
+
+const ns = (
+  levels: readonly NamespaceLevel[],
+  edition: NamespaceSupport['edition'],
+  support: KeySupport,
+  without?: NamespaceSupport['without'],
+): NamespaceSupport => ({ levels, edition, ...support, ...(without && { without }) });
+const E: readonly NamespaceLevel[] = ['endpoint'];
+const B: readonly NamespaceLevel[] = ['backend'];
+const R: readonly NamespaceLevel[] = ['root'];
+const EB: readonly NamespaceLevel[] = ['endpoint', 'backend'];
+
+/**
+ * Every KrakenD `extra_config` namespace (CE, then the Enterprise ones a CE user may meet in shared files)
+ * and Switchyard's own. Those with support `same`/`partial` have a schema in NAMESPACES.
+ */
+export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
+  // Implemented.
+  proxy: ns(EB, 'ce', same),
+  'backend/http': ns(B, 'ce', same),
+  router: ns(R, 'ce', partial('the gin engine options without an effect in Node are accepted and ignored')),
+  'qos/ratelimit/router': ns(E, 'ce', same),
+  'qos/ratelimit/proxy': ns(B, 'ce', same),
+  'qos/circuit-breaker': ns(B, 'ce', same),
+  'qos/http-cache': ns(B, 'ce', partial('in memory, bounded by max_items and max_size')),
+  'security/cors': ns(R, 'ce', same),
+  'auth/validator': ns(
+    E,
+    'ce',
+    partial('JWK URL or local JWK set; without a key source every token is refused (401)'),
+  ),
+  'telemetry/logging': ns(R, 'ce', partial('pino JSON lines; syslog is not written')),
+  'telemetry/metrics': ns(R, 'ce', partial('Prometheus text on the admin listener')),
+  'telemetry/events': ns(R, 'switchyard', same),
+  admin: ns(R, 'switchyard', same),
+  'switchyard/backend': ns(['root', 'backend'], 'switchyard', same),
+  // KrakenD CE namespaces Switchyard lacks.
+  'auth/signer': ns(E, 'ce', notYet(), 'unserved'),
+  'auth/client-credentials': ns(B, 'ce', notYet(), 'unserved'),
+  'auth/revoker': ns(R, 'ce', notYet('revoked tokens are not refused')),
+  'async/amqp': ns(R, 'ce', notYet()),
+  'backend/amqp/consumer': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/amqp/producer': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/graphql': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/http/client': ns(B, 'ce', notYet()),
+  'backend/lambda': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/pubsub/publisher': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/pubsub/subscriber': ns(B, 'ce', notYet(), 'unserved'),
+  'modifier/lua-backend': ns(B, 'ce', notYet(), 'unserved'),
+  'modifier/lua-endpoint': ns(E, 'ce', notYet(), 'unserved'),
+  'modifier/lua-proxy': ns(EB, 'ce', notYet(), 'unserved'),
+  'modifier/martian': ns(EB, 'ce', notYet(), 'unserved'),
+  'plugin/http-client': ns(B, 'ce', notYet('Go plugins cannot be loaded'), 'unserved'),
+  'plugin/http-server': ns(R, 'ce', notYet('Go plugins cannot be loaded')),
+  'plugin/req-resp-modifier': ns(EB, 'ce', notYet('Go plugins cannot be loaded'), 'unserved'),
+  'security/bot-detector': ns([...R, ...E], 'ce', notYet(), 'unserved'),
+  'security/http': ns(R, 'ce', notYet('no secure headers are added')),
+  'telemetry/gelf': ns(R, 'ce', notYet()),
+  'telemetry/influx': ns(R, 'ce', notYet()),
+  'telemetry/logstash': ns(R, 'ce', notYet()),
+  'telemetry/opencensus': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
+  'telemetry/opentelemetry': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
+  'validation/cel': ns(EB, 'ce', notYet(), 'unserved'),
+  'validation/json-schema': ns(E, 'ce', notYet(), 'unserved'),
+  // Enterprise only.
+  'auth/api-keys': ns([...R, ...E], 'ee', notYet(), 'unserved'),
+  'auth/basic': ns([...R, ...E], 'ee', notYet(), 'unserved'),
+  'auth/gcp': ns(B, 'ee', notYet(), 'unserved'),
+  'auth/ntlm': ns(B, 'ee', notYet(), 'unserved'),
+  'backend/conditional': ns(B, 'ee', notYet(), 'unserved'),
+  'backend/grpc': ns(B, 'ee', notYet(), 'unserved'),
+  'backend/soap': ns(B, 'ee', notYet(), 'unserved'),
+  'backend/static-filesystem': ns(B, 'ee', notYet(), 'unserved'),
+  'documentation/openapi': ns(E, 'ee', notYet(), 'ignored'),
+  'governance/processors': ns(R, 'ee', notYet()),
+  'governance/quota': ns([...R, ...E], 'ee', notYet(), 'unserved'),
+  grpc: ns(R, 'ee', notYet()),
+  'modifier/body-generator': ns(EB, 'ee', notYet(), 'unserved'),
+  'modifier/jmespath': ns(EB, 'ee', notYet(), 'unserved'),
+  'modifier/request-body-generator': ns(EB, 'ee', notYet(), 'unserved'),
+  'modifier/response-body': ns(EB, 'ee', notYet(), 'unserved'),
+  'modifier/response-body-generator': ns(EB, 'ee', notYet(), 'unserved'),
+  'qos/ratelimit/proxy/redis': ns(B, 'ee', notYet(), 'unserved'),
+  'qos/ratelimit/router/redis': ns(E, 'ee', notYet(), 'unserved'),
+  'qos/ratelimit/service': ns(R, 'ee', notYet()),
+  'qos/ratelimit/tiered': ns(E, 'ee', notYet(), 'unserved'),
+  redis: ns(R, 'ee', notYet()),
+  'security/policies': ns(EB, 'ee', notYet(), 'unserved'),
+  'server/static-filesystem': ns(R, 'ee', notYet()),
+  'server/virtualhost': ns(R, 'ee', notYet()),
+  'telemetry/instana': ns(R, 'ee', notYet()),
+  'telemetry/moesif': ns([...R, ...E], 'ee', notYet(), 'ignored'),
+  'telemetry/newrelic': ns(R, 'ee', notYet()),
+  'validation/response-json-schema': ns(EB, 'ee', notYet(), 'unserved'),
+  websocket: ns(E, 'ee', notYet(), 'unserved'),
+  workflow: ns(B, 'ee', notYet(), 'unserved'),
+};
+
+/**
+ * KrakenD's older namespace names, which it still reads under the new ones (krakend-ce's aliases): a file
+ * may use either. The loader reads them as the new name.
+ */
+export const NAMESPACE_ALIASES: Record<string, string> = {
+  'github_com/devopsfaith/krakend/transport/http/server/handler': 'plugin/http-server',
+  'github.com/devopsfaith/krakend/transport/http/client/executor': 'plugin/http-client',
+  'github.com/devopsfaith/krakend/proxy/plugin': 'plugin/req-resp-modifier',
+  'github.com/devopsfaith/krakend/proxy': 'proxy',
+  'github_com/luraproject/lura/router/gin': 'router',
+  'github.com/devopsfaith/krakend-httpcache': 'qos/http-cache',
+  'github.com/devopsfaith/krakend-circuitbreaker/gobreaker': 'qos/circuit-breaker',
+  'github.com/devopsfaith/krakend-oauth2-clientcredentials': 'auth/client-credentials',
+  'github.com/devopsfaith/krakend-jose/validator': 'auth/validator',
+  'github.com/devopsfaith/krakend-jose/signer': 'auth/signer',
+  'github_com/devopsfaith/bloomfilter': 'auth/revoker',
+  'github_com/devopsfaith/krakend-botdetector': 'security/bot-detector',
+  'github_com/devopsfaith/krakend-httpsecure': 'security/http',
+  'github_com/devopsfaith/krakend-cors': 'security/cors',
+  'github.com/devopsfaith/krakend-cel': 'validation/cel',
+  'github.com/devopsfaith/krakend-jsonschema': 'validation/json-schema',
+  'github.com/devopsfaith/krakend-amqp/agent': 'async/amqp',
+  'github.com/devopsfaith/krakend-amqp/consume': 'backend/amqp/consumer',
+  'github.com/devopsfaith/krakend-amqp/produce': 'backend/amqp/producer',
+  'github.com/devopsfaith/krakend-lambda': 'backend/lambda',
+  'github.com/devopsfaith/krakend-pubsub/publisher': 'backend/pubsub/publisher',
+  'github.com/devopsfaith/krakend-pubsub/subscriber': 'backend/pubsub/subscriber',
+  'github.com/devopsfaith/krakend/transport/http/client/graphql': 'backend/graphql',
+  'github.com/devopsfaith/krakend/http': 'backend/http',
+  'github_com/devopsfaith/krakend-gelf': 'telemetry/gelf',
+  'github_com/devopsfaith/krakend-gologging': 'telemetry/logging',
+  'github_com/devopsfaith/krakend-logstash': 'telemetry/logstash',
+  'github_com/devopsfaith/krakend-metrics': 'telemetry/metrics',
+  'github_com/letgoapp/krakend-influx': 'telemetry/influx',
+  'github_com/devopsfaith/krakend-opencensus': 'telemetry/opencensus',
+  'github.com/devopsfaith/krakend-lua/router': 'modifier/lua-endpoint',
+  'github.com/devopsfaith/krakend-lua/proxy': 'modifier/lua-proxy',
+  'github.com/devopsfaith/krakend-lua/proxy/backend': 'modifier/lua-backend',
+  'github.com/devopsfaith/krakend-martian': 'modifier/martian',
+};
+
+const notImplemented = (level: keyof typeof KRAKEND_KEYS) =>
+  Object.entries(KRAKEND_KEYS[level])
+    .filter(([, s]) => s.support === 'not-yet')
+    .map(([k]) => k);
+
+/** KrakenD keys that are valid at each level but have no effect in Switchyard (warned, never refused). */
+export const UNIMPLEMENTED_KEYS = {
+  root: notImplemented('root'),
+  endpoint: notImplemented('endpoint'),
+  backend: notImplemented('backend'),
+} as const satisfies Record<'root' | 'endpoint' | 'backend', readonly string[]>;
+
+/** KrakenD's `extra_config` namespaces (CE and EE) that Switchyard does not implement. */
+export const KRAKEND_NAMESPACES: readonly string[] = Object.entries(KRAKEND_NAMESPACES_SUPPORT)
+  .filter(([, s]) => s.support === 'not-yet')
+  .map(([n]) => n);
