@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,62 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * The broken fixtures of the config package, and whether KrakenD's plain `check` accepts them (it parses
+ * and initialises the config as `run` does, without building routes); `check --lint` refuses them all.
+ */
+const fixtures = `${root}packages/config/test/fixtures/broken/`;
+const KRAKEND_CHECK: Record<string, 'Syntax OK!' | 'refused'> = {
+  'backend-not-array.json': 'Syntax OK!', // weak decoding lifts the object into a list of one
+  'backend-unknown-key.json': 'Syntax OK!', // unknown keys are ignored
+  'bad-duration.json': 'refused', // time.ParseDuration fails in the decode hook
+  'circuit-breaker-missing.json': 'Syntax OK!', // namespaces are read by their components at run
+  'concurrent-calls-zero.json': 'Syntax OK!', // 0 is the default, 1
+  'duplicate-endpoint.json': 'Syntax OK!', // only gin refuses it, when run (or check -t) registers routes
+  'encoding-typo.json': 'Syntax OK!', // an unknown encoding decodes as json
+  'endpoint-no-slash.json': 'Syntax OK!', // lura's CleanPath adds the "/"
+  'flatmap-bad-op.json': 'Syntax OK!',
+  'host-not-array.json': 'Syntax OK!', // a single value is a list of one
+  'method-lowercase.json': 'Syntax OK!', // the router upper-cases the method
+  'namespace-bad-duration.json': 'Syntax OK!',
+  'no-backends.json': 'refused', // NoBackendsError
+  'no-host.json': 'Syntax OK!', // fails at request time
+  'noop-backend-two-backends.json': 'Syntax OK!',
+  'noop-output-two-backends.json': 'refused', // errInvalidNoOpEncoding
+  'output-encoding-typo.json': 'Syntax OK!', // the router falls back to json
+  'param-twice.json': 'refused',
+  'port-range.json': 'Syntax OK!', // refused only when listening
+  'port-string.json': 'Syntax OK!', // weak decoding
+  'proxy-unknown-key.json': 'Syntax OK!',
+  'ratelimit-strategy-typo.json': 'Syntax OK!',
+  'reserved-endpoint.json': 'refused', // EndpointPathError
+  'root-array.json': 'refused', // not a configuration object
+  'root-unknown-key.json': 'Syntax OK!',
+  'static-bad-strategy.json': 'Syntax OK!',
+  'url-param-typo.json': 'refused', // UndefinedOutputParamError
+  'url-param-undefined.json': 'refused', // UndefinedOutputParamError
+  'version-2.json': 'refused', // UnsupportedVersionError
+  'version-missing.json': 'refused', // version 0
+};
+
+describe('check and check --lint on the same files', () => {
+  it('covers every broken fixture', () => {
+    expect(readdirSync(fixtures).sort()).toEqual(Object.keys(KRAKEND_CHECK).sort());
+  });
+
+  it.each(Object.entries(KRAKEND_CHECK))(
+    '%s: plain check says what KrakenD check says (%s); --lint refuses it',
+    async (name, verdict) => {
+      const plain = await run(['check', '-c', `${fixtures}${name}`]);
+      expect(plain.code).toBe(verdict === 'refused' ? 1 : 0);
+      expect(plain.stdout).toBe(verdict === 'refused' ? '' : 'Syntax OK!\n');
+      const lint = await run(['check', '--lint', '-c', `${fixtures}${name}`]);
+      expect(lint.code).toBe(1);
+      expect(lint.stderr).toMatch(/ error /);
+    },
+  );
 });
 
 describe('switchyard check', () => {

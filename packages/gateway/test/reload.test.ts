@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { GatewayFile } from '@switchyard/config';
 import {
   type ConfigWatcher,
@@ -11,7 +12,7 @@ import {
   type ReloadOutcome,
   watchGatewayConfig,
 } from '@switchyard/gateway';
-import type { Envelope } from '@switchyard/shared';
+import { createLogger, type Envelope } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routes, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
@@ -180,7 +181,7 @@ describe('watchGatewayConfig', () => {
     expect(outcomes.at(-1)).toMatchObject({ ok: true, unchanged: true });
   });
 
-  it('refuses an invalid file with the diagnostics check prints; the running configuration keeps serving', async () => {
+  it('refuses a file KrakenD refuses, with the diagnostics check prints; the running configuration keeps serving', async () => {
     const path = file('bad.json', '/one');
     const { gateway, port } = await gatewayOn({
       version: 3,
@@ -193,15 +194,47 @@ describe('watchGatewayConfig', () => {
       JSON.stringify({
         version: 3,
         host: [backend.origin],
-        endpoints: [{ endpoint: '/v', backend: [{ url_patern: '/two' }] }],
+        endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/two/{id}' }] }],
       }),
     );
     const outcome = await watcher.reload();
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.error.code).toBe('SWY_CONFIG_INVALID');
-    expect(outcome.diagnostics.map((d) => d.pointer)).toContain('/endpoints/0/backend/0/url_patern');
+    expect(outcome.diagnostics.map((d) => d.pointer)).toContain('/endpoints/0/backend/0/url_pattern');
     expect(await version(port)).toBe(1);
+  });
+
+  it('applies a file with keys KrakenD ignores, logging a warning for each', async () => {
+    const path = file('unknown.json', '/one');
+    const { gateway, port } = await gatewayOn({
+      version: 3,
+      host: [backend.origin],
+      endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/one' }] }],
+    });
+    const logged: { msg: string; diagnostic?: string }[] = [];
+    const logger = createLogger({
+      level: 'warn',
+      destination: new Writable({
+        write(chunk, _enc, done) {
+          logged.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    });
+    const watcher = watchGatewayConfig({ file: path, gateway, logger, signal: null, watchFile: false });
+    closers.push(() => watcher.close());
+    const text = JSON.stringify({
+      version: 3,
+      host: [backend.origin],
+      endpoints: [{ endpoint: '/v', backend: [{ url_pattern: '/two', timeout: '1s' }] }],
+    });
+    writeFileSync(path, text);
+    expect((await watcher.reload()).ok).toBe(true);
+    expect(await version(port)).toBe(2);
+    expect(logged.map((l) => l.diagnostic)).toEqual([
+      `${path}:1:${text.indexOf('"timeout"') + 1} warning /endpoints/0/backend/0/timeout: unknown key; ignored`,
+    ]);
   });
 });
 
