@@ -5,7 +5,7 @@ import type { NamespaceLevel } from './namespaces.js';
 // namespace can still be served) and docs/krakend-compatibility.md (a test renders it and compares), so the
 // behaviour and its documentation cannot drift apart.
 
-/** `same`: as KrakenD; `partial`: accepted, with the difference in `note`; `not-yet`: accepted and ignored. */
+/** `same`: as KrakenD; `partial`: the difference is in `note`; `not-yet`: accepted with a warning, no effect. */
 export type Support = 'same' | 'partial' | 'not-yet';
 
 export interface KeySupport {
@@ -28,7 +28,7 @@ export interface NamespaceSupport extends KeySupport {
 }
 
 const same: KeySupport = { support: 'same' };
-const notYet = (note = 'accepted and ignored'): KeySupport => ({ support: 'not-yet', note });
+const notYet = (note?: string): KeySupport => ({ support: 'not-yet', ...(note && { note }) });
 const partial = (note: string): KeySupport => ({ support: 'partial', note });
 
 /** Every key lura's config decoder reads at the root, on an endpoint and on a backend. */
