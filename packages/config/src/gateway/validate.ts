@@ -81,7 +81,11 @@ function tolerate(
   if (p.kind === 'unknown-key') {
     const level = levelOf(p.pointer);
     if (level && (UNIMPLEMENTED_KEYS[level] as readonly string[]).includes(p.key))
-      report.problem(p, 'warning', `${JSON.stringify(p.key)} is not implemented by Switchyard; ignored`);
+      report.problem(
+        { ...p, hint: undefined },
+        'warning',
+        `${JSON.stringify(p.key)} is not implemented by Switchyard; ignored`,
+      );
     else report.problem(p, 'warning', 'unknown key; ignored');
     setAt(config, p.pointer, undefined);
     // A misspelt required key is reported once, as this key: lura reads the missing one as "/".
@@ -170,7 +174,11 @@ export function diagnoseGatewayConfig(
           level &&
           (UNIMPLEMENTED_KEYS[level] as readonly string[]).includes(p.key)
         )
-          report.problem(p, 'warning', `${JSON.stringify(p.key)} is not implemented by Switchyard; ignored`);
+          report.problem(
+            { ...p, hint: undefined },
+            'warning',
+            `${JSON.stringify(p.key)} is not implemented by Switchyard; ignored`,
+          );
         else if (p.pointer === '/version' && p.kind === 'invalid')
           report.problem({ ...p, hint: 'Switchyard reads KrakenD configuration files of version 3' });
         else report.problem(p);
