@@ -116,9 +116,9 @@ describe('hot reload under `switchyard run`', () => {
     ]);
   });
 
-  it('a bad file: refused with the diagnostics check prints, and the running file keeps serving', async () => {
+  it('a file KrakenD refuses: refused with the diagnostics check prints, and the running file keeps serving', async () => {
     const before = logs.length;
-    save(config('3', [{ endpoint: '/new', backend: [{ url_patern: '/v/bad' }] }]));
+    save(config('3', [{ endpoint: '/new', backend: [{ url_pattern: '/v/{nope}' }] }]));
     await until(() => logs.length > before, 'the refusal to be logged');
     const entry = JSON.parse(logs.slice(before).trim().split('\n')[0] as string) as {
       msg: string;
@@ -126,7 +126,9 @@ describe('hot reload under `switchyard run`', () => {
     };
     expect(entry.msg).toBe('configuration refused; the running configuration keeps serving');
     expect(entry.diagnostics.join('\n')).toContain(`${configPath}:`);
-    expect(entry.diagnostics.join('\n')).toContain('/endpoints/1/backend/0/url_patern');
+    expect(entry.diagnostics.join('\n')).toContain(
+      '/endpoints/1/backend/0/url_pattern: {nope} is not a parameter',
+    );
     expect(await versionAt('/x')).toBe('2');
     expect(await versionAt('/new')).toBe('new');
 

@@ -76,13 +76,20 @@ describe('qos/ratelimit/router', () => {
     expect(await status('/refill')).toBe(200);
   });
 
-  it('refuses a param strategy whose key is not a path param, at start', async () => {
-    await expect(
-      startGateway({
-        host: [backend.origin],
-        endpoints: [limited('/x', { client_max_rate: 1, strategy: 'param', key: 'user' })],
-      }),
-    ).rejects.toThrow('strategy param needs {user} in the endpoint path');
+  it('does not serve (500) an endpoint whose param strategy names no path param, and serves the others', async () => {
+    const other = await startGateway({
+      host: [backend.origin],
+      endpoints: [
+        limited('/x', { client_max_rate: 1, strategy: 'param', key: 'user' }),
+        limited('/y', { client_max_rate: 1 }),
+      ],
+    });
+    try {
+      expect((await send(other.port, '/x')).status).toBe(500);
+      expect((await send(other.port, '/y')).status).toBe(200);
+    } finally {
+      await other.close();
+    }
   });
 
   it('keeps per-client buckets bounded: the least recently seen client is forgotten', () => {
