@@ -151,6 +151,15 @@ describe('settings KrakenD starts with and checks at request time', () => {
     ]);
   });
 
+  it('a method no endpoint can have leaves the endpoint unserved; a value out of range is the default', () => {
+    const file = one({ method: 'FETCH' }, { port: 70000 });
+    const { config, warnings: w } = asRun(file);
+    expect(config.port).toBe(8080);
+    expect(config.endpoints?.[0]?.unserved).toBe('the method "FETCH" is not one an endpoint can have');
+    expect(warnings(w)).toContain('/port: expected a number ≤ 65535, got 70000; ignored');
+    expect(lintErrors(file)).toHaveLength(2);
+  });
+
   it('an endpoint path without its leading "/" is served with one, as lura cleans it', () => {
     const { config } = asRun(one({ endpoint: 'a' }));
     expect(config.endpoints?.[0]?.endpoint).toBe('/a');

@@ -4,8 +4,10 @@ import { type LoadedGatewayConfig, validateGatewayConfig } from './validate.js';
 export interface LoadGatewayOptions {
   /** SWITCHYARD_<KEY> overrides and FC_* settings are read from here (default: process.env). */
   env?: NodeJS.ProcessEnv;
-  /** Also warn about questionable but valid things. */
+  /** `check --lint`: the schema strictly, and warnings about questionable things (else: as KrakenD's run). */
   lint?: boolean;
+  /** The router's rule, two endpoints on one method and path [true]; plain `check` leaves it out. */
+  routes?: boolean;
 }
 
 /**
@@ -25,6 +27,7 @@ export async function loadGatewayConfig(
     parsed: source.parsed,
     env,
     ...(options.lint !== undefined && { lint: options.lint }),
+    ...(options.routes !== undefined && { routes: options.routes }),
   });
   return { ...loaded, sources: source.sources };
 }
