@@ -157,6 +157,8 @@ describe('settings KrakenD starts with and checks at request time', () => {
     expect(config.port).toBe(8080);
     expect(config.endpoints?.[0]?.unserved).toBe('the method "FETCH" is not one an endpoint can have');
     expect(warnings(w)).toContain('/port: expected a number ≤ 65535, got 70000; ignored');
+    const hosts = asRun(one({}, { host: ['', 'http://a.test', ''] })).config.host;
+    expect(hosts).toEqual(['http://a.test']);
     expect(lintErrors(file)).toHaveLength(2);
   });
 

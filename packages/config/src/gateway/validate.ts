@@ -4,7 +4,7 @@ import { type Diagnostic, formatDiagnostics, sortDiagnostics } from '../diagnost
 import { type Problem, problemMessage, problemsFromAjv, show } from '../diagnostics/problems.js';
 import { Reporter } from '../diagnostics/reporter.js';
 import { type ParsedJson, parseJsonWithPositions } from '../json/parse-with-positions.js';
-import { getAt, setAt } from '../json/pointer.js';
+import { getAt, removeAll, setAt } from '../json/pointer.js';
 import { UNIMPLEMENTED_KEYS } from './compatibility.js';
 import { applyGatewayEnv } from './env-overrides.js';
 import { checkExtraConfig } from './extra-config.js';
@@ -76,6 +76,7 @@ function tolerate(
   config: unknown,
   report: Reporter,
   unserve: (index: number, reason: string) => void,
+  drop: (pointer: string) => void,
 ): void {
   const key = lastKey(p.pointer);
   if (p.kind === 'unknown-key') {
@@ -125,7 +126,7 @@ function tolerate(
     }
   }
   report.problem(p, 'warning', `${problemMessage(p)}; ignored`);
-  setAt(config, p.pointer, undefined);
+  drop(p.pointer);
 }
 
 const readAs = (l: Loosened) =>
@@ -165,8 +166,9 @@ export function diagnoseGatewayConfig(
 
   if (mode === 'run') config = loosen(GatewaySchema, config, '', loosened);
   if (!checkSchema(config)) {
+    const dropped: string[] = [];
     for (const p of problemsFromAjv(checkSchema.errors)) {
-      if (mode === 'run') tolerate(p, config, report, unserve);
+      if (mode === 'run') tolerate(p, config, report, unserve, (pointer) => dropped.push(pointer));
       else {
         const level = p.kind === 'unknown-key' ? levelOf(p.pointer) : undefined;
         if (
@@ -184,6 +186,7 @@ export function diagnoseGatewayConfig(
         else report.problem(p);
       }
     }
+    removeAll(config, dropped);
   }
   if (isObject(config)) {
     const common = { report, mode, loosened } as const;

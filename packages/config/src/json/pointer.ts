@@ -1,8 +1,8 @@
 const unescapeSegment = (s: string) => s.replaceAll('~1', '/').replaceAll('~0', '~');
 
 /**
- * Sets the value at an RFC 6901 pointer inside `root` (undefined deletes an object member). Does nothing
- * when a parent is missing: the value is already gone.
+ * Sets the value at an RFC 6901 pointer inside `root` (undefined deletes an object member, removes an
+ * array element). Does nothing when a parent is missing: the value is already gone.
  */
 export function setAt(root: unknown, pointer: string, value: unknown): void {
   const path = pointer.split('/').slice(1).map(unescapeSegment);
@@ -14,8 +14,19 @@ export function setAt(root: unknown, pointer: string, value: unknown): void {
     at = (at as Record<string, unknown>)[seg];
   }
   if (typeof at !== 'object' || at === null || !(last in at)) return;
-  if (value === undefined && !Array.isArray(at)) delete (at as Record<string, unknown>)[last];
-  else (at as Record<string, unknown>)[last] = value;
+  if (value !== undefined) (at as Record<string, unknown>)[last] = value;
+  else if (Array.isArray(at)) at.splice(Number(last), 1);
+  else delete (at as Record<string, unknown>)[last];
+}
+
+/**
+ * Removes the values at several pointers: array elements last first, so that removing one does not move
+ * the others.
+ */
+export function removeAll(root: unknown, pointers: readonly string[]): void {
+  const index = (p: string) => Number(p.slice(p.lastIndexOf('/') + 1));
+  const ordered = [...pointers].sort((a, b) => (index(b) || 0) - (index(a) || 0));
+  for (const p of ordered) setAt(root, p, undefined);
 }
 
 /** The value at an RFC 6901 pointer inside `root`, or undefined. */

@@ -1,5 +1,4 @@
 import { type Endpoint, GATEWAY_DEFAULTS, type GatewayFile } from '@switchyard/config';
-import { isSwitchyardError } from '@switchyard/shared';
 import { debugHandler } from '../builtins/debug.js';
 import { echoHandler } from '../builtins/echo.js';
 import { health } from '../builtins/health.js';
@@ -36,8 +35,9 @@ function compileOrUnserved(ep: Endpoint, index: number, ctx: CompileContext): Co
   try {
     return compileEndpoint(ep, index, ctx);
   } catch (err) {
-    if (!isSwitchyardError(err) || !err.code.startsWith('SWY_CONFIG_')) throw err;
-    return unserved(err.message);
+    // A setting the pipeline cannot build, or anything unforeseen in one endpoint: that endpoint, not the
+    // gateway, is down, and the log says why.
+    return unserved(err instanceof Error ? err.message : String(err));
   }
 }
 
