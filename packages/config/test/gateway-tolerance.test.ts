@@ -109,6 +109,16 @@ describe('values KrakenD decodes loosely: run starts, --lint complains', () => {
     expect(lintErrors(file)).toEqual(['/Host: unknown key', '/endpoints: expected an array, got an object']);
   });
 
+  it('null is as good as absent, as Go decodes it to the zero value', () => {
+    const { config, warnings: w } = asRun(
+      one({ timeout: null, backend: [{ url_pattern: '/a', host: null }] }),
+    );
+    expect(config.endpoints?.[0]).toEqual({ endpoint: '/a', backend: [{ url_pattern: '/a' }] });
+    expect(warnings(w)).toContain(
+      "/endpoints/0/timeout: null read as absent (the default applies), as KrakenD's decoder does",
+    );
+  });
+
   it('a duration given as a number is nanoseconds, and a zero timeout is the default one', () => {
     const { config } = asRun(one({ timeout: 1500000000 }, { timeout: '0s' }));
     expect(config.timeout).toBe('2s');

@@ -150,6 +150,12 @@ export function loosen(
         note({ pointer: `${pointer}/${escapePointer(known)}`, from: key, to: known, kind: 'key' });
       }
       const at = `${pointer}/${escapePointer(name)}`;
+      if (value[name] === null && props[name]?.type !== undefined) {
+        // mapstructure decodes null as the zero value: the key is as good as absent.
+        delete value[name];
+        note({ pointer: at, from: null, to: undefined, kind: 'value' });
+        continue;
+      }
       value[name] = loosen(props[name], value[name], at, note);
     }
     return value;

@@ -129,12 +129,12 @@ function tolerate(
   drop(p.pointer);
 }
 
-const readAs = (l: Loosened) =>
-  Array.isArray(l.to) && typeof l.from === 'object'
-    ? l.to.length === 0
-      ? 'an empty list'
-      : 'a list of one'
-    : JSON.stringify(l.to);
+const readAs = (l: Loosened) => {
+  if (l.to === undefined) return 'absent (the default applies)';
+  if (Array.isArray(l.to) && typeof l.from === 'object')
+    return l.to.length === 0 ? 'an empty list' : 'a list of one';
+  return JSON.stringify(l.to);
+};
 const loosenedMessage = (l: Loosened) =>
   l.kind === 'key'
     ? `key ${JSON.stringify(l.from)} read as ${JSON.stringify(l.to)}, as KrakenD does`
