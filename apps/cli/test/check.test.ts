@@ -69,7 +69,7 @@ const KRAKEND_CHECK: Record<string, 'Syntax OK!' | 'refused'> = {
   'noop-backend-two-backends.json': 'Syntax OK!',
   'noop-output-two-backends.json': 'refused', // errInvalidNoOpEncoding
   'output-encoding-typo.json': 'Syntax OK!', // the router falls back to json
-  'param-twice.json': 'refused',
+  'param-twice.json': 'Syntax OK!', // the router keeps the first value
   'port-range.json': 'Syntax OK!', // refused only when listening
   'port-string.json': 'Syntax OK!', // weak decoding
   'proxy-unknown-key.json': 'Syntax OK!',

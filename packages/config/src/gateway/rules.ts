@@ -72,7 +72,15 @@ export function checkRules(config: unknown, report: Reporter, options: RuleOptio
       const params = endpointParams(path, simpleParams);
       const seen = new Set<string>();
       for (const p of params) {
-        if (seen.has(p)) report.error(`${at}/endpoint`, `the parameter {${p}} appears twice`);
+        if (seen.has(p)) {
+          // lura accepts it (the router keeps the first value); Switchyard does not serve it.
+          const message = `the parameter {${p}} appears twice`;
+          if (!run) report.error(`${at}/endpoint`, message);
+          else {
+            report.warn(`${at}/endpoint`, message);
+            options.unserve(i, message);
+          }
+        }
         seen.add(p);
       }
       const method = str(e.method) ?? GATEWAY_DEFAULTS.method;
