@@ -31,6 +31,7 @@ export {
   KRAKEND_NAMESPACES_SUPPORT,
   NAMESPACE_ALIASES,
   type NamespaceSupport,
+  RENAMED_IN_V3,
   type Support,
   UNIMPLEMENTED_KEYS,
 } from './gateway/compatibility.js';

@@ -195,6 +195,13 @@ describe('what is not implemented', () => {
     ]);
   });
 
+  it('a key KrakenD 2 knew under another name says so', () => {
+    const { warnings: w } = asRun(one({ headers_to_pass: ['Authorization'] }));
+    expect(w.map((d) => `${d.message}; ${d.hint}`)).toEqual([
+      'unknown key; ignored; KrakenD v3 calls it "input_headers"',
+    ]);
+  });
+
   it('a missing namespace that changes the answers leaves its endpoint unserved; telemetry does not', () => {
     const file = {
       version: 3,

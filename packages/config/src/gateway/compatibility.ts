@@ -243,6 +243,14 @@ export const NAMESPACE_ALIASES: Record<string, string> = {
   'github.com/devopsfaith/krakend-martian': 'modifier/martian',
 };
 
+/** Keys of KrakenD's version 2 files that version 3 renamed: the old name has no effect in either. */
+export const RENAMED_IN_V3: Record<string, string> = {
+  headers_to_pass: 'input_headers',
+  querystring_params: 'input_query_strings',
+  whitelist: 'allow',
+  blacklist: 'deny',
+};
+
 const notImplemented = (level: keyof typeof KRAKEND_KEYS) =>
   Object.entries(KRAKEND_KEYS[level])
     .filter(([, s]) => s.support === 'not-yet')

@@ -5,7 +5,7 @@ import { type Problem, problemMessage, problemsFromAjv, show } from '../diagnost
 import { Reporter } from '../diagnostics/reporter.js';
 import { type ParsedJson, parseJsonWithPositions } from '../json/parse-with-positions.js';
 import { getAt, removeAll, setAt } from '../json/pointer.js';
-import { UNIMPLEMENTED_KEYS } from './compatibility.js';
+import { RENAMED_IN_V3, UNIMPLEMENTED_KEYS } from './compatibility.js';
 import { applyGatewayEnv } from './env-overrides.js';
 import { checkExtraConfig } from './extra-config.js';
 import { lintGateway } from './lint.js';
@@ -63,6 +63,12 @@ const endpointOf = (pointer: string): number | undefined => {
 };
 const lastKey = (pointer: string) => pointer.slice(pointer.lastIndexOf('/') + 1);
 
+/** An unknown key KrakenD 2 knew under another name says so. */
+const withV3Name = (p: Extract<Problem, { kind: 'unknown-key' }>): Problem => {
+  const now = RENAMED_IN_V3[p.key];
+  return now && !p.hint ? { ...p, hint: `KrakenD v3 calls it ${JSON.stringify(now)}` } : p;
+};
+
 /** Where KrakenD's registries fall back to JSON for a name they do not know. */
 const FALLS_BACK_TO_JSON = new Set(['encoding', 'output_encoding']);
 
@@ -87,7 +93,7 @@ function tolerate(
         'warning',
         `${JSON.stringify(p.key)} is not implemented by Switchyard; ignored`,
       );
-    else report.problem(p, 'warning', 'unknown key; ignored');
+    else report.problem(withV3Name(p), 'warning', 'unknown key; ignored');
     setAt(config, p.pointer, undefined);
     // A misspelt required key is reported once, as this key: lura reads the missing one as "/".
     const parent = getAt(config, p.pointer.slice(0, p.pointer.lastIndexOf('/')));
@@ -183,7 +189,7 @@ export function diagnoseGatewayConfig(
           );
         else if (p.pointer === '/version' && p.kind === 'invalid')
           report.problem({ ...p, hint: 'Switchyard reads KrakenD configuration files of version 3' });
-        else report.problem(p);
+        else report.problem(p.kind === 'unknown-key' ? withV3Name(p) : p);
       }
     }
     removeAll(config, dropped);
