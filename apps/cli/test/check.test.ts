@@ -66,7 +66,6 @@ const KRAKEND_CHECK: Record<string, 'Syntax OK!' | 'refused'> = {
   'namespace-bad-duration.json': 'Syntax OK!',
   'no-backends.json': 'refused', // NoBackendsError
   'no-host.json': 'Syntax OK!', // fails at request time
-  'noop-backend-two-backends.json': 'Syntax OK!',
   'noop-output-two-backends.json': 'refused', // errInvalidNoOpEncoding
   'output-encoding-typo.json': 'Syntax OK!', // the router falls back to json
   'param-twice.json': 'Syntax OK!', // the router keeps the first value

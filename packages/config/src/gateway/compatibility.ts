@@ -140,6 +140,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'telemetry/events': ns(R, 'switchyard', same),
   admin: ns(R, 'switchyard', same),
   'switchyard/backend': ns(['root', 'backend'], 'switchyard', same),
+  'switchyard/errors': ns(R, 'switchyard', same),
   // KrakenD CE namespaces Switchyard lacks.
   'auth/signer': ns(E, 'ce', notYet(), 'unserved'),
   'auth/client-credentials': ns(B, 'ce', notYet(), 'unserved'),
