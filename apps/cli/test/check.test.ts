@@ -186,7 +186,7 @@ describe('switchyard check', () => {
     });
   });
 
-  it('-t builds the routes and pipelines as run does and reports what run would refuse', async () => {
+  it('-t builds the routes and pipelines as run does, and says which endpoints run would answer 500', async () => {
     const file = join(dir, 'jwk.json');
     await writeFile(
       file,
@@ -207,10 +207,27 @@ describe('switchyard check', () => {
     expect((await run(['check', '-c', file])).code).toBe(0);
     const t = await run(['check', '-t', '-c', file]);
     expect(t).toEqual({
-      code: 1,
-      stdout: '',
-      stderr: `ERROR testing the configuration file:\n\tendpoints[0] (GET /a): cannot read jwk_local_path ${join(dir, 'no-such-jwks.json')}\n`,
+      code: 0,
+      stdout: 'Syntax OK!\n',
+      stderr: `GET /a: not served (endpoints[0] (GET /a): cannot read jwk_local_path ${join(dir, 'no-such-jwks.json')}); it answers 500\n`,
     });
+    const twice = join(dir, 'twice.json');
+    await writeFile(
+      twice,
+      JSON.stringify({
+        version: 3,
+        host: ['http://127.0.0.1:9'],
+        endpoints: [
+          { endpoint: '/a/{x}', backend: [{ url_pattern: '/x' }] },
+          { endpoint: '/a/{y}', backend: [{ url_pattern: '/y' }] },
+        ],
+      }),
+    );
+    expect((await run(['check', '-c', twice])).code).toBe(0);
+    const refused = await run(['check', '-t', '-c', twice]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('ERROR testing the configuration file:\n\t');
+    expect(refused.stderr).toContain('conflicts with GET /a/{x}');
     expect(await run(['check', '-t', '--lint-no-network', '-c', examples[0] as string])).toEqual({
       code: 0,
       stdout: 'Syntax OK!\n',

@@ -59,7 +59,7 @@ describe('config formats', () => {
     });
   });
 
-  it('points YAML diagnostics at the right line and column', async () => {
+  it('points YAML diagnostics at the right line and column (--lint: unknown keys and loose values are errors)', async () => {
     const file = join(dir, 'bad.yaml');
     await writeFile(
       file,
@@ -74,7 +74,7 @@ describe('config formats', () => {
         '',
       ].join('\n'),
     );
-    const err = await failure(loadGatewayConfig(file, { env: {} }));
+    const err = await failure(loadGatewayConfig(file, { env: {}, lint: true }));
     expect(err.code).toBe('SWY_CONFIG_INVALID');
     expect(diagnostics(err)).toContain('6:9 /endpoints/0/backend/0/url_patern');
     expect(diagnostics(err)).toContain('7:17 /endpoints/0/backend/0/method');

@@ -129,7 +129,7 @@ export const check: Command = {
     }
     if (values['test-gin-routes'] === true) {
       try {
-        await testRoutes(loaded.config, debug);
+        for (const line of await testRoutes(loaded.config, debug)) io.stderr.write(`${line}\n`);
       } catch (err) {
         io.stderr.write(
           `ERROR testing the configuration file:\n\t${err instanceof Error ? err.message : String(err)}\n`,
