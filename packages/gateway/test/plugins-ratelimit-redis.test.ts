@@ -7,7 +7,7 @@ import { createLogger } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
-import { quietLogger, startGateway, type TestConfig } from './support/gateway.js';
+import { startGateway, type TestConfig } from './support/gateway.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 import { until } from './support/wait.js';
 
@@ -228,34 +228,54 @@ describe('qos/ratelimit/*/redis configuration', () => {
     backend: [{ url_pattern: '/ok', host: ['http://127.0.0.1:9'] }],
   });
 
-  it('refuses a connection_name that names no redis pool, naming the endpoint', () => {
-    expect(() =>
-      createGateway({
-        config: { version: 3, extra_config: redisPools(SHARED_REDIS), endpoints: [endpoint('nope')] },
-        logger: quietLogger(),
-        admin: false,
+  it('does not serve (500, logged) an endpoint whose connection_name names no redis pool, and serves the others', async () => {
+    const reasons: string[] = [];
+    const logger = createLogger({
+      level: 'error',
+      destination: new Writable({
+        write(chunk, _enc, done) {
+          const line = JSON.parse(String(chunk)) as { msg: string; reason?: string };
+          if (line.msg.startsWith('endpoint not served')) reasons.push(line.reason ?? '');
+          done();
+        },
       }),
-    ).toThrow(
-      /endpoints\[0\] \(GET \/x\) qos\/ratelimit\/router\/redis: connection_name "nope" is not in redis/,
-    );
-  });
-
-  it('a reload naming an unknown pool is refused and the old limit keeps serving', async () => {
-    const gw = await startGateway({
-      extra_config: redisPools(SHARED_REDIS),
-      endpoints: [endpoint('limits')],
     });
+    const gw = await startGateway(
+      {
+        extra_config: redisPools(SHARED_REDIS),
+        endpoints: [
+          endpoint('nope'),
+          { endpoint: '/plain', backend: [{ url_pattern: '/ok', host: ['http://127.0.0.1:9'] }] },
+        ],
+      },
+      { logger },
+    );
     try {
-      expect(() =>
-        gw.gateway.reload({
-          version: 3,
-          extra_config: redisPools(SHARED_REDIS),
-          endpoints: [endpoint('other')],
-        }),
-      ).toThrow(/connection_name "other"/);
-      expect((await send(gw.port, '/x')).status).not.toBe(404);
+      expect((await send(gw.port, '/x')).status).toBe(500);
+      expect((await send(gw.port, '/plain')).status).not.toBe(404);
+      expect(reasons).toHaveLength(1);
+      expect(reasons[0]).toMatch(
+        /endpoints\[0\] \(GET \/x\) qos\/ratelimit\/router\/redis: connection_name "nope" is not in redis/,
+      );
     } finally {
       await gw.close();
+    }
+  });
+
+  it('a reload naming an unknown pool is applied, and that endpoint answers 500 until fixed', async () => {
+    const live = await startBackend((_req, res) => json(res, { ok: true }));
+    const on = (name: string) => ({
+      ...endpoint(name),
+      backend: [{ url_pattern: '/ok', host: [live.origin] }],
+    });
+    const gw = await startGateway({ extra_config: redisPools(SHARED_REDIS), endpoints: [on('limits')] });
+    try {
+      expect((await send(gw.port, '/x')).status).toBe(200);
+      gw.gateway.reload({ version: 3, extra_config: redisPools(SHARED_REDIS), endpoints: [on('other')] });
+      expect((await send(gw.port, '/x')).status).toBe(500);
+    } finally {
+      await gw.close();
+      await live.close();
     }
   });
 });
