@@ -195,6 +195,15 @@ describe('what is not implemented', () => {
     ]);
   });
 
+  it('keys named like Object.prototype members are unknown keys like any other', () => {
+    const { config, warnings: w } = asRun(one({ toString: 1, constructor: 'x' }));
+    expect(config.endpoints?.[0]).toEqual({ endpoint: '/a', backend: [{ url_pattern: '/a' }] });
+    expect(w.map((d) => `${d.pointer}: ${d.message}${d.hint ? `; ${d.hint}` : ''}`)).toEqual([
+      '/endpoints/0/toString: unknown key; ignored',
+      '/endpoints/0/constructor: unknown key; ignored',
+    ]);
+  });
+
   it('a key KrakenD 2 knew under another name says so', () => {
     const { warnings: w } = asRun(one({ headers_to_pass: ['Authorization'] }));
     expect(w.map((d) => `${d.message}; ${d.hint}`)).toEqual([

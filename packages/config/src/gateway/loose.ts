@@ -137,9 +137,9 @@ export function loosen(
     const byLower = new Map(Object.keys(props).map((k) => [k.toLowerCase(), k]));
     for (const key of Object.keys(value)) {
       let name = key;
-      if (!(key in props)) {
+      if (!Object.hasOwn(props, key)) {
         const known = byLower.get(key.toLowerCase());
-        if (known === undefined || known in value) {
+        if (known === undefined || Object.hasOwn(value, known)) {
           const pattern = Object.entries(s.patternProperties ?? {}).find(([p]) => new RegExp(p).test(key));
           if (pattern) value[key] = loosen(pattern[1], value[key], `${pointer}/${escapePointer(key)}`, note);
           continue;

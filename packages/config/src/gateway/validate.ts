@@ -65,7 +65,7 @@ const lastKey = (pointer: string) => pointer.slice(pointer.lastIndexOf('/') + 1)
 
 /** An unknown key KrakenD 2 knew under another name says so. */
 const withV3Name = (p: Extract<Problem, { kind: 'unknown-key' }>): Problem => {
-  const now = RENAMED_IN_V3[p.key];
+  const now = Object.hasOwn(RENAMED_IN_V3, p.key) ? RENAMED_IN_V3[p.key] : undefined;
   return now && !p.hint ? { ...p, hint: `KrakenD v3 calls it ${JSON.stringify(now)}` } : p;
 };
 
