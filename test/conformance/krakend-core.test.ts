@@ -544,6 +544,15 @@ describe('KrakenD CE core conformance (test/conformance/krakend.json)', () => {
       expect((await call(port.plain, '/users//x/../1')).headers).toContainEqual(['location', '/users/1']);
     });
 
+    it('a redirect Location is the escaped path (Go URL.EscapedPath): /\\host goes out as /%5Chost, never as another host', async () => {
+      expect(await call(port.plain, '/\\evil.com', { method: 'POST' })).toEqual(
+        answer(307, [['location', '/%5Cevil.com/']], ''),
+      );
+      expect(await call(port.plain, '/a%20b\\"<c>', { method: 'POST' })).toEqual(
+        answer(307, [['location', '/a%20b%5C%22%3Cc%3E/']], ''),
+      );
+    });
+
     it('/__health answers the KrakenD body', async () => {
       const res = await call(port.plain, '/__health');
       expect(res.status).toBe(200);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Router } from '../src/router/router.js';
 import { json, routes, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
 import { startGateway, type TestGateway } from './support/gateway.js';
@@ -128,5 +129,39 @@ describe('built-in debug and echo endpoints', () => {
     expect(echo.req_headers['X-Custom']).toEqual(['yes']);
     expect(echo.req_headers['Content-Type']).toEqual(['text/plain']);
     expect(echo.req_headers.Host).toBeUndefined();
+  });
+});
+
+describe('Router redirect locations (unit)', () => {
+  const router = new Router<string>();
+  router.add('GET', '/{id}', 'id');
+  router.add('GET', '/Docs/{page}', 'docs');
+  const location = (path: string) => {
+    const found = router.lookup('GET', path);
+    return found.kind === 'redirect' ? found.location : found.kind;
+  };
+
+  it('escapes a backslash as Go escapes the path, so /\\host never reaches a browser (open redirect)', () => {
+    expect(location('/\\evil.com/')).toBe('/%5Cevil.com');
+    expect(location('/docs/\\evil.com')).toBe('/Docs/%5Cevil.com');
+  });
+
+  it("escapes what Go's URL.EscapedPath escapes and keeps what it keeps", () => {
+    expect(location('/a b\t"<>^`{|}\u00c3\u00a9!*/')).toBe('/a%20b%09%22%3C%3E%5E%60%7B%7C%7D%C3%A9%21%2A');
+    expect(location("/$&+,:;=@-._~'/")).toBe('/$&+,:;=@-._~%27');
+    expect(location('/a%20b%2fc%zz/')).toBe('/a%20b/c%25zz');
+  });
+
+  it('never answers a location that starts with // or /\\', () => {
+    for (const path of [
+      '//evil.com/',
+      '/\\evil.com/',
+      '/%5Cevil.com/',
+      '/%2F%2Fevil.com/',
+      '/\\/evil.com/',
+    ]) {
+      const loc = location(path);
+      expect(loc.startsWith('//') || loc.startsWith('/\\')).toBe(false);
+    }
   });
 });

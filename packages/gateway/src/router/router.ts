@@ -1,4 +1,5 @@
 import { SwitchyardError } from '@switchyard/shared';
+import { escapedPath } from './escaped-path.js';
 
 interface Route<H> {
   handler: H;
@@ -95,11 +96,11 @@ export class Router<H> {
       const status = method === 'GET' ? 301 : 307;
       if (this.redirectTrailingSlash && path.length > 1) {
         const other = path.endsWith('/') ? path.slice(0, -1) : `${path}/`;
-        if (this.match(method, other, [])) return { kind: 'redirect', location: other, status };
+        if (this.match(method, other, [])) return { kind: 'redirect', location: redirectPath(other), status };
       }
       if (this.redirectFixedPath) {
         const fixed = this.fixedPath(method, cleanPath(path));
-        if (fixed !== null) return { kind: 'redirect', location: fixed, status };
+        if (fixed !== null) return { kind: 'redirect', location: redirectPath(fixed), status };
       }
     }
     const allow = this.methods.filter((m) => m !== method && this.match(m, path, []) !== null);
@@ -173,6 +174,15 @@ function fold<H>(node: Node<H>, segs: string[], i: number, method: string): stri
     if (rest) return [seg, ...rest];
   }
   return node.rest?.routes?.has(method) ? segs.slice(i) : null;
+}
+
+/**
+ * The Location of a router redirect, as gin and `http.Redirect` write it: the escaped path, cleaned
+ * (`http.Redirect` runs `path.Clean`), so it never starts with `//` or `/\` (read by browsers as
+ * another host).
+ */
+function redirectPath(path: string): string {
+  return cleanPath(escapedPath(path));
 }
 
 /** gin's cleanPath: path.Clean that keeps a trailing slash (no `.`, `..` or repeated slashes). */
