@@ -141,13 +141,20 @@ export class QueryPolicy {
   /** The query string to forward, without `?` ('' when none). */
   build(rawQuery: string): string {
     if (rawQuery === '' || this.empty) return '';
-    const params = new URLSearchParams(rawQuery);
-    const keys = this.all ? [...new Set(params.keys())].sort() : this.names;
+    // One pass groups the values by key (getAll per key was a pass per key: quadratic in the keys).
+    const byKey = new Map<string, string[]>();
+    for (const [key, value] of new URLSearchParams(rawQuery)) {
+      const values = byKey.get(key);
+      if (values) values.push(value);
+      else byKey.set(key, [value]);
+    }
+    const keys = this.all ? [...byKey.keys()].sort() : this.names;
     let out = '';
     for (const key of keys) {
-      for (const value of params.getAll(key)) {
-        out += `${out ? '&' : ''}${goQueryEscape(key)}=${goQueryEscape(value)}`;
-      }
+      const values = byKey.get(key);
+      if (!values) continue;
+      const name = goQueryEscape(key);
+      for (const value of values) out += `${out ? '&' : ''}${name}=${goQueryEscape(value)}`;
     }
     return out;
   }
