@@ -63,6 +63,7 @@ describe('listen', () => {
         message: expect.stringContaining(`127.0.0.1:${first.port}: listen EADDRINUSE`),
       });
     } finally {
+      await second.close();
       await first.close();
     }
   });
@@ -81,6 +82,7 @@ describe('listen', () => {
       expect(isSwitchyardError(err, 'SWY_LISTEN_FAILED')).toBe(true);
       expect((err as Error).message).toContain('EADDRINUSE');
     } finally {
+      await second.close();
       await first.close();
     }
   });
