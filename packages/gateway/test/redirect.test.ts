@@ -1,5 +1,6 @@
+import { isSwitchyardError, type SwitchyardError } from '@switchyard/shared';
 import { describe, expect, it } from 'vitest';
-import { type Hop, nextHop } from '../src/backend/redirect.js';
+import { type Hop, nextHop, tooManyRedirects } from '../src/backend/redirect.js';
 
 const first: Hop = {
   url: 'https://api.example.com/a',
@@ -47,5 +48,14 @@ describe("nextHop: Go's net/http redirect rules", () => {
     expect(next?.url).toBe('https://api.example.com/b');
     expect(next?.headers.slice(-2)).toEqual(['referer', 'https://api.example.com/a']);
     expect(names(nextHop(302, 'http://api.example.com/b', first, first, false))).not.toContain('referer');
+  });
+});
+
+describe('tooManyRedirects', () => {
+  it("is its own failure (SWY_BACKEND_TOO_MANY_REDIRECTS, 502 with transport_statuses), worded as Go's client", () => {
+    const err = tooManyRedirects('GET', 'http://127.0.0.1:1/loop/11');
+    expect(isSwitchyardError(err, 'SWY_BACKEND_TOO_MANY_REDIRECTS')).toBe(true);
+    expect((err as SwitchyardError).status).toBe(502);
+    expect(err.message).toBe('Get "http://127.0.0.1:1/loop/11": stopped after 10 redirects');
   });
 });

@@ -76,7 +76,7 @@ export function nextHop(
 /** The error after too many redirects, worded as Go's client words it. */
 export function tooManyRedirects(method: string, url: string): Error {
   return backendError(
-    'SWY_BACKEND_BAD_RESPONSE',
+    'SWY_BACKEND_TOO_MANY_REDIRECTS',
     `${goRequestPrefix(method, url)}: stopped after ${MAX_REDIRECTS} redirects`,
     { url },
   );

@@ -31,6 +31,7 @@ export const errorCodes = {
   SWY_BACKEND_BAD_RESPONSE: { status: 502, retryable: false },
   SWY_BACKEND_BODY_TOO_LARGE: { status: 502, retryable: false },
   SWY_BACKEND_REQUEST_INVALID: { status: 400, retryable: false },
+  SWY_BACKEND_TOO_MANY_REDIRECTS: { status: 502, retryable: false },
   SWY_BACKEND_STATUS: { status: 502, retryable: false },
   SWY_BREAKER_OPEN: { status: 503, retryable: true },
   SWY_BACKEND_RATE_LIMITED: { status: 503, retryable: true },
