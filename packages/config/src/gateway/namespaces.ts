@@ -125,6 +125,9 @@ export const SwitchyardBackendNamespace = obj({
       ),
     }),
   ),
+  max_xml_bytes: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'largest xml or rss backend body decoded [8 MiB]' }),
+  ),
 });
 
 const Strings = Type.Array(Type.String());

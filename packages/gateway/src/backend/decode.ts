@@ -1,8 +1,9 @@
 import type { Encoding } from '@switchyard/config';
 import { SwitchyardError } from '@switchyard/shared';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 import { backendError } from '../errors/status.js';
 import { decodeFeed } from './rss.js';
+import { DEFAULT_MAX_XML_BYTES, parseXmlBody } from './xml-body.js';
 
 export type Data = Record<string, unknown>;
 
@@ -71,22 +72,21 @@ const xmlParser = new XMLParser({
   processEntities: true,
 });
 
-function parseXml(body: Buffer, url: string): Data {
-  const text = body.toString('utf8');
-  const valid = XMLValidator.validate(text);
-  if (valid !== true)
-    throw backendError('SWY_BACKEND_BAD_RESPONSE', `xml: ${valid.err.msg} (line ${valid.err.line})`, { url });
-  const v: unknown = xmlParser.parse(text);
+function parseXml(body: Buffer, url: string, maxBytes: number): Data {
+  const v = parseXmlBody(xmlParser, body, url, maxBytes);
   return isObject(v) ? v : {};
 }
-
-const xml: Decoder = (body, url) => parseXml(body, url);
-const xmlCollection: Decoder = (body, url) => ({ collection: parseXml(body, url) });
 
 // A no-op backend inside an endpoint that is not no-op contributes no data, as in KrakenD.
 const ignore: Decoder = () => ({});
 
-export function decoderFor(encoding: Encoding, isCollection: boolean, where: string): Decoder {
+/** `maxXmlBytes` bounds the `xml` and `rss` bodies (`switchyard/backend` `max_xml_bytes`). */
+export function decoderFor(
+  encoding: Encoding,
+  isCollection: boolean,
+  where: string,
+  maxXmlBytes: number = DEFAULT_MAX_XML_BYTES,
+): Decoder {
   switch (encoding) {
     case 'json':
       return isCollection ? jsonCollection : json;
@@ -97,9 +97,11 @@ export function decoderFor(encoding: Encoding, isCollection: boolean, where: str
     case 'no-op':
       return ignore;
     case 'xml':
-      return isCollection ? xmlCollection : xml;
+      return isCollection
+        ? (body, url) => ({ collection: parseXml(body, url, maxXmlBytes) })
+        : (body, url) => parseXml(body, url, maxXmlBytes);
     case 'rss':
-      return decodeFeed;
+      return (body, url) => decodeFeed(body, url, maxXmlBytes);
     default:
       throw new SwitchyardError(
         'SWY_CONFIG_INVALID',

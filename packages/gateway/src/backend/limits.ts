@@ -1,10 +1,13 @@
 import type { SwitchyardBackendNamespace } from '@switchyard/config';
 import { DEFAULT_MAX_BACKEND_BODY_BYTES, type GatewaySettings } from '../settings.js';
 import type { PoolSpec } from './pools.js';
+import { DEFAULT_MAX_XML_BYTES } from './xml-body.js';
 
 /** What bounds one backend's calls: its body limit and its connection pool. */
 export interface BackendLimits {
   maxBodyBytes: number;
+  /** The `xml` and `rss` bodies: decoded on the request thread, so bounded lower. */
+  maxXmlBytes: number;
   pool: PoolSpec;
 }
 
@@ -24,6 +27,7 @@ export function backendLimits(
   const own = ns(backendExtra);
   return {
     maxBodyBytes: own.max_body_bytes ?? root.max_body_bytes ?? DEFAULT_MAX_BACKEND_BODY_BYTES,
+    maxXmlBytes: own.max_xml_bytes ?? root.max_xml_bytes ?? DEFAULT_MAX_XML_BYTES,
     pool: {
       name: own.pool?.name ?? root.pool?.name ?? scope,
       connections: own.pool?.connections ?? root.pool?.connections ?? settings.connectionsPerOrigin,

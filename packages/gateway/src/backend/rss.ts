@@ -1,5 +1,6 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 import { backendError } from '../errors/status.js';
+import { parseXmlBody } from './xml-body.js';
 
 /**
  * The `rss` backend encoding as krakend-rss decodes: gofeed's universal model of an RSS 2.0 or Atom feed,
@@ -206,12 +207,8 @@ function atomEntry(entry: Node): Node {
 }
 
 /** Decodes an RSS 2.0 or Atom feed into krakend-rss's data. */
-export function decodeFeed(body: Buffer, url: string): Record<string, unknown> {
-  const source = body.toString('utf8');
-  const valid = XMLValidator.validate(source);
-  if (valid !== true)
-    throw backendError('SWY_BACKEND_BAD_RESPONSE', `xml: ${valid.err.msg} (line ${valid.err.line})`, { url });
-  const doc: unknown = parser.parse(source);
+export function decodeFeed(body: Buffer, url: string, maxBytes: number): Record<string, unknown> {
+  const doc = parseXmlBody(parser, body, url, maxBytes);
   const root = isNode(doc) ? doc : {};
   if (isNode(root.rss) && isNode(root.rss.channel)) {
     const ch = root.rss.channel;

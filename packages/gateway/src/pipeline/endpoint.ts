@@ -98,6 +98,11 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     const hosts = b.host ?? settings.hosts;
     if (hosts.length === 0) throw invalid(bwhere, 'has no host (set host on the backend or at the root)');
     const backendMethod = b.method ?? method;
+    const limits = backendLimits(
+      settings,
+      b.extra_config,
+      `${method} ${pattern} ${part}[${i}] ${b.url_pattern}`,
+    );
     return new BackendClient(
       {
         where: bwhere,
@@ -111,14 +116,15 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
           settings.compression && backendMethod !== 'HEAD',
         ),
         query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
-        decode: decoderFor(b.encoding ?? GATEWAY_DEFAULTS.encoding, b.is_collection === true, bwhere),
+        decode: decoderFor(
+          b.encoding ?? GATEWAY_DEFAULTS.encoding,
+          b.is_collection === true,
+          bwhere,
+          limits.maxXmlBytes,
+        ),
         format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
         cache: ctx.plugins.httpCache(b.extra_config),
-        limits: backendLimits(
-          settings,
-          b.extra_config,
-          `${method} ${pattern} ${part}[${i}] ${b.url_pattern}`,
-        ),
+        limits,
       },
       ctx.pools,
     );
