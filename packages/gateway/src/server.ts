@@ -309,6 +309,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         }
         logger.info({ url: adminAddress.url }, 'admin listener on');
       }
+      pools.own.set(bound, adminAddress);
       hub.start();
       address = bound;
       logger.info({ host: bound.host, port: bound.port }, 'gateway listening');

@@ -156,7 +156,7 @@ export class BackendClient {
     let hop = first;
     let call = answer;
     for (let n = 0; !call.error && isRedirect(call.status); n++) {
-      const next = nextHop(call.status, call.location, hop, first, this.replayBody);
+      const next = nextHop(call.status, call.location, hop, first, this.replayBody, this.pools.own);
       if (!next) break;
       if (n === MAX_REDIRECTS) {
         call.error = tooManyRedirects(this.method, next.url);

@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import { type buildConnector, type Client, Pool } from 'undici';
+import { OwnListeners } from './own-listeners.js';
 import { WaitingLine } from './waiting-line.js';
 
 /** Which pool a backend uses and its limits (`switchyard/backend` `pool`). */
@@ -18,9 +19,20 @@ export interface PoolSpec {
  */
 export class Pools {
   private readonly pools = new Map<string, WaitingLine>();
+  /** The gateway's own listeners, where a backend's redirect may not lead. */
+  readonly own = new OwnListeners();
+  /** What every connection to a backend uses (TLS and socket options), pooled or not. */
+  readonly connectOptions: buildConnector.BuildOptions = {};
+  /** The options of every backend dispatcher: the pools and a redirect's one-request client. */
+  readonly clientOptions: Client.Options;
 
   /** `keepAliveMs`: how long an idle connection stays open (undici's default when undefined). */
-  constructor(private readonly keepAliveMs: number | undefined) {}
+  constructor(keepAliveMs: number | undefined) {
+    this.clientOptions = {
+      connect: this.connectOptions,
+      ...(keepAliveMs ? { keepAliveTimeout: keepAliveMs } : {}),
+    };
+  }
 
   static key(origin: string, spec: PoolSpec): string {
     return `${spec.name}\n${spec.connections}/${spec.pipelining}\n${origin}`;
@@ -31,9 +43,9 @@ export class Pools {
     let line = this.pools.get(key);
     if (!line) {
       const pool = new Pool(origin, {
+        ...this.clientOptions,
         connections: spec.connections,
         pipelining: spec.pipelining,
-        ...(this.keepAliveMs ? { keepAliveTimeout: this.keepAliveMs } : {}),
       });
       line = new WaitingLine(pool, spec.connections * spec.pipelining);
       this.pools.set(key, line);

@@ -1,6 +1,7 @@
-import { Client, type Dispatcher } from 'undici';
+import { buildConnector, Client, type Dispatcher } from 'undici';
 import { goRequestPrefix } from '../errors/classify.js';
 import { backendError } from '../errors/status.js';
+import type { OwnListeners } from './own-listeners.js';
 import type { Pools } from './pools.js';
 
 /** Go's client gives up after this many redirects (`stopped after 10 redirects`). */
@@ -26,7 +27,8 @@ export const isRedirect = (status: number): boolean => REDIRECT.has(status);
  * 301/302/303 go on without a body (anything but GET or HEAD becomes GET), 307/308 keep method and body,
  * except that a body that cannot be replayed (lura's, unless `send_body_on_redirect`) stops there.
  * Headers are copied, with a Referer naming the previous URL; credentials only reach the first request's
- * host and its subdomains.
+ * host and its subdomains. A redirect to the gateway's own admin listener or built-in routes (`own`) is
+ * not followed either: the 3xx is the answer.
  */
 export function nextHop(
   status: number,
@@ -34,6 +36,7 @@ export function nextHop(
   prev: Hop,
   first: Hop,
   replayBody: boolean,
+  own?: OwnListeners,
 ): Hop | null {
   if (!location) return null;
   let target: URL;
@@ -43,6 +46,7 @@ export function nextHop(
     return null;
   }
   if (target.protocol !== 'http:' && target.protocol !== 'https:') return null;
+  if (own?.refuses(target)) return null;
   target.hash = '';
   let method = prev.method;
   let body = prev.body;
@@ -92,8 +96,9 @@ export interface HopDispatch {
 
 /**
  * A redirected request goes to the shared pool when its origin is one the gateway already calls, else to
- * a one-request client (a backend cannot make the gateway keep pools for origins it names); undici's
- * close waits for the request dispatched to it.
+ * a one-request client with the pools' options (a backend cannot make the gateway keep pools for origins
+ * it names); undici's close waits for the request dispatched to it. That client checks the address it
+ * connected to, so a host name that resolves to the gateway's own listener is refused too.
  */
 export function dispatchHop(pools: Pools, hop: Hop): HopDispatch {
   const target = new URL(hop.url);
@@ -106,6 +111,25 @@ export function dispatchHop(pools: Pools, hop: Hop): HopDispatch {
   };
   const pool = pools.existing(target.origin);
   if (pool) return { dispatcher: pool, options, done: () => undefined };
-  const client = new Client(target.origin, { pipelining: 0 });
+  const client = new Client(target.origin, {
+    ...pools.clientOptions,
+    pipelining: 0,
+    connect: guardedConnector(pools, options.path),
+  });
   return { dispatcher: client, options, done: () => void client.close().catch(() => undefined) };
+}
+
+/** undici's connector, refusing a connection that reached the gateway's own listener for `path`. */
+function guardedConnector(pools: Pools, path: string): buildConnector.connector {
+  const connect = buildConnector(pools.connectOptions);
+  return (opts, callback) =>
+    connect(opts, (err, socket) => {
+      if (err || !socket) return callback(err ?? new Error('no socket'), null);
+      const { remoteAddress, remotePort } = socket;
+      if (remoteAddress && remotePort && pools.own.reaches(remoteAddress, remotePort, path)) {
+        socket.destroy();
+        return callback(new Error("redirect to the gateway's own listener refused"), null);
+      }
+      callback(null, socket);
+    });
 }

@@ -4,6 +4,7 @@ import { backendError } from '../errors/status.js';
 import { CallBase } from './call.js';
 import { connectionTokens, isHopByHop } from './hop-by-hop.js';
 import { type Inflater, inflaterFor, isGzip } from './inflate.js';
+import type { OwnListeners } from './own-listeners.js';
 import { type Hop, isRedirect, nextHop } from './redirect.js';
 
 /**
@@ -38,6 +39,8 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
     private readonly sent: Dispatcher.DispatchOptions,
     /** `send_body_on_redirect`: 307/308 may resend the body. */
     private readonly replayBody: boolean,
+    /** The gateway's own listeners, where a redirect is not followed. */
+    private readonly ownListeners: OwnListeners,
     /** The gateway added `Accept-Encoding: gzip` (a redirect's request keeps it): a gzip answer is decoded. */
     private readonly gzipAdded = false,
   ) {
@@ -54,6 +57,7 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
       this.onSettled,
       sent,
       this.replayBody,
+      this.ownListeners,
       this.gzipAdded,
     );
     call.at = next;
@@ -82,7 +86,7 @@ export class StreamCall extends CallBase implements Dispatcher.DispatchHandler {
       const location = headers.location;
       const at = this.hop();
       const to = Array.isArray(location) ? location[0] : location;
-      this.next = nextHop(status, to, at, this.first ?? at, this.replayBody);
+      this.next = nextHop(status, to, at, this.first ?? at, this.replayBody, this.ownListeners);
       if (this.next) return;
     }
     const out = this.own.slice();

@@ -247,6 +247,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         settled,
         options,
         client.replayBody,
+        client.pools.own,
         gzipAdded,
       );
       req.scope.add(call);
