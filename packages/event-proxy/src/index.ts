@@ -29,3 +29,4 @@ export {
 export { type KongLogEntry, kongLogProblems, mapKongLogEntry } from './sources/kong-http-log.js';
 export type { Source, SourceContext } from './sources/source.js';
 export { acceptWhenRoom } from './sources/wait-for-room.js';
+export { LOCK_FILE } from './spool/lock.js';
