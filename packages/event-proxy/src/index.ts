@@ -2,6 +2,7 @@ export { createProxyMetrics, type DropReason, type ProxyMetrics } from './admin/
 export { backoffDelay } from './pipeline/backoff.js';
 export { createQueue } from './pipeline/create-queue.js';
 export { type DeadLetter, DeadLetterFile } from './pipeline/dead-letter.js';
+export { rememberJson } from './pipeline/event-json.js';
 export { createTypeFilter } from './pipeline/filter.js';
 export type { IntakeResult } from './pipeline/intake.js';
 export { type FullPolicy, MemoryQueue, type MemoryQueueOptions } from './pipeline/memory-queue.js';

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acceptWhenRoom, backoffDelay, type Source, type SourceContext } from '@switchyard/event-proxy';
+import {
+  acceptWhenRoom,
+  backoffDelay,
+  rememberJson,
+  type Source,
+  type SourceContext,
+} from '@switchyard/event-proxy';
 import type { EventHub } from '@switchyard/gateway';
 import type { Envelope, Logger } from '@switchyard/shared';
 
@@ -98,8 +104,13 @@ export class HubSource implements Source {
       let holes = 0;
       for (let seq = this.next; seq < end; seq++) {
         const stored = hub.entry(seq);
-        if (stored) batch.push(stored.event);
-        else holes++;
+        if (!stored) {
+          holes++;
+          continue;
+        }
+        // The hub serialised the event once: the spool and the sink reuse that JSON.
+        rememberJson(stored.event, Buffer.from(stored.json));
+        batch.push(stored.event);
       }
       try {
         await (this.accept as (events: readonly Envelope[]) => Promise<unknown>)(batch);

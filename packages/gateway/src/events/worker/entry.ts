@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, isSwitchyardError, type LogLevel } from '@switchyard/shared';
 import { KIND } from '../handoff/layout.js';
@@ -23,8 +23,10 @@ import type {
 const BATCH = 512;
 /** How long the loop sleeps with nothing to read (the writer wakes it sooner). */
 const IDLE_WAIT_MS = 1000;
-/** How soon it looks again while its consumer still holds records it has not taken. */
-const PENDING_WAIT_MS = 10;
+/** How often it looks for records while they keep coming. */
+const POLL_MS = 20;
+/** How long after the last record it keeps polling before it sleeps until woken. */
+const BUSY_MS = 250;
 
 const port = parentPort;
 if (!port) throw new Error('the event worker runs in a worker thread');
@@ -115,9 +117,20 @@ function release(): void {
 }
 
 async function loop(): Promise<void> {
+  let busyUntil = 0;
   while (!stopping) {
-    if (step() === BATCH) await yieldToLoop();
-    else await reader.wait(pending.length > 0 ? PENDING_WAIT_MS : IDLE_WAIT_MS);
+    const n = step();
+    if (n === BATCH) {
+      await yieldToLoop();
+      continue;
+    }
+    const now = Date.now();
+    if (n > 0 || pending.length > 0) busyUntil = now + BUSY_MS;
+    // While records keep coming, poll on a timer instead of asking to be woken: a wake-up costs the
+    // request thread a notify per record and this thread a turn per record; a poll takes a batch.
+    // Idle, it sleeps until the writer wakes it.
+    if (now < busyUntil) await sleep(POLL_MS);
+    else await reader.wait(IDLE_WAIT_MS);
   }
 }
 
