@@ -24,7 +24,7 @@ const BATCH = 512;
 /** How long the loop sleeps with nothing to read (the writer wakes it sooner). */
 const IDLE_WAIT_MS = 1000;
 /** How often it looks for records while they keep coming. */
-const POLL_MS = 20;
+const POLL_MS = 50;
 /** How long after the last record it keeps polling before it sleeps until woken. */
 const BUSY_MS = 250;
 
