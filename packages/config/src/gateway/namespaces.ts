@@ -101,6 +101,13 @@ export const EventsNamespace = obj({
     }),
   ),
   record_health_checks: Type.Optional(Type.Boolean()),
+  worker_nice: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 19,
+      description: "the event worker's scheduling priority below the request thread's (nice steps)",
+    }),
+  ),
   health_interval: Type.Optional(Duration),
   node_id: Type.Optional(Type.String({ minLength: 1 })),
 });

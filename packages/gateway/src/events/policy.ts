@@ -21,8 +21,10 @@ export const EVENT_DEFAULTS = {
   /** Request header bytes (names and values) one `request` event carries; further headers are left out. */
   maxHeaderBytes: 8 * 1024,
   /** The request thread → event worker hand-off. */
-  handoffBytes: 8 * 1024 * 1024,
+  handoffBytes: 32 * 1024 * 1024,
   healthIntervalMs: 10_000,
+  /** The event worker's priority below the request thread's (Linux nice steps; 0: the same). */
+  workerNice: 5,
 } as const;
 
 /**

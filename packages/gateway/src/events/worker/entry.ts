@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -28,9 +30,25 @@ const POLL_MS = 50;
 /** How long after the last record it keeps polling before it sleeps until woken. */
 const BUSY_MS = 250;
 
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread has its own nice value), so under CPU
+ * contention the request thread runs first and events are built in the time left; the hand-off holds
+ * what waits. Best effort: elsewhere, or refused, the worker runs at the process's priority.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + nice));
+  } catch {
+    // Not Linux, or not allowed: the default priority.
+  }
+}
+
 const port = parentPort;
 if (!port) throw new Error('the event worker runs in a worker thread');
 const init = workerData as WorkerInit;
+lowerPriority(init.nice);
 const post = (message: FromWorker) => port.postMessage(message);
 
 const logger = createLogger({

@@ -206,6 +206,7 @@ export class EventWorkerHost implements EventFeed {
       firstSeq: Math.max(this.writer.workerNextSeq, this.hub.nextSeq),
       restarts: this.restarts,
       logLevel: this.logger.level,
+      nice: this.settings.worker_nice ?? EVENT_DEFAULTS.workerNice,
       consumer: consumer ? { module: moduleUrl(consumer.module), data: consumer.data } : undefined,
     };
     this.state = this.restarts === 0 ? 'starting' : 'restarting';

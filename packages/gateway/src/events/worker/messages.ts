@@ -12,6 +12,8 @@ export interface WorkerInit {
   /** Times the worker was started again after a failure (0 for the first). */
   restarts: number;
   logLevel: string;
+  /** How much lower than the request thread the worker's scheduling priority is (Linux nice steps). */
+  nice: number;
   consumer: { module: string; data: unknown } | undefined;
 }
 
