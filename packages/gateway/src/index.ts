@@ -43,6 +43,7 @@ export {
 export {
   type AdminAddress,
   createGateway,
+  type EventWorkerHandle,
   type Gateway,
   type GatewayAddress,
   type GatewayOptions,

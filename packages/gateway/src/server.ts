@@ -8,7 +8,7 @@ import { Pools } from './backend/pools.js';
 import { deriveStatus } from './events/health.js';
 import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
-import { EventWorkerHost, type EventWorkerOptions } from './events/worker/host.js';
+import { EventWorkerHost, type EventWorkerOptions, type WorkerHealth } from './events/worker/host.js';
 import { metricsFor } from './metrics/index.js';
 import { COMPLETED_HEADER } from './pipeline/answer.js';
 import { type CorsHandler, PluginHost } from './plugins/index.js';
@@ -73,6 +73,17 @@ export interface Gateway {
   readonly events: EventHub;
   /** The admin listener's address once listening; null before, or when disabled. */
   readonly adminAddress: AdminAddress | null;
+  /** The event worker, when events are built in one (`eventWorker`); null otherwise. */
+  readonly eventWorker: EventWorkerHandle | null;
+}
+
+/** What the gateway tells about its event worker and lets its owner do with it. */
+export interface EventWorkerHandle {
+  readonly health: WorkerHealth;
+  /** What the worker's consumer told about itself once started (the event proxy: its `address`). */
+  readonly consumerInfo: unknown;
+  /** Builds every event handed off so far and resolves once the consumer delivered them. */
+  flush(timeoutMs?: number): Promise<void>;
 }
 
 /** One compiled configuration: what a request needs from the file it arrived under. */
@@ -329,6 +340,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
 
     events: hub,
+
+    eventWorker: worker
+      ? {
+          get health() {
+            return worker.workerHealth;
+          },
+          get consumerInfo() {
+            return worker.consumerInfo;
+          },
+          flush: (timeoutMs) => worker.flush(timeoutMs),
+        }
+      : null,
 
     async listen() {
       const { port, host } = current.settings;

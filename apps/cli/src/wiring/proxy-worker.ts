@@ -30,6 +30,8 @@ export const attachEventConsumer: AttachEventConsumer = async ({ hub, data, logg
   return {
     taken: () => source.taken,
     flush: (timeoutMs) => source.flush(timeoutMs),
+    settle: (timeoutMs) => proxy.flush(timeoutMs),
+    info: () => ({ address: proxy.address }),
     close: () => proxy.close(),
   };
 };

@@ -24,10 +24,18 @@ export interface RunExtras extends GatewayExtras {
   logLevel?: LogLevel;
 }
 
+/** The event proxy of `switchyard run`, running in the gateway's event worker, seen from outside it. */
+export interface InProcessProxy {
+  /** Its listener's bound address (ingest, /healthz, /readyz, /metrics). */
+  readonly address: { host: string; port: number; url: string } | undefined;
+  /** Resolves once every event the gateway emitted so far is delivered (SWY_SINK_TIMEOUT after `timeoutMs`). */
+  flush(timeoutMs?: number): Promise<void>;
+}
+
 /** The gateway and, when configured, the event proxy it feeds in the same process. */
 export interface RunningSwitchyard extends StartedGateway {
-  /** Whether an event proxy runs (in the gateway's event worker). */
-  proxy: boolean;
+  /** The event proxy (in the gateway's event worker), when one runs. */
+  proxy: InProcessProxy | undefined;
   /**
    * Stops the file watch, then the gateway: requests in flight finish, the event worker builds their
    * events and the proxy takes them, then delivers what is queued within its shutdown deadline.
@@ -84,11 +92,17 @@ export async function startRun(
     await prepared.gateway.close();
     throw err;
   }
-  return {
-    ...started,
-    proxy: consumer !== undefined,
-    close: () => stopGateway(started),
-  };
+  const worker = started.gateway.eventWorker;
+  const proxy: InProcessProxy | undefined =
+    consumer && worker
+      ? {
+          get address() {
+            return (worker.consumerInfo as { address?: InProcessProxy['address'] } | undefined)?.address;
+          },
+          flush: (timeoutMs) => worker.flush(timeoutMs),
+        }
+      : undefined;
+  return { ...started, proxy, close: () => stopGateway(started) };
 }
 
 function proxyConsumer(

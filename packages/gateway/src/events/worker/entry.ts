@@ -175,6 +175,9 @@ port.on('message', (m: ToWorker) => {
     case 'drain':
       void drain(m.timeoutMs);
       break;
+    case 'flush':
+      void flush(m.timeoutMs);
+      break;
     case 'close':
       void close();
       break;
@@ -190,6 +193,20 @@ async function drain(timeoutMs: number): Promise<void> {
   });
   release();
   post({ type: 'drained' });
+}
+
+/** Builds everything handed off so far and waits until the consumer delivered it, within `timeoutMs`. */
+async function flush(timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  try {
+    while (step() > 0) await yieldToLoop();
+    await consumer?.flush(Math.max(0, end - Date.now()));
+    await consumer?.settle?.(Math.max(0, end - Date.now()));
+    release();
+    post({ type: 'flushed', error: undefined });
+  } catch (err) {
+    post({ type: 'flushed', error: serialize(err) });
+  }
 }
 
 async function close(): Promise<void> {
@@ -218,7 +235,7 @@ try {
       restarts: init.restarts,
     });
   }
-  post({ type: 'ready' });
+  post({ type: 'ready', info: consumer?.info?.() });
   void loop();
 } catch (err) {
   post({ type: 'failed', error: serialize(err) });

@@ -84,7 +84,8 @@ export class EventWorkerHost implements EventFeed {
   private closing = false;
   private settings: EventsNamespace;
   private restartTimer: NodeJS.Timeout | undefined;
-  private waiters = new Map<string, () => void>();
+  private waiters = new Map<string, (m: FromWorker | undefined) => void>();
+  private info: unknown;
   private readonly stdout: NodeJS.WritableStream;
 
   constructor(
@@ -162,6 +163,22 @@ export class EventWorkerHost implements EventFeed {
     this.recorder.health({ ...data, event_worker: this.workerHealth });
   }
 
+  /** What the worker's consumer told about itself once it started (e.g. the proxy's address). */
+  get consumerInfo(): unknown {
+    return this.info;
+  }
+
+  /**
+   * Builds everything handed off so far and resolves once the consumer delivered it; rejects with the
+   * consumer's error (e.g. SWY_SINK_TIMEOUT after `timeoutMs`).
+   */
+  async flush(timeoutMs = 10_000): Promise<void> {
+    if (this.state !== 'running')
+      throw new SwitchyardError('SWY_SINK_UNAVAILABLE', 'the event worker is not running');
+    const answer = await this.request({ type: 'flush', timeoutMs }, 'flushed', timeoutMs + 1000);
+    if (answer?.type === 'flushed' && answer.error) throw errorOf(answer.error);
+  }
+
   /** Builds and hands on everything handed off so far (shutdown, after the last request). */
   async drain(timeoutMs = 5000): Promise<void> {
     if (this.state !== 'running') return;
@@ -184,13 +201,14 @@ export class EventWorkerHost implements EventFeed {
     if (this.state === 'running') this.worker?.postMessage(message);
   }
 
-  private request(message: ToWorker, answer: string, timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs);
-      function done() {
+  private request(message: ToWorker, answer: string, timeoutMs: number): Promise<FromWorker | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const done = (m: FromWorker | undefined) => {
         clearTimeout(timer);
-        resolve();
-      }
+        this.waiters.delete(answer);
+        resolve(m);
+      };
       this.waiters.set(answer, done);
       this.worker?.postMessage(message);
     });
@@ -219,6 +237,7 @@ export class EventWorkerHost implements EventFeed {
         switch (m.type) {
           case 'ready':
             ready = true;
+            this.info = m.info;
             this.state = 'running';
             this.failuresInRow = 0;
             if (this.forwarding) worker.postMessage({ type: 'forward', from: this.hub.nextSeq });
@@ -240,8 +259,7 @@ export class EventWorkerHost implements EventFeed {
             this.stdout.write(m.chunk);
             break;
           default:
-            this.waiters.get(m.type)?.();
-            this.waiters.delete(m.type);
+            this.waiters.get(m.type)?.(m);
         }
       });
       worker.on('error', (err) => {
@@ -251,8 +269,7 @@ export class EventWorkerHost implements EventFeed {
       worker.on('exit', (code) => {
         if (this.worker !== worker) return;
         this.worker = undefined;
-        for (const done of this.waiters.values()) done();
-        this.waiters.clear();
+        for (const done of [...this.waiters.values()]) done(undefined);
         if (this.closing || !ready) {
           this.state = 'stopped';
           if (!ready) reject(new Error(failure ?? `the event worker exited with code ${code}`));

@@ -22,6 +22,7 @@ export type ToWorker =
   | { type: 'stop-forwarding' }
   | { type: 'configure'; settings: EventsNamespace }
   | { type: 'drain'; timeoutMs: number }
+  | { type: 'flush'; timeoutMs: number }
   | { type: 'close' };
 
 export interface SerializedError {
@@ -31,12 +32,13 @@ export interface SerializedError {
 }
 
 export type FromWorker =
-  | { type: 'ready' }
+  | { type: 'ready'; info: unknown }
   | { type: 'failed'; error: SerializedError }
   | { type: 'events'; events: ForwardedEvent[] }
   | { type: 'log'; line: string }
   | { type: 'stdout'; chunk: string }
   | { type: 'drained' }
+  | { type: 'flushed'; error: SerializedError | undefined }
   | { type: 'closed' };
 
 /** What a consumer module running inside the event worker is given (the event proxy in `run`). */
@@ -62,6 +64,10 @@ export interface EventWorkerConsumer {
   taken?(): number;
   /** Hands on what the hub holds, within `timeoutMs` (called on shutdown, before `close`). */
   flush(timeoutMs: number): Promise<void>;
+  /** Resolves once what it took is delivered (the gateway's `eventWorker.flush`); rejects after `timeoutMs`. */
+  settle?(timeoutMs: number): Promise<void>;
+  /** What the gateway may tell about the consumer (structured-cloned once it started), e.g. its address. */
+  info?(): unknown;
   close(): Promise<void>;
 }
 
