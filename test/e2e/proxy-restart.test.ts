@@ -110,6 +110,8 @@ describe('event proxy stopped and restarted mid-stream', () => {
     await new Promise((r) => setTimeout(r, 100));
     await startProxy(settings);
     await traffic;
+    // The gateway's events reach its in-process subscriber from the event worker, a moment after the answers.
+    await until(() => sent.length >= 600, 'the 600 events emitted');
     await until(() => {
       const got = new Set(readNdjson(out).map((e) => (e as Envelope).id));
       return sent.every((id) => got.has(id));

@@ -2,6 +2,7 @@ export { createProxyMetrics, type DropReason, type ProxyMetrics } from './admin/
 export { backoffDelay } from './pipeline/backoff.js';
 export { createQueue } from './pipeline/create-queue.js';
 export { type DeadLetter, DeadLetterFile } from './pipeline/dead-letter.js';
+export { rememberJson } from './pipeline/event-json.js';
 export { createTypeFilter } from './pipeline/filter.js';
 export type { IntakeResult } from './pipeline/intake.js';
 export { type FullPolicy, MemoryQueue, type MemoryQueueOptions } from './pipeline/memory-queue.js';
@@ -29,3 +30,4 @@ export {
 export { type KongLogEntry, kongLogProblems, mapKongLogEntry } from './sources/kong-http-log.js';
 export type { Source, SourceContext } from './sources/source.js';
 export { acceptWhenRoom } from './sources/wait-for-room.js';
+export { LOCK_FILE } from './spool/lock.js';

@@ -7,19 +7,29 @@ export {
   parseListenAddress,
 } from './admin/index.js';
 export {
+  type AttachEventConsumer,
   type BackendHealth,
+  EVENT_DEFAULTS,
   EVENT_HUB_DEFAULTS,
+  type EventFeed,
   EventHub,
   type EventHubOptions,
   type EventListener,
+  EventPolicy,
+  type EventWorkerConsumer,
+  type EventWorkerContext,
+  type EventWorkerOptions,
+  type ForwardedEvent,
   type GapInfo,
   type GatewayObserver,
   type HealthSources,
   type RequestInfo,
   type ResponseInfo,
   type StartPosition,
-  type StoredEvent,
+  StoredEvent,
   type SubscribeOptions,
+  type WorkerHealth,
+  type WorkerState,
 } from './events/index.js';
 export {
   type ConfigWatcher,
@@ -33,6 +43,7 @@ export {
 export {
   type AdminAddress,
   createGateway,
+  type EventWorkerHandle,
   type Gateway,
   type GatewayAddress,
   type GatewayOptions,

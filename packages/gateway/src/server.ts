@@ -5,8 +5,10 @@ import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/c
 import { createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
 import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
 import { Pools } from './backend/pools.js';
+import { deriveStatus } from './events/health.js';
 import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
+import { EventWorkerHost, type EventWorkerOptions, type WorkerHealth } from './events/worker/host.js';
 import { metricsFor } from './metrics/index.js';
 import { COMPLETED_HEADER } from './pipeline/answer.js';
 import { type CorsHandler, PluginHost } from './plugins/index.js';
@@ -36,6 +38,12 @@ export interface GatewayOptions {
   admin?: false | { listen?: string | undefined; token?: string | undefined };
   /** The events' node id when `telemetry/events` sets none [the host name]. */
   nodeId?: string;
+  /**
+   * Builds events in a worker thread (`true`, or its options: a consumer such as the event proxy runs in
+   * it): the request thread then only records raw facts into a bounded hand-off. Without it events are
+   * built on the request thread (library use).
+   */
+  eventWorker?: boolean | EventWorkerOptions;
 }
 
 export interface GatewayAddress {
@@ -65,6 +73,17 @@ export interface Gateway {
   readonly events: EventHub;
   /** The admin listener's address once listening; null before, or when disabled. */
   readonly adminAddress: AdminAddress | null;
+  /** The event worker, when events are built in one (`eventWorker`); null otherwise. */
+  readonly eventWorker: EventWorkerHandle | null;
+}
+
+/** What the gateway tells about its event worker and lets its owner do with it. */
+export interface EventWorkerHandle {
+  readonly health: WorkerHealth;
+  /** What the worker's consumer told about itself once started (the event proxy: its `address`). */
+  readonly consumerInfo: unknown;
+  /** Builds every event handed off so far and resolves once the consumer delivered them. */
+  flush(timeoutMs?: number): Promise<void>;
 }
 
 /** One compiled configuration: what a request needs from the file it arrived under. */
@@ -92,12 +111,32 @@ export function createGateway(options: GatewayOptions): Gateway {
   let current = compile(options.config, first, pools, plugins, logger);
 
   let inflight = 0;
+  const worker = options.eventWorker
+    ? new EventWorkerHost(
+        options.eventWorker === true ? {} : options.eventWorker,
+        eventsOf(options.config),
+        logger,
+        () => hub.checkHealth(),
+      )
+    : undefined;
   const hub = new EventHub({
     settings: eventsOf(options.config),
     logger,
-    health: { inFlight: () => inflight, backends: () => plugins.breakerStates() },
+    health: {
+      inFlight: () => inflight,
+      backends: () => plugins.breakerStates(),
+      // A failed event worker (being restarted) makes the node degraded until it runs again.
+      ...(worker && {
+        status: () => {
+          const status = deriveStatus(plugins.breakerStates());
+          return worker.healthy || status === 'down' ? status : 'degraded';
+        },
+      }),
+    },
     ...(options.nodeId !== undefined && { nodeId: options.nodeId }),
+    ...(worker && { feed: worker }),
   });
+  worker?.bind(hub);
   const adminSettings = adminOf(options.config);
   // Prometheus metrics are collected only when the admin listener can serve them.
   const metrics = metricsFor(options.admin !== false && adminSettings.disable !== true, options.config, {
@@ -105,10 +144,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       inFlight: () => inflight,
       breakers: () => plugins.breakerStates(),
       redis: () => plugins.redis.statuses(),
+      ...(worker && {
+        events: () => ({
+          dropped: worker.writer.dropped,
+          pending: worker.writer.pending,
+          capacity: worker.writer.capacity,
+          restarts: worker.workerHealth.restarts,
+        }),
+      }),
     },
     logger,
   });
-  const observer = options.observer ? both(hub, options.observer) : hub;
+  // With an event worker the hub builds nothing on this thread: requests go to the worker's recorder.
+  const observer = worker ? options.observer : options.observer ? both(hub, options.observer) : hub;
   const admin: AdminServer | null =
     options.admin === false || adminSettings.disable === true
       ? null
@@ -126,7 +174,13 @@ export function createGateway(options: GatewayOptions): Gateway {
             version: VERSION,
             uptime_s: Math.round(process.uptime()),
             in_flight: inflight,
-            events: { recording: hub.recording, subscribers: hub.subscribers, retained: hub.retained },
+            events: {
+              recording: hub.recording,
+              subscribers: hub.subscribers,
+              retained: hub.retained,
+              retained_bytes: hub.retainedBytes,
+              ...(worker && { worker: worker.workerHealth }),
+            },
           }),
         });
   let adminAddress: AdminAddress | null = null;
@@ -138,6 +192,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const rt: Runtime = {
     logger,
     observer,
+    userObserver: options.observer,
+    recorder: worker?.recorder,
+    get recordHealthChecks() {
+      return hub.settings.recordHealthChecks;
+    },
     metrics,
     get closing() {
       return closing;
@@ -282,10 +341,24 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     events: hub,
 
+    eventWorker: worker
+      ? {
+          get health() {
+            return worker.workerHealth;
+          },
+          get consumerInfo() {
+            return worker.consumerInfo;
+          },
+          flush: (timeoutMs) => worker.flush(timeoutMs),
+        }
+      : null,
+
     async listen() {
       const { port, host } = current.settings;
       // Shared rate limits start shared when Redis is there; without it they start on the node's counters.
       await plugins.redis.ready(REDIS_READY_MS);
+      // The event worker (and its consumer, the proxy in `run`) runs before the first request arrives.
+      await worker?.start();
       const bound = await new Promise<GatewayAddress>((resolve, reject) => {
         const onError = (err: Error) =>
           reject(
@@ -358,8 +431,11 @@ export function createGateway(options: GatewayOptions): Gateway {
           clearInterval(sweep);
           server.closeAllConnections();
         }
-        // After the last request's events: the event streams send what they have, then end.
+        // The worker builds the last requests' events and hands them on; then the event streams send
+        // what they have and end; then the worker's consumer delivers what it can and closes.
+        await worker?.drain();
         await admin?.close();
+        await worker?.close();
         hub.close();
         await pools.close(grace);
         plugins.close();

@@ -21,6 +21,14 @@ export {
   redactHeaders,
   SENSITIVE_HEADERS,
 } from './logger/create-logger.js';
+export {
+  type QueryValues,
+  REDACTED,
+  redactQuery,
+  redactUrl,
+  SENSITIVE_QUERY_PARAMS,
+  sensitiveQueryNames,
+} from './redaction/query.js';
 export { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './units/duration.js';
 export {
   isLoopbackHost,

@@ -1,5 +1,11 @@
 import { type Diagnostic, formatDiagnostic, type GatewayFile, loadGatewayConfig } from '@switchyard/config';
-import { type ConfigWatcher, createGateway, type Gateway, watchGatewayConfig } from '@switchyard/gateway';
+import {
+  type ConfigWatcher,
+  createGateway,
+  type EventWorkerOptions,
+  type Gateway,
+  watchGatewayConfig,
+} from '@switchyard/gateway';
 import {
   createLogger,
   isSwitchyardError,
@@ -112,6 +118,8 @@ export interface GatewayExtras {
   host?: string;
   /** Debounce of the file watch [200 ms]. */
   reloadDebounceMs?: number;
+  /** The gateway's event worker (events are built off the request thread) [on, without a consumer]. */
+  eventWorker?: EventWorkerOptions;
 }
 
 /** Loads the file and builds the gateway, not listening yet; null (diagnostics written) when the file is bad. */
@@ -130,6 +138,7 @@ export async function prepareGateway(
     ...(args.port !== undefined && { port: args.port }),
     ...(extras.host !== undefined && { host: extras.host }),
     ...(args.adminListen !== undefined && { admin: { listen: args.adminListen } }),
+    eventWorker: extras.eventWorker ?? true,
   });
   return { gateway, logger };
 }

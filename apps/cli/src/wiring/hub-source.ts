@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acceptWhenRoom, backoffDelay, type Source, type SourceContext } from '@switchyard/event-proxy';
+import {
+  acceptWhenRoom,
+  backoffDelay,
+  rememberJson,
+  type Source,
+  type SourceContext,
+} from '@switchyard/event-proxy';
 import type { EventHub } from '@switchyard/gateway';
 import type { Envelope, Logger } from '@switchyard/shared';
 
@@ -32,11 +38,16 @@ export class HubSource implements Source {
 
   constructor(private readonly o: HubSourceOptions) {}
 
+  /** The hub's sequence number up to which the proxy's queue took every event. */
+  get taken(): number {
+    return this.next;
+  }
+
   async start(ctx: SourceContext): Promise<void> {
     this.logger = ctx.logger;
     this.accept = acceptWhenRoom(ctx, this.stopping.signal);
     // Subscribing starts the hub recording; events from now on are this source's.
-    this.unsubscribe = this.o.hub.subscribe(() => this.wake());
+    this.unsubscribe = this.o.hub.watch(() => this.wake());
     this.next = this.o.hub.nextSeq;
   }
 
@@ -90,14 +101,24 @@ export class HubSource implements Source {
       }
       const end = Math.min(hub.nextSeq, this.next + max);
       const batch: Envelope[] = [];
+      let holes = 0;
       for (let seq = this.next; seq < end; seq++) {
         const stored = hub.entry(seq);
-        if (stored) batch.push(stored.event);
+        if (!stored) {
+          holes++;
+          continue;
+        }
+        // The hub serialised the event once: the spool and the sink reuse that JSON.
+        rememberJson(stored.event, Buffer.from(stored.json));
+        batch.push(stored.event);
       }
       try {
         await (this.accept as (events: readonly Envelope[]) => Promise<unknown>)(batch);
         this.next = end;
         attempt = 0;
+        // A hole is an event lost before the hub got it (the gateway's hand-off was full), counted there.
+        if (holes > 0)
+          this.logger?.error({ missed: holes }, 'events lost before the event hub: the hand-off was full');
       } catch (err) {
         if (this.stopping.signal.aborted) return;
         const delay = backoffDelay(attempt++, RETRY);

@@ -1,7 +1,6 @@
 import { type EventProxySettings, loadEventProxySettings } from '@switchyard/config';
-import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
-import type { Gateway } from '@switchyard/gateway';
-import type { Logger, LogLevel } from '@switchyard/shared';
+import type { EventWorkerOptions } from '@switchyard/gateway';
+import type { LogLevel } from '@switchyard/shared';
 import type { CommandIO } from '../command.js';
 import {
   cliLogger,
@@ -12,7 +11,6 @@ import {
   type StartedGateway,
   stopGateway,
 } from '../commands/gateway.js';
-import { HubSource } from './hub-source.js';
 
 export interface RunExtras extends GatewayExtras {
   /**
@@ -26,21 +24,37 @@ export interface RunExtras extends GatewayExtras {
   logLevel?: LogLevel;
 }
 
+/** The event proxy of `switchyard run`, running in the gateway's event worker, seen from outside it. */
+export interface InProcessProxy {
+  /** Its listener's bound address (ingest, /healthz, /readyz, /metrics). */
+  readonly address: { host: string; port: number; url: string } | undefined;
+  /** Resolves once every event the gateway emitted so far is delivered (SWY_SINK_TIMEOUT after `timeoutMs`). */
+  flush(timeoutMs?: number): Promise<void>;
+}
+
 /** The gateway and, when configured, the event proxy it feeds in the same process. */
 export interface RunningSwitchyard extends StartedGateway {
-  proxy: EventProxy | undefined;
+  /** The event proxy (in the gateway's event worker), when one runs. */
+  proxy: InProcessProxy | undefined;
   /**
-   * Stops the file watch, then the gateway (requests in flight finish and emit their events), then the
-   * proxy (it takes the last events and delivers what is queued within its shutdown deadline).
+   * Stops the file watch, then the gateway: requests in flight finish, the event worker builds their
+   * events and the proxy takes them, then delivers what is queued within its shutdown deadline.
    */
   close(): Promise<void>;
 }
 
+/** The built module the event worker loads the proxy from (tests run this file from src). */
+function proxyWorkerModule(): string {
+  const url = new URL('./proxy-worker.js', import.meta.url);
+  return url.href.replace('/src/wiring/', '/dist/wiring/');
+}
+
 /**
  * `switchyard run`: the gateway from `args.file` and, when TARGET_TYPE is set, the event proxy in the same
- * process, fed from the gateway's event hub in memory (HubSource, no HTTP hop). The proxy starts before the
- * gateway accepts its first request, so every request's events reach it. Null when the gateway file is bad
- * (its diagnostics are written to io.stderr); a bad event proxy setting rejects with the error to print.
+ * process. The proxy runs in the gateway's event worker thread, fed from the hand-off in memory (no HTTP
+ * hop, no event work on the request thread). It starts before the gateway accepts its first request, so
+ * every request's events reach it. Null when the gateway file is bad (its diagnostics are written to
+ * io.stderr); a bad event proxy setting, or a proxy that cannot start, rejects with the error to print.
  */
 export async function startRun(
   args: GatewayArgs,
@@ -58,66 +72,46 @@ export async function startRun(
   const eventsOnStdout =
     settings?.target.type === 'file' && settings.target.file?.path === '-' && eventsOut === io.stdout;
   const logger = extras.logger ?? cliLogger(io, eventsOnStdout, extras.logLevel);
-
-  const prepared = await prepareGateway(args, io, { ...extras, logger });
+  if (settings?.gateway) {
+    logger.warn(
+      { gateway_admin_url: settings.gateway.admin_url },
+      'GATEWAY_ADMIN_URL is ignored by `switchyard run`: this gateway hands its events over in process',
+    );
+  }
+  const consumer = settings ? proxyConsumer(settings, eventsOut) : undefined;
+  const prepared = await prepareGateway(args, io, {
+    ...extras,
+    logger,
+    eventWorker: consumer ? { consumer } : {},
+  });
   if (!prepared) return null;
-  const source = new HubSource({ hub: prepared.gateway.events });
-  const proxy = settings
-    ? await startProxy(settings, prepared.gateway, source, logger, eventsOut)
-    : undefined;
   let started: StartedGateway;
   try {
     started = await listenGateway(prepared, args, io, extras);
   } catch (err) {
     await prepared.gateway.close();
-    await proxy?.close({ deadlineMs: 0 });
     throw err;
   }
-  return {
-    ...started,
-    proxy,
-    async close() {
-      await stopGateway(started);
-      if (!proxy) return;
-      // The last requests' events, before the proxy stops taking any.
-      await source.flush();
-      await proxy.close();
-    },
-  };
+  const worker = started.gateway.eventWorker;
+  const proxy: InProcessProxy | undefined =
+    consumer && worker
+      ? {
+          get address() {
+            return (worker.consumerInfo as { address?: InProcessProxy['address'] } | undefined)?.address;
+          },
+          flush: (timeoutMs) => worker.flush(timeoutMs),
+        }
+      : undefined;
+  return { ...started, proxy, close: () => stopGateway(started) };
 }
 
-async function startProxy(
+function proxyConsumer(
   settings: EventProxySettings,
-  gateway: Gateway,
-  source: HubSource,
-  logger: Logger,
   stdout: NodeJS.WritableStream,
-): Promise<EventProxy> {
-  const { gateway: remote, ...own } = settings;
-  if (remote) {
-    logger.warn(
-      { gateway_admin_url: remote.admin_url },
-      'GATEWAY_ADMIN_URL is ignored by `switchyard run`: this gateway hands its events over in process',
-    );
-  }
+): NonNullable<EventWorkerOptions['consumer']> {
+  const { gateway: _remote, ...own } = settings;
   // The proxy carries this gateway's own events: ingest, where anyone who reaches the listener could add
   // look-alikes, is off unless EVENT_PROXY_INGEST (or ingest.enabled) turns it on.
   const ingest = { ...own.ingest, enabled: own.ingest.enabled ?? false };
-  const proxy = createEventProxy(
-    { ...own, ingest },
-    {
-      // Its own children add `component` (spool, delivery…): this key names the runtime, so no line has a key twice.
-      logger: logger.child({ runtime: 'event-proxy' }),
-      stdout,
-      sources: [source],
-    },
-  );
-  try {
-    await proxy.start();
-  } catch (err) {
-    await proxy.close({ deadlineMs: 0 }).catch(() => undefined);
-    await gateway.close();
-    throw err;
-  }
-  return proxy;
+  return { module: proxyWorkerModule(), data: { ...own, ingest }, types: own.filter.types, stdout };
 }

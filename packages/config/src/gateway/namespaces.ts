@@ -86,8 +86,28 @@ export const EventsNamespace = obj({
     ),
   ),
   redact_headers: Type.Optional(Type.Array(Type.String())),
+  redact_query: Type.Optional(Type.Array(Type.String())),
   sample_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
   ring_size: Type.Optional(Type.Integer({ minimum: 1 })),
+  ring_max_bytes: Type.Optional(Type.Integer({ minimum: 65_536, description: 'bytes the SSE ring holds' })),
+  max_header_bytes: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'request header bytes one request event carries' }),
+  ),
+  handoff_bytes: Type.Optional(
+    Type.Integer({
+      minimum: 65_536,
+      maximum: 1_073_741_824,
+      description: 'size of the hand-off from the request thread to the event worker',
+    }),
+  ),
+  record_health_checks: Type.Optional(Type.Boolean()),
+  worker_nice: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 19,
+      description: "the event worker's scheduling priority below the request thread's (nice steps)",
+    }),
+  ),
   health_interval: Type.Optional(Duration),
   node_id: Type.Optional(Type.String({ minLength: 1 })),
 });

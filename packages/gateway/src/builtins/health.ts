@@ -12,7 +12,7 @@ export function goTime(d: Date): string {
 
 /** `GET /__health`: `{"agents":{},"now":"…","status":"ok"}`, as KrakenD answers it. */
 export const health: RouteHandler = (x) => {
-  x.begin(x.path);
+  x.begin(x.path, true);
   const body = `{"agents":{},"now":${JSON.stringify(goTime(new Date()))},"status":"ok"}`;
   x.send(200, { 'Content-Type': 'application/json; charset=utf-8' }, body, true);
 };

@@ -3,33 +3,52 @@ import type { EventsNamespace } from '@switchyard/config';
 import {
   createEnvelope,
   type Envelope,
-  EVENT_TYPES,
   type EventData,
   type EventType,
   type HealthStatus,
-  headerRedactor,
   type Logger,
+  type NodeHealthData,
   type PluginUpdatedData,
-  parseDuration,
 } from '@switchyard/shared';
 import { HealthProbe, type HealthSources } from './health.js';
 import { HubIds } from './ids.js';
 import type { GatewayObserver, RequestInfo, ResponseInfo } from './observer.js';
+import { EVENT_DEFAULTS, EventPolicy } from './policy.js';
 import { SeqRing } from './ring.js';
-import { createSampler } from './sampler.js';
+import { StoredEvent } from './stored.js';
+
+export { StoredEvent };
 
 export const EVENT_HUB_DEFAULTS = {
-  ringSize: 10_000,
-  healthIntervalMs: 10_000,
+  ringSize: EVENT_DEFAULTS.ringSize,
+  ringMaxBytes: EVENT_DEFAULTS.ringMaxBytes,
+  healthIntervalMs: EVENT_DEFAULTS.healthIntervalMs,
   /** How long the hub keeps recording after its last consumer left, so a reconnecting one loses nothing. */
   retainMs: 5 * 60_000,
 } as const;
 
-/** One recorded event; `frame` caches its Server-Sent Events text so many streams serialise it once. */
-export interface StoredEvent {
+/** An event built elsewhere (the event worker), as it crosses to this hub: its place and its text. */
+export interface ForwardedEvent {
   seq: number;
-  event: Envelope;
-  frame?: string;
+  id: string;
+  type: EventType;
+  json: string;
+}
+
+/**
+ * Where a hub whose events are built by the event worker sends what it would otherwise build itself, and
+ * how it tells the worker whether its own consumers (SSE streams, in-process subscribers) want events.
+ */
+export interface EventFeed {
+  /** The worker has consumers of its own (the event proxy in `run`): events are recorded regardless. */
+  readonly consumes: boolean;
+  pluginUpdated(data: PluginUpdatedData): void;
+  health(data: NodeHealthData): void;
+  /** This hub's consumers want events from now on; returns the sequence number the next one gets. */
+  forward(): number;
+  /** This hub stopped recording. */
+  stopForwarding(): void;
+  configure(settings: EventsNamespace): void;
 }
 
 /** Told to a consumer whose resume point is no longer retained (sent as the SSE `gap` event). */
@@ -74,6 +93,15 @@ export interface EventHubOptions {
   health?: HealthSources;
   /** Overrides EVENT_HUB_DEFAULTS.retainMs (Infinity: never stop once a consumer attached). */
   retainMs?: number;
+  /** The id tag (another hub's, to continue its numbering); random by default. */
+  idTag?: number;
+  /** The first sequence number [0]. */
+  firstSeq?: number;
+  /**
+   * The event worker, when it builds this hub's events: the hub then builds none itself; the events come
+   * back through `ingest`, and the hub keeps the ring, the positions and the consumers.
+   */
+  feed?: EventFeed;
 }
 
 /**
@@ -85,16 +113,18 @@ export interface EventHubOptions {
 export class EventHub implements GatewayObserver {
   readonly nodeId: string;
   private readonly ring: SeqRing<StoredEvent>;
-  private readonly ids = new HubIds();
-  // These four follow a reload (see configure); the ring and the node id are fixed for the hub's life.
-  private types: ReadonlySet<EventType> = new Set();
-  private redact: ReturnType<typeof headerRedactor> = headerRedactor([]);
-  private sampled: (requestId: string) => boolean = () => true;
-  private healthIntervalMs: number = EVENT_HUB_DEFAULTS.healthIntervalMs;
+  private readonly ids: HubIds;
+  // The policy follows a reload (see configure); the ring and the node id are fixed for the hub's life.
+  private policy: EventPolicy = new EventPolicy();
   private readonly retainMs: number;
   private readonly probe: HealthProbe;
   private readonly logger: Logger | undefined;
+  private readonly feed: EventFeed | undefined;
   private listeners: readonly EventListener[] = [];
+  /** Called with the count when events were lost before they reached the ring (a hand-off overflow). */
+  private gapListeners: readonly ((missed: number, next: string | null) => void)[] = [];
+  private watchers = 0;
+  private wakers: readonly EventListener[] = [];
   private active = false;
   /** nextSeq when recording last resumed: a consumer whose position is before it missed unrecorded events. */
   private resumedAt = 0;
@@ -106,25 +136,51 @@ export class EventHub implements GatewayObserver {
   constructor(options: EventHubOptions = {}) {
     const s = options.settings ?? {};
     this.nodeId = s.node_id ?? options.nodeId ?? hostname();
-    this.ring = new SeqRing(s.ring_size ?? EVENT_HUB_DEFAULTS.ringSize);
-    this.applySettings(s);
+    this.ring = new SeqRing(
+      s.ring_size ?? EVENT_HUB_DEFAULTS.ringSize,
+      s.ring_max_bytes ?? EVENT_HUB_DEFAULTS.ringMaxBytes,
+    );
+    if (options.firstSeq) this.ring.startAt(options.firstSeq);
+    this.ids = new HubIds(options.idTag);
+    this.policy = new EventPolicy(s);
     this.retainMs = options.retainMs ?? EVENT_HUB_DEFAULTS.retainMs;
     this.probe = new HealthProbe(options.health ?? {});
     this.logger = options.logger;
+    this.feed = options.feed;
   }
 
-  /** Whether events are being recorded now. */
+  /** Whether events are being recorded now (for this hub's consumers or, with a feed, the worker's). */
   get recording(): boolean {
+    return this.active || this.feed?.consumes === true;
+  }
+
+  /** Whether this hub's own consumers want events. */
+  get consuming(): boolean {
     return this.active;
   }
 
-  get subscribers(): number {
-    return this.listeners.length;
+  /** The id tag, for an event worker that numbers this hub's events. */
+  get idTag(): number {
+    return this.ids.tagValue;
   }
 
-  /** Events held in the ring. */
+  /** The compiled `telemetry/events` in force. */
+  get settings(): EventPolicy {
+    return this.policy;
+  }
+
+  get subscribers(): number {
+    return this.listeners.length + this.watchers;
+  }
+
+  /** Positions held in the ring (holes of lost events included). */
   get retained(): number {
     return this.ring.size;
+  }
+
+  /** Bytes the ring holds (about). */
+  get retainedBytes(): number {
+    return this.ring.bytes;
   }
 
   /** The sequence number the next event gets. */
@@ -145,9 +201,9 @@ export class EventHub implements GatewayObserver {
   /** Starts the periodic `node_health` (when that type is enabled). */
   start(): void {
     this.started = true;
-    if (this.healthTimer || !this.types.has('node_health')) return;
+    if (this.healthTimer || !this.policy.types.has('node_health')) return;
     this.probe.start();
-    this.healthTimer = setInterval(() => this.emitHealth(), this.healthIntervalMs);
+    this.healthTimer = setInterval(() => this.emitHealth(), this.policy.healthIntervalMs);
     this.healthTimer.unref();
   }
 
@@ -157,13 +213,16 @@ export class EventHub implements GatewayObserver {
    * readers, and a node keeps one id); the return value names the keys that were left unchanged.
    */
   configure(settings: EventsNamespace = {}): string[] {
-    this.applySettings(settings);
+    this.policy = new EventPolicy(settings);
+    this.feed?.configure(settings);
     if (this.started) {
       this.stopHealth();
       this.start();
     }
     const fixed: string[] = [];
     if ((settings.ring_size ?? EVENT_HUB_DEFAULTS.ringSize) !== this.ring.capacity) fixed.push('ring_size');
+    if ((settings.ring_max_bytes ?? EVENT_HUB_DEFAULTS.ringMaxBytes) !== this.ring.maxBytes)
+      fixed.push('ring_max_bytes');
     if (settings.node_id !== undefined && settings.node_id !== this.nodeId) fixed.push('node_id');
     return fixed;
   }
@@ -173,27 +232,23 @@ export class EventHub implements GatewayObserver {
     this.stopHealth();
     clearTimeout(this.retainTimer);
     this.listeners = [];
+    this.gapListeners = [];
+    this.watchers = 0;
     this.active = false;
   }
 
-  requestStarted(req: RequestInfo): void {
-    if (!this.active || !this.types.has('request') || !this.sampled(req.request_id)) return;
-    this.append('request', { ...req, headers: this.redact(req.headers) });
+  /** A request arrived (`at`: when, in ms, if not now). */
+  requestStarted(req: RequestInfo, at?: number): void {
+    const p = this.policy;
+    if (!this.active || !p.types.has('request') || !p.sampled(req.request_id)) return;
+    this.append('request', p.requestData(req), at);
   }
 
-  requestFinished(req: RequestInfo, res: ResponseInfo): void {
-    if (!this.active || !this.types.has('response') || !this.sampled(req.request_id)) return;
-    this.append('response', {
-      request_id: req.request_id,
-      method: req.method,
-      path: req.path,
-      endpoint: req.endpoint,
-      status: res.status,
-      latency_ms: res.latency_ms,
-      bytes: res.bytes,
-      completed: res.completed,
-      backends: res.backends,
-    });
+  /** A request's answer is complete (`at`: when, in ms, if not now). */
+  requestFinished(req: RequestInfo, res: ResponseInfo, at?: number): void {
+    const p = this.policy;
+    if (!this.active || !p.types.has('response') || !p.sampled(req.request_id)) return;
+    this.append('response', p.responseData(req, res), at);
   }
 
   /** A plugin's settings changed on reload (`config`) or its runtime state moved (`state`, e.g. a breaker). */
@@ -204,10 +259,24 @@ export class EventHub implements GatewayObserver {
     from: unknown,
     to: unknown,
   ): void {
-    if (!this.active) return;
-    if (this.types.has('plugin_updated')) this.append('plugin_updated', { plugin, scope, change, from, to });
+    if (!this.recording) return;
+    if (this.policy.types.has('plugin_updated')) {
+      const data = { plugin, scope, change, from, to };
+      if (this.feed) this.feed.pluginUpdated(data);
+      else this.append('plugin_updated', data);
+    }
     // A runtime transition (a breaker opening) may change the node's status.
     if (change === 'state') this.checkHealth();
+  }
+
+  /** `plugin_updated` as the event worker builds it: the data as it arrived (`at` in ms). */
+  pluginUpdated(data: PluginUpdatedData, at?: number): void {
+    if (this.active && this.policy.types.has('plugin_updated')) this.append('plugin_updated', data, at);
+  }
+
+  /** `node_health` as the event worker builds it: a sample taken on the request thread (`at` in ms). */
+  health(data: NodeHealthData, at?: number): void {
+    if (this.active && this.policy.types.has('node_health')) this.append('node_health', data, at);
   }
 
   /** The node status now (what `node_health` would say), without taking a sample. */
@@ -217,16 +286,39 @@ export class EventHub implements GatewayObserver {
 
   /** Emits `node_health` now if the status changed since the last one; call it on any state transition. */
   checkHealth(): void {
-    if (!this.active || !this.types.has('node_health')) return;
+    if (!this.recording || !this.policy.types.has('node_health')) return;
     if (this.probe.status() !== this.lastStatus) this.emitHealth();
   }
 
   /** Emits `node_health` now (the periodic timer calls this). */
   emitHealth(): void {
-    if (!this.active || !this.types.has('node_health')) return;
+    if (!this.recording || !this.policy.types.has('node_health')) return;
     const data = this.probe.sample();
     this.lastStatus = data.status;
-    this.append('node_health', data);
+    if (this.feed) this.feed.health(data);
+    else this.append('node_health', data);
+  }
+
+  /**
+   * Takes events the event worker built (in sequence order). A sequence number skipped on the way is a
+   * hole: its event was lost before it got here, and readers report it as missed.
+   */
+  ingest(events: readonly ForwardedEvent[]): void {
+    for (const e of events) {
+      if (e.seq < this.ring.nextSeq) continue;
+      this.lose(e.seq - this.ring.nextSeq);
+      const stored = new StoredEvent(e.seq, e.id, e.type, e.json);
+      this.ring.push(stored, stored.bytes);
+      this.notify(stored);
+    }
+  }
+
+  /** `count` events were lost before they reached the ring: their sequence numbers become a hole. */
+  lose(count: number): void {
+    if (count <= 0) return;
+    this.ring.skip(count);
+    for (const g of this.gapListeners) g(count, null);
+    this.wakeAll();
   }
 
   /**
@@ -241,15 +333,41 @@ export class EventHub implements GatewayObserver {
       for (let seq = start.seq; seq < this.ring.nextSeq; seq++) {
         const stored = this.ring.get(seq);
         if (stored) listener(stored.event);
+        else options.onGap?.({ missed: 1, from: null, oldest: null, exact: true });
       }
     }
     this.listeners = [...this.listeners, listener];
+    const onGap = options.onGap;
+    const gapListener = onGap
+      ? (missed: number) => onGap({ missed, from: null, oldest: null, exact: true })
+      : undefined;
+    if (gapListener) this.gapListeners = [...this.gapListeners, gapListener];
     let subscribed = true;
     return () => {
       if (!subscribed) return;
       subscribed = false;
       this.listeners = this.listeners.filter((l) => l !== listener);
-      if (this.listeners.length === 0) this.disarmLater();
+      this.gapListeners = this.gapListeners.filter((l) => l !== gapListener);
+      if (this.subscribers === 0) this.disarmLater();
+    };
+  }
+
+  /**
+   * Adds a consumer that reads the ring itself (an SSE stream, the proxy's in-process source): `wake` is
+   * called, synchronously and without the event, whenever the ring moved on. Returns its unsubscribe.
+   */
+  watch(wake: () => void): () => void {
+    this.arm();
+    this.watchers++;
+    const listener: EventListener = () => wake();
+    this.wakers = [...this.wakers, listener];
+    let watching = true;
+    return () => {
+      if (!watching) return;
+      watching = false;
+      this.watchers--;
+      this.wakers = this.wakers.filter((l) => l !== listener);
+      if (this.subscribers === 0) this.disarmLater();
     };
   }
 
@@ -274,15 +392,6 @@ export class EventHub implements GatewayObserver {
     return { seq: resume };
   }
 
-  private applySettings(s: EventsNamespace): void {
-    this.types = new Set(s.types ?? EVENT_TYPES);
-    this.redact = headerRedactor(s.redact_headers ?? []);
-    this.sampled = createSampler(s.sample_rate ?? 1);
-    this.healthIntervalMs = s.health_interval
-      ? parseDuration(s.health_interval)
-      : EVENT_HUB_DEFAULTS.healthIntervalMs;
-  }
-
   private stopHealth(): void {
     clearInterval(this.healthTimer);
     this.healthTimer = undefined;
@@ -290,7 +399,7 @@ export class EventHub implements GatewayObserver {
   }
 
   private gap(missed: number, from: string, startSeq: number, exact: boolean): GapInfo {
-    return { missed, from, oldest: this.ring.get(startSeq)?.event.id ?? null, exact };
+    return { missed, from, oldest: this.ring.get(startSeq)?.id ?? null, exact };
   }
 
   private arm(): void {
@@ -298,28 +407,58 @@ export class EventHub implements GatewayObserver {
     this.retainTimer = undefined;
     if (this.active) return;
     this.active = true;
+    // With a feed, the worker numbers the events: the ring continues from its next one.
+    if (this.feed) {
+      const next = this.feed.forward();
+      if (next > this.ring.nextSeq) {
+        if (this.ring.size === 0) this.ring.startAt(next);
+        else this.ring.skip(next - this.ring.nextSeq);
+      }
+    }
     this.resumedAt = this.ring.nextSeq;
   }
 
   private disarmLater(): void {
     if (this.retainMs === Number.POSITIVE_INFINITY) return;
     this.retainTimer = setTimeout(() => {
-      if (this.listeners.length === 0) this.active = false;
+      if (this.subscribers > 0) return;
+      this.active = false;
+      this.feed?.stopForwarding();
     }, this.retainMs);
     this.retainTimer.unref();
   }
 
-  private append<T extends EventType>(type: T, data: EventData<T>): void {
-    const now = Date.now();
+  /** Builds, numbers and stores an event (`at`: when it happened, in ms), then tells the consumers. */
+  private append<T extends EventType>(type: T, data: EventData<T>, at?: number): void {
+    const now = at ?? Date.now();
     const seq = this.ring.nextSeq;
     const event = createEnvelope(type, data, this.nodeId, now, this.ids.make(seq, now)) as Envelope;
-    this.ring.push({ seq, event });
+    const stored = StoredEvent.of(seq, event);
+    this.ring.push(stored, stored.bytes);
+    this.notify(stored);
+  }
+
+  private notify(stored: StoredEvent): void {
+    this.wakeAll();
     const listeners = this.listeners;
+    if (listeners.length === 0) return;
+    const event = stored.event;
     for (let i = 0; i < listeners.length; i++) {
       try {
         (listeners[i] as EventListener)(event);
       } catch (err) {
-        this.logger?.error({ err, event_type: type }, 'event subscriber threw');
+        this.logger?.error({ err, event_type: stored.type }, 'event subscriber threw');
+      }
+    }
+  }
+
+  private wakeAll(): void {
+    const wakers = this.wakers;
+    for (let i = 0; i < wakers.length; i++) {
+      try {
+        (wakers[i] as EventListener)(undefined as never);
+      } catch (err) {
+        this.logger?.error({ err }, 'event stream threw');
       }
     }
   }

@@ -42,8 +42,9 @@ export class HubIds {
   private high = -1;
   private highText = '';
 
-  constructor(tag: number = randomInt(2 ** 30)) {
-    this.tag = encode(tag, TAG_CHARS);
+  /** `tag` identifies the hub; an event worker that continues a hub's numbering uses the hub's tag. */
+  constructor(readonly tagValue: number = randomInt(2 ** 30)) {
+    this.tag = encode(tagValue, TAG_CHARS);
   }
 
   /** The id of event `seq` created at `now` (ms); the time part never goes backwards, so ids stay ordered. */

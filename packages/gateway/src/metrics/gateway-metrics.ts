@@ -17,6 +17,8 @@ export interface MetricsSources {
   breakers: () => readonly (BackendHealth & { scope?: string })[];
   /** The `redis` connections of the shared rate limits. */
   redis?: () => readonly RedisStatus[];
+  /** The event worker's hand-off, when events are built in a worker. */
+  events?: () => { dropped: number; pending: number; capacity: number; restarts: number };
 }
 
 /**
@@ -117,6 +119,43 @@ export class GatewayMetrics {
         },
       });
     }
+    if (sources.events) this.eventGauges(sources.events);
+  }
+
+  private eventGauges(events: NonNullable<MetricsSources['events']>): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: 'switchyard_gateway_events_dropped_total',
+      help: 'Event records the request thread could not hand to the event worker (the hand-off was full)',
+      registers,
+      collect() {
+        this.set(events().dropped);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_gateway_events_handoff_bytes',
+      help: 'Bytes in the hand-off to the event worker not yet taken by it',
+      registers,
+      collect() {
+        this.set(events().pending);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_gateway_events_handoff_capacity_bytes',
+      help: 'Size of the hand-off to the event worker',
+      registers,
+      collect() {
+        this.set(events().capacity);
+      },
+    });
+    new Gauge({
+      name: 'switchyard_gateway_events_worker_restarts_total',
+      help: 'Times the event worker failed and was started again',
+      registers,
+      collect() {
+        this.set(events().restarts);
+      },
+    });
   }
 
   /** Whether backend calls are counted: the exchange then keeps its backend trace. */

@@ -1,6 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type BackendCall, type Logger, ulid } from '@switchyard/shared';
+import type { RequestFacts } from '../events/handoff/records.js';
 import type { GatewayObserver, RequestInfo } from '../events/observer.js';
+import type { EventRecorder } from '../events/worker/recorder.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 
 /** The status recorded for a request whose client left before its answer (not a status anyone is sent). */
@@ -10,6 +12,12 @@ const CLIENT_CLOSED_REQUEST = 499;
 export interface Runtime {
   readonly logger: Logger;
   readonly observer: GatewayObserver | undefined;
+  /** The observer given by the gateway's user alone (health checks skip the event hub, not it). */
+  readonly userObserver: GatewayObserver | undefined;
+  /** With an event worker: where the request's raw facts go (no event is built on this thread). */
+  readonly recorder: EventRecorder | undefined;
+  /** Whether requests to the health route become events (`telemetry/events.record_health_checks`). */
+  readonly recordHealthChecks: boolean;
   /** Prometheus metrics, recorded at completion from the exchange itself; null when not collected. */
   readonly metrics: GatewayMetrics | null;
   /** Set once close() began: answers carry `Connection: close`. */
@@ -35,6 +43,8 @@ export class Exchange {
   /** The matched endpoint pattern once `begin` was called ('' when no route matched). */
   private endpoint: string | null = null;
   private info: RequestInfo | null = null;
+  private facts: RequestFacts | null = null;
+  private healthCheck = false;
   private id: string | undefined;
   private logger: Logger | undefined;
   private ended = false;
@@ -58,11 +68,32 @@ export class Exchange {
     return this.logger;
   }
 
-  /** The route is known: tell the observer a request arrived. */
-  begin(endpoint: string): void {
+  /**
+   * The route is known: tell the observer a request arrived. `healthCheck`: the health route, whose
+   * requests become events only when configured so.
+   */
+  begin(endpoint: string, healthCheck = false): void {
     this.endpoint = endpoint;
+    this.healthCheck = healthCheck;
     if (this.rt.metrics?.backends) this.trace = [];
-    const observer = this.rt.observer;
+    const events = !healthCheck || this.rt.recordHealthChecks;
+    const recorder = events ? this.rt.recorder : undefined;
+    if (recorder?.recording) {
+      const h = this.req.headers;
+      this.facts = {
+        request_id: this.requestId,
+        method: this.req.method ?? 'GET',
+        path: this.path,
+        endpoint,
+        query: this.query,
+        client_ip: this.clientIp,
+        headers: h,
+        body_bytes: Number(h['content-length'] ?? 0) || 0,
+      };
+      this.trace = [];
+      recorder.requestStarted(this.facts);
+    }
+    const observer = events ? this.rt.observer : this.rt.userObserver;
     if (!observer || observer.recording === false) return;
     const query: Record<string, string | string[]> = {};
     if (this.query !== '') {
@@ -109,23 +140,31 @@ export class Exchange {
     this.finished(status, bytes, completed);
   }
 
+  private observerOf(): GatewayObserver | undefined {
+    return this.healthCheck && !this.rt.recordHealthChecks ? this.rt.userObserver : this.rt.observer;
+  }
+
   /** The answer is complete (or abandoned): report it once. */
   finished(status: number, bytes: number, completed: boolean): void {
     if (this.ended) return;
     this.ended = true;
     const latency = performance.now() - this.started;
-    if (this.info) {
+    if (this.info || this.facts) {
+      const res = {
+        status,
+        latency_ms: Math.round(latency * 1000) / 1000,
+        bytes,
+        completed,
+        backends: this.trace ?? [],
+      };
+      if (this.facts) this.rt.recorder?.requestFinished(this.facts, res);
       // The observer is someone else's code: its failure must not fail the request.
-      try {
-        this.rt.observer?.requestFinished(this.info, {
-          status,
-          latency_ms: Math.round(latency * 1000) / 1000,
-          bytes,
-          completed,
-          backends: this.trace ?? [],
-        });
-      } catch (err) {
-        this.log().error({ err }, 'observer failed on requestFinished');
+      if (this.info) {
+        try {
+          this.observerOf()?.requestFinished(this.info, res);
+        } catch (err) {
+          this.log().error({ err }, 'observer failed on requestFinished');
+        }
       }
     }
     if (this.endpoint !== null)

@@ -15,6 +15,9 @@ export const RequestData = Type.Object(
     query: StringMap,
     client_ip: Type.String(),
     headers: StringMap,
+    headers_omitted: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'headers left out beyond the per-event header byte cap' }),
+    ),
     body_bytes: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: true },
@@ -69,6 +72,17 @@ export const NodeHealthData = Type.Object(
     event_loop_lag_ms: Type.Number({ minimum: 0 }),
     in_flight: Type.Integer({ minimum: 0 }),
     version: Type.String(),
+    event_worker: Type.Optional(
+      Type.Object(
+        {
+          state: Type.String({ description: 'starting, running, restarting or stopped' }),
+          restarts: Type.Integer({ minimum: 0 }),
+          last_error: Type.Optional(Type.String()),
+          dropped: Type.Integer({ minimum: 0, description: 'records the hand-off had no room for' }),
+        },
+        { additionalProperties: true },
+      ),
+    ),
     backends: Type.Optional(
       Type.Array(
         Type.Object(

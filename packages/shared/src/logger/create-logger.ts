@@ -7,8 +7,23 @@ export type { Logger } from 'pino';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Header names whose values never reach a log line or an event. */
-export const SENSITIVE_HEADERS = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'] as const;
+/**
+ * Header names whose values never reach a log line or an event (`telemetry/events.redact_headers` adds
+ * more): credentials, session cookies and the API-key headers gateways commonly see.
+ */
+export const SENSITIVE_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-auth-token',
+  'x-access-token',
+  'x-csrf-token',
+  'x-xsrf-token',
+  'x-amz-security-token',
+] as const;
 
 const REDACT_PATHS = SENSITIVE_HEADERS.flatMap((h) => [
   `headers["${h}"]`,

@@ -1,0 +1,242 @@
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger, isSwitchyardError, type LogLevel } from '@switchyard/shared';
+import { KIND } from '../handoff/layout.js';
+import { HandoffReader, type RawRecord } from '../handoff/reader.js';
+import { readRecord } from '../handoff/records.js';
+import { EventHub, type ForwardedEvent } from '../hub.js';
+import type {
+  AttachEventConsumer,
+  EventWorkerConsumer,
+  FromWorker,
+  SerializedError,
+  ToWorker,
+  WorkerInit,
+} from './messages.js';
+
+// The event worker: reads the records the request thread handed off, builds, samples, redacts, filters
+// and serialises the events (EventHub), hands them to its consumer (the event proxy in `run`) and, while
+// the gateway's own consumers want them, forwards the serialised events to the gateway's hub.
+
+/** Records built per turn of the loop before I/O (the consumer's sends) gets its turn. */
+const BATCH = 512;
+/** How long the loop sleeps with nothing to read (the writer wakes it sooner). */
+const IDLE_WAIT_MS = 1000;
+/** How often it looks for records while they keep coming. */
+const POLL_MS = 50;
+/** How long after the last record it keeps polling before it sleeps until woken. */
+const BUSY_MS = 250;
+
+/**
+ * Lowers this thread's scheduling priority (Linux: a thread has its own nice value), so under CPU
+ * contention the request thread runs first and events are built in the time left; the hand-off holds
+ * what waits. Best effort: elsewhere, or refused, the worker runs at the process's priority.
+ */
+function lowerPriority(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + nice));
+  } catch {
+    // Not Linux, or not allowed: the default priority.
+  }
+}
+
+const port = parentPort;
+if (!port) throw new Error('the event worker runs in a worker thread');
+const init = workerData as WorkerInit;
+lowerPriority(init.nice);
+const post = (message: FromWorker) => port.postMessage(message);
+
+const logger = createLogger({
+  level: init.logLevel as LogLevel,
+  destination: { write: (line: string) => post({ type: 'log', line }) },
+});
+const hub = new EventHub({
+  settings: init.settings,
+  nodeId: init.nodeId,
+  idTag: init.idTag,
+  firstSeq: init.firstSeq,
+  retainMs: Number.POSITIVE_INFINITY,
+  logger,
+});
+// The worker's hub builds whatever reaches it: the request thread writes only what someone wants.
+hub.watch(() => undefined);
+const reader = new HandoffReader(init.sab);
+reader.publishNextSeq(hub.nextSeq);
+
+/** Ring positions whose events the consumer has yet to take: [sequence number after them, ring end]. */
+const pending: [number, number][] = [];
+let forwardFrom: number | null = null;
+let consumer: EventWorkerConsumer | undefined;
+let stopping = false;
+
+function build(rec: RawRecord): void {
+  const r = readRecord(rec.bytes);
+  switch (r.kind) {
+    case KIND.request:
+      hub.requestStarted(r.req, r.at);
+      break;
+    case KIND.response:
+      hub.requestFinished(r.req, r.res, r.at);
+      break;
+    case KIND.plugin:
+      hub.pluginUpdated(r.data, r.at);
+      break;
+    case KIND.health:
+      hub.health(r.data, r.at);
+      break;
+  }
+}
+
+/** Builds up to BATCH records; returns how many. */
+function step(): number {
+  let n = 0;
+  let end = -1;
+  for (let rec = reader.next(); rec; rec = n < BATCH ? reader.next() : undefined) {
+    try {
+      build(rec);
+    } catch (err) {
+      logger.error({ err }, 'an event record could not be read; left out');
+    }
+    end = rec.end;
+    n++;
+  }
+  const lost = reader.takeDropped();
+  if (lost > 0) hub.lose(lost);
+  if (end >= 0) pending.push([hub.nextSeq, end]);
+  reader.publishNextSeq(hub.nextSeq);
+  forward();
+  release();
+  return n;
+}
+
+function forward(): void {
+  if (forwardFrom === null || forwardFrom >= hub.nextSeq) return;
+  const events: ForwardedEvent[] = [];
+  for (let seq = Math.max(forwardFrom, hub.oldestSeq); seq < hub.nextSeq; seq++) {
+    const e = hub.entry(seq);
+    if (e) events.push({ seq, id: e.id, type: e.type, json: e.json });
+  }
+  forwardFrom = hub.nextSeq;
+  if (events.length > 0) post({ type: 'events', events });
+}
+
+/** Gives the writer back the records whose events the consumer took. */
+function release(): void {
+  const taken = consumer?.taken ? consumer.taken() : Number.POSITIVE_INFINITY;
+  let end = -1;
+  while (pending.length > 0 && (pending[0] as [number, number])[0] <= taken)
+    end = (pending.shift() as [number, number])[1];
+  if (end >= 0) reader.commit(end);
+}
+
+async function loop(): Promise<void> {
+  let busyUntil = 0;
+  while (!stopping) {
+    const n = step();
+    if (n === BATCH) {
+      await yieldToLoop();
+      continue;
+    }
+    const now = Date.now();
+    if (n > 0 || pending.length > 0) busyUntil = now + BUSY_MS;
+    // While records keep coming, poll on a timer instead of asking to be woken: a wake-up costs the
+    // request thread a notify per record and this thread a turn per record; a poll takes a batch.
+    // Idle, it sleeps until the writer wakes it.
+    if (now < busyUntil) await sleep(POLL_MS);
+    else await reader.wait(IDLE_WAIT_MS);
+  }
+}
+
+function serialize(err: unknown): SerializedError {
+  return {
+    code: isSwitchyardError(err) ? err.code : undefined,
+    message: err instanceof Error ? err.message : String(err),
+    details: isSwitchyardError(err) ? err.details : undefined,
+  };
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'forward':
+      forwardFrom = m.from;
+      forward();
+      break;
+    case 'stop-forwarding':
+      forwardFrom = null;
+      break;
+    case 'configure':
+      hub.configure(m.settings);
+      break;
+    case 'drain':
+      void drain(m.timeoutMs);
+      break;
+    case 'flush':
+      void flush(m.timeoutMs);
+      break;
+    case 'close':
+      void close();
+      break;
+  }
+});
+
+/** Builds everything handed off so far and hands it to the consumer, within `timeoutMs`. */
+async function drain(timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (step() > 0 && Date.now() < end) await yieldToLoop();
+  await consumer?.flush(Math.max(0, end - Date.now())).catch((err: unknown) => {
+    logger.error({ err }, 'the event consumer did not take every event');
+  });
+  release();
+  post({ type: 'drained' });
+}
+
+/** Builds everything handed off so far and waits until the consumer delivered it, within `timeoutMs`. */
+async function flush(timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  try {
+    while (step() > 0) await yieldToLoop();
+    await consumer?.flush(Math.max(0, end - Date.now()));
+    await consumer?.settle?.(Math.max(0, end - Date.now()));
+    release();
+    post({ type: 'flushed', error: undefined });
+  } catch (err) {
+    post({ type: 'flushed', error: serialize(err) });
+  }
+}
+
+async function close(): Promise<void> {
+  stopping = true;
+  await consumer
+    ?.close()
+    .catch((err: unknown) => logger.error({ err }, 'the event consumer failed to close'));
+  release();
+  post({ type: 'closed' });
+}
+
+try {
+  if (init.consumer) {
+    const mod = (await import(init.consumer.module)) as { attachEventConsumer: AttachEventConsumer };
+    const stdout = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        post({ type: 'stdout', chunk: String(chunk) });
+        done();
+      },
+    });
+    consumer = await mod.attachEventConsumer({
+      hub,
+      data: init.consumer.data,
+      logger,
+      stdout,
+      restarts: init.restarts,
+    });
+  }
+  post({ type: 'ready', info: consumer?.info?.() });
+  void loop();
+} catch (err) {
+  post({ type: 'failed', error: serialize(err) });
+}

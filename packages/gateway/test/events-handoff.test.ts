@@ -1,0 +1,200 @@
+import type { EventType } from '@switchyard/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHandoffBuffer, KIND } from '../src/events/handoff/layout.js';
+import { HandoffReader } from '../src/events/handoff/reader.js';
+import { type RequestFacts, readRecord, writeRequest, writeResponse } from '../src/events/handoff/records.js';
+import { HandoffWriter } from '../src/events/handoff/writer.js';
+import { EventHub, type GapInfo } from '../src/events/index.js';
+import { HandoffRecorder } from '../src/events/worker/recorder.js';
+
+// The hand-off from the request thread to the event worker: records round-trip, overflow is counted
+// exactly and never waits, what a type filter leaves out is never written, and lost records reach
+// consumers as gaps.
+
+const facts = (i: number, headers: RequestFacts['headers'] = { accept: '*/*' }): RequestFacts => ({
+  request_id: `req-${i}`,
+  method: 'GET',
+  path: `/users/${i}`,
+  endpoint: '/users/{id}',
+  query: `q=${i}&token=t${i}&q=again`,
+  client_ip: '127.0.0.1',
+  headers,
+  body_bytes: 3,
+});
+const response = {
+  status: 502,
+  latency_ms: 12.5,
+  bytes: 40,
+  completed: false,
+  backends: [
+    { url: 'http://127.0.0.1:9/u?api_key=k', method: 'GET', status: null, latency_ms: 3, error: 'refused' },
+    { url: 'http://127.0.0.1:9/v', method: 'POST', status: 200, latency_ms: 1.5 },
+  ],
+};
+
+const hubs: EventHub[] = [];
+afterEach(() => {
+  for (const h of hubs.splice(0)) h.close();
+});
+
+describe('hand-off records', () => {
+  it('carry a request and its response across, headers as Node parsed them, the query parsed on read', () => {
+    const sab = createHandoffBuffer(65_536);
+    const writer = new HandoffWriter(sab);
+    const reader = new HandoffReader(sab);
+    const f = facts(1, { accept: '*/*', 'set-cookie': ['a=1', 'b=2'] });
+    expect(writeRequest(writer, f, 1000, 8192)).toBe(true);
+    expect(writeResponse(writer, f, response, 2000)).toBe(true);
+    const first = reader.next();
+    const second = reader.next();
+    expect(reader.next()).toBeUndefined();
+    expect(readRecord((first as { bytes: Buffer }).bytes)).toEqual({
+      kind: KIND.request,
+      at: 1000,
+      req: {
+        request_id: 'req-1',
+        method: 'GET',
+        path: '/users/1',
+        endpoint: '/users/{id}',
+        query: { q: ['1', 'again'], token: 't1' },
+        client_ip: '127.0.0.1',
+        headers: { accept: '*/*', 'set-cookie': ['a=1', 'b=2'] },
+        body_bytes: 3,
+      },
+    });
+    expect(readRecord((second as { bytes: Buffer }).bytes)).toMatchObject({
+      kind: KIND.response,
+      at: 2000,
+      req: { request_id: 'req-1', path: '/users/1', endpoint: '/users/{id}' },
+      res: response,
+    });
+  });
+
+  it('leave out headers beyond the byte cap and count them', () => {
+    const sab = createHandoffBuffer(65_536);
+    const writer = new HandoffWriter(sab);
+    const reader = new HandoffReader(sab);
+    writeRequest(writer, facts(1, { accept: '*/*', 'x-big': 'x'.repeat(30_000), host: 'h' }), 0, 8192);
+    const r = readRecord((reader.next() as { bytes: Buffer }).bytes);
+    expect(r.kind === KIND.request && r.req).toMatchObject({
+      headers: { accept: '*/*', host: 'h' },
+      headers_omitted: 1,
+    });
+  });
+
+  it('drop and count exactly what does not fit; the writer never waits; freed room is used again', () => {
+    const sab = createHandoffBuffer(65_536);
+    const writer = new HandoffWriter(sab);
+    const reader = new HandoffReader(sab);
+    const headers = { 'x-pad': 'p'.repeat(1000) };
+    let written = 0;
+    let refused = 0;
+    for (let i = 0; i < 200; i++) {
+      if (writeRequest(writer, facts(i, headers), i, 8192)) written++;
+      else refused++;
+    }
+    expect(written).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    expect(writer.dropped).toBe(refused);
+    expect(reader.takeDropped()).toBe(refused);
+    expect(reader.takeDropped()).toBe(0);
+    const ids: string[] = [];
+    let end = 0;
+    for (let rec = reader.next(); rec; rec = reader.next()) {
+      const r = readRecord(rec.bytes);
+      if (r.kind === KIND.request) ids.push(r.req.request_id);
+      end = rec.end;
+    }
+    expect(ids).toEqual(Array.from({ length: written }, (_, i) => `req-${i}`));
+    // Nothing is free until the reader hands the records back.
+    expect(writeRequest(writer, facts(999, headers), 0, 8192)).toBe(false);
+    reader.commit(end);
+    expect(writer.pending).toBe(0);
+    // Around the ring's end and on: records keep arriving whole.
+    for (let i = 0; i < 500; i++) {
+      expect(writeRequest(writer, facts(1000 + i, headers), 0, 8192)).toBe(true);
+      const rec = reader.next();
+      const r = readRecord((rec as { bytes: Buffer }).bytes);
+      expect(r.kind === KIND.request && r.req.request_id).toBe(`req-${1000 + i}`);
+      reader.commit((rec as { end: number }).end);
+    }
+  });
+});
+
+describe('the recorder (request thread)', () => {
+  const setup = (types: EventType[] | undefined, consumerTypes: EventType[] | null) => {
+    const sab = createHandoffBuffer(65_536);
+    const writer = new HandoffWriter(sab);
+    const hub = new EventHub({ settings: { ...(types && { types }) }, retainMs: 0 });
+    hubs.push(hub);
+    const recorder = new HandoffRecorder(writer, hub, consumerTypes ? new Set(consumerTypes) : null);
+    return { writer, hub, recorder, reader: new HandoffReader(sab) };
+  };
+  const kinds = (reader: HandoffReader) => {
+    const out: number[] = [];
+    for (let rec = reader.next(); rec; rec = reader.next()) out.push(rec.bytes[0] as number);
+    return out;
+  };
+
+  it('writes no request record when the consumer filter (EVENT_FILTER_TYPES) leaves requests out', () => {
+    const { recorder, reader, writer } = setup(undefined, ['response']);
+    expect(recorder.recording).toBe(true);
+    recorder.requestStarted(facts(1));
+    expect(writer.pending).toBe(0);
+    recorder.requestFinished(facts(1), response);
+    expect(kinds(reader)).toEqual([KIND.response]);
+  });
+
+  it('writes no request record when telemetry/events types leave requests out', () => {
+    const { recorder, reader } = setup(['response', 'node_health'], ['request', 'response']);
+    recorder.requestStarted(facts(1));
+    recorder.requestFinished(facts(1), response);
+    expect(kinds(reader)).toEqual([KIND.response]);
+  });
+
+  it('records nothing while no one consumes events', () => {
+    const { recorder } = setup(undefined, null);
+    expect(recorder.recording).toBe(false);
+  });
+
+  it('records every emitted type while the hub has consumers of its own (an SSE stream)', () => {
+    const { recorder, reader, hub } = setup(undefined, ['response']);
+    hub.watch(() => undefined);
+    recorder.requestStarted(facts(1));
+    expect(kinds(reader)).toEqual([KIND.request]);
+  });
+});
+
+describe('lost records', () => {
+  it('reach in-process consumers and replays as exactly counted gaps', () => {
+    const hub = new EventHub({ settings: { health_interval: '1h' } });
+    hubs.push(hub);
+    const gaps: GapInfo[] = [];
+    const seen: string[] = [];
+    const first = hub.nextSeq;
+    hub.subscribe((e) => seen.push(e.id), { onGap: (g) => gaps.push(g) });
+    hub.pluginUpdated({ plugin: 'p', scope: 's', change: 'config', from: 1, to: 2 });
+    const lastBefore = seen[0] as string;
+    hub.lose(3);
+    hub.pluginUpdated({ plugin: 'p', scope: 's', change: 'config', from: 2, to: 3 });
+    expect(gaps).toEqual([{ missed: 3, from: null, oldest: null, exact: true }]);
+    expect(hub.nextSeq - first).toBe(5);
+    // A consumer resuming after the first event is told about the same 3, exactly.
+    const replayGaps: GapInfo[] = [];
+    const replayed: string[] = [];
+    hub.subscribe((e) => replayed.push(e.id), { afterId: lastBefore, onGap: (g) => replayGaps.push(g) });
+    expect(replayed).toEqual([seen[1]]);
+    expect(replayGaps.reduce((n, g) => n + g.missed, 0)).toBe(3);
+  });
+
+  it('keep the ring within its byte bound', () => {
+    const hub = new EventHub({ settings: { ring_max_bytes: 65_536, health_interval: '1h' } });
+    hubs.push(hub);
+    hub.subscribe(() => undefined);
+    for (let i = 0; i < 100; i++)
+      hub.pluginUpdated({ plugin: 'p', scope: 's', change: 'config', from: 'x'.repeat(5000), to: i });
+    expect(hub.retainedBytes).toBeLessThanOrEqual(65_536);
+    expect(hub.retained).toBeLessThan(10);
+    expect(hub.retained).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * Query parameter names whose values never reach an event (`telemetry/events.redact_query` adds more),
+ * compared case-insensitively: keys, tokens, passwords and signatures that clients put in URLs.
+ */
+export const SENSITIVE_QUERY_PARAMS = [
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'auth',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'client_secret',
+  'signature',
+  'sig',
+  'session',
+  'sessionid',
+] as const;
+
+export const REDACTED = '[REDACTED]';
+
+export type QueryValues = Record<string, string | string[]>;
+
+/** The names to hide: the defaults plus `extra`, lower-cased. */
+export function sensitiveQueryNames(extra: readonly string[] = []): ReadonlySet<string> {
+  return new Set<string>([...SENSITIVE_QUERY_PARAMS, ...extra.map((n) => n.toLowerCase())]);
+}
+
+/** A parsed query with the values of hidden names replaced by `[REDACTED]`; the input is not changed. */
+export function redactQuery(query: QueryValues, hide: ReadonlySet<string>): QueryValues {
+  let out: QueryValues | undefined;
+  for (const name in query) {
+    if (!hide.has(name.toLowerCase())) continue;
+    out ??= { ...query };
+    out[name] = REDACTED;
+  }
+  return out ?? query;
+}
+
+/**
+ * A URL (absolute or a path) with the values of hidden query parameters and any userinfo password
+ * replaced by `[REDACTED]`. A URL with neither is returned as it is, without parsing.
+ */
+export function redactUrl(url: string, hide: ReadonlySet<string>): string {
+  let out = url;
+  const scheme = out.indexOf('://');
+  if (scheme > 0) {
+    const hostEnd = out.slice(scheme + 3).search(/[/?#]/);
+    const authority = hostEnd < 0 ? out.slice(scheme + 3) : out.slice(scheme + 3, scheme + 3 + hostEnd);
+    const at = authority.lastIndexOf('@');
+    const colon = authority.indexOf(':');
+    if (at > 0 && colon >= 0 && colon < at)
+      out = `${out.slice(0, scheme + 3)}${authority.slice(0, colon + 1)}${REDACTED}${out.slice(scheme + 3 + at)}`;
+  }
+  const q = out.indexOf('?');
+  if (q < 0) return out;
+  const hash = out.indexOf('#', q);
+  const query = hash < 0 ? out.slice(q + 1) : out.slice(q + 1, hash);
+  const parts = query.split('&');
+  let changed = false;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    const eq = part.indexOf('=');
+    const raw = eq < 0 ? part : part.slice(0, eq);
+    if (!hide.has(decodeName(raw).toLowerCase())) continue;
+    parts[i] = `${raw}=${REDACTED}`;
+    changed = true;
+  }
+  if (!changed) return out;
+  return `${out.slice(0, q + 1)}${parts.join('&')}${hash < 0 ? '' : out.slice(hash)}`;
+}
+
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
