@@ -1,6 +1,11 @@
 export { createEnvelope, type EnvelopeOf } from './envelope/create.js';
 export * from './envelope/schema.js';
-export { type EnvelopeProblem, envelopeProblems, isEnvelope } from './envelope/validate.js';
+export {
+  type EnvelopeProblem,
+  envelopeProblems,
+  isEnvelope,
+  MAX_PROBLEMS_PER_ITEM,
+} from './envelope/validate.js';
 export { type ErrorCode, errorCodes } from './errors/codes.js';
 export {
   isSwitchyardError,

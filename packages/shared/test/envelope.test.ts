@@ -1,4 +1,4 @@
-import { createEnvelope, envelopeProblems, isEnvelope } from '@switchyard/shared';
+import { createEnvelope, envelopeProblems, isEnvelope, MAX_PROBLEMS_PER_ITEM } from '@switchyard/shared';
 import { describe, expect, it } from 'vitest';
 
 const request = createEnvelope(
@@ -142,5 +142,46 @@ describe('event envelope schema', () => {
     expect(problems.some((p) => p.pointer === expected.pointer && expected.message.test(p.message))).toBe(
       true,
     );
+  });
+});
+
+describe('envelopeProblems on large bad items (bounded work and answer)', () => {
+  const base = { id: 'e-1', event_type: 'response', timestamp: 1_700_000_000, kong_node_id: 'n' };
+  const data = {
+    request_id: 'r',
+    method: 'GET',
+    path: '/',
+    endpoint: '/',
+    status: 200,
+    latency_ms: 1,
+    bytes: 0,
+    completed: true,
+  };
+
+  it('300k bad backends: the first problem, not 1.2M of them', () => {
+    const backends = Array.from({ length: 300_000 }, () => ({}));
+    const problems = envelopeProblems({ ...base, data: { ...data, backends } });
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.length).toBeLessThanOrEqual(MAX_PROBLEMS_PER_ITEM + 1);
+    expect(problems[0]?.pointer).toMatch(/^\/data\/backends\/0\//);
+  });
+
+  it('100k unknown envelope keys: the first problem only', () => {
+    const value: Record<string, unknown> = { ...base, data: { ...data, backends: [] } };
+    for (let i = 0; i < 100_000; i++) value[`k${i}`] = 1;
+    const problems = envelopeProblems(value);
+    expect(problems.length).toBeLessThanOrEqual(MAX_PROBLEMS_PER_ITEM + 1);
+    expect(problems[0]).toEqual({ pointer: '/k0', message: 'is not an envelope field' });
+  });
+
+  it('a small item: every problem up to the cap, then how many more', () => {
+    const backends = Array.from({ length: 30 }, () => ({}));
+    const problems = envelopeProblems({ ...base, data: { ...data, backends } });
+    expect(problems).toHaveLength(MAX_PROBLEMS_PER_ITEM + 1);
+    // Each `{}` misses url, method, status and latency_ms.
+    expect(problems.at(-1)).toEqual({
+      pointer: '',
+      message: `+${30 * 4 - MAX_PROBLEMS_PER_ITEM} more problems`,
+    });
   });
 });

@@ -5,13 +5,15 @@ export interface BodyItem {
   index: number;
   /** 1-based line, for NDJSON. */
   line?: number;
+  /** Bytes of an NDJSON record (array elements are parsed with their array, so they have none). */
+  bytes?: number;
   value: unknown;
 }
 
 /** An item of the body: a JSON value, or an NDJSON line that is not JSON (reported, while the others go on). */
 export type BodyEntry =
   | { kind: 'item'; item: BodyItem }
-  | { kind: 'unparsable'; index: number; line: number; reason: string };
+  | { kind: 'unparsable'; index: number; line: number; bytes: number; reason: string };
 
 export interface SplitBody {
   /** Items in the body (NDJSON lines that are not blank, array elements, or 1). */
@@ -86,13 +88,15 @@ function* ndjsonEntries(body: Buffer): Iterable<BodyEntry> {
     let end = body.indexOf(NL, start);
     if (end === -1) end = body.length;
     line++;
+    const bytes = end - start;
     const raw = body.toString('utf8', start, end).trim();
     start = end + 1;
     if (raw === '') continue;
     try {
-      yield { kind: 'item', item: { index, line, value: JSON.parse(raw) } };
+      yield { kind: 'item', item: { index, line, bytes, value: JSON.parse(raw) } };
     } catch (err) {
-      yield { kind: 'unparsable', index, line, reason: `not valid JSON: ${clip((err as Error).message)}` };
+      const reason = `not valid JSON: ${clip((err as Error).message)}`;
+      yield { kind: 'unparsable', index, line, bytes, reason };
     }
     index++;
   }

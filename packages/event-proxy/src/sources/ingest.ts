@@ -30,9 +30,10 @@ type Converted =
 
 /** Problems listed in a 400 answer; all are counted in `problems_total`. */
 export const MAX_LISTED_PROBLEMS = 100;
-// Items checked between two turns of the event loop: other requests (/healthz, other producers) are
-// served while a large body is checked.
+// Items (or NDJSON bytes) checked between two turns of the event loop: other requests (/healthz, other
+// producers) are served while a large body is checked, be it made of many small items or a few large ones.
 const ITEMS_PER_TURN = 500;
+const BYTES_PER_TURN = 256 * 1024;
 
 /**
  * Reads and splits the body, converts its items (yielding to the event loop as it goes), hands the valid
@@ -52,13 +53,18 @@ async function ingest(
   const events: Envelope[] = [];
   const problems = new ProblemList(MAX_LISTED_PROBLEMS);
   let refused = 0;
-  let checked = 0;
+  let items = 0;
+  let bytes = 0;
   for (const entry of split.entries()) {
-    if (++checked % ITEMS_PER_TURN === 0) {
+    if (items >= ITEMS_PER_TURN || bytes >= BYTES_PER_TURN) {
+      items = 0;
+      bytes = 0;
       await nextTurn();
       // The producer gave up: nothing was taken, and no one reads the answer.
       if (res.destroyed) return;
     }
+    items++;
+    bytes += (entry.kind === 'item' ? entry.item.bytes : entry.bytes) ?? 0;
     const converted =
       entry.kind === 'item'
         ? convert(entry.item)
