@@ -134,6 +134,7 @@ class ProxyRuntime implements EventProxy {
           ...(settings.ingest.token !== undefined && { token: settings.ingest.token }),
           maxBodyBytes: settings.ingest.max_body_bytes,
           maxItems: settings.ingest.max_items,
+          maxInFlightBytes: settings.ingest.max_in_flight_bytes,
           kongNodeId: () => this.kongNodeId,
         }),
         ...adminRoutes({

@@ -87,7 +87,7 @@ describe('ingest exposure', () => {
   });
 
   it('exposure: loopback, a token or ingest off are fine; otherwise refused unless allow_insecure (then a warning)', () => {
-    const ingest = { allow_insecure: false, max_body_bytes: 1, max_items: 1 };
+    const ingest = { allow_insecure: false, max_body_bytes: 1, max_items: 1, max_in_flight_bytes: 1 };
     for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) {
       expect([host, exposure(host, ingest)]).toEqual([host, 'ok']);
     }
@@ -107,14 +107,21 @@ describe('ingest exposure', () => {
       EVENT_PROXY_INGEST: 'off',
       EVENT_PROXY_ALLOW_INSECURE: 'true',
       EVENT_INGEST_MAX_ITEMS: '50',
+      EVENT_INGEST_MAX_IN_FLIGHT_BYTES: '64MiB',
     });
     expect(settings.ingest).toMatchObject({
       token: 'tok',
       enabled: false,
       allow_insecure: true,
       max_items: 50,
+      max_in_flight_bytes: 64 * 1024 * 1024,
     });
     const defaults = eventProxySettingsFromEnv({ TARGET_TYPE: 'file', TARGET_FILE_PATH: '-' }).ingest;
-    expect(defaults).toEqual({ allow_insecure: false, max_body_bytes: 10 * 1024 * 1024, max_items: 10_000 });
+    expect(defaults).toEqual({
+      allow_insecure: false,
+      max_body_bytes: 10 * 1024 * 1024,
+      max_items: 10_000,
+      max_in_flight_bytes: 32 * 1024 * 1024,
+    });
   });
 });

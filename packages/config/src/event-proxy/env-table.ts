@@ -399,6 +399,13 @@ const ROWS: Row[] = [
     description: 'most items (events, or Kong log entries) in one ingest request (413 beyond, nothing taken)',
   },
   {
+    name: 'EVENT_INGEST_MAX_IN_FLIGHT_BYTES',
+    pointer: '/ingest/max_in_flight_bytes',
+    kind: 'size',
+    description:
+      'request bytes all ingest requests may hold at once (Content-Length, or the body bound when chunked); 503 SWY_INGEST_BUSY with Retry-After beyond',
+  },
+  {
     name: 'EVENT_SPOOL_ENABLED',
     pointer: '/spool/enabled',
     kind: 'bool',

@@ -141,6 +141,11 @@ export const EventProxySchema = obj(
       }),
       max_body_bytes: Type.Integer({ minimum: 1, default: 10 * 1024 * 1024 }),
       max_items: Type.Integer({ minimum: 1, default: 10_000, description: 'items (events) per request' }),
+      max_in_flight_bytes: Type.Integer({
+        minimum: 1,
+        default: 32 * 1024 * 1024,
+        description: 'request bytes all ingest requests may hold at once (503 beyond)',
+      }),
     }),
     kong: Type.Optional(
       obj({

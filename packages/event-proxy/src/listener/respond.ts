@@ -20,6 +20,7 @@ export function sendJson(
 const UNREAD_BODY: ReadonlySet<string> = new Set([
   'SWY_PAYLOAD_TOO_LARGE',
   'SWY_INGEST_UNAUTHORIZED',
+  'SWY_INGEST_BUSY',
   'SWY_INGEST_OFF',
 ]);
 

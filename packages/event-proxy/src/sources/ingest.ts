@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { bearerCheck, type Envelope, readBody, SwitchyardError } from '@switchyard/shared';
+import { Gauge } from 'prom-client';
 import type { ProxyMetrics } from '../admin/metrics.js';
 import { sendJson } from '../listener/respond.js';
 import type { Route } from '../listener/server.js';
 import type { IntakeResult } from '../pipeline/intake.js';
 import { type BodyItem, splitBody } from './body-items.js';
+import { InFlightBytes } from './in-flight-bytes.js';
 import { kongLogProblems, mapKongLogEntry } from './kong-http-log.js';
 import { envelopeItemProblems, type ItemProblem, itemProblem, ProblemList } from './validate.js';
 
@@ -17,6 +19,8 @@ export interface IngestDeps {
   /** When set, both routes require `Authorization: Bearer <token>`. */
   token?: string;
   maxBodyBytes: number;
+  /** Request bytes all ingest requests may hold at once (503 SWY_INGEST_BUSY beyond, nothing taken). */
+  maxInFlightBytes: number;
   /** Most items per request (413 SWY_INGEST_TOO_MANY_ITEMS beyond, nothing taken). */
   maxItems: number;
   /** The node id of Kong events whose payload carries none. */
@@ -34,6 +38,34 @@ export const MAX_LISTED_PROBLEMS = 100;
 // producers) are served while a large body is checked, be it made of many small items or a few large ones.
 const ITEMS_PER_TURN = 500;
 const BYTES_PER_TURN = 256 * 1024;
+
+const BUSY_RETRY_AFTER_MS = 1000;
+
+/**
+ * Runs `work` with the request's bytes taken from the in-flight budget: its Content-Length, or the body
+ * bound for a chunked body whose size is known only once read. 503 SWY_INGEST_BUSY when they do not fit.
+ */
+async function withinBudget(
+  req: IncomingMessage,
+  deps: IngestDeps,
+  budget: InFlightBytes,
+  work: () => Promise<void>,
+): Promise<void> {
+  const declared = Number(req.headers['content-length']);
+  const bytes = Number.isFinite(declared) ? Math.min(declared, deps.maxBodyBytes) : deps.maxBodyBytes;
+  if (!budget.take(bytes)) {
+    throw new SwitchyardError(
+      'SWY_INGEST_BUSY',
+      `ingest already holds ${budget.inFlight} of its ${budget.max} in-flight bytes (EVENT_INGEST_MAX_IN_FLIGHT_BYTES); nothing was taken: send again later`,
+      { details: { retryAfterMs: BUSY_RETRY_AFTER_MS } },
+    );
+  }
+  try {
+    await work();
+  } finally {
+    budget.give(bytes);
+  }
+}
 
 /**
  * Reads and splits the body, converts its items (yielding to the event loop as it goes), hands the valid
@@ -146,13 +178,22 @@ function gate(deps: IngestDeps): (req: IncomingMessage) => void {
 /** `POST /events` (envelopes: one, an array, or NDJSON) and `POST /kong/http-log` (Kong's http-log payload). */
 export function ingestRoutes(deps: IngestDeps): Route[] {
   const check = gate(deps);
+  const budget = new InFlightBytes(deps.maxInFlightBytes);
+  new Gauge({
+    name: 'switchyard_ingest_in_flight_bytes',
+    help: 'Request bytes ingest holds now (of EVENT_INGEST_MAX_IN_FLIGHT_BYTES)',
+    registers: [deps.metrics.registry],
+    collect() {
+      this.set(budget.inFlight);
+    },
+  });
   return [
     {
       method: 'POST',
       path: '/events',
       handle: async (req, res) => {
         check(req);
-        await ingest(req, res, deps, 'http', convertEnvelope);
+        await withinBudget(req, deps, budget, () => ingest(req, res, deps, 'http', convertEnvelope));
       },
     },
     {
@@ -160,7 +201,9 @@ export function ingestRoutes(deps: IngestDeps): Route[] {
       path: '/kong/http-log',
       handle: async (req, res) => {
         check(req);
-        await ingest(req, res, deps, 'kong_http_log', (item) => convertKong(item, deps.kongNodeId()));
+        await withinBudget(req, deps, budget, () =>
+          ingest(req, res, deps, 'kong_http_log', (item) => convertKong(item, deps.kongNodeId())),
+        );
       },
     },
   ];

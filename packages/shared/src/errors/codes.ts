@@ -48,6 +48,7 @@ export const errorCodes = {
   SWY_SPOOL_LOCKED: { status: undefined, retryable: false },
   SWY_INGEST_UNAUTHORIZED: { status: 401, retryable: false },
   SWY_INGEST_TOO_MANY_ITEMS: { status: 413, retryable: false },
+  SWY_INGEST_BUSY: { status: 503, retryable: true },
   SWY_INGEST_OFF: { status: 404, retryable: false },
   SWY_LISTEN_INSECURE: { status: undefined, retryable: false },
 } as const satisfies Record<string, { status: number | undefined; retryable: boolean }>;
