@@ -34,6 +34,7 @@ beforeAll(() => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mnt]);
 });
 afterEach(async () => {
+  logs.length = 0;
   await proxy?.close({ deadlineMs: 500 });
   proxy = undefined;
   await receiver.stop();
@@ -66,6 +67,13 @@ async function sink(): Promise<{ url: string; up(): void; delivered(): string[] 
   };
 }
 
+const logs: Array<{ msg?: string }> = [];
+const logger = createLogger({
+  level: 'info',
+  destination: { write: (line: string) => logs.push(JSON.parse(line)) } as never,
+});
+const logCount = (msg: string) => logs.filter((l) => l.msg === msg).length;
+
 async function startProxy(url: string): Promise<EventProxy> {
   const settings = proxySettings(tmp.dir, {
     target: { type: 'http', http: { url, timeout_ms: 2000 } as never },
@@ -74,7 +82,7 @@ async function startProxy(url: string): Promise<EventProxy> {
     retry: { initial_ms: 20, max_ms: 200 },
     dead_letter: { path: join(tmp.dir, 'dead.ndjson') },
   });
-  const p = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+  const p = createEventProxy(settings, { logger });
   await p.start();
   return p;
 }
@@ -102,6 +110,23 @@ const spoolBytes = () =>
   readdirSync(join(mnt, 'spool'))
     .filter((n) => n.endsWith('.seg'))
     .reduce((n, name) => n + statSync(join(mnt, 'spool', name)).size, 0);
+
+/** Fills the tmpfs with a file, then gives `free` bytes back; returns the file's path. */
+function fillLeaving(free: number): string {
+  const filler = join(mnt, 'filler');
+  const fd = openSync(filler, 'w');
+  const block = Buffer.alloc(64 * 1024, 1);
+  let size = 0;
+  try {
+    for (;;) size += writeSync(fd, block);
+  } catch (err) {
+    expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+  } finally {
+    closeSync(fd);
+  }
+  truncateSync(filler, size - free);
+  return filler;
+}
 
 describe('fault: the spool disk full (a 2 MiB tmpfs)', () => {
   it('ingest refuses with SWY_SPOOL_IO, /readyz is not ready; once the sink drains the spool it takes events again by itself, losing nothing', async () => {
@@ -136,18 +161,7 @@ describe('fault: the spool disk full (a 2 MiB tmpfs)', () => {
     const s = await sink();
     s.up();
     // Fill the tmpfs, then give one page back: enough for the spool's lock file, not for a write.
-    const filler = join(mnt, 'filler');
-    const fd = openSync(filler, 'w');
-    const block = Buffer.alloc(64 * 1024, 1);
-    let size = 0;
-    try {
-      for (;;) size += writeSync(fd, block);
-    } catch (err) {
-      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
-    truncateSync(filler, size - 4096);
+    const filler = fillLeaving(4096);
     proxy = await startProxy(s.url);
     const base = proxy.address?.url as string;
     expect(await queueReady(base)).toBe(false);
@@ -155,5 +169,31 @@ describe('fault: the spool disk full (a 2 MiB tmpfs)', () => {
     rmSync(filler);
     await eventually(() => queueReady(base), 10_000);
     expect((await post(base, sampleEvents(2, 'room'))).status).toBe(202);
+  });
+
+  it('a failed write larger than the space left: /readyz stays not ready until that much is free (the probe writes as much)', async () => {
+    const s = await sink();
+    s.up();
+    proxy = await startProxy(s.url);
+    const base = proxy.address?.url as string;
+    // 64 KiB free: a one-block probe passes there, a batch of 600 events (~180 KB) does not.
+    const filler = fillLeaving(64 * 1024);
+    const batch = sampleEvents(600, 'large');
+    expect(JSON.stringify(batch).length).toBeGreaterThan(128 * 1024);
+    expect(await post(base, batch)).toEqual({ status: 503, code: 'SWY_SPOOL_IO' });
+    // The probe runs each second: over three of them, readiness never comes back while the batch
+    // could not be written (before, the 4 KiB probe passed and /readyz said ready).
+    const until = Date.now() + 3500;
+    while (Date.now() < until) {
+      expect(await queueReady(base)).toBe(false);
+      await sleep(100);
+    }
+    expect(await post(base, batch)).toEqual({ status: 503, code: 'SWY_SPOOL_IO' });
+    rmSync(filler);
+    await eventually(() => queueReady(base), 10_000);
+    expect((await post(base, batch)).status).toBe(202);
+    await proxy.flush(20_000);
+    expect(new Set(s.delivered())).toEqual(new Set(batch.map((e) => e.id)));
+    expect(logCount('spool writes again')).toBe(1);
   });
 });

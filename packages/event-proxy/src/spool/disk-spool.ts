@@ -42,7 +42,7 @@ export interface DiskSpoolOptions {
    * until it reaches segmentBytes [min(segmentBytes, 4 MiB)]; while writes fail, one of any size is.
    */
   reclaimBytes?: number;
-  /** While writes fail, how often the disk is tried again (a small probe file) for writable() [1000]. */
+  /** While writes fail, how often the disk is tried again (a probe file as large as the failed write, 4 KiB to 1 MiB) for writable() [1000]. */
   probeIntervalMs?: number;
   logger?: Logger;
 }
@@ -104,9 +104,12 @@ type Item = FrameItem | { kind: 'cached'; start: number; end: number; event: Env
 // The in-memory tail: bounded, and dropped whenever the reader falls behind it (then the files serve).
 const TAIL_BYTES = 1024 * 1024;
 const RECLAIM_BYTES = 4 * 1024 * 1024;
-// The write probe: a file of one filesystem block, written, fsynced and removed.
+// The write probe: a file as large as the write that failed (at least one filesystem block, at most
+// 1 MiB), written, fsynced and removed. A one-block probe passed as soon as the failed write's truncation
+// freed a little space, while batches as large as that write still failed.
 const PROBE_FILE = 'write-probe';
-const PROBE_BYTES = Buffer.alloc(4096);
+const MIN_PROBE_BYTES = 4096;
+const MAX_PROBE_BYTES = 1024 * 1024;
 
 interface PendingAppend {
   records: Rec[];
@@ -168,6 +171,10 @@ export class DiskSpool implements EventQueue {
   /** The last write failed (or the probe at open did): /readyz is not ready until one succeeds. */
   private writeFailing = false;
   private probeTimer: NodeJS.Timeout | undefined;
+  /** Bytes the probe writes: the size of the last write that failed, within its bounds. */
+  private probeBytes = MIN_PROBE_BYTES;
+  /** Replacing a delivered segment failed and has not succeeded since: warned once per streak. */
+  private reclaimFailing = false;
   private probing = false;
   private reclaiming = false;
   /** Writes to the open segment and its replacement by a new one: one at a time. */
@@ -437,10 +444,11 @@ export class DiskSpool implements EventQueue {
       admitted.push({ append, records, dropped: evicted + dropped });
       incoming += bytesOf(records);
     }
+    const records = admitted.flatMap((a) => a.records);
     try {
-      await this.write(admitted.flatMap((a) => a.records));
+      await this.write(records);
     } catch (err) {
-      this.writeFailed(err);
+      this.writeFailed(err, bytesOf(records));
       const failure = new SwitchyardError(
         'SWY_SPOOL_IO',
         `the spool cannot write to ${this.dir}: ${(err as Error).message}`,
@@ -455,8 +463,10 @@ export class DiskSpool implements EventQueue {
 
   // ---- write failures: readiness, probe, reclaiming delivered space ----
 
-  private writeFailed(err: unknown): void {
+  /** `bytes`: the size of the write that failed; the probe writes as much before writes count as working. */
+  private writeFailed(err: unknown, bytes?: number): void {
     if (!this.writeFailing) this.logger.error({ err, dir: this.dir }, 'spool write failed');
+    if (bytes !== undefined) this.probeBytes = Math.min(Math.max(bytes, MIN_PROBE_BYTES), MAX_PROBE_BYTES);
     this.writeFailing = true;
     // What was delivered may be all that fills the disk: give it back now rather than at the next ack.
     this.reclaim();
@@ -476,6 +486,7 @@ export class DiskSpool implements EventQueue {
   private writeRecovered(): void {
     if (this.writeFailing) this.logger.info({ dir: this.dir }, 'spool writes again');
     this.writeFailing = false;
+    this.probeBytes = MIN_PROBE_BYTES;
     this.stopProbing();
   }
 
@@ -484,14 +495,15 @@ export class DiskSpool implements EventQueue {
     this.probeTimer = undefined;
   }
 
-  /** Writes, fsyncs and removes a one-block file beside the segments: whether the disk takes writes now. */
+  /** Writes, fsyncs and removes a file beside the segments as large as the failed write: whether the disk takes it now. */
   private async probe(): Promise<void> {
     const path = join(this.dir, PROBE_FILE);
+    const bytes = Buffer.alloc(this.probeBytes);
     try {
       const fh = await open(path, 'w', PRIVATE_FILE);
       try {
-        const { bytesWritten } = await fh.write(PROBE_BYTES);
-        if (bytesWritten !== PROBE_BYTES.length) throw new Error(`short write: ${bytesWritten} bytes`);
+        const { bytesWritten } = await fh.write(bytes);
+        if (bytesWritten !== bytes.length) throw new Error(`short write: ${bytesWritten} bytes`);
         await fh.datasync();
       } finally {
         await fh.close();
@@ -520,10 +532,17 @@ export class DiskSpool implements EventQueue {
         await this.startSegment(seg.seq + 1);
         this.checkpoint = this.normalise(this.checkpoint);
         this.persistCheckpoint();
+        if (this.reclaimFailing)
+          this.logger.info({ dir: this.dir }, 'spool: replacing a delivered segment works again');
+        this.reclaimFailing = false;
       })
-      .catch((err: unknown) =>
-        this.logger.warn({ err, segment: seg.path }, 'spool: replacing a delivered segment failed'),
-      )
+      .catch((err: unknown) => {
+        // Tried again at every probe (each second) while the disk is full: one warning per streak.
+        if (!this.reclaimFailing) {
+          this.logger.warn({ err, segment: seg.path }, 'spool: replacing a delivered segment failed');
+        }
+        this.reclaimFailing = true;
+      })
       .finally(() => {
         this.reclaiming = false;
       });
