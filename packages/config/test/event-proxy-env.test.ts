@@ -7,7 +7,7 @@ import {
   loadEventProxySettings,
   validateEventProxySettings,
 } from '@switchyard/config';
-import { isSwitchyardError, type SwitchyardError } from '@switchyard/shared';
+import { BEARER_TOKEN_TEXT, isSwitchyardError, type SwitchyardError } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The error `fn` throws (the test fails if it does not throw one). */
@@ -160,6 +160,21 @@ describe('event proxy settings from environment variables', () => {
     expect(err.message).toContain('EVENT_BATCH_MAX_EVENTS: expected an integer ≥ 1, got "many"');
     expect(err.message).toContain('TARGET_KAFKA_BROKERS is required when TARGET_TYPE=kafka');
     expect(err.message).toContain('TARGET_KAFKA_TOPIC is required when TARGET_TYPE=kafka');
+  });
+
+  it('refuses a bearer token that could never match a header (a newline, \\r or space in it): one line naming the variable', () => {
+    const file = { TARGET_TYPE: 'file', TARGET_FILE_PATH: '-' };
+    for (const name of ['EVENT_PROXY_TOKEN', 'GATEWAY_ADMIN_TOKEN']) {
+      const extra = name === 'GATEWAY_ADMIN_TOKEN' ? { GATEWAY_ADMIN_URL: 'http://127.0.0.1:8091' } : {};
+      for (const token of ['s3cret\n', 's3cret\r', 'two words', ' s3cret', 's3cret=x']) {
+        const err = errorOf(() => eventProxySettingsFromEnv({ ...file, ...extra, [name]: token }));
+        expect(err.code).toBe('SWY_ENV_INVALID');
+        expect(err.message).toBe(`${name}: expected ${BEARER_TOKEN_TEXT}, got (hidden)`);
+        expect(err.message).not.toContain('s3cret');
+      }
+      const ok = eventProxySettingsFromEnv({ ...file, ...extra, [name]: 'aZ09-._~+/==' });
+      expect(name === 'EVENT_PROXY_TOKEN' ? ok.ingest.token : ok.gateway?.token).toBe('aZ09-._~+/==');
+    }
   });
 
   it('never echoes a secret in an error', () => {

@@ -1,4 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type Diagnostic,
@@ -8,7 +10,7 @@ import {
   parseJsonWithPositions,
   validateGatewayConfig,
 } from '@switchyard/config';
-import { isSwitchyardError } from '@switchyard/shared';
+import { BEARER_TOKEN_TEXT, isSwitchyardError } from '@switchyard/shared';
 import { describe, expect, it, vi } from 'vitest';
 import { ajv } from '../src/diagnostics/ajv.js';
 
@@ -64,6 +66,27 @@ describe('good gateway configs', () => {
       `${file}:15:9 warning /endpoints/0/extra_config/router: namespace "router" has no effect at the endpoint level; ignored; it belongs in the extra_config of the root`,
       `${file}:16:9 warning /endpoints/0/extra_config/validation~1json-schema: namespace "validation/json-schema" is not implemented by Switchyard; ignored`,
     ]);
+  });
+});
+
+describe('admin token', () => {
+  it('refuses an admin token that could never match a header, naming file, line:column and pointer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swy-admin-token-'));
+    try {
+      const file = join(dir, 'krakend.json');
+      writeFileSync(file, '{\n  "version": 3,\n  "extra_config": { "admin": { "token": "s3cret\\n" } }\n}\n');
+      const err = await failure(loadGatewayConfig(file, { env: {} }));
+      expect(err.code).toBe('SWY_CONFIG_INVALID');
+      expect(err.message).toContain(`${file}:3:`);
+      expect(err.message).toContain('/extra_config/admin/token');
+      expect(err.message).toContain(BEARER_TOKEN_TEXT);
+      writeFileSync(file, '{\n  "version": 3,\n  "extra_config": { "admin": { "token": "s3cret" } }\n}\n');
+      expect((await loadGatewayConfig(file, { env: {} })).config.extra_config?.admin).toEqual({
+        token: 's3cret',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,7 +12,7 @@ export {
   SwitchyardError,
   type SwitchyardErrorOptions,
 } from './errors/switchyard-error.js';
-export { bearerCheck } from './http/bearer.js';
+export { BEARER_TOKEN_PATTERN, BEARER_TOKEN_TEXT, bearerCheck } from './http/bearer.js';
 export { readBody } from './http/read-body.js';
 export { ulid, ulidTime } from './id/ulid.js';
 export {

@@ -1,4 +1,4 @@
-import { formatDuration } from '@switchyard/shared';
+import { BEARER_TOKEN_TEXT, formatDuration } from '@switchyard/shared';
 import { choicesOf, oneOfText } from '../diagnostics/problems.js';
 import { schemaAt } from '../diagnostics/schema-at.js';
 import { EventProxySchema, type TargetType } from './schema.js';
@@ -81,6 +81,7 @@ const ROWS: Row[] = [
     name: 'EVENT_PROXY_TOKEN',
     pointer: '/ingest/token',
     kind: 'secret',
+    expect: BEARER_TOKEN_TEXT,
     description: 'bearer token POST /events and /kong/http-log require (Authorization: Bearer …)',
   },
   {
@@ -112,6 +113,7 @@ const ROWS: Row[] = [
     name: 'GATEWAY_ADMIN_TOKEN',
     pointer: '/gateway/token',
     kind: 'secret',
+    expect: BEARER_TOKEN_TEXT,
     description: "bearer token for the gateway's admin API",
   },
   // Kafka

@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { BEARER_TOKEN_PATTERN, BEARER_TOKEN_TEXT } from '@switchyard/shared';
 
 // The event proxy's settings in their structured form. The environment (DESIGN.md's variable names) and a
 // JSON config file both map onto this one schema and are validated by it; defaults are filled by ajv.
@@ -134,7 +135,13 @@ export const EventProxySchema = obj(
     ingest: group({
       // No default: on for `switchyard events`, off under `switchyard run` unless asked for (the caller decides).
       enabled: Type.Optional(Type.Boolean({ description: 'serve POST /events and /kong/http-log' })),
-      token: Type.Optional(Type.String({ minLength: 1, description: 'bearer token ingest requires' })),
+      token: Type.Optional(
+        Type.String({
+          pattern: BEARER_TOKEN_PATTERN,
+          'x-expected': BEARER_TOKEN_TEXT,
+          description: 'bearer token ingest requires',
+        }),
+      ),
       allow_insecure: Type.Boolean({
         default: false,
         description: 'allow ingest on a non-loopback address without a token',
@@ -157,7 +164,7 @@ export const EventProxySchema = obj(
     gateway: Type.Optional(
       obj({
         admin_url: Type.String({ pattern: '^https?://' }),
-        token: Type.Optional(Type.String()),
+        token: Type.Optional(Type.String({ pattern: BEARER_TOKEN_PATTERN, 'x-expected': BEARER_TOKEN_TEXT })),
       }),
     ),
     target: obj({

@@ -1,4 +1,5 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { BEARER_TOKEN_PATTERN, BEARER_TOKEN_TEXT } from '@switchyard/shared';
 import { Duration } from './schema.js';
 
 // The `extra_config` namespaces Switchyard implements, each with its own schema. A namespace that is not
@@ -116,7 +117,11 @@ export const EventsNamespace = obj({
 export const AdminNamespace = obj({
   listen: Type.Optional(Type.String({ description: 'host:port; 127.0.0.1:8091 unless configured' })),
   token: Type.Optional(
-    Type.String({ minLength: 1, description: 'bearer token required on every admin route' }),
+    Type.String({
+      pattern: BEARER_TOKEN_PATTERN,
+      'x-expected': BEARER_TOKEN_TEXT,
+      description: 'bearer token required on every admin route',
+    }),
   ),
   disable: Type.Optional(Type.Boolean()),
 });
