@@ -87,4 +87,50 @@ describe('file modes', () => {
     await spool.close();
     expect(mode(shared)).toBe(0o755);
   });
+
+  it('a sink file and a dead-letter file an earlier version left 0644 are made 0600 when opened; /dev/null is left alone', async () => {
+    const dir = join(tmp.dir, 'old-files');
+    mkdirSync(dir, { mode: 0o700 });
+    const sinkPath = join(dir, 'events.ndjson');
+    const deadPath = join(dir, 'dead.ndjson');
+    for (const path of [sinkPath, deadPath]) {
+      writeFileSync(path, '');
+      chmodSync(path, 0o644);
+    }
+    const settings = proxySettings(tmp.dir, {
+      target: { type: 'file', file: { path: sinkPath, fsync: 'never', rotate_bytes: 0, rotate_keep: 1 } },
+      spool: { enabled: false },
+      dead_letter: { path: deadPath },
+    });
+    const proxy = createEventProxy(settings, { logger: createLogger({ level: 'silent' }) });
+    await proxy.start();
+    const big = sampleEvents(1, 'big')[0] as { data: object };
+    await proxy.publish([...sampleEvents(2), { ...big, data: { ...big.data, n: 1n } } as never]);
+    await proxy.flush(10_000);
+    await proxy.close();
+    // Both were written to (the unserializable event went to the dead letters).
+    expect(statSync(sinkPath).size).toBeGreaterThan(0);
+    expect(statSync(deadPath).size).toBeGreaterThan(0);
+    expect(mode(sinkPath)).toBe(0o600);
+    expect(mode(deadPath)).toBe(0o600);
+
+    // A device the operator points the sink at is not ours to change.
+    const before = mode('/dev/null');
+    const devNull = createEventProxy(
+      proxySettings(tmp.dir, {
+        target: {
+          type: 'file',
+          file: { path: '/dev/null', fsync: 'never', rotate_bytes: 0, rotate_keep: 1 },
+        },
+        spool: { enabled: false },
+        dead_letter: { path: join(dir, 'dead-2.ndjson') },
+      }),
+      { logger: createLogger({ level: 'silent' }) },
+    );
+    await devNull.start();
+    await devNull.publish(sampleEvents(1, 'null'));
+    await devNull.flush(10_000);
+    await devNull.close();
+    expect(mode('/dev/null')).toBe(before);
+  });
 });

@@ -1,4 +1,4 @@
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 
 // Events carry request data (paths, client addresses, headers): every file the proxy writes them to is
 // readable by its owner only.
@@ -19,4 +19,21 @@ export async function makePrivateDir(dir: string): Promise<void> {
 export async function tighten(path: string): Promise<void> {
   const { mode } = await stat(path);
   if ((mode & 0o077) !== 0) await chmod(path, mode & 0o700);
+}
+
+/**
+ * Opens a file we append events to (a sink file, the dead-letter file), created 0600; one that exists with
+ * group or other permissions (made 0644 by an earlier version) is made 0600. Only a regular file: a path
+ * such as /dev/stdout or a FIFO is the operator's.
+ */
+export async function openPrivateForAppend(path: string): Promise<FileHandle> {
+  const handle = await open(path, 'a', PRIVATE_FILE);
+  try {
+    const { mode } = await handle.stat();
+    if ((mode & 0o170000) === 0o100000 && (mode & 0o077) !== 0) await handle.chmod(mode & 0o700);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle;
 }

@@ -1,8 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Envelope } from '@switchyard/shared';
-import { makePrivateDir, PRIVATE_FILE } from '../files/private.js';
+import { makePrivateDir, openPrivateForAppend } from '../files/private.js';
 
 export interface DeadLetter {
   event: Envelope;
@@ -71,7 +70,7 @@ export class DeadLetterFile {
   private async file(): Promise<FileHandle> {
     if (!this.handle) {
       await makePrivateDir(dirname(this.path));
-      this.handle = await open(this.path, 'a', PRIVATE_FILE);
+      this.handle = await openPrivateForAppend(this.path);
     }
     return this.handle;
   }

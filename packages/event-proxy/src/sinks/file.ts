@@ -1,8 +1,8 @@
-import { type FileHandle, open, rename } from 'node:fs/promises';
+import { type FileHandle, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileTarget } from '@switchyard/config';
 import { type Envelope, SwitchyardError } from '@switchyard/shared';
-import { makePrivateDir, PRIVATE_FILE } from '../files/private.js';
+import { makePrivateDir, openPrivateForAppend } from '../files/private.js';
 import { ndjson, serializeEach } from './serialize.js';
 import type { SendResult, Sink } from './sink.js';
 
@@ -81,7 +81,7 @@ export class FileSink implements Sink {
     if (this.handle) return this.handle;
     try {
       await makePrivateDir(dirname(this.config.path));
-      const handle = await open(this.config.path, 'a', PRIVATE_FILE);
+      const handle = await openPrivateForAppend(this.config.path);
       this.size = (await handle.stat()).size;
       this.handle = handle;
       this.healthy = true;
