@@ -90,6 +90,25 @@ describe('POST /events', () => {
     expect(delivered()).toEqual(good);
   });
 
+  it('NDJSON lines of NBSP, BOM or U+2028 are items (invalid), not blank: accepted counts only the valid ones', async () => {
+    const { url, delivered } = await start('nd-unicode-space');
+    const good = sampleEvents(2);
+    const text = [
+      JSON.stringify(good[0]),
+      '\u00a0',
+      ' \t\r',
+      '\ufeff',
+      `\u2028${JSON.stringify(good[1])}`,
+      JSON.stringify(good[1]),
+    ].join('\n');
+    const res = await post(url, text, 'application/x-ndjson');
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ accepted: 2, invalid: 3 });
+    expect(res.json.problems.map((p: { line: number }) => p.line)).toEqual([2, 4, 5]);
+    await proxy?.flush(10_000);
+    expect(delivered()).toEqual(good);
+  });
+
   it('NDJSON with a line that is not JSON: 400 naming the line, the other lines delivered', async () => {
     const { url, delivered } = await start('nd-bad');
     const good = sampleEvents(3);

@@ -38,18 +38,22 @@ function tooMany(maxItems: number, what: string): SwitchyardError {
   );
 }
 
+/**
+ * Whether `body[start, end)` holds only JSON whitespace: the one blank test of counting and splitting, so
+ * the count of items matches the items taken (String.trim would also drop NBSP, BOM or U+2028 lines).
+ */
+function isBlank(body: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (!isSpace(body[i] as number)) return false;
+  return true;
+}
+
 /** Counts the lines of `body` that are not blank, stopping once past `stopAbove`. */
 function countLines(body: Buffer, stopAbove: number): number {
   let count = 0;
   for (let start = 0; start < body.length && count <= stopAbove; ) {
     let end = body.indexOf(NL, start);
     if (end === -1) end = body.length;
-    for (let i = start; i < end; i++) {
-      if (!isSpace(body[i] as number)) {
-        count++;
-        break;
-      }
-    }
+    if (!isBlank(body, start, end)) count++;
     start = end + 1;
   }
   return count;
@@ -89,11 +93,14 @@ function* ndjsonEntries(body: Buffer): Iterable<BodyEntry> {
     if (end === -1) end = body.length;
     line++;
     const bytes = end - start;
-    const raw = body.toString('utf8', start, end).trim();
+    const blank = isBlank(body, start, end);
+    const from = start;
     start = end + 1;
-    if (raw === '') continue;
+    if (blank) continue;
     try {
-      yield { kind: 'item', item: { index, line, bytes, value: JSON.parse(raw) } };
+      // JSON.parse takes the JSON whitespace around a value; other spaces make the line invalid, as counted.
+      const value = JSON.parse(body.toString('utf8', from, end));
+      yield { kind: 'item', item: { index, line, bytes, value } };
     } catch (err) {
       const reason = `not valid JSON: ${clip((err as Error).message)}`;
       yield { kind: 'unparsable', index, line, bytes, reason };
