@@ -15,6 +15,7 @@ import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
 import { createLogger, type Envelope } from '@switchyard/shared';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { flakySink } from './support/flaky-sink.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -29,43 +30,32 @@ const mnt = join(tmp.dir, 'tmpfs');
 const receiver = new HttpReceiver();
 let proxy: EventProxy | undefined;
 
+let mounted = false;
+
 beforeAll(() => {
   mkdirSync(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mnt]);
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mnt], { stdio: 'pipe' });
+    mounted = true;
+  } catch (err) {
+    throw new Error(
+      `this test mounts a 2 MiB tmpfs and needs root (CAP_SYS_ADMIN) to do so; mount failed: ${String((err as { stderr?: Buffer }).stderr ?? err).trim()}`,
+    );
+  }
 });
 afterEach(async () => {
   logs.length = 0;
   await proxy?.close({ deadlineMs: 500 });
   proxy = undefined;
   await receiver.stop();
+  if (!mounted) return;
   for (const name of readdirSync(mnt)) rmSync(join(mnt, name), { recursive: true, force: true });
 });
 afterAll(() => {
-  execFileSync('umount', [mnt]);
+  // Lazily: a file the proxy still holds open must not leave the mount (and the temp dir) behind.
+  if (mounted) execFileSync('umount', ['-l', mnt]);
   tmp.cleanup();
 });
-
-/** The receiver answers 503 until `up` is set; `delivered()` lists the ids it took. */
-async function sink(): Promise<{ url: string; up(): void; delivered(): string[] }> {
-  let up = false;
-  const ok = new Set<number>();
-  receiver.responder = (n, _req, res) => {
-    if (!up) {
-      res.writeHead(503).end('down');
-      return;
-    }
-    ok.add(n);
-    res.writeHead(200).end();
-  };
-  const url = await receiver.start();
-  return {
-    url,
-    up: () => {
-      up = true;
-    },
-    delivered: () => (receiver.events(ok) as Envelope[]).map((e) => e.id),
-  };
-}
 
 const logs: Array<{ msg?: string }> = [];
 const logger = createLogger({
@@ -130,7 +120,7 @@ function fillLeaving(free: number): string {
 
 describe('fault: the spool disk full (a 2 MiB tmpfs)', () => {
   it('ingest refuses with SWY_SPOOL_IO, /readyz is not ready; once the sink drains the spool it takes events again by itself, losing nothing', async () => {
-    const s = await sink();
+    const s = await flakySink(receiver);
     proxy = await startProxy(s.url);
     const base = proxy.address?.url as string;
     const accepted: string[] = [];
@@ -158,7 +148,7 @@ describe('fault: the spool disk full (a 2 MiB tmpfs)', () => {
   });
 
   it('started on a full disk, /readyz is not ready until space frees, then ready by itself', async () => {
-    const s = await sink();
+    const s = await flakySink(receiver);
     s.up();
     // Fill the tmpfs, then give one page back: enough for the spool's lock file, not for a write.
     const filler = fillLeaving(4096);
@@ -172,7 +162,7 @@ describe('fault: the spool disk full (a 2 MiB tmpfs)', () => {
   });
 
   it('a failed write larger than the space left: /readyz stays not ready until that much is free (the probe writes as much)', async () => {
-    const s = await sink();
+    const s = await flakySink(receiver);
     s.up();
     proxy = await startProxy(s.url);
     const base = proxy.address?.url as string;

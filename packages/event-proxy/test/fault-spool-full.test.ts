@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventProxySettings } from '@switchyard/config';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
-import { createLogger, type Envelope } from '@switchyard/shared';
+import { createLogger } from '@switchyard/shared';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { eventually, postEvents, report, scrape, steadyStream, tally } from './support/fault-stream.js';
+import { flakySink } from './support/flaky-sink.js';
 import { HttpReceiver } from './support/http-receiver.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -32,28 +33,6 @@ afterAll(() => tmp.cleanup());
 
 // Small enough that a few hundred events fill it (an event is about 300-450 bytes on disk).
 const SPOOL_BYTES = 32 * 1024;
-
-/** The receiver answers 503 until `sinkUp()` is called; `delivered()` lists the ids it took (2xx answers). */
-async function flakySink(): Promise<{ url: string; sinkUp(): void; delivered(): string[] }> {
-  let up = false;
-  const ok = new Set<number>();
-  receiver.responder = (n, _req, res) => {
-    if (!up) {
-      res.writeHead(503).end('down');
-      return;
-    }
-    ok.add(n);
-    res.writeHead(200).end();
-  };
-  const url = await receiver.start();
-  return {
-    url,
-    sinkUp: () => {
-      up = true;
-    },
-    delivered: () => (receiver.events(ok) as Envelope[]).map((e) => e.id),
-  };
-}
 
 async function startProxy(
   name: string,
@@ -85,7 +64,7 @@ async function readyz(base: string): Promise<{ status: number; checks: unknown }
 
 describe('fault: the spool full', () => {
   it('block: ingest answers 503 with Retry-After, /readyz says not ready, nothing is lost once the sink recovers', async () => {
-    const sink = await flakySink();
+    const sink = await flakySink(receiver);
     proxy = await startProxy('block', sink.url, 'block');
     const base = proxy.address?.url as string;
     const events = sampleEvents(600, 'fblock');
@@ -105,7 +84,7 @@ describe('fault: the spool full', () => {
           refusals.push(retryAfter);
           readyWhileFull ??= await readyz(base);
           // The sink comes back once the spool has refused a few requests.
-          if (refusals.length === 3) sink.sinkUp();
+          if (refusals.length === 3) sink.up();
           await sleep(Number(retryAfter) * 1000);
         }
       },
@@ -129,7 +108,7 @@ describe('fault: the spool full', () => {
   });
 
   it('block: the gateway stream source pauses while the spool is full and resumes, losing nothing', async () => {
-    const sink = await flakySink();
+    const sink = await flakySink(receiver);
     const events = sampleEvents(600, 'fstream');
     let requests = 0;
     // The gateway's admin stream: every event with its id, resumed after Last-Event-ID.
@@ -159,7 +138,7 @@ describe('fault: the spool full', () => {
     const held = (await scrape(base)).get('switchyard_spool_events') ?? 0;
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThan(events.length);
-    sink.sinkUp();
+    sink.up();
     expect(await eventually(() => new Set(sink.delivered()).size === events.length, 20_000)).toBe(true);
 
     const t = tally(
@@ -179,7 +158,7 @@ describe('fault: the spool full', () => {
 
   for (const policy of ['drop_newest', 'drop_oldest'] as const) {
     it(`${policy}: the counter in /metrics matches what was dropped, everything else is delivered`, async () => {
-      const sink = await flakySink();
+      const sink = await flakySink(receiver);
       proxy = await startProxy(policy, sink.url, policy);
       const p = proxy;
       const events = sampleEvents(600, `f${policy}`);
@@ -196,7 +175,7 @@ describe('fault: the spool full', () => {
         },
       });
       await run.done;
-      sink.sinkUp();
+      sink.up();
       await p.flush(20_000);
 
       const delivered = sink.delivered();
