@@ -1,5 +1,8 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { startDemoBackends } from '../src/demo/backends.js';
 import { main } from '../src/main.js';
 
 /** `switchyard demo-backends <args>` in-process, with captured output and a stop the test fires. */
@@ -56,5 +59,22 @@ describe('switchyard demo-backends', () => {
     expect(flag.out.stderr).toContain(
       'unknown flag: --port\nusage of switchyard demo-backends:\n      --listen HOST:PORT',
     );
+  });
+
+  it('a busy port: SWY_LISTEN_FAILED naming the address (exit 1), not a bare EADDRINUSE', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as AddressInfo;
+    try {
+      await expect(startDemoBackends(port, '127.0.0.1')).rejects.toMatchObject({
+        code: 'SWY_LISTEN_FAILED',
+        message: expect.stringContaining(`demo backends on 127.0.0.1:${port}: listen EADDRINUSE`),
+      });
+      const run = start(['--listen', `127.0.0.1:${port}`]);
+      expect(await run.done).toBe(1);
+      expect(run.out.stderr).toContain(`demo backends on 127.0.0.1:${port}: listen EADDRINUSE`);
+    } finally {
+      busy.close();
+    }
   });
 });

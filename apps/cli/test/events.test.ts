@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -6,6 +8,7 @@ import { main } from '@switchyard/cli';
 import { createEnvelope } from '@switchyard/shared';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
+import { preflight } from '../src/commands/events-tail.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'swy-cli-events-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,5 +96,25 @@ describe('switchyard events', () => {
       .map((l) => JSON.parse(l));
     expect(delivered).toEqual(sent);
     expect(run.err.text()).toBe('');
+  });
+});
+
+describe('events tail: preflight', () => {
+  it('a URL that answers but is not an event stream: SWY_SOURCE_NOT_EVENT_STREAM, not retryable', async () => {
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<p>hi'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await expect(preflight(`http://127.0.0.1:${port}`, undefined)).rejects.toMatchObject({
+        code: 'SWY_SOURCE_NOT_EVENT_STREAM',
+        retryable: false,
+        message: expect.stringContaining('not an event stream'),
+      });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

@@ -77,7 +77,7 @@ function parseTailArgs(args: readonly string[], env: NodeJS.ProcessEnv): TailArg
  * of a stream that retries forever. A gateway that goes away later is waited for (the stream reconnects
  * and resumes).
  */
-async function preflight(url: string, token: string | undefined): Promise<string> {
+export async function preflight(url: string, token: string | undefined): Promise<string> {
   const events = `${url.replace(/\/+$/, '')}/__events`;
   let status: number;
   let contentType: string;
@@ -103,10 +103,9 @@ async function preflight(url: string, token: string | undefined): Promise<string
   }
   if (status !== 200 || !contentType.startsWith('text/event-stream')) {
     throw new SwitchyardError(
-      'SWY_SOURCE_UNAVAILABLE',
+      'SWY_SOURCE_NOT_EVENT_STREAM',
       `${events} answered ${status} ${contentType || 'without a content type'}, not an event stream: --from ` +
         "takes the gateway's admin API (default http://127.0.0.1:8091), not its public port",
-      { retryable: false },
     );
   }
   return events;

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOrFail } from '@switchyard/shared';
 
 // Small backends for `switchyard demo`: enough to show aggregation, filtering and a slow backend. They
 // answer every backend path of examples/aggregation.json.
@@ -81,9 +80,7 @@ export async function startDemoBackends(port = 0, host = '127.0.0.1'): Promise<D
     if (delayMs) setTimeout(send, delayMs).unref();
     else send();
   });
-  server.listen(port, host);
-  await once(server, 'listening');
-  const { address, port: bound } = server.address() as AddressInfo;
+  const { address, port: bound } = await listenOrFail(server, port, host, 'demo backends');
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}`,
     close: () =>

@@ -45,6 +45,7 @@ export const errorCodes = {
   SWY_SPOOL_IO: { status: 503, retryable: true },
   SWY_PAYLOAD_INVALID: { status: 400, retryable: false },
   SWY_SOURCE_UNAVAILABLE: { status: 503, retryable: true },
+  SWY_SOURCE_NOT_EVENT_STREAM: { status: undefined, retryable: false },
   SWY_SPOOL_LOCKED: { status: undefined, retryable: false },
   SWY_INGEST_UNAUTHORIZED: { status: 401, retryable: false },
   SWY_INGEST_TOO_MANY_ITEMS: { status: 413, retryable: false },
