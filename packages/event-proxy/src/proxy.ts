@@ -55,9 +55,13 @@ export interface EventProxy {
   /** Binds the listener, starts the sink, the sources and the delivery loop. */
   start(): Promise<void>;
   /**
-   * The in-process source. Resolves once the queue holds the events (or the filter left them out).
-   * Rejects with SWY_INVALID_EVENT listing each problem when any event is invalid (then none is taken),
-   * or SWY_QUEUE_FULL under the block policy.
+   * The in-process source. Resolves once the queue holds the events (or the filter left them out); when it
+   * rejects, none of the call's events was taken:
+   * - SWY_INVALID_EVENT when any event is invalid (`details.problems`: the first MAX_LISTED_PROBLEMS, each
+   *   with index, pointer and reason; `details.problems_total`: all of them);
+   * - SWY_QUEUE_FULL when the queue or spool is full under the block policy;
+   * - SWY_SPOOL_IO when the spool cannot write (disk full, I/O error): send again later;
+   * - SWY_SHUTTING_DOWN once close() has begun.
    */
   publish(events: Envelope | readonly Envelope[]): Promise<IntakeResult>;
   /** Resolves once every event accepted so far is confirmed or dead-lettered; SWY_SINK_TIMEOUT after `timeoutMs`. */
@@ -66,7 +70,6 @@ export interface EventProxy {
   close(options?: CloseOptions): Promise<void>;
 }
 
-const MAX_LISTED_PROBLEMS = 10;
 // A send still under way when the deadline passed is abandoned by closing the sink; this bounds the wait
 // for a sink that does not give up at once.
 const ABANDON_GRACE_MS = 2000;
@@ -164,22 +167,18 @@ class ProxyRuntime implements EventProxy {
 
   async publish(events: Envelope | readonly Envelope[]): Promise<IntakeResult> {
     const list: readonly unknown[] = Array.isArray(events) ? events : [events];
-    const { valid, problems } = validateEnvelopes(list.map((value, index) => ({ index, value })));
-    if (problems.length > 0) {
-      const bad = new Set(problems.map((p) => p.index)).size;
-      this.metrics.invalid.inc({ source: 'in_process' }, bad);
-      const listed = problems
-        .slice(0, MAX_LISTED_PROBLEMS)
-        .map((p) => `[${p.index}]${p.pointer} ${p.reason}`)
-        .join('; ');
-      const more =
-        problems.length > MAX_LISTED_PROBLEMS ? `; and ${problems.length - MAX_LISTED_PROBLEMS} more` : '';
+    const { valid, invalid, problems } = validateEnvelopes(list.map((value, index) => ({ index, value })));
+    if (invalid > 0) {
+      this.metrics.invalid.inc({ source: 'in_process' }, invalid);
+      const [first] = problems.listed;
+      const listed =
+        problems.total > problems.listed.length
+          ? `; the first ${problems.listed.length} of ${problems.total} problems are in details.problems`
+          : `; ${problems.total} problem${problems.total === 1 ? '' : 's'} in details.problems`;
       throw new SwitchyardError(
         'SWY_INVALID_EVENT',
-        `${bad} of ${list.length} events are invalid: ${listed}${more}`,
-        {
-          details: { problems },
-        },
+        `${invalid} of ${list.length} events are invalid, none was taken: [${first?.index}]${first?.pointer} ${first?.reason}${listed}`,
+        { details: { problems: problems.listed, problems_total: problems.total } },
       );
     }
     return this.accept(valid, 'in_process');

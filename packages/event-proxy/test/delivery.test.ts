@@ -9,6 +9,7 @@ import {
 } from '@switchyard/event-proxy';
 import { createLogger, type Envelope, SwitchyardError } from '@switchyard/shared';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MAX_LISTED_PROBLEMS } from '../src/sources/validate.js';
 import { proxySettings, tempDir } from './support/proxy-settings.js';
 import { sampleEvents } from './support/sample-events.js';
 import { failureOf } from './support/wait.js';
@@ -178,5 +179,15 @@ describe('publish (in-process source)', () => {
     expect(await p.publish(good as Envelope)).toEqual({ accepted: 1, filtered: 0, dropped: 0 });
     await p.flush(10_000);
     expect(sink.delivered).toEqual([good]);
+  });
+
+  it('many invalid events: the error lists the first MAX_LISTED_PROBLEMS (as ingest does) and counts all', async () => {
+    const p = await start(new ScriptedSink(), 'publish-many');
+    const broken = sampleEvents(500).map((e) => ({ ...e, timestamp: -1 }) as never);
+    const err = (await failureOf(p.publish(broken))) as SwitchyardError;
+    expect(err).toMatchObject({ code: 'SWY_INVALID_EVENT', details: { problems_total: 500 } });
+    expect(err.details?.problems).toHaveLength(MAX_LISTED_PROBLEMS);
+    expect(err.message).toMatch(/^500 of 500 events are invalid, none was taken: \[0\]\/timestamp /);
+    expect(err.message.length).toBeLessThan(1024);
   });
 });

@@ -5,7 +5,7 @@ import type { EventProxy } from '@switchyard/event-proxy';
 import { MAX_PROBLEMS_PER_ITEM } from '@switchyard/shared';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MAX_LISTED_PROBLEMS } from '../src/sources/ingest.js';
+import { MAX_LISTED_PROBLEMS } from '../src/sources/validate.js';
 import { fileProxy } from './support/file-proxy.js';
 import { type ProxyProcess, spawnProxy } from './support/proxy-process.js';
 import { tempDir } from './support/proxy-settings.js';

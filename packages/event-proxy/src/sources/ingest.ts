@@ -9,7 +9,13 @@ import type { IntakeResult } from '../pipeline/intake.js';
 import { type BodyItem, splitBody } from './body-items.js';
 import { InFlightBytes } from './in-flight-bytes.js';
 import { kongLogProblems, mapKongLogEntry } from './kong-http-log.js';
-import { envelopeItemProblems, type ItemProblem, itemProblem, ProblemList } from './validate.js';
+import {
+  envelopeItemProblems,
+  type ItemProblem,
+  itemProblem,
+  MAX_LISTED_PROBLEMS,
+  ProblemList,
+} from './validate.js';
 
 export interface IngestDeps {
   accept(events: readonly Envelope[], source: string): Promise<IntakeResult>;
@@ -32,8 +38,6 @@ type Converted =
   | { events: Envelope[]; problems?: undefined }
   | { events?: undefined; problems: ItemProblem[] };
 
-/** Problems listed in a 400 answer; all are counted in `problems_total`. */
-export const MAX_LISTED_PROBLEMS = 100;
 // Items (or NDJSON bytes) checked between two turns of the event loop: other requests (/healthz, other
 // producers) are served while a large body is checked, be it made of many small items or a few large ones.
 const ITEMS_PER_TURN = 500;

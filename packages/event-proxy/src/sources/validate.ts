@@ -38,19 +38,27 @@ export function envelopeItemProblems(item: BodyItem): ItemProblem[] {
   return found.map((p) => itemProblem(item, p.pointer, p.message, id));
 }
 
-/** Splits items into valid envelopes and the problems of the others. */
+/** Problems listed in an answer or error (ingest's 400, publish()'s SWY_INVALID_EVENT); all are counted. */
+export const MAX_LISTED_PROBLEMS = 100;
+
+/** Splits items into valid envelopes and the problems of the others: the first MAX_LISTED_PROBLEMS kept, all counted. */
 export function validateEnvelopes(items: readonly BodyItem[]): {
   valid: Envelope[];
-  problems: ItemProblem[];
+  invalid: number;
+  problems: ProblemList;
 } {
   const valid: Envelope[] = [];
-  const problems: ItemProblem[] = [];
+  const problems = new ProblemList(MAX_LISTED_PROBLEMS);
+  let invalid = 0;
   for (const item of items) {
     const found = envelopeItemProblems(item);
     if (found.length === 0) valid.push(item.value as Envelope);
-    else problems.push(...found);
+    else {
+      invalid++;
+      problems.add(found);
+    }
   }
-  return { valid, problems };
+  return { valid, invalid, problems };
 }
 
 /** The problems of a request: every one counted, the first `max` kept for the answer. */
