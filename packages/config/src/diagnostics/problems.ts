@@ -7,7 +7,16 @@ import { didYouMean, nearMiss } from './near-miss.js';
 export type Problem =
   | { kind: 'unknown-key'; pointer: string; key: string; hint?: string; suggestion?: string }
   | { kind: 'missing'; pointer: string; parent: string; key: string; why?: string }
-  | { kind: 'invalid'; pointer: string; expected: string; got: unknown; hint?: string; keyword?: string };
+  | {
+      kind: 'invalid';
+      pointer: string;
+      expected: string;
+      got: unknown;
+      hint?: string;
+      keyword?: string;
+      /** The value is a secret (`x-secret` on its schema): never shown. */
+      secret?: boolean;
+    };
 
 type SchemaLike = Record<string, unknown>;
 
@@ -145,6 +154,7 @@ export function problemsFromAjv(errors: readonly ErrorObject[] | null | undefine
         got: e.data,
         keyword: e.keyword,
         ...(hint && { hint }),
+        ...((e.parentSchema as SchemaLike)?.['x-secret'] === true && { secret: true }),
       };
     }
     const id = `${problem.kind} ${problem.pointer}`;
@@ -171,6 +181,6 @@ export function problemMessage(p: Problem): string {
     case 'missing':
       return `missing required key ${JSON.stringify(p.key)}${p.why ? ` (${p.why})` : ''}`;
     case 'invalid':
-      return `expected ${p.expected}, got ${show(p.got)}`;
+      return `expected ${p.expected}, got ${p.secret ? '(hidden)' : show(p.got)}`;
   }
 }

@@ -120,6 +120,7 @@ export const AdminNamespace = obj({
     Type.String({
       pattern: BEARER_TOKEN_PATTERN,
       'x-expected': BEARER_TOKEN_TEXT,
+      'x-secret': true,
       description: 'bearer token required on every admin route',
     }),
   ),
