@@ -152,7 +152,7 @@ export const SwitchyardBackendNamespace = obj({
     }),
   ),
   max_xml_bytes: Type.Optional(
-    Type.Integer({ minimum: 1, description: 'largest xml or rss backend body decoded [8 MiB]' }),
+    Type.Integer({ minimum: 1, description: 'largest xml or rss backend body decoded [1 MiB]' }),
   ),
 });
 

@@ -2,7 +2,7 @@ import { type XMLParser, XMLValidator } from 'fast-xml-parser';
 import { backendError } from '../errors/status.js';
 
 /** Largest `xml` or `rss` backend body decoded when `switchyard/backend` sets no `max_xml_bytes`. */
-export const DEFAULT_MAX_XML_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_XML_BYTES = 1024 * 1024;
 
 /**
  * An `xml` or `rss` backend body, validated then parsed. Both run on the request thread, so the body is
