@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,13 @@ describe('Flexible Configuration', () => {
     expect(loaded.warnings).toEqual([]);
     expect(loaded.config.port).toBe(8080);
     expect(JSON.parse(await readFile(out, 'utf8'))).toEqual(await expected('prod.json'));
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    // An FC_OUT that already exists readable by others (from an earlier run) is made private too.
+    await writeFile(out, '{}', { mode: 0o644 });
+    await chmod(out, 0o644);
+    await loadGatewayConfig(join(tree, 'krakend.tmpl'), {
+      env: fcEnv('prod', { FC_OUT: out, DEPLOY_ENV: 'production' }),
+    });
     expect((await stat(out)).mode & 0o777).toBe(0o600);
     // The same output again is not rewritten (hot reload would see the write).
     const past = new Date('2020-01-01T00:00:00Z');

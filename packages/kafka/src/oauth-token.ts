@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { KafkaClientError } from './errors.js';
 
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
 const run = promisify(execFile);
 
 export type OAuthTokenSource = { file: string } | { command: string };
@@ -47,6 +49,14 @@ export class OAuthToken {
   private async fetch(): Promise<string> {
     const value = (await this.read()).trim();
     if (value === '') throw new KafkaClientError(`OAUTHBEARER: ${this.describe()} gave an empty token`, true);
+    // The token goes into the SASL frame between \x01 separators: anything but RFC 6750's b64token would
+    // corrupt it (a stray newline from a file, a control character from a command).
+    if (!B64TOKEN.test(value)) {
+      throw new KafkaClientError(
+        `OAUTHBEARER: ${this.describe()} gave a token with characters RFC 6750 does not allow (A-Z a-z 0-9 - . _ ~ + / and trailing =)`,
+        false,
+      );
+    }
     const fetchedAt = this.now();
     const expiresAt = jwtExpiry(value) ?? fetchedAt + (this.options.defaultLifetimeMs ?? 300_000);
     if (expiresAt <= fetchedAt) {
@@ -77,10 +87,8 @@ export class OAuthToken {
   }
 
   private describe(): string {
-    // The command may hold secrets in its arguments: name the first word only.
-    return 'file' in this.source
-      ? `file ${this.source.file}`
-      : `command ${this.source.command.split(/\s/)[0]}`;
+    // The command may hold secrets anywhere (`TOKEN=… cmd`, arguments): never repeat any of it.
+    return 'file' in this.source ? `file ${this.source.file}` : 'the token command';
   }
 }
 

@@ -97,8 +97,20 @@ describe('SASL OAUTHBEARER', () => {
     writeFileSync(file, jwt('old', 1000));
     await expect(new OAuthToken({ file }).get()).rejects.toThrow(`the token from file ${file} has expired`);
     await expect(new OAuthToken({ command: 'false --secret=hunter2' }).get()).rejects.toThrow(
-      /cannot get a token from command false:/,
+      /cannot get a token from the token command:/,
     );
     await expect(new OAuthToken({ command: 'false --secret=hunter2' }).get()).rejects.not.toThrow(/hunter2/);
+    await expect(new OAuthToken({ command: 'SECRET=hunter2 false' }).get()).rejects.not.toThrow(/hunter2/);
+  });
+
+  it('a token with characters RFC 6750 does not allow (a control character, a line inside): refused', async () => {
+    const file = join(dir, 'bad-chars');
+    writeFileSync(file, `${jwt('a', 4_000_000_000)}\x01x`);
+    await expect(new OAuthToken({ file }).get()).rejects.toThrow(/characters RFC 6750 does not allow/);
+    writeFileSync(file, 'abc\ndef\n');
+    await expect(new OAuthToken({ file }).get()).rejects.toThrow(/characters RFC 6750 does not allow/);
+    // A trailing newline, as `echo` and editors leave, is not part of the token.
+    writeFileSync(file, `${jwt('a', 4_000_000_000)}\n`);
+    await expect(new OAuthToken({ file }).get()).resolves.toBe(jwt('a', 4_000_000_000));
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SwitchyardError } from '@switchyard/shared';
 import { parseJsonWithPositions } from '../json/parse-with-positions.js';
@@ -153,6 +153,8 @@ export async function renderFlexibleConfig(
   if (fc.out && (await readFile(fc.out, 'utf8').catch(() => null)) !== text) {
     await mkdir(dirname(fc.out), { recursive: true });
     await writeFile(fc.out, text, { mode: 0o600 });
+    // The mode above applies only to a new file; the rendered config may hold secrets from `env`.
+    await chmod(fc.out, 0o600);
   }
   return { text, sources };
 }
