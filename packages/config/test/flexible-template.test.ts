@@ -192,4 +192,20 @@ describe('Go text/template subset', () => {
       /output larger than 100/,
     );
   });
+
+  it('bounds work that prints nothing: nested ranges stop at the step budget, until/repeat at their caps', () => {
+    const error = failure(() => render('{{ range 5000 }}{{ range 5000 }}{{ end }}{{ end }}'));
+    expect(error.message).toMatch(/more than 10000000 steps/);
+    const templates = new Map<string, Node[]>();
+    parseTemplate('t', '{{ range 100 }}{{ range 100 }}{{ end }}{{ end }}', templates);
+    expect(() => execute('t', {}, { templates, functions: BUILTINS, maxSteps: 1000 })).toThrow(
+      /more than 1000 steps/,
+    );
+    expect(failure(() => render('{{ until 1000000000 }}')).message).toMatch(
+      /error calling until: more than 1000000 elements/,
+    );
+    expect(failure(() => render('{{ repeat 1000000000 "abc" }}')).message).toMatch(
+      /error calling repeat: result longer than/,
+    );
+  });
 });

@@ -10,6 +10,9 @@ export interface ExecOptions {
   functions: Readonly<Record<string, TemplateFunction>>;
   /** Largest output, in characters, before rendering stops [64 MiB]. */
   maxOutput?: number;
+  /** Most nodes and range iterations one rendering may run [10 million]: nested ranges that print nothing
+   * would otherwise run unbounded (a hung reload), as no output limit is ever reached. */
+  maxSteps?: number;
 }
 
 // Go stops at 100000 nested template calls; a config never needs more than a few.
@@ -27,8 +30,18 @@ interface Variable {
 /** Runs the template `name` with `data` as `.` and `$`, as Go's ExecuteTemplate. */
 export function execute(name: string, data: unknown, options: ExecOptions): string {
   const maxOutput = options.maxOutput ?? 64 * 1024 * 1024;
+  const maxSteps = options.maxSteps ?? 10_000_000;
   let out = '';
   let depth = 0;
+  let steps = 0;
+  const step = (where: Where | undefined) => {
+    if (++steps > maxSteps)
+      throw new TemplateError(
+        where ?? { template: name, line: 0, column: 0, source: '' },
+        `more than ${maxSteps} steps: a loop too large for a configuration`,
+        true,
+      );
+  };
   const write = (s: string, where: Where | null) => {
     out += s;
     if (out.length > maxOutput)
@@ -44,6 +57,7 @@ export function execute(name: string, data: unknown, options: ExecOptions): stri
   };
 
   const walk = (node: Node, dot: unknown, vars: Variable[]): void => {
+    step('where' in node ? node.where : 'pipe' in node ? node.pipe.where : undefined);
     switch (node.kind) {
       case 'text':
         write(node.text, null);
@@ -105,6 +119,7 @@ export function execute(name: string, data: unknown, options: ExecOptions): stri
     }
     const [first, second] = node.pipe.vars;
     for (const [key, elem] of entries) {
+      step(node.pipe.where);
       vars.length = mark;
       // One variable takes the element; two take key (index) and element.
       if (first !== undefined && second === undefined) vars.push({ name: first, value: elem });

@@ -3,6 +3,11 @@ import type { TemplateFunction } from './exec.js';
 import { goType } from './exec.js';
 import { goEqual, goJson, isMap, printValue, sprint, toInt, toNumber, truthy } from './values.js';
 
+// Bounds for helpers that build a value from a number in the template: a config never needs more, and a
+// typo (`until 1e9`) must be an error, not an allocation that takes the process down.
+const MAX_LIST = 1_000_000;
+const MAX_STRING = 64 * 1024 * 1024;
+
 const str = (v: unknown): string =>
   typeof v === 'string' ? v : v === null || v === undefined ? '' : printValue(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === null || v === undefined ? [] : [v]);
@@ -170,7 +175,11 @@ export function sprigFunctions(env: NodeJS.ProcessEnv): Record<string, TemplateF
           .split(str(sep))
           .map((p, i) => [`_${i}`, p]),
       ),
-    repeat: (n, s) => str(s).repeat(Math.max(0, Number(toInt(n)))),
+    repeat: (n, s) => {
+      const count = Math.max(0, Number(toInt(n)));
+      if (count * str(s).length > MAX_STRING) throw new Error(`result longer than ${MAX_STRING} characters`);
+      return str(s).repeat(count);
+    },
     indent: (n, s) => {
       const pad = ' '.repeat(Number(toInt(n)));
       return pad + str(s).replaceAll('\n', `\n${pad}`);
@@ -246,14 +255,18 @@ export function sprigFunctions(env: NodeJS.ProcessEnv): Record<string, TemplateF
     has: (needle, l) => list(l).some((v) => goEqual(v, needle)),
     without: (l, ...omit) => list(l).filter((v) => !omit.some((o) => goEqual(v, o))),
     sortAlpha: (l) => list(l).map(str).sort(),
-    until: (n) => Array.from({ length: Math.max(0, Number(toInt(n))) }, (_, i) => BigInt(i)),
+    until: (n) => {
+      const length = Math.max(0, Number(toInt(n)));
+      if (length > MAX_LIST) throw new Error(`more than ${MAX_LIST} elements`);
+      return Array.from({ length }, (_, i) => BigInt(i));
+    },
     untilStep: (a, b, step) => {
       const out: bigint[] = [];
       const s = toInt(step);
       if (s === 0n) return out;
       for (let i = toInt(a); s > 0n ? i < toInt(b) : i > toInt(b); i += s) {
         out.push(i);
-        if (out.length > 1_000_000) throw new Error('untilStep: too many elements');
+        if (out.length > MAX_LIST) throw new Error(`more than ${MAX_LIST} elements`);
       }
       return out;
     },
