@@ -23,6 +23,7 @@ import {
 // the hand-off; what its proxy had spooled, the next one delivers).
 
 const CONSUMER = fileURLToPath(new URL('./support/crashing-consumer.mjs', import.meta.url));
+const DIES_IN_FLUSH = fileURLToPath(new URL('./support/dies-in-flush-consumer.mjs', import.meta.url));
 const tmp = tempDir('event-worker');
 let backend: Backend;
 let receiver: HttpReceiver;
@@ -104,6 +105,41 @@ describe('the event worker', () => {
       status: 'ok',
       event_worker: { state: 'running', restarts: 1 },
     });
+    await gateway.close();
+    gateway = undefined;
+  });
+
+  it('a flush the worker dies in is refused, not reported as delivered; each flush gets its own answer', async () => {
+    const { config } = await loadGatewayConfig(
+      writeJson(join(tmp.dir, 'flush.json'), gatewayConfig(backend.url)),
+    );
+    gateway = createGateway({
+      config,
+      logger: silent(),
+      admin: { listen: '127.0.0.1:0' },
+      eventWorker: { consumer: { module: DIES_IN_FLUSH, data: null }, restartDelayMs: 50 },
+    });
+    await gateway.listen();
+    const worker = gateway.eventWorker;
+    if (!worker) throw new Error('expected an event worker');
+    const first = worker.flush(5000).then(
+      () => 'confirmed',
+      (err: { code?: string }) => err.code,
+    );
+    expect(await first).toBe('SWY_SINK_UNAVAILABLE');
+    await until(async () => {
+      try {
+        await worker.flush(1000);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'the restarted worker to confirm a flush');
+    // Two flushes at once: each resolves with its own answer.
+    await expect(Promise.all([worker.flush(2000), worker.flush(2000)])).resolves.toEqual([
+      undefined,
+      undefined,
+    ]);
     await gateway.close();
     gateway = undefined;
   });

@@ -173,49 +173,49 @@ port.on('message', (m: ToWorker) => {
       hub.configure(m.settings);
       break;
     case 'drain':
-      void drain(m.timeoutMs);
+      void drain(m.id, m.timeoutMs);
       break;
     case 'flush':
-      void flush(m.timeoutMs);
+      void flush(m.id, m.timeoutMs);
       break;
     case 'close':
-      void close();
+      void close(m.id);
       break;
   }
 });
 
 /** Builds everything handed off so far and hands it to the consumer, within `timeoutMs`. */
-async function drain(timeoutMs: number): Promise<void> {
+async function drain(id: number, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (step() > 0 && Date.now() < end) await yieldToLoop();
   await consumer?.flush(Math.max(0, end - Date.now())).catch((err: unknown) => {
     logger.error({ err }, 'the event consumer did not take every event');
   });
   release();
-  post({ type: 'drained' });
+  post({ type: 'drained', id });
 }
 
 /** Builds everything handed off so far and waits until the consumer delivered it, within `timeoutMs`. */
-async function flush(timeoutMs: number): Promise<void> {
+async function flush(id: number, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   try {
     while (step() > 0) await yieldToLoop();
     await consumer?.flush(Math.max(0, end - Date.now()));
     await consumer?.settle?.(Math.max(0, end - Date.now()));
     release();
-    post({ type: 'flushed', error: undefined });
+    post({ type: 'flushed', id, error: undefined });
   } catch (err) {
-    post({ type: 'flushed', error: serialize(err) });
+    post({ type: 'flushed', id, error: serialize(err) });
   }
 }
 
-async function close(): Promise<void> {
+async function close(id: number): Promise<void> {
   stopping = true;
   await consumer
     ?.close()
     .catch((err: unknown) => logger.error({ err }, 'the event consumer failed to close'));
   release();
-  post({ type: 'closed' });
+  post({ type: 'closed', id });
 }
 
 try {

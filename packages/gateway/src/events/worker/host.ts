@@ -84,7 +84,9 @@ export class EventWorkerHost implements EventFeed {
   private closing = false;
   private settings: EventsNamespace;
   private restartTimer: NodeJS.Timeout | undefined;
-  private waiters = new Map<string, (m: FromWorker | undefined) => void>();
+  // Requests waiting for their answer, by id; an exit or a timeout answers `undefined`.
+  private waiters = new Map<number, (m: FromWorker | undefined) => void>();
+  private nextRequestId = 0;
   private info: unknown;
   private readonly stdout: NodeJS.WritableStream;
 
@@ -175,14 +177,22 @@ export class EventWorkerHost implements EventFeed {
   async flush(timeoutMs = 10_000): Promise<void> {
     if (this.state !== 'running')
       throw new SwitchyardError('SWY_SINK_UNAVAILABLE', 'the event worker is not running');
-    const answer = await this.request({ type: 'flush', timeoutMs }, 'flushed', timeoutMs + 1000);
-    if (answer?.type === 'flushed' && answer.error) throw errorOf(answer.error);
+    const answer = await this.request((id) => ({ type: 'flush', id, timeoutMs }), timeoutMs + 1000);
+    // No answer: the worker exited or stopped answering; nothing was confirmed, so say so.
+    if (answer === undefined)
+      throw new SwitchyardError(
+        'SWY_SINK_UNAVAILABLE',
+        'the event worker stopped before it confirmed the flush',
+      );
+    if (answer.type === 'flushed' && answer.error) throw errorOf(answer.error);
   }
 
   /** Builds and hands on everything handed off so far (shutdown, after the last request). */
   async drain(timeoutMs = 5000): Promise<void> {
     if (this.state !== 'running') return;
-    await this.request({ type: 'drain', timeoutMs }, 'drained', timeoutMs + 1000);
+    const answer = await this.request((id) => ({ type: 'drain', id, timeoutMs }), timeoutMs + 1000);
+    if (answer === undefined)
+      this.logger.warn({ component: 'events' }, 'the event worker stopped before it confirmed the drain');
   }
 
   /** Closes the consumer (the proxy delivers what it can within its deadline), then the worker. */
@@ -191,7 +201,7 @@ export class EventWorkerHost implements EventFeed {
     clearTimeout(this.restartTimer);
     const worker = this.worker;
     if (!worker) return;
-    if (this.state === 'running') await this.request({ type: 'close' }, 'closed', 30_000);
+    if (this.state === 'running') await this.request((id) => ({ type: 'close', id }), 30_000);
     await worker.terminate();
     this.worker = undefined;
     this.state = 'stopped';
@@ -201,16 +211,17 @@ export class EventWorkerHost implements EventFeed {
     if (this.state === 'running') this.worker?.postMessage(message);
   }
 
-  private request(message: ToWorker, answer: string, timeoutMs: number): Promise<FromWorker | undefined> {
+  private request(message: (id: number) => ToWorker, timeoutMs: number): Promise<FromWorker | undefined> {
+    const id = ++this.nextRequestId;
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(undefined), timeoutMs);
       const done = (m: FromWorker | undefined) => {
         clearTimeout(timer);
-        this.waiters.delete(answer);
+        this.waiters.delete(id);
         resolve(m);
       };
-      this.waiters.set(answer, done);
-      this.worker?.postMessage(message);
+      this.waiters.set(id, done);
+      this.worker?.postMessage(message(id));
     });
   }
 
@@ -259,7 +270,7 @@ export class EventWorkerHost implements EventFeed {
             this.stdout.write(m.chunk);
             break;
           default:
-            this.waiters.get(m.type)?.(m);
+            this.waiters.get(m.id)?.(m);
         }
       });
       worker.on('error', (err) => {

@@ -21,9 +21,10 @@ export type ToWorker =
   | { type: 'forward'; from: number }
   | { type: 'stop-forwarding' }
   | { type: 'configure'; settings: EventsNamespace }
-  | { type: 'drain'; timeoutMs: number }
-  | { type: 'flush'; timeoutMs: number }
-  | { type: 'close' };
+  // `id` is echoed in the answer, so each request is answered by its own reply.
+  | { type: 'drain'; id: number; timeoutMs: number }
+  | { type: 'flush'; id: number; timeoutMs: number }
+  | { type: 'close'; id: number };
 
 export interface SerializedError {
   code: string | undefined;
@@ -37,9 +38,9 @@ export type FromWorker =
   | { type: 'events'; events: ForwardedEvent[] }
   | { type: 'log'; line: string }
   | { type: 'stdout'; chunk: string }
-  | { type: 'drained' }
-  | { type: 'flushed'; error: SerializedError | undefined }
-  | { type: 'closed' };
+  | { type: 'drained'; id: number }
+  | { type: 'flushed'; id: number; error: SerializedError | undefined }
+  | { type: 'closed'; id: number };
 
 /** What a consumer module running inside the event worker is given (the event proxy in `run`). */
 export interface EventWorkerContext {
