@@ -98,6 +98,10 @@ describe('hand-off records', () => {
     expect(writer.dropped).toBe(refused);
     expect(reader.takeDropped()).toBe(refused);
     expect(reader.takeDropped()).toBe(0);
+    // A worker started after drops it never saw (its predecessor died) reports them, once.
+    expect(writeRequest(writer, facts(999, headers), 999, 8192)).toBe(false);
+    expect(new HandoffReader(sab).takeDropped()).toBe(1);
+    expect(new HandoffReader(sab).takeDropped()).toBe(0);
     const ids: string[] = [];
     let end = 0;
     for (let rec = reader.next(); rec; rec = reader.next()) {

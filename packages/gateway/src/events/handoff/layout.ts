@@ -14,6 +14,8 @@ export const READ = 1;
 export const DROPPED = 2;
 /** 1 while the worker waits for records: the writer then wakes it. */
 export const SLEEPING = 3;
+/** DROPPED as a worker last reported it: a restarted worker reports the drops made while none ran. */
+export const DROPPED_REPORTED = 4;
 /** BigInt64 slot (at byte 32): the sequence number the worker gives its next event. */
 export const NEXT_SEQ_BYTE = 32;
 

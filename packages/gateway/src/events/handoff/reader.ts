@@ -1,4 +1,13 @@
-import { DROPPED, type HandoffViews, PADDING, READ, SLEEPING, viewsOf, WRITE } from './layout.js';
+import {
+  DROPPED,
+  DROPPED_REPORTED,
+  type HandoffViews,
+  PADDING,
+  READ,
+  SLEEPING,
+  viewsOf,
+  WRITE,
+} from './layout.js';
 
 // Node ≥ 16 has it; the project's TypeScript lib (ES2022) does not declare it yet.
 const waitAsync = (
@@ -33,7 +42,8 @@ export class HandoffReader {
   constructor(sab: SharedArrayBuffer) {
     this.v = viewsOf(sab);
     this.pos = Atomics.load(this.v.control, READ) >>> 0;
-    this.seenDropped = Atomics.load(this.v.control, DROPPED) >>> 0;
+    // From what the last worker reported, not from now: drops made while no worker ran count too.
+    this.seenDropped = Atomics.load(this.v.control, DROPPED_REPORTED) >>> 0;
   }
 
   /** The next record, or undefined when the writer has written nothing more. */
@@ -63,6 +73,7 @@ export class HandoffReader {
     const now = Atomics.load(this.v.control, DROPPED) >>> 0;
     const n = (now - this.seenDropped) >>> 0;
     this.seenDropped = now;
+    Atomics.store(this.v.control, DROPPED_REPORTED, now | 0);
     return n;
   }
 
