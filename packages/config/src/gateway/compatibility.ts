@@ -168,7 +168,13 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'telemetry/opencensus': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
   'telemetry/opentelemetry': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
   'validation/cel': ns(EB, 'ce', notYet(), 'unserved'),
-  'validation/json-schema': ns(E, 'ce', notYet(), 'unserved'),
+  'validation/json-schema': ns(
+    E,
+    'ce',
+    partial(
+      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04): violations worded as ajv words them; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated)',
+    ),
+  ),
   // Enterprise only.
   'auth/api-keys': ns([...R, ...E], 'ee', notYet(), 'unserved'),
   'auth/basic': ns([...R, ...E], 'ee', notYet(), 'unserved'),

@@ -309,6 +309,12 @@ export const MetricsNamespace = obj({
   endpoint_disabled: Type.Optional(Type.Boolean()),
 });
 
+/** `validation/json-schema` (endpoint level): the value is itself the JSON Schema of the request body. */
+export const JsonSchemaNamespace = Type.Union([
+  Type.Object({}, { additionalProperties: true }),
+  Type.Boolean(),
+]);
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -331,6 +337,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'auth/validator': { schema: JwtValidatorNamespace, levels: ['endpoint'] },
   'telemetry/logging': { schema: LoggingNamespace, levels: ['root'] },
   'telemetry/metrics': { schema: MetricsNamespace, levels: ['root'] },
+  'validation/json-schema': { schema: JsonSchemaNamespace, levels: ['endpoint'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -351,3 +358,4 @@ export type CorsNamespace = Static<typeof CorsNamespace>;
 export type JwtValidatorNamespace = Static<typeof JwtValidatorNamespace>;
 export type LoggingNamespace = Static<typeof LoggingNamespace>;
 export type MetricsNamespace = Static<typeof MetricsNamespace>;
+export type JsonSchemaNamespace = Static<typeof JsonSchemaNamespace>;

@@ -53,6 +53,12 @@ export class BackendStatusError extends SwitchyardError {
   }
 }
 
+/**
+ * A failure KrakenD answers with its own status whatever the error options (lura's `responseError`): a
+ * request body refused by `validation/json-schema` is a 400, never a 500.
+ */
+export class ResponseError extends SwitchyardError {}
+
 /** Why backend calls stop when the client closed its connection before its answer was complete. */
 export const CLIENT_GONE = new Error('the client closed the connection');
 
@@ -78,6 +84,7 @@ export class MergeError extends Error {
  * the status of the failure's code.
  */
 export function failureStatus(err: Error, transportStatuses: boolean): number {
+  if (err instanceof ResponseError) return err.status ?? 500;
   if (err instanceof BackendStatusError) return err.forward ? err.backendStatus : 500;
   if (transportStatuses && isSwitchyardError(err) && err.status !== undefined) return err.status;
   return 500;

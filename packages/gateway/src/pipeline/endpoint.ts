@@ -212,6 +212,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       throw invalid(where, 'output_encoding no-op needs exactly one backend, with encoding no-op');
     }
     ctx.plugins.streamed(regular[0]?.extra_config, where);
+    ctx.plugins.refuseStreamed(ep, where);
     const stream = (x: Exchange, req: ProxyRequest | null) => {
       if (!req) return;
       const { pool, path, url } = client.target(req);
@@ -261,7 +262,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     return { method, pattern, handler, poolKeys, timeoutMs };
   }
 
-  const { stage, timeoutShare } = buildStages(clients, {
+  const built = buildStages(clients, {
     proxy: proxyNs,
     sequential,
     concurrentCalls: Math.max(1, ep.concurrent_calls ?? GATEWAY_DEFAULTS.concurrent_calls),
@@ -272,7 +273,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method), call);
     },
   });
-  const scopeMs = timeoutMs * timeoutShare;
+  const stage = ctx.plugins.proxy(ep, where, built.stage);
+  const scopeMs = timeoutMs * built.timeoutShare;
   const render: Render = renderFor(output, where);
   const options: AnswerOptions = {
     versionHeader: settings.versionHeader,

@@ -15,6 +15,7 @@ import type {
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import type { BackendHealth } from '../events/health.js';
 import type { Stage } from '../pipeline/types.js';
+import { JSON_SCHEMA, withJsonSchema } from '../validation/json-schema.js';
 import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
 import { HTTP_CACHE, HttpCache } from './http-cache.js';
@@ -143,6 +144,24 @@ export class PluginHost {
       : null;
     if (limiter) guards.push(limiter);
     return chain(guards);
+  }
+
+  /**
+   * Wraps an endpoint's pipeline with its proxy-level plugins, in krakend-ce's order (innermost first):
+   * json-schema, then CEL.
+   */
+  proxy(ep: Endpoint, where: string, stage: Stage): Stage {
+    let wrapped = stage;
+    const extra = ep.extra_config;
+    if (extra && JSON_SCHEMA in extra) wrapped = withJsonSchema(extra[JSON_SCHEMA], where, wrapped);
+    return wrapped;
+  }
+
+  /** An endpoint streamed unbuffered (`no-op`) has no pipeline to wrap: its proxy plugins cannot run. */
+  refuseStreamed(ep: Endpoint, where: string): void {
+    for (const ns of [JSON_SCHEMA])
+      if (ep.extra_config?.[ns] !== undefined)
+        throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: ${ns} cannot run on a no-op endpoint`);
   }
 
   /**

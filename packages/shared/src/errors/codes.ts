@@ -35,6 +35,7 @@ export const errorCodes = {
   SWY_BACKEND_STATUS: { status: 502, retryable: false },
   SWY_BREAKER_OPEN: { status: 503, retryable: true },
   SWY_BACKEND_RATE_LIMITED: { status: 503, retryable: true },
+  SWY_SCHEMA_MISMATCH: { status: 400, retryable: false },
   SWY_RATELIMIT_STORE_UNAVAILABLE: { status: undefined, retryable: true },
   // event proxy
   SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },

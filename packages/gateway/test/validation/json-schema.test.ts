@@ -1,0 +1,147 @@
+import { formatDiagnostic, validateGatewayConfig } from '@switchyard/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startBackend, type TestBackend } from '../support/backend.js';
+import { send } from '../support/client.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+const ADDRESS = {
+  type: 'object',
+  required: ['street', 'zip'],
+  properties: {
+    street: { type: 'string' },
+    zip: { type: 'string', pattern: '^[0-9]{5}$' },
+    contact: { type: 'object', properties: { email: { type: 'string', format: 'email' } } },
+  },
+};
+
+describe('validation/json-schema', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+  let quiet: TestGateway;
+
+  const endpoints = [
+    {
+      endpoint: '/address',
+      method: 'POST',
+      backend: [{ url_pattern: '/store' }],
+      extra_config: { 'validation/json-schema': ADDRESS },
+    },
+    {
+      endpoint: '/modern',
+      method: 'POST',
+      backend: [{ url_pattern: '/store' }],
+      extra_config: {
+        'validation/json-schema': {
+          $schema: 'https://json-schema.org/draft/2020-12/schema',
+          type: 'array',
+          prefixItems: [{ type: 'integer' }],
+        },
+      },
+    },
+    {
+      endpoint: '/broken',
+      method: 'POST',
+      backend: [{ url_pattern: '/store' }],
+      extra_config: { 'validation/json-schema': { type: 'no-such-type' } },
+    },
+  ];
+
+  beforeAll(async () => {
+    backend = await startBackend((_req, res) => json(res, { stored: true }));
+    gw = await startGateway({
+      host: [backend.origin],
+      extra_config: { router: { return_error_msg: true } },
+      endpoints,
+    });
+    quiet = await startGateway({ host: [backend.origin], endpoints });
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await quiet.close();
+    await backend.close();
+  });
+
+  const post = (port: number, path: string, body?: string) =>
+    send(port, path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      ...(body !== undefined && { body }),
+    });
+
+  it('passes a valid body, unchanged, to the backend', async () => {
+    const before = backend.received.length;
+    const body = JSON.stringify({ street: 'Main St', zip: '08001', contact: { email: 'a@b.example' } });
+    const a = await post(gw.port, '/address', body);
+    expect(a.status).toBe(200);
+    expect(JSON.parse(a.body)).toEqual({ stored: true });
+    expect(backend.received.slice(before).map((r) => r.body)).toEqual([body]);
+  });
+
+  it('refuses a body that fails the schema with 400, listing every violation, and calls no backend', async () => {
+    const before = backend.received.length;
+    const a = await post(gw.port, '/address', JSON.stringify({ zip: 'abc', contact: { email: 'nope' } }));
+    expect(a.status).toBe(400);
+    expect(a.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(a.headers['x-krakend-completed']).toBe('false');
+    expect(a.body.split('\n')).toEqual([
+      "- (root): must have required property 'street'",
+      '- zip: must match pattern "^[0-9]{5}$"',
+      '- contact.email: must match format "email"',
+    ]);
+    expect(backend.received.length).toBe(before);
+  });
+
+  it('answers 400 with an empty body without return_error_msg', async () => {
+    const a = await post(quiet.port, '/address', JSON.stringify({ street: 1 }));
+    expect(a.status).toBe(400);
+    expect(a.body).toBe('');
+    expect(a.headers['content-type']).toBeUndefined();
+  });
+
+  it('refuses an empty body and a body that is not JSON with 400', async () => {
+    const empty = await post(gw.port, '/address');
+    expect(empty.status).toBe(400);
+    expect(empty.body).toBe('could not validate an empty body');
+    const bad = await post(gw.port, '/address', '{"street":');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/JSON/);
+  });
+
+  it('reads the draft from $schema (2020-12 prefixItems)', async () => {
+    expect((await post(gw.port, '/modern', '[1, "x"]')).status).toBe(200);
+    const a = await post(gw.port, '/modern', '["x"]');
+    expect(a.status).toBe(400);
+    expect(a.body).toBe('- 0: must be integer');
+  });
+
+  it('a schema that cannot be compiled leaves its endpoint unserved (500); the others serve', async () => {
+    const a = await post(gw.port, '/broken', '{}');
+    expect(a.status).toBe(500);
+    expect(a.body).toBe('');
+    expect((await post(gw.port, '/address', '{"street":"a","zip":"12345"}')).status).toBe(200);
+  });
+
+  it('a namespace value that is not a schema is a warning naming file, line:column and pointer; the endpoint answers 500', () => {
+    const file = {
+      version: 3,
+      host: ['http://127.0.0.1:1'],
+      endpoints: [
+        {
+          endpoint: '/a',
+          method: 'POST',
+          backend: [{ url_pattern: '/a' }],
+          extra_config: { 'validation/json-schema': 'object' },
+        },
+      ],
+    };
+    const { config, warnings } = validateGatewayConfig(file, {
+      file: 'f.json',
+      source: JSON.stringify(file, null, 1),
+    });
+    expect(config.endpoints?.[0]?.unserved).toBe('the settings of "validation/json-schema" cannot be read');
+    const text = warnings.map(formatDiagnostic).join('\n');
+    expect(text).toContain('f.json:');
+    expect(text).toContain('/endpoints/0/extra_config/validation~1json-schema');
+  });
+});
