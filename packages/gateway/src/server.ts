@@ -5,6 +5,7 @@ import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/c
 import { createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
 import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
 import { Pools } from './backend/pools.js';
+import { htmlEscape } from './encode/html-escape.js';
 import { deriveStatus } from './events/health.js';
 import { EventHub } from './events/hub.js';
 import type { GatewayObserver } from './events/observer.js';
@@ -92,8 +93,8 @@ interface Generation {
   settings: GatewaySettings;
   routes: Routes;
   clientIp: ClientIp;
-  /** `security/cors`, run before routing; null when not configured. */
-  cors: CorsHandler | null;
+  /** `security/cors`, `security/http`, `security/bot-detector`, run before routing; null when none. */
+  front: CorsHandler | null;
 }
 
 const CLOSE_GRACE_MS = 5000;
@@ -252,7 +253,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!path.startsWith('/')) path = absolutePath(path);
     if (g.settings.router.remove_extra_slash) path = path.replace(/\/{2,}/g, '/');
     const x = new Exchange(req, res, path, query, g.clientIp.of(req), rt);
-    if (g.cors?.(x)) return;
+    if (g.front?.(x)) return;
     const method = req.method ?? 'GET';
     const found = g.routes.router.lookup(method, path);
     switch (found.kind) {
@@ -464,7 +465,7 @@ function compile(
       buildRoutes(config, { settings, pools, logger, plugins }),
     ),
     clientIp: new ClientIp(settings.router),
-    cors: plugins.cors(config.extra_config),
+    front: plugins.front(config.extra_config),
   };
 }
 
@@ -506,17 +507,4 @@ function absolutePath(target: string): string {
   } catch {
     return `/${target}`;
   }
-}
-
-/** Go's html.EscapeString, which http.Redirect applies to the link it writes. */
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&#34;',
-  "'": '&#39;',
-};
-
-function htmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
 }

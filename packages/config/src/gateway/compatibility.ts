@@ -160,14 +160,32 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'plugin/http-client': ns(B, 'ce', notYet('Go plugins cannot be loaded'), 'unserved'),
   'plugin/http-server': ns(R, 'ce', notYet('Go plugins cannot be loaded')),
   'plugin/req-resp-modifier': ns(EB, 'ce', notYet('Go plugins cannot be loaded'), 'unserved'),
-  'security/bot-detector': ns([...R, ...E], 'ce', notYet(), 'unserved'),
-  'security/http': ns(R, 'ce', notYet('no secure headers are added')),
+  'security/bot-detector': ns(
+    [...R, ...E],
+    'ce',
+    partial(
+      'as krakend-botdetector (403, empty body); patterns are Go regular expressions run by re2js; a pattern that does not compile leaves the endpoint unserved (KrakenD serves it undetected)',
+    ),
+  ),
+  'security/http': ns(
+    R,
+    'ce',
+    partial(
+      'as unrolled/secure with krakend-httpsecure\u2019s keys; a setting of the wrong type drops the namespace with a warning (KrakenD drops that one key); TLS is known from ssl_proxy_headers (the gateway serves plain HTTP)',
+    ),
+  ),
   'telemetry/gelf': ns(R, 'ce', notYet()),
   'telemetry/influx': ns(R, 'ce', notYet()),
   'telemetry/logstash': ns(R, 'ce', notYet()),
   'telemetry/opencensus': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
   'telemetry/opentelemetry': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
-  'validation/cel': ns(EB, 'ce', notYet(), 'unserved'),
+  'validation/cel': ns(
+    EB,
+    'ce',
+    partial(
+      'check_expr with krakend-cel\u2019s variables; req_headers and req_querystring hold every header and query parameter (not only input_headers/input_query_strings), resp_metadata_headers is empty and resp_metadata_status 200; an expression that does not parse or type-check leaves the endpoint unserved (KrakenD skips it); evaluation runs on a worker thread with a 200ms budget per request',
+    ),
+  ),
   'validation/json-schema': ns(
     E,
     'ce',

@@ -315,6 +315,45 @@ export const JsonSchemaNamespace = Type.Union([
   Type.Boolean(),
 ]);
 
+/** `security/bot-detector` (root or endpoint level): requests from bots, by User-Agent, are refused 403. */
+export const BotDetectorNamespace = obj({
+  allow: Type.Optional(Type.Array(Type.String(), { description: 'User-Agents never taken for bots' })),
+  deny: Type.Optional(Type.Array(Type.String(), { description: 'User-Agents always taken for bots' })),
+  patterns: Type.Optional(
+    Type.Array(Type.String(), { description: 'Go regular expressions matching bot User-Agents' }),
+  ),
+  cache_size: Type.Optional(Type.Integer({ minimum: 0, description: 'decisions remembered (LRU); 0: none' })),
+  empty_user_agent_is_bot: Type.Optional(Type.Boolean()),
+});
+
+/** `security/http` (root level): unrolled/secure's host check, HTTPS redirect and security headers. */
+export const HttpSecureNamespace = obj({
+  allowed_hosts: Type.Optional(Type.Array(Type.String())),
+  allowed_hosts_are_regex: Type.Optional(Type.Boolean()),
+  host_proxy_headers: Type.Optional(Type.Array(Type.String())),
+  sts_seconds: Type.Optional(Type.Number()),
+  sts_include_subdomains: Type.Optional(Type.Boolean()),
+  force_sts_header: Type.Optional(Type.Boolean()),
+  frame_deny: Type.Optional(Type.Boolean()),
+  custom_frame_options_value: Type.Optional(Type.String()),
+  content_type_nosniff: Type.Optional(Type.Boolean()),
+  browser_xss_filter: Type.Optional(Type.Boolean()),
+  content_security_policy: Type.Optional(Type.String()),
+  referrer_policy: Type.Optional(Type.String()),
+  ssl_redirect: Type.Optional(Type.Boolean()),
+  ssl_host: Type.Optional(Type.String()),
+  ssl_proxy_headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+  is_development: Type.Optional(Type.Boolean()),
+});
+
+/** `validation/cel` (endpoint or backend level): CEL expressions that must all be true. */
+export const CelNamespace = Type.Array(
+  obj({
+    check_expr: Type.Optional(Type.String({ description: 'a CEL expression that must evaluate to true' })),
+    mod_expr: Type.Optional(Type.String({ description: 'read by krakend-cel, never run by it' })),
+  }),
+);
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -338,6 +377,9 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'telemetry/logging': { schema: LoggingNamespace, levels: ['root'] },
   'telemetry/metrics': { schema: MetricsNamespace, levels: ['root'] },
   'validation/json-schema': { schema: JsonSchemaNamespace, levels: ['endpoint'] },
+  'security/bot-detector': { schema: BotDetectorNamespace, levels: ['root', 'endpoint'] },
+  'security/http': { schema: HttpSecureNamespace, levels: ['root'] },
+  'validation/cel': { schema: CelNamespace, levels: ['endpoint', 'backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -359,3 +401,6 @@ export type JwtValidatorNamespace = Static<typeof JwtValidatorNamespace>;
 export type LoggingNamespace = Static<typeof LoggingNamespace>;
 export type MetricsNamespace = Static<typeof MetricsNamespace>;
 export type JsonSchemaNamespace = Static<typeof JsonSchemaNamespace>;
+export type BotDetectorNamespace = Static<typeof BotDetectorNamespace>;
+export type HttpSecureNamespace = Static<typeof HttpSecureNamespace>;
+export type CelNamespace = Static<typeof CelNamespace>;

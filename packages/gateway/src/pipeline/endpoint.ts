@@ -189,6 +189,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   const start = (x: Exchange, params: string[], body: Buffer | null, scopeMs: number): ProxyRequest => {
     const req: ProxyRequest = {
       method,
+      path: x.path,
       params,
       sequential: null,
       claims: x.claims,
@@ -270,10 +271,10 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     logger: ctx.logger,
     backend: (call, i) => {
       const b = regular[i] as Backend;
-      return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method), call);
+      return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method, names), call);
     },
   });
-  const stage = ctx.plugins.proxy(ep, where, built.stage);
+  const stage = ctx.plugins.proxy(ep, where, names, built.stage);
   const scopeMs = timeoutMs * built.timeoutShare;
   const render: Render = renderFor(output, where);
   const options: AnswerOptions = {

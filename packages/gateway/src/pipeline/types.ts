@@ -17,6 +17,8 @@ export interface ProxyResult {
 /** What the backends of one client request are built from. */
 export interface ProxyRequest {
   method: string;
+  /** The path the client asked for (`validation/cel`'s `req_path`). */
+  path: string;
   /** Decoded `{param}` values, in the order of the endpoint pattern. */
   params: string[];
   /** The validated token's claims, for `{JWT.claim}` placeholders; null without auth/validator. */

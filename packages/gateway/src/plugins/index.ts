@@ -1,10 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import type {
   Backend,
+  BotDetectorNamespace,
+  CelNamespace,
   CircuitBreakerNamespace,
   CorsNamespace,
   Endpoint,
   HttpCacheNamespace,
+  HttpSecureNamespace,
   JwtValidatorNamespace,
   RateLimitProxyNamespace,
   RateLimitProxyRedisNamespace,
@@ -15,6 +18,10 @@ import type {
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import type { BackendHealth } from '../events/health.js';
 import type { Stage } from '../pipeline/types.js';
+import { BOT_DETECTOR, compileBotDetector } from '../security/bot-detector.js';
+import { compileHttpSecure, HTTP_SECURE } from '../security/http-secure.js';
+import { CEL, type CelChecks, celJwtGuard, compileCel, withCel } from '../validation/cel/cel.js';
+import { CelRunner } from '../validation/cel/runner.js';
 import { JSON_SCHEMA, withJsonSchema } from '../validation/json-schema.js';
 import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
@@ -54,6 +61,8 @@ export interface BackendTarget {
   url: string;
   method: string;
   extra: Record<string, unknown> | undefined;
+  /** The endpoint's `{param}` names, in order (`validation/cel`'s `req_params`). */
+  params: readonly string[];
 }
 
 /** A backend of an endpoint, named as the reload's `plugin_updated` events name it. */
@@ -62,9 +71,11 @@ export function backendTarget(
   b: Backend,
   hosts: readonly string[],
   method: string,
+  params: readonly string[] = [],
 ): BackendTarget {
   const endpoint = `${method} ${ep.endpoint}`;
   return {
+    params,
     scope: `${endpoint} backend[${ep.backend.indexOf(b)}] ${b.url_pattern}`.trimEnd(),
     url: `${hosts[0] ?? ''}${b.url_pattern}`,
     method: b.method ?? method,
@@ -80,6 +91,8 @@ export class PluginHost {
   private breakers = new Map<string, CircuitBreaker>();
   private building: Map<string, CircuitBreaker> | null = null;
   private sharedCache: HttpCache | null = null;
+  /** The CEL evaluator thread, started by the first `validation/cel` compiled. */
+  private celRunner: CelRunner | null = null;
   /** The root `redis` namespace's connections, for the Redis-backed rate limits. */
   readonly redis: RedisConnections;
 
@@ -113,6 +126,7 @@ export class PluginHost {
   /** Releases what outlives reloads (Redis connections). */
   close(): void {
     this.redis.close();
+    this.celRunner?.close();
   }
 
   /** `security/cors` of the root, run before routing. */
@@ -122,13 +136,39 @@ export class PluginHost {
   }
 
   /**
-   * The checks an endpoint's requests pass before its backends are called, in KrakenD's order (JWT
-   * validation, then rate limits); null when there are none.
+   * What runs before routing, in krakend-ce's order: `security/cors` (KrakenD's HTTP server wraps gin
+   * with it), then gin's middlewares `security/http` and `security/bot-detector`. Each returns whether it
+   * answered; null when the root configures none, so a request pays nothing more than before.
+   */
+  front(extra: Record<string, unknown> | undefined): CorsHandler | null {
+    const handlers: CorsHandler[] = [];
+    const cors = this.cors(extra);
+    if (cors) handlers.push(cors);
+    const secure = extra?.[HTTP_SECURE] as HttpSecureNamespace | undefined;
+    if (secure) handlers.push(compileHttpSecure(secure, 'extra_config'));
+    const bots = extra?.[BOT_DETECTOR] as BotDetectorNamespace | undefined;
+    if (bots) handlers.push(compileBotDetector(bots, 'extra_config', true));
+    if (handlers.length <= 1) return handlers[0] ?? null;
+    return (x) => handlers.some((h) => h(x));
+  }
+
+  /**
+   * The checks an endpoint's requests pass before its backends are called, in KrakenD's order (bot
+   * detector, JWT validation, then rate limits); null when there are none.
    */
   endpoint(ep: Endpoint, where: string, names: readonly string[]): EndpointGuard | null {
     const guards: EndpointGuard[] = [];
+    const bots = ep.extra_config?.[BOT_DETECTOR] as BotDetectorNamespace | undefined;
+    if (bots) {
+      const isBot = compileBotDetector(bots, where, false);
+      guards.push((x) => !isBot(x));
+    }
     const jwt = ep.extra_config?.[JWT_VALIDATOR] as JwtValidatorNamespace | undefined;
     if (jwt) guards.push(compileJwtValidator(jwt, where, this.logger));
+    // krakend-jose runs validation/cel's JWT expressions as its rejecter, right after the token is valid.
+    const celChecks = jwt ? this.cel(ep.extra_config, where) : null;
+    const rejecter = celChecks ? celJwtGuard(celChecks, this.runner()) : null;
+    if (rejecter) guards.push(rejecter);
     const limit = ep.extra_config?.[RATELIMIT_ROUTER] as RateLimitRouterNamespace | undefined;
     const local = limit ? compileRouterLimit(limit, where, names) : null;
     if (local) guards.push(local);
@@ -150,26 +190,41 @@ export class PluginHost {
    * Wraps an endpoint's pipeline with its proxy-level plugins, in krakend-ce's order (innermost first):
    * json-schema, then CEL.
    */
-  proxy(ep: Endpoint, where: string, stage: Stage): Stage {
+  proxy(ep: Endpoint, where: string, names: readonly string[], stage: Stage): Stage {
     let wrapped = stage;
     const extra = ep.extra_config;
     if (extra && JSON_SCHEMA in extra) wrapped = withJsonSchema(extra[JSON_SCHEMA], where, wrapped);
+    const cel = this.cel(extra, where);
+    if (cel) wrapped = withCel(cel, this.runner(), names, wrapped);
     return wrapped;
+  }
+
+  private cel(extra: Record<string, unknown> | undefined, where: string): CelChecks | null {
+    const defs = extra?.[CEL] as CelNamespace | undefined;
+    return defs ? compileCel(defs, where) : null;
+  }
+
+  private runner(): CelRunner {
+    this.celRunner ??= new CelRunner(this.logger.child({ component: 'cel' }));
+    return this.celRunner;
   }
 
   /** An endpoint streamed unbuffered (`no-op`) has no pipeline to wrap: its proxy plugins cannot run. */
   refuseStreamed(ep: Endpoint, where: string): void {
-    for (const ns of [JSON_SCHEMA])
-      if (ep.extra_config?.[ns] !== undefined)
+    const extras = [ep.extra_config, ...ep.backend.map((b) => b.extra_config)];
+    for (const ns of [JSON_SCHEMA, CEL])
+      if (extras.some((e) => e?.[ns] !== undefined))
         throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: ${ns} cannot run on a no-op endpoint`);
   }
 
   /**
-   * Wraps one backend's stage with its plugins, in KrakenD's order: the rate limit, then the breaker
-   * outermost (so calls refused by the rate limit count as breaker failures, as in KrakenD).
+   * Wraps one backend's stage with its plugins, in KrakenD's order: CEL innermost, the rate limit, then
+   * the breaker outermost (so calls refused by the rate limit count as breaker failures, as in KrakenD).
    */
   backend(target: BackendTarget, stage: Stage): Stage {
     let wrapped = stage;
+    const cel = this.cel(target.extra, target.scope);
+    if (cel) wrapped = withCel(cel, this.runner(), target.params, wrapped);
     const limit = target.extra?.[RATELIMIT_PROXY] as RateLimitProxyNamespace | undefined;
     if (limit) wrapped = withProxyLimit(limit, target.url, target.method, wrapped);
     const shared = target.extra?.[RATELIMIT_PROXY_REDIS] as RateLimitProxyRedisNamespace | undefined;

@@ -1,0 +1,74 @@
+import type { BotDetectorNamespace } from '@switchyard/config';
+import { SwitchyardError } from '@switchyard/shared';
+import { LRUCache } from 'lru-cache';
+import { RE2JS } from 're2js';
+import type { Exchange } from '../request/exchange.js';
+
+export const BOT_DETECTOR = 'security/bot-detector';
+
+/** Whether a User-Agent belongs to a bot. */
+type IsBot = (userAgent: string) => boolean;
+
+/**
+ * krakend-botdetector's decision: an empty User-Agent is a bot only with `empty_user_agent_is_bot`; the
+ * allow list wins over the deny list, which wins over the patterns. Patterns are Go regular expressions:
+ * re2js matches them as Go's regexp does, in linear time, so no User-Agent can make a pattern backtrack.
+ */
+function detector(cfg: BotDetectorNamespace, where: string): IsBot {
+  const allow = new Set(cfg.allow ?? []);
+  const deny = new Set(cfg.deny ?? []);
+  const patterns = (cfg.patterns ?? []).map((p, i) => {
+    try {
+      return RE2JS.compile(p);
+    } catch (err) {
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `${where} ${BOT_DETECTOR}: patterns[${i}] is not a regular expression: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  });
+  const emptyIsBot = cfg.empty_user_agent_is_bot === true;
+  return (ua) => {
+    if (ua === '') return emptyIsBot;
+    if (allow.has(ua)) return false;
+    if (deny.has(ua)) return true;
+    for (const p of patterns) if (p.test(ua)) return true;
+    return false;
+  };
+}
+
+/** With `cache_size`, decisions are remembered per User-Agent in an LRU cache of that many entries. */
+function cached(isBot: IsBot, size: number): IsBot {
+  const cache = new LRUCache<string, boolean>({ max: size });
+  return (ua) => {
+    const hit = cache.get(ua);
+    if (hit !== undefined) return hit;
+    const bot = isBot(ua);
+    cache.set(ua, bot);
+    return bot;
+  };
+}
+
+/**
+ * `security/bot-detector` (root or endpoint level): a request whose User-Agent is a bot's is answered 403
+ * with no body, before anything else runs, as KrakenD's gin middleware aborts it (at the root: on every
+ * path, 404s included). Returns whether it answered.
+ */
+export function compileBotDetector(
+  cfg: BotDetectorNamespace,
+  where: string,
+  root: boolean,
+): (x: Exchange) => boolean {
+  const plain = detector(cfg, where);
+  const isBot = cfg.cache_size ? cached(plain, cfg.cache_size) : plain;
+  return (x) => {
+    const header = x.req.headers['user-agent'];
+    if (!isBot(header ?? '')) return false;
+    // At the root no route was matched yet: the answer is the gateway's, not an endpoint's.
+    if (root) x.begin('');
+    x.log().debug({ user_agent: header }, 'bot rejected');
+    x.send(403, {}, null, false);
+    return true;
+  };
+}

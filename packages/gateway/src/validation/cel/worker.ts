@@ -1,0 +1,39 @@
+import { parentPort } from 'node:worker_threads';
+import { type CelJob, type CelVerdict, celEnvironment } from './environment.js';
+
+// The CEL evaluator's thread: the gateway's thread sends it jobs and stops it (terminate) when one runs
+// over its time budget, so an expression that explodes never blocks the requests.
+
+const env = celEnvironment();
+const MAX_PROGRAMS = 1000;
+const programs = new Map<string, (ctx: Record<string, unknown>) => unknown>();
+
+function program(source: string): (ctx: Record<string, unknown>) => unknown {
+  let p = programs.get(source);
+  if (!p) {
+    // The gateway checked the expression before sending it; a config reloaded often cannot grow this.
+    if (programs.size >= MAX_PROGRAMS) programs.clear();
+    p = env.parse(source);
+    programs.set(source, p);
+  }
+  return p;
+}
+
+function evaluate(job: CelJob): CelVerdict {
+  for (let i = 0; i < job.sources.length; i++) {
+    let result: unknown;
+    try {
+      result = program(job.sources[i] as string)(job.activation);
+    } catch (err) {
+      return { id: job.id, failed: i, reason: err instanceof Error ? err.message : String(err) };
+    }
+    if (result !== true) return { id: job.id, failed: i, reason: `result: ${String(result)}` };
+  }
+  return { id: job.id, failed: -1 };
+}
+
+parentPort?.on('message', (job: CelJob) => {
+  parentPort?.postMessage(evaluate(job));
+});
+// Jobs are timed from here on: loading this thread is not an expression's time.
+parentPort?.postMessage('ready');
