@@ -55,16 +55,16 @@ describe('good gateway configs', () => {
     const file = fixture('good/krakend-extras.json');
     const { warnings, config } = await loadGatewayConfig(file, { env: {} });
     expect(config.endpoints?.map((e) => e.unserved)).toEqual([
-      'namespace "validation/json-schema" is not implemented by Switchyard',
+      'namespace "validation/response-json-schema" is not implemented by Switchyard',
       undefined,
     ]);
     expect(lines(warnings)).toEqual([
       `${file}:5:3 warning /tls: "tls" is not implemented by Switchyard; ignored`,
       `${file}:8:5 warning /extra_config/telemetry~1opentelemetry: namespace "telemetry/opentelemetry" is not implemented by Switchyard; ignored`,
       `${file}:9:5 warning /extra_config/qos~1ratelimit~1routr: namespace "qos/ratelimit/routr" is not implemented by Switchyard; ignored; did you mean "qos/ratelimit/router"?`,
-      `${file}:12:5 warning /endpoints/0: GET /users/{id} is not served (namespace "validation/json-schema" is not implemented by Switchyard); it answers 500, as KrakenD answers an endpoint it cannot build`,
+      `${file}:12:5 warning /endpoints/0: GET /users/{id} is not served (namespace "validation/response-json-schema" is not implemented by Switchyard); it answers 500, as KrakenD answers an endpoint it cannot build`,
       `${file}:15:9 warning /endpoints/0/extra_config/router: namespace "router" has no effect at the endpoint level; ignored; it belongs in the extra_config of the root`,
-      `${file}:16:9 warning /endpoints/0/extra_config/validation~1json-schema: namespace "validation/json-schema" is not implemented by Switchyard; ignored`,
+      `${file}:16:9 warning /endpoints/0/extra_config/validation~1response-json-schema: namespace "validation/response-json-schema" is not implemented by Switchyard; ignored`,
     ]);
   });
 });

@@ -227,8 +227,8 @@ describe('what is not implemented', () => {
           backend: [{ url_pattern: '/a' }],
         },
         {
-          endpoint: '/old-name',
-          extra_config: { 'github.com/devopsfaith/krakend-jsonschema': { type: 'object' } },
+          endpoint: '/enterprise',
+          extra_config: { 'validation/response-json-schema': { schema: { type: 'object' } } },
           backend: [{ url_pattern: '/a' }],
         },
       ],
@@ -237,7 +237,7 @@ describe('what is not implemented', () => {
     expect(config.endpoints?.map((e) => e.unserved)).toEqual([
       'namespace "modifier/lua-endpoint" is not implemented by Switchyard',
       undefined,
-      'namespace "validation/json-schema" is not implemented by Switchyard',
+      'namespace "validation/response-json-schema" is not implemented by Switchyard',
     ]);
   });
 
