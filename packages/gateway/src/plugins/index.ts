@@ -123,7 +123,7 @@ export class PluginHost {
     }
   }
 
-  /** Releases what outlives reloads (Redis connections). */
+  /** Releases what outlives reloads (Redis connections, the CEL evaluator thread). */
   close(): void {
     this.redis.close();
     this.celRunner?.close();
