@@ -2,12 +2,14 @@ import { isUsageError } from './args/flags.js';
 import type { Command, CommandIO } from './command.js';
 import { audit } from './commands/audit.js';
 import { check } from './commands/check.js';
+import { checkPlugin } from './commands/check-plugin.js';
 import { demo } from './commands/demo.js';
 import { demoBackends } from './commands/demo-backends.js';
 import { events } from './commands/events.js';
 import { gateway } from './commands/gateway.js';
 import { commandHelp, helpCommand, helpText } from './commands/help.js';
 import { run } from './commands/run.js';
+import { testPlugin } from './commands/test-plugin.js';
 import { version } from './commands/version.js';
 
 // The command table: each subcommand lives in its own file under commands/.
@@ -20,6 +22,8 @@ commands.push(
   events,
   demo,
   demoBackends,
+  checkPlugin,
+  testPlugin,
   version,
   helpCommand(() => commands),
 );

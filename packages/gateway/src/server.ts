@@ -14,6 +14,7 @@ import { metricsFor } from './metrics/index.js';
 import { COMPLETED_HEADER } from './pipeline/answer.js';
 import { type CorsHandler, PluginHost } from './plugins/index.js';
 import { applyLogging, loggingOf } from './plugins/logging.js';
+import type { PluginRegistry, ServerHandler } from './plugins/modules/index.js';
 import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
 import { ClientIp } from './request/client-ip.js';
 import { Exchange, type RouteHandler, type Runtime } from './request/exchange.js';
@@ -45,6 +46,11 @@ export interface GatewayOptions {
    * built on the request thread (library use).
    */
   eventWorker?: boolean | EventWorkerOptions;
+  /**
+   * The plugin modules of the root `plugin` folder, loaded with `loadPlugins` (import is asynchronous,
+   * building routes is not). Without it no plugin is registered and endpoints naming one answer 500.
+   */
+  plugins?: PluginRegistry;
 }
 
 export interface GatewayAddress {
@@ -95,6 +101,8 @@ interface Generation {
   clientIp: ClientIp;
   /** `security/cors`, `security/http`, `security/bot-detector`, run before routing; null when none. */
   front: CorsHandler | null;
+  /** Where a request enters: routing, or the root's `plugin/http-server` plugins around it. */
+  serve: ServerHandler;
 }
 
 const CLOSE_GRACE_MS = 5000;
@@ -108,8 +116,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const first = resolveSettings(options.config, overrides);
   const pools = new Pools(first.idleConnectionMs);
   // Plugin transitions (a breaker opening) go to the hub, which is built below and used only later.
-  const plugins = new PluginHost((...e) => hub.emitPluginUpdated(...e), logger);
-  let current = compile(options.config, first, pools, plugins, logger);
+  const plugins = new PluginHost((...e) => hub.emitPluginUpdated(...e), logger, options.plugins);
+  let current = generation(options.config, first);
 
   let inflight = 0;
   const worker = options.eventWorker
@@ -221,8 +229,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       inflight++;
-      const generation = current;
-      handle(generation, req, res);
+      current.serve(req, res);
     },
   );
   // Node would keep the first 1000 header fields and drop the rest silently: count them all (their bytes
@@ -243,6 +250,20 @@ export function createGateway(options: GatewayOptions): Gateway {
       Connection: 'close',
     });
     res.end(text);
+  }
+
+  /** The routes of a file, entered directly or through the server plugins it names. */
+  function generation(config: GatewayFile, settings: GatewaySettings): Generation {
+    const g: Generation = {
+      ...compile(config, settings, pools, plugins, logger),
+      serve: (req, res) => handle(g, req, res),
+    };
+    const wrapped = plugins.serverHandler(config.extra_config, g.serve, {
+      timeoutMs: settings.timeoutMs,
+      answeredByPlugin: () => rt.requestDone(),
+    });
+    if (wrapped) g.serve = wrapped;
+    return g;
   }
 
   function handle(g: Generation, req: IncomingMessage, res: ServerResponse): void {
@@ -392,7 +413,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
     reload(config) {
       const settings = resolveSettings(config, overrides);
-      const next = compile(config, settings, pools, plugins, logger);
+      const next = generation(config, settings);
       const previous = current;
       current = next;
       for (const key of ['port', 'host', 'maxHeaderBytes'] as const) {
@@ -453,7 +474,7 @@ function compile(
   pools: Pools,
   plugins: PluginHost,
   logger: Logger,
-): Generation {
+): Omit<Generation, 'serve'> {
   for (const option of ['use_h2c', 'app_engine'] as const) {
     if (settings.router[option])
       logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');

@@ -4,6 +4,7 @@ import {
   createGateway,
   type EventWorkerOptions,
   type Gateway,
+  loadPlugins,
   watchGatewayConfig,
 } from '@switchyard/gateway';
 import {
@@ -131,8 +132,11 @@ export async function prepareGateway(
   const config = await loadForRun(args.file, io);
   if (!config) return null;
   const logger = extras.logger ?? cliLogger(io);
+  // Plugin modules are imported before the routes that use them are built (KrakenD loads them first too).
+  const plugins = config.plugin ? await loadPlugins(config.plugin, logger) : undefined;
   const gateway = createGateway({
     config,
+    ...(plugins && { plugins }),
     logger,
     debug: args.debug,
     ...(args.port !== undefined && { port: args.port }),

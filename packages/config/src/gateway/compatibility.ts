@@ -57,7 +57,9 @@ export const KRAKEND_KEYS: Record<'root' | 'endpoint' | 'backend', Record<string
     max_idle_connections_per_host: partial('the size of each origin\u2019s connection pool'),
     idle_connection_timeout: same,
     sequential_start: partial('checked, without effect: there are no async agents to start'),
-    plugin: notYet('Go plugins cannot be loaded'),
+    plugin: partial(
+      'ES modules (.mjs/.js whose name contains pattern) with a typed API instead of Go plugins (docs/plugins.md); loaded at start, not on reload',
+    ),
     tls: notYet('serve TLS in front of the gateway'),
     client_tls: notYet(),
     async_agent: notYet('async agents are not run'),
@@ -157,9 +159,27 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'modifier/lua-endpoint': ns(E, 'ce', notYet(), 'unserved'),
   'modifier/lua-proxy': ns(EB, 'ce', notYet(), 'unserved'),
   'modifier/martian': ns(EB, 'ce', notYet(), 'unserved'),
-  'plugin/http-client': ns(B, 'ce', notYet('Go plugins cannot be loaded'), 'unserved'),
-  'plugin/http-server': ns(R, 'ce', notYet('Go plugins cannot be loaded')),
-  'plugin/req-resp-modifier': ns(EB, 'ce', notYet('Go plugins cannot be loaded'), 'unserved'),
+  'plugin/http-client': ns(
+    B,
+    'ce',
+    partial(
+      'ES module plugins (docs/plugins.md): a fetch-style executor; a name no module registered leaves the endpoint unserved (500) where KrakenD calls the backend itself',
+    ),
+  ),
+  'plugin/http-server': ns(
+    R,
+    'ce',
+    partial(
+      'ES module plugins (docs/plugins.md) wrapping the Node request handler; unknown names are skipped with a warning, as KrakenD does',
+    ),
+  ),
+  'plugin/req-resp-modifier': ns(
+    EB,
+    'ce',
+    partial(
+      'ES module plugins (docs/plugins.md); requests expose params, headers, query and body (not the backend URL), responses their data and completeness (not headers or status); a name no module registered leaves the endpoint unserved (500) where KrakenD skips it',
+    ),
+  ),
   'security/bot-detector': ns(
     [...R, ...E],
     'ce',

@@ -353,6 +353,20 @@ export const CelNamespace = Type.Array(
     mod_expr: Type.Optional(Type.String({ description: 'read by krakend-cel, never run by it' })),
   }),
 );
+// The plugin namespaces name registered plugins; each plugin reads its own settings under its name, so
+// any other key is the plugins' own.
+const PluginName = Type.String({ minLength: 1, description: 'a registered plugin name' });
+const pluginNamespace = (name: TSchema) =>
+  Type.Object({ name }, { additionalProperties: true, description: "each plugin's settings under its name" });
+
+/** `plugin/http-server` (root level): server plugins wrapping the gateway's handler, in this order. */
+export const HttpServerPluginNamespace = pluginNamespace(
+  Type.Union([PluginName, Type.Array(PluginName, { minItems: 1 })]),
+);
+/** `plugin/http-client` (backend level): the client plugin that replaces the backend's HTTP call. */
+export const HttpClientPluginNamespace = pluginNamespace(PluginName);
+/** `plugin/req-resp-modifier` (endpoint or backend level): request and response modifiers, in order. */
+export const ModifierPluginNamespace = pluginNamespace(Type.Array(PluginName, { minItems: 1 }));
 
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
@@ -380,6 +394,9 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'security/bot-detector': { schema: BotDetectorNamespace, levels: ['root', 'endpoint'] },
   'security/http': { schema: HttpSecureNamespace, levels: ['root'] },
   'validation/cel': { schema: CelNamespace, levels: ['endpoint', 'backend'] },
+  'plugin/http-server': { schema: HttpServerPluginNamespace, levels: ['root'] },
+  'plugin/http-client': { schema: HttpClientPluginNamespace, levels: ['backend'] },
+  'plugin/req-resp-modifier': { schema: ModifierPluginNamespace, levels: ['endpoint', 'backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -404,3 +421,7 @@ export type JsonSchemaNamespace = Static<typeof JsonSchemaNamespace>;
 export type BotDetectorNamespace = Static<typeof BotDetectorNamespace>;
 export type HttpSecureNamespace = Static<typeof HttpSecureNamespace>;
 export type CelNamespace = Static<typeof CelNamespace>;
+// Written out: the plugins' own keys (any name) would widen `name` in the derived type.
+export type HttpServerPluginNamespace = { name: string | string[] } & Record<string, unknown>;
+export type HttpClientPluginNamespace = { name: string } & Record<string, unknown>;
+export type ModifierPluginNamespace = { name: string[] } & Record<string, unknown>;

@@ -103,6 +103,17 @@ export const GatewaySchema = obj(
     disable_rest: Type.Optional(Type.Boolean()),
     disable_compression: Type.Optional(Type.Boolean()),
     sequential_start: Type.Optional(Type.Boolean()),
+    plugin: Type.Optional(
+      obj(
+        {
+          folder: Type.String({ description: 'the folder plugin modules are loaded from' }),
+          pattern: Type.Optional(
+            Type.String({ description: 'only files whose name contains it (and ends .mjs or .js)' }),
+          ),
+        },
+        'plugin modules (ES modules, where KrakenD loads Go plugins)',
+      ),
+    ),
     endpoints: Type.Optional(Type.Array(Endpoint)),
     extra_config: Type.Optional(ExtraConfig),
   },

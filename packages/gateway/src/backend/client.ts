@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { BackendStatusError } from '../errors/status.js';
 import { failed, type ProxyRequest, type ProxyResult } from '../pipeline/types.js';
 import type { HttpCache } from '../plugins/http-cache.js';
+import { type ClientPlugin, callClientPlugin, type PluginAnswer } from '../plugins/modules/index.js';
 import type { Transform } from '../transform/formatter.js';
 import { BufferedCall } from './call.js';
 import type { Decoder } from './decode.js';
@@ -31,6 +32,8 @@ export interface BackendClientOptions {
   cache?: HttpCache | null;
   /** Its body limit and connection pool (`switchyard/backend`). */
   limits: BackendLimits;
+  /** `plugin/http-client`: the plugin that makes the call instead of the HTTP client. */
+  executor?: ClientPlugin | null;
 }
 
 /** What a call is handed to: its backend's pool (through the waiting line), or a redirect hop's. */
@@ -77,6 +80,9 @@ export class BackendClient {
       : http.return_error_code
         ? { kind: 'code' }
         : { kind: 'default' };
+    // Chosen once here, so a backend without a client plugin pays nothing per call.
+    const executor = o.executor;
+    if (executor) this.call = (req) => this.callPlugin(req, executor);
   }
 
   /** The `{respN_…}` placeholders of a sequential backend's url_pattern. */
@@ -122,6 +128,29 @@ export class BackendClient {
     if (call.status !== 200 && call.status !== 201) return this.statusFailure(call);
     if (call.url === url) cache?.put(url, options.headers as string[], call.status, call.headers, call.body);
     return this.decode(call.body, call.url);
+  }
+
+  /** The call through a `plugin/http-client`: its Response is checked and decoded as an HTTP answer. */
+  private async callPlugin(req: ProxyRequest, executor: ClientPlugin): Promise<ProxyResult> {
+    const { path, url } = this.target(req);
+    const options = this.dispatchOptions(req, path);
+    const started = performance.now();
+    let answer: PluginAnswer;
+    try {
+      answer = await callClientPlugin(executor, this.o.where, req, {
+        url,
+        method: this.method,
+        headers: options.headers as string[],
+        maxBodyBytes: this.o.limits.maxBodyBytes,
+      });
+    } catch (err) {
+      req.trace?.push(traceOf(url, this.method, 0, started, err as Error));
+      return failed(err as Error);
+    }
+    req.trace?.push(traceOf(url, this.method, answer.status, started, null));
+    if (this.noop) return { response: { data: {}, complete: true }, error: null };
+    if (answer.status !== 200 && answer.status !== 201) return this.statusFailure(answer);
+    return this.decode(answer.body, url);
   }
 
   private async send(
@@ -182,7 +211,7 @@ export class BackendClient {
     return { response: { data, complete: true }, error: null };
   }
 
-  private statusFailure(call: BufferedCall): ProxyResult {
+  private statusFailure(call: Pick<BufferedCall, 'status' | 'body' | 'headers' | 'url'>): ProxyResult {
     const mode = this.statusMode;
     if (mode.kind === 'details') {
       const body = call.body.toString('utf8');
@@ -204,6 +233,16 @@ export class BackendClient {
       ),
     );
   }
+}
+
+function traceOf(url: string, method: string, status: number, started: number, error: Error | null) {
+  return {
+    url,
+    method,
+    status: status === 0 ? null : status,
+    latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+    ...(error ? { error: error.message } : {}),
+  };
 }
 
 /** A url_pattern as lura holds it after parsing (`/users/{{.Id}}`), for its error texts. */

@@ -1,4 +1,5 @@
 import { type ErrorCode, isSwitchyardError, SwitchyardError } from '@switchyard/shared';
+import { hasStatusCode } from '../plugins/modules/failure.js';
 
 /**
  * The statuses of `switchyard/errors` `transport_statuses` (an opt-in): refused/reset 502, timeout 504,
@@ -80,12 +81,14 @@ export class MergeError extends Error {
 
 /**
  * The status for a request that produced no data at all: the backend's own with `return_error_code`
- * (only for a lone backend: a merge's error carries none), otherwise 500, or with `transportStatuses`
+ * (only for a lone backend: a merge's error carries none), a plugin error's own (lura's responseError),
+ * otherwise 500, or with `transportStatuses`
  * the status of the failure's code.
  */
 export function failureStatus(err: Error, transportStatuses: boolean): number {
   if (err instanceof ResponseError) return err.status ?? 500;
   if (err instanceof BackendStatusError) return err.forward ? err.backendStatus : 500;
+  if (hasStatusCode(err)) return err.statusCode;
   if (transportStatuses && isSwitchyardError(err) && err.status !== undefined) return err.status;
   return 500;
 }

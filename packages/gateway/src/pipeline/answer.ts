@@ -2,6 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { hasKeys } from '../backend/decode.js';
 import type { Render } from '../encode/render.js';
 import { BackendStatusError, failureStatus, MergeError } from '../errors/status.js';
+import { hasStatusCode } from '../plugins/modules/failure.js';
 import type { Exchange } from '../request/exchange.js';
 import type { ProxyResult } from './types.js';
 
@@ -43,7 +44,9 @@ export function answerFailure(
   headers['Content-Type'] =
     error instanceof BackendStatusError && error.forward && error.contentType
       ? error.contentType
-      : 'text/plain; charset=utf-8';
+      : hasStatusCode(error) && error.contentType
+        ? error.contentType
+        : 'text/plain; charset=utf-8';
   x.send(status, headers, error.message, false);
 }
 

@@ -125,6 +125,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
         cache: ctx.plugins.httpCache(b.extra_config),
         limits,
+        executor: ctx.plugins.httpClient(b.extra_config, bwhere),
       },
       ctx.pools,
     );
@@ -214,6 +215,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     }
     ctx.plugins.streamed(regular[0]?.extra_config, where);
     ctx.plugins.refuseStreamed(ep, where);
+    ctx.plugins.streamed(ep.extra_config, where);
     const stream = (x: Exchange, req: ProxyRequest | null) => {
       if (!req) return;
       const { pool, path, url } = client.target(req);
@@ -274,7 +276,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method, names), call);
     },
   });
-  const stage = ctx.plugins.proxy(ep, where, names, built.stage);
+  // The modifier plugins inside the proxy-level plugins, as lura's plugin middleware sits inside krakend-ce's.
+  const stage = ctx.plugins.proxy(ep, where, names, ctx.plugins.endpointStage(ep, where, names, built.stage));
   const scopeMs = timeoutMs * built.timeoutShare;
   const render: Render = renderFor(output, where);
   const options: AnswerOptions = {

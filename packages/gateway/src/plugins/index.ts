@@ -7,8 +7,11 @@ import type {
   CorsNamespace,
   Endpoint,
   HttpCacheNamespace,
+  HttpClientPluginNamespace,
   HttpSecureNamespace,
+  HttpServerPluginNamespace,
   JwtValidatorNamespace,
+  ModifierPluginNamespace,
   RateLimitProxyNamespace,
   RateLimitProxyRedisNamespace,
   RateLimitRouterNamespace,
@@ -27,6 +30,16 @@ import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
 import { HTTP_CACHE, HttpCache } from './http-cache.js';
 import { compileJwtValidator, JWT_VALIDATOR } from './jwt-validator.js';
+import {
+  type ClientPlugin,
+  compileClientPlugin,
+  NO_PLUGINS,
+  type PluginRegistry,
+  type ServerHandler,
+  type ServerPluginOptions,
+  withModifiers,
+  wrapServerHandler,
+} from './modules/index.js';
 import { RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, withProxyLimit } from './ratelimit-proxy.js';
 import {
   compileRouterLimit,
@@ -38,6 +51,9 @@ import { RedisConnections } from './redis/connections.js';
 import type { SharedStore } from './redis/shared-bucket.js';
 
 export type { CorsHandler } from './cors.js';
+
+/** The plugin namespaces a streamed (`no-op`) endpoint does not run. */
+const PLUGIN_NAMESPACES = ['plugin/http-client', 'plugin/req-resp-modifier'];
 
 /** The root namespace of named Redis connections (KrakenD Enterprise's). */
 export const REDIS = 'redis';
@@ -99,6 +115,8 @@ export class PluginHost {
   constructor(
     private readonly onState: PluginStateListener,
     private readonly logger: Logger,
+    /** The plugin modules loaded from the root `plugin` folder. */
+    readonly modules: PluginRegistry = NO_PLUGINS,
   ) {
     this.redis = new RedisConnections(logger.child({ component: 'redis' }));
   }
@@ -186,6 +204,28 @@ export class PluginHost {
     return chain(guards);
   }
 
+  /** The root's `plugin/http-server` plugins around the gateway's handler; null without any. */
+  serverHandler(
+    extra: Record<string, unknown> | undefined,
+    handler: ServerHandler,
+    o: Omit<ServerPluginOptions, 'logger'>,
+  ): ServerHandler | null {
+    const cfg = extra?.['plugin/http-server'] as HttpServerPluginNamespace | undefined;
+    return wrapServerHandler(cfg, this.modules, handler, { ...o, logger: this.logger });
+  }
+
+  /** A backend's `plugin/http-client` executor, replacing its HTTP call; null without one. */
+  httpClient(extra: Record<string, unknown> | undefined, where: string): ClientPlugin | null {
+    const cfg = extra?.['plugin/http-client'] as HttpClientPluginNamespace | undefined;
+    return cfg ? compileClientPlugin(cfg, where, this.modules) : null;
+  }
+
+  /** An endpoint's `plugin/req-resp-modifier` around its whole pipeline. */
+  endpointStage(ep: Endpoint, where: string, params: readonly string[], stage: Stage): Stage {
+    const cfg = ep.extra_config?.['plugin/req-resp-modifier'] as ModifierPluginNamespace | undefined;
+    return cfg ? withModifiers(cfg, where, params, this.modules, stage) : stage;
+  }
+
   /**
    * Wraps an endpoint's pipeline with its proxy-level plugins, in krakend-ce's order (innermost first):
    * json-schema, then CEL.
@@ -219,7 +259,8 @@ export class PluginHost {
 
   /**
    * Wraps one backend's stage with its plugins, in KrakenD's order: CEL innermost, the rate limit, then
-   * the breaker outermost (so calls refused by the rate limit count as breaker failures, as in KrakenD).
+   * the breaker outermost (so calls refused by the rate limit count as breaker failures, as in KrakenD);
+   * the modifier plugins around all of them, as lura's backend plugin middleware.
    */
   backend(target: BackendTarget, stage: Stage): Stage {
     let wrapped = stage;
@@ -234,6 +275,8 @@ export class PluginHost {
     }
     const cb = target.extra?.[BREAKER] as CircuitBreakerNamespace | undefined;
     if (cb) wrapped = this.breaker(target, cb).wrap(wrapped);
+    const modifiers = target.extra?.['plugin/req-resp-modifier'] as ModifierPluginNamespace | undefined;
+    if (modifiers) wrapped = withModifiers(modifiers, target.scope, target.params, this.modules, wrapped);
     return wrapped;
   }
 
@@ -251,7 +294,7 @@ export class PluginHost {
 
   /** A `no-op` (streamed) backend does not run the backend plugins yet: say so rather than ignore them. */
   streamed(extra: Record<string, unknown> | undefined, where: string): void {
-    for (const ns of [BREAKER, RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, HTTP_CACHE])
+    for (const ns of [BREAKER, RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, HTTP_CACHE, ...PLUGIN_NAMESPACES])
       if (extra?.[ns])
         this.logger.warn({ endpoint: where, plugin: ns }, 'not applied to no-op endpoints; ignored');
   }

@@ -1,5 +1,5 @@
 import type { GatewayFile } from '@switchyard/config';
-import { createGateway, type Gateway, type GatewayObserver } from '@switchyard/gateway';
+import { createGateway, type Gateway, type GatewayObserver, type PluginRegistry } from '@switchyard/gateway';
 import { createLogger, type Logger } from '@switchyard/shared';
 
 export type TestConfig = Omit<GatewayFile, 'version'> & { version?: 3 };
@@ -15,7 +15,7 @@ export const quietLogger = (): Logger => createLogger({ level: 'silent' });
 /** The gateway under test on 127.0.0.1 with an ephemeral port and a silent logger. */
 export async function startGateway(
   config: TestConfig,
-  options: { observer?: GatewayObserver; debug?: boolean; logger?: Logger } = {},
+  options: { observer?: GatewayObserver; debug?: boolean; logger?: Logger; plugins?: PluginRegistry } = {},
 ): Promise<TestGateway> {
   const gateway = createGateway({
     config: { version: 3, ...config },
@@ -26,6 +26,7 @@ export async function startGateway(
     admin: false,
     ...(options.observer ? { observer: options.observer } : {}),
     ...(options.debug ? { debug: true } : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
   });
   const { port } = await gateway.listen();
   return { gateway, port, close: () => gateway.close() };

@@ -39,6 +39,9 @@ export const errorCodes = {
   SWY_CEL_REJECTED: { status: 500, retryable: false },
   SWY_CEL_STOPPED: { status: 500, retryable: false },
   SWY_RATELIMIT_STORE_UNAVAILABLE: { status: undefined, retryable: true },
+  // plugins
+  SWY_PLUGIN_LOAD: { status: undefined, retryable: false },
+  SWY_PLUGIN_FAILED: { status: 500, retryable: false },
   // event proxy
   SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },
   SWY_SINK_TIMEOUT: { status: 504, retryable: true },

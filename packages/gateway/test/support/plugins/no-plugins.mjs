@@ -1,0 +1,2 @@
+// A module whose default export is not a plugin.
+export default { type: 'teapot', name: 'nothing' };
