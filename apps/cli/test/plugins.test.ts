@@ -128,3 +128,30 @@ describe('switchyard check-plugin', () => {
     expect(r.stderr).toContain('missing.json: ENOENT');
   });
 });
+
+describe('switchyard check -t with plugins', () => {
+  it('loads the plugin folder as run does: only an endpoint naming a plugin that is not there is reported', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'swy-plugin-check-'));
+    const file = join(dir, 'krakend.json');
+    const modifiers = (name: string) => ({ 'plugin/req-resp-modifier': { name: [name] } });
+    await writeFile(
+      file,
+      JSON.stringify({
+        version: 3,
+        plugin: { folder: `${root}examples/plugins`, pattern: '.mjs' },
+        host: ['http://127.0.0.1:1'],
+        endpoints: [
+          { endpoint: '/a', extra_config: modifiers('add-fields'), backend: [{ url_pattern: '/a' }] },
+          { endpoint: '/b', extra_config: modifiers('missing'), backend: [{ url_pattern: '/b' }] },
+        ],
+      }),
+    );
+    const r = await run(['check', '-t', '-c', file]);
+    await rm(dir, { recursive: true, force: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('GET /a');
+    expect(r.stderr).toContain(
+      'GET /b: not served (endpoints[1] (GET /b): plugin/req-resp-modifier: no loaded plugin is named "missing"); it answers 500',
+    );
+  });
+});

@@ -428,6 +428,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         for (const key of hub.configure(eventsOf(config)))
           logger.warn({ setting: `telemetry/events.${key}` }, 'this setting changes only on restart');
       }
+      if (!isDeepStrictEqual(previous.file.plugin, config.plugin))
+        logger.warn({ setting: 'plugin' }, 'plugin modules are loaded only on restart');
       if (!isDeepStrictEqual(adminOf(previous.file), adminOf(config)))
         logger.warn({ setting: 'admin' }, 'the admin listener changes only on restart');
       if (!isDeepStrictEqual(loggingOf(previous.file), loggingOf(config)))

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { validateGatewayConfig } from '@switchyard/config';
-import { loadPlugins, type PluginRegistry } from '@switchyard/gateway';
+import { definePlugin, loadPlugins, type PluginRegistry } from '@switchyard/gateway';
 import { isSwitchyardError } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startBackend, type TestBackend } from './support/backend.js';
@@ -306,6 +306,52 @@ describe('plugin modules: failures', () => {
     // Closing waits for requests in flight: one answered by a plugin is not left counted as one.
     await Promise.race([closing, new Promise((r) => setTimeout(r, 2000))]);
     expect(closed).toBe(true);
+  });
+});
+
+describe('plugin modules: the typed API', () => {
+  it('a TypeScript modifier reads and rewrites params (keyed as KrakenD keys them), query and body', async () => {
+    const rewrite = definePlugin({
+      type: 'request-modifier',
+      name: 'rewrite',
+      create:
+        ({ config }) =>
+        (req) => {
+          req.params.Id = `${req.params.Id}-${(config as { suffix: string }).suffix}`;
+          req.query.set('added', req.method);
+          req.body = Buffer.from(JSON.stringify({ got: req.body?.toString() ?? null }));
+          return req;
+        },
+    });
+    const registry: PluginRegistry = {
+      server: new Map(),
+      client: new Map(),
+      request: new Map([[rewrite.name, rewrite]]),
+      response: new Map(),
+      modules: [],
+      failures: [],
+    };
+    const backend = await startBackend((req, res, body) => json(res, { path: req.url, body }));
+    const g = await startGateway(
+      {
+        host: [backend.origin],
+        endpoints: [
+          {
+            endpoint: '/items/{id}',
+            method: 'POST',
+            input_query_strings: ['q', 'added'],
+            extra_config: { 'plugin/req-resp-modifier': { name: ['rewrite'], rewrite: { suffix: 'x' } } },
+            backend: [{ url_pattern: '/backend/{id}' }],
+          },
+        ],
+      },
+      { plugins: registry },
+    );
+    const a = await send(g.port, '/items/7?q=1', { method: 'POST', body: 'hello' });
+    await g.close();
+    await backend.close();
+    expect(a.status).toBe(200);
+    expect(JSON.parse(a.body)).toEqual({ path: '/backend/7-x?added=POST&q=1', body: '{"got":"hello"}' });
   });
 });
 

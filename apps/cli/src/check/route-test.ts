@@ -1,5 +1,5 @@
 import type { GatewayFile } from '@switchyard/config';
-import { createGateway } from '@switchyard/gateway';
+import { createGateway, loadPlugins } from '@switchyard/gateway';
 import { createLogger } from '@switchyard/shared';
 
 /**
@@ -27,7 +27,9 @@ export async function testRoutes(config: GatewayFile, debug: boolean): Promise<s
       },
     },
   });
-  const gateway = createGateway({ config, logger, debug, admin: false });
+  // The plugin modules too, as run loads them: an endpoint naming one that does not load answers 500.
+  const plugins = config.plugin ? await loadPlugins(config.plugin, logger) : undefined;
+  const gateway = createGateway({ config, logger, debug, admin: false, ...(plugins && { plugins }) });
   await gateway.close();
   return unserved;
 }
