@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { main } from '@switchyard/cli';
 import { VERSION } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +67,24 @@ describe('switchyard test-plugin', () => {
       `[KO] CLIENT\tbroken-import.mjs: plugin module ${fixture('broken-import.mjs')}: cannot be imported: this module cannot start`,
     );
     expect(broken.code).toBe(1);
+  });
+
+  it('works as the built bin: the examples import @switchyard/gateway as any plugin package does', async () => {
+    const bin = `${root}apps/cli/bin/switchyard.js`;
+    const args = [
+      bin,
+      'test-plugin',
+      '-scm',
+      example('server-hello.mjs'),
+      example('client-headers.mjs'),
+      example('modifiers.mjs'),
+    ];
+    const r = await promisify(execFile)(process.execPath, args, { cwd: root }).catch((e) => e);
+    expect(lines(r.stdout).filter((l: string) => l.startsWith('[OK] ') && l.includes('\t'))).toEqual([
+      '[OK] SERVER\tserver-hello.mjs',
+      '[OK] CLIENT\tclient-headers.mjs',
+      '[OK] MODIFIER\tmodifiers.mjs',
+    ]);
   });
 
   it('needs a module and an expected kind', async () => {
