@@ -71,6 +71,7 @@ export {
   type Gateway,
   type GatewayAddress,
   type GatewayOptions,
+  type PreparedReload,
 } from './server.js';
 export {
   DEFAULT_CONNECTIONS_PER_ORIGIN,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import type { Registry } from 'prom-client';
 import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/config';
 import { createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
 import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
@@ -12,7 +13,7 @@ import type { GatewayObserver } from './events/observer.js';
 import { EventWorkerHost, type EventWorkerOptions, type WorkerHealth } from './events/worker/host.js';
 import { metricsFor } from './metrics/index.js';
 import { COMPLETED_HEADER } from './pipeline/answer.js';
-import { type CorsHandler, PluginHost } from './plugins/index.js';
+import { type CorsHandler, PluginHost, type PreparedBuild } from './plugins/index.js';
 import { applyLogging, loggingOf } from './plugins/logging.js';
 import type { PluginRegistry, ServerHandler } from './plugins/modules/index.js';
 import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
@@ -51,6 +52,11 @@ export interface GatewayOptions {
    * building routes is not). Without it no plugin is registered and endpoints naming one answer 500.
    */
   plugins?: PluginRegistry;
+  /**
+   * Collects Prometheus metrics even without an admin listener (a `--workers` worker: its primary serves
+   * the node's aggregated `/metrics`) [only with the admin listener].
+   */
+  metrics?: boolean;
 }
 
 export interface GatewayAddress {
@@ -75,6 +81,14 @@ export interface Gateway {
    * settings changed emits `plugin_updated` (change `config`) and is returned.
    */
   reload(config: GatewayFile): readonly NamespaceChange[];
+  /**
+   * The first half of `reload`: builds routes from a new file without putting them in force (an invalid
+   * file throws, as for `reload`). Its `commit` swaps them in (what `reload` does); `abandon` drops them.
+   * Lets several gateways (the workers of `--workers`) move to a file together or not at all.
+   */
+  prepareReload(config: GatewayFile): PreparedReload;
+  /** The Prometheus registry of the gateway's metrics; null when it collects none. */
+  readonly metricsRegistry: Registry | null;
   readonly address: GatewayAddress | null;
   /** The event hub: `subscribe` to it for the gateway's events in process. */
   readonly events: EventHub;
@@ -82,6 +96,12 @@ export interface Gateway {
   readonly adminAddress: AdminAddress | null;
   /** The event worker, when events are built in one (`eventWorker`); null otherwise. */
   readonly eventWorker: EventWorkerHandle | null;
+}
+
+/** A reload built and waiting: exactly one of `commit` and `abandon` follows. */
+export interface PreparedReload {
+  commit(): readonly NamespaceChange[];
+  abandon(): void;
 }
 
 /** What the gateway tells about its event worker and lets its owner do with it. */
@@ -148,22 +168,26 @@ export function createGateway(options: GatewayOptions): Gateway {
   worker?.bind(hub);
   const adminSettings = adminOf(options.config);
   // Prometheus metrics are collected only when the admin listener can serve them.
-  const metrics = metricsFor(options.admin !== false && adminSettings.disable !== true, options.config, {
-    sources: {
-      inFlight: () => inflight,
-      breakers: () => plugins.breakerStates(),
-      redis: () => plugins.redis.statuses(),
-      ...(worker && {
-        events: () => ({
-          dropped: worker.writer.dropped,
-          pending: worker.writer.pending,
-          capacity: worker.writer.capacity,
-          restarts: worker.workerHealth.restarts,
+  const metrics = metricsFor(
+    options.metrics ?? (options.admin !== false && adminSettings.disable !== true),
+    options.config,
+    {
+      sources: {
+        inFlight: () => inflight,
+        breakers: () => plugins.breakerStates(),
+        redis: () => plugins.redis.statuses(),
+        ...(worker && {
+          events: () => ({
+            dropped: worker.writer.dropped,
+            pending: worker.writer.pending,
+            capacity: worker.writer.capacity,
+            restarts: worker.workerHealth.restarts,
+          }),
         }),
-      }),
+      },
+      logger,
     },
-    logger,
-  });
+  );
   // With an event worker the hub builds nothing on this thread: requests go to the worker's recorder.
   const observer = worker ? options.observer : options.observer ? both(hub, options.observer) : hub;
   const admin: AdminServer | null =
@@ -254,8 +278,16 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   /** The routes of a file, entered directly or through the server plugins it names. */
   function generation(config: GatewayFile, settings: GatewaySettings): Generation {
+    const prepared = prepareGeneration(config, settings, pools, plugins, logger);
+    prepared.commit();
+    return entered(prepared.value);
+  }
+
+  /** A built generation entered directly or through the server plugins its file names. */
+  function entered(built: Omit<Generation, 'serve'>): Generation {
+    const { settings, file: config } = built;
     const g: Generation = {
-      ...compile(config, settings, pools, plugins, logger),
+      ...built,
       serve: (req, res) => handle(g, req, res),
     };
     const wrapped = plugins.serverHandler(config.extra_config, g.serve, {
@@ -352,6 +384,56 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   }
 
+  function prepareReload(config: GatewayFile): PreparedReload {
+    const settings = resolveSettings(config, overrides);
+    const prepared = prepareGeneration(config, settings, pools, plugins, logger);
+    let settled = false;
+    return {
+      abandon() {
+        if (settled) return;
+        settled = true;
+        prepared.abandon();
+      },
+      commit() {
+        if (settled) throw new SwitchyardError('SWY_INTERNAL', 'a prepared reload was already settled');
+        settled = true;
+        prepared.commit();
+        return swap(entered(prepared.value));
+      },
+    };
+  }
+
+  /** Puts a built generation in force (reload): requests already running finish on the previous one. */
+  function swap(next: Generation): readonly NamespaceChange[] {
+    const config = next.file;
+    const settings = next.settings;
+    const previous = current;
+    current = next;
+    for (const key of ['port', 'host', 'maxHeaderBytes'] as const) {
+      if (settings[key] !== previous.settings[key])
+        logger.warn({ setting: key }, 'this setting changes only on restart');
+    }
+    pools.retain(next.routes.poolKeys, previous.routes.maxTimeoutMs + 1000);
+    const changes = namespaceChanges(previous.file, config);
+    // Announced under the settings in force until now, so a change that turns events off is still told.
+    for (const c of changes) hub.emitPluginUpdated(c.plugin, c.scope, 'config', c.from, c.to);
+    if (!isDeepStrictEqual(eventsOf(previous.file), eventsOf(config))) {
+      for (const key of hub.configure(eventsOf(config)))
+        logger.warn({ setting: `telemetry/events.${key}` }, 'this setting changes only on restart');
+    }
+    if (!isDeepStrictEqual(previous.file.plugin, config.plugin))
+      logger.warn({ setting: 'plugin' }, 'plugin modules are loaded only on restart');
+    if (!isDeepStrictEqual(adminOf(previous.file), adminOf(config)))
+      logger.warn({ setting: 'admin' }, 'the admin listener changes only on restart');
+    if (!isDeepStrictEqual(loggingOf(previous.file), loggingOf(config)))
+      logger.warn({ setting: 'telemetry/logging' }, 'this setting changes only on restart');
+    logger.info(
+      { endpoints: config.endpoints?.length ?? 0, changed_plugins: changes.length },
+      'configuration reloaded',
+    );
+    return changes;
+  }
+
   return {
     get address() {
       return address;
@@ -362,6 +444,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
 
     events: hub,
+
+    metricsRegistry: metrics?.registry ?? null,
 
     eventWorker: worker
       ? {
@@ -411,35 +495,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       return bound;
     },
 
-    reload(config) {
-      const settings = resolveSettings(config, overrides);
-      const next = generation(config, settings);
-      const previous = current;
-      current = next;
-      for (const key of ['port', 'host', 'maxHeaderBytes'] as const) {
-        if (settings[key] !== previous.settings[key])
-          logger.warn({ setting: key }, 'this setting changes only on restart');
-      }
-      pools.retain(next.routes.poolKeys, previous.routes.maxTimeoutMs + 1000);
-      const changes = namespaceChanges(previous.file, config);
-      // Announced under the settings in force until now, so a change that turns events off is still told.
-      for (const c of changes) hub.emitPluginUpdated(c.plugin, c.scope, 'config', c.from, c.to);
-      if (!isDeepStrictEqual(eventsOf(previous.file), eventsOf(config))) {
-        for (const key of hub.configure(eventsOf(config)))
-          logger.warn({ setting: `telemetry/events.${key}` }, 'this setting changes only on restart');
-      }
-      if (!isDeepStrictEqual(previous.file.plugin, config.plugin))
-        logger.warn({ setting: 'plugin' }, 'plugin modules are loaded only on restart');
-      if (!isDeepStrictEqual(adminOf(previous.file), adminOf(config)))
-        logger.warn({ setting: 'admin' }, 'the admin listener changes only on restart');
-      if (!isDeepStrictEqual(loggingOf(previous.file), loggingOf(config)))
-        logger.warn({ setting: 'telemetry/logging' }, 'this setting changes only on restart');
-      logger.info(
-        { endpoints: config.endpoints?.length ?? 0, changed_plugins: changes.length },
-        'configuration reloaded',
-      );
-      return changes;
-    },
+    reload: (config) => prepareReload(config).commit(),
+
+    prepareReload,
 
     close() {
       closed ??= (async () => {
@@ -470,25 +528,32 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
-function compile(
+/** A generation built without putting its plugins in force (see PluginHost.prepare). */
+function prepareGeneration(
   config: GatewayFile,
   settings: GatewaySettings,
   pools: Pools,
   plugins: PluginHost,
   logger: Logger,
-): Omit<Generation, 'serve'> {
+): PreparedBuild<Omit<Generation, 'serve'>> {
   for (const option of ['use_h2c', 'app_engine'] as const) {
     if (settings.router[option])
       logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');
   }
+  const routes = plugins.prepare(config.extra_config, () =>
+    buildRoutes(config, { settings, pools, logger, plugins }),
+  );
+  let front: CorsHandler | null;
+  try {
+    front = plugins.front(config.extra_config);
+  } catch (err) {
+    routes.abandon();
+    throw err;
+  }
   return {
-    file: config,
-    settings,
-    routes: plugins.compile(config.extra_config, () =>
-      buildRoutes(config, { settings, pools, logger, plugins }),
-    ),
-    clientIp: new ClientIp(settings.router),
-    front: plugins.front(config.extra_config),
+    value: { file: config, settings, routes: routes.value, clientIp: new ClientIp(settings.router), front },
+    commit: routes.commit,
+    abandon: routes.abandon,
   };
 }
 

@@ -103,6 +103,13 @@ export function backendTarget(
  * The gateway's plugins, compiled from `extra_config` when routes are built. Stateful plugins (breakers)
  * outlive a reload when their scope and settings are unchanged, so a reload does not close an open breaker.
  */
+/** A build that is not in force yet: exactly one of `commit` and `abandon` follows. */
+export interface PreparedBuild<T> {
+  readonly value: T;
+  commit(): void;
+  abandon(): void;
+}
+
 export class PluginHost {
   private breakers = new Map<string, CircuitBreaker>();
   private building: Map<string, CircuitBreaker> | null = null;
@@ -126,19 +133,45 @@ export class PluginHost {
    * configured (and Redis connections no longer named) are released after, and kept when the build fails.
    */
   compile<T>(root: Record<string, unknown> | undefined, build: () => T): T {
+    const prepared = this.prepare(root, build);
+    prepared.commit();
+    return prepared.value;
+  }
+
+  /**
+   * Builds as `compile` does without changing what is in force: `commit` then releases what the new build
+   * no longer uses, `abandon` releases what only the new build used. One preparation at a time.
+   */
+  prepare<T>(root: Record<string, unknown> | undefined, build: () => T): PreparedBuild<T> {
     const next = new Map<string, CircuitBreaker>();
     this.building = next;
+    let value: T;
     try {
       this.redis.prepare(root?.[REDIS] as RedisNamespace | undefined);
-      const built = build();
-      for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
-      this.breakers = next;
-      this.redis.commit();
-      return built;
+      value = build();
+    } catch (err) {
+      this.redis.abandon();
+      throw err;
     } finally {
       this.building = null;
-      this.redis.abandon();
     }
+    let settled = false;
+    return {
+      value,
+      commit: () => {
+        if (settled) return;
+        settled = true;
+        for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
+        this.breakers = next;
+        this.redis.commit();
+      },
+      abandon: () => {
+        if (settled) return;
+        settled = true;
+        for (const [scope, b] of next) if (this.breakers.get(scope) !== b) b.dispose();
+        this.redis.abandon();
+      },
+    };
   }
 
   /** Releases what outlives reloads (Redis connections, the CEL evaluator thread). */
