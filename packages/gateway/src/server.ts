@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
-import type { Registry } from 'prom-client';
 import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/config';
 import { createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
+import type { Registry } from 'prom-client';
 import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
 import { Pools } from './backend/pools.js';
 import { htmlEscape } from './encode/html-escape.js';
@@ -87,6 +87,8 @@ export interface Gateway {
    * Lets several gateways (the workers of `--workers`) move to a file together or not at all.
    */
   prepareReload(config: GatewayFile): PreparedReload;
+  /** Requests being served now. */
+  readonly inFlight: number;
   /** The Prometheus registry of the gateway's metrics; null when it collects none. */
   readonly metricsRegistry: Registry | null;
   readonly address: GatewayAddress | null;
@@ -446,6 +448,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     events: hub,
 
     metricsRegistry: metrics?.registry ?? null,
+
+    get inFlight() {
+      return inflight;
+    },
 
     eventWorker: worker
       ? {

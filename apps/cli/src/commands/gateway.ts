@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { type Diagnostic, formatDiagnostic, type GatewayFile, loadGatewayConfig } from '@switchyard/config';
 import {
   type ConfigWatcher,
@@ -15,6 +16,7 @@ import {
   SwitchyardError,
 } from '@switchyard/shared';
 import { CONFIG_FLAG, type Flag, parseFlags, stringFlag, usageError } from '../args/flags.js';
+import { runCluster } from '../cluster/index.js';
 import type { Command, CommandIO } from '../command.js';
 
 export interface GatewayArgs {
@@ -23,6 +25,8 @@ export interface GatewayArgs {
   port: number | undefined;
   /** host:port of the admin listener (overrides `extra_config.admin.listen`). */
   adminListen: string | undefined;
+  /** Gateway processes serving the port (`--workers`): 1 is one process, more run on node:cluster [1]. */
+  workers?: number;
 }
 
 /** The flags of `run` and `gateway`, KrakenD's `run` flags plus the admin listener. */
@@ -42,9 +46,30 @@ export const GATEWAY_FLAGS: readonly Flag[] = [
     value: 'ADDR',
     description: 'Admin API and event stream address [127.0.0.1:8091]',
   },
+  {
+    long: 'workers',
+    type: 'string',
+    value: 'N|auto',
+    description: 'Gateway worker processes on the same port (auto: one per available core) [1]',
+  },
 ];
 
-/** Parses `-c FILE [-d] [-p PORT] [--admin-listen ADDR]` with KrakenD's flag rules. */
+/** Most workers `--workers` accepts: beyond it a typo, not a machine. */
+const MAX_WORKERS = 256;
+
+/** `--workers N|auto`: a count from 1 to MAX_WORKERS, or one per core the process may use. */
+function parseWorkers(text: string | undefined): number {
+  if (text === undefined) return 1;
+  if (text === 'auto') return availableParallelism();
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_WORKERS)
+    throw usageError(
+      `--workers: expected a number from 1 to ${MAX_WORKERS} or "auto", got ${JSON.stringify(text)}`,
+    );
+  return n;
+}
+
+/** Parses `-c FILE [-d] [-p PORT] [--admin-listen ADDR] [--workers N|auto]` with KrakenD's flag rules. */
 export function parseGatewayArgs(command: string, args: readonly string[]): GatewayArgs {
   const { values } = parseFlags(command, GATEWAY_FLAGS, args);
   const file = stringFlag(values, 'config');
@@ -63,6 +88,7 @@ export function parseGatewayArgs(command: string, args: readonly string[]): Gate
     debug: Number(values.debug ?? 0) > 0,
     port,
     adminListen: stringFlag(values, 'admin-listen'),
+    workers: parseWorkers(stringFlag(values, 'workers')),
   };
 }
 
@@ -193,7 +219,7 @@ export async function untilStopped(started: StartedGateway, io: CommandIO): Prom
   return 0;
 }
 
-const USAGE = 'switchyard gateway -c FILE [-d] [-p PORT] [--admin-listen ADDR]';
+const USAGE = 'switchyard gateway -c FILE [-d] [-p PORT] [--admin-listen ADDR] [--workers N|auto]';
 
 /** `switchyard gateway`: the gateway alone, never the event proxy. */
 export const gateway: Command = {
@@ -202,8 +228,10 @@ export const gateway: Command = {
     'run the API gateway alone from a KrakenD v3 file (admin API with the event stream on --admin-listen, default 127.0.0.1:8091); SIGHUP or a file change reloads; SIGTERM/SIGINT finish requests in flight and exit',
   usage: USAGE,
   flags: GATEWAY_FLAGS,
-  async run(args, io) {
-    const started = await startGateway(parseGatewayArgs('gateway', args), io);
+  async run(argv, io) {
+    const args = parseGatewayArgs('gateway', argv);
+    if ((args.workers ?? 1) > 1) return runCluster(args, io, async () => null);
+    const started = await startGateway(args, io);
     return started ? untilStopped(started, io) : 1;
   },
 };

@@ -61,12 +61,7 @@ export async function startRun(
   io: CommandIO,
   extras: RunExtras = {},
 ): Promise<RunningSwitchyard | null> {
-  const settings =
-    extras.proxy !== undefined
-      ? extras.proxy
-      : io.env.TARGET_TYPE
-        ? await loadEventProxySettings({ env: io.env })
-        : null;
+  const settings = await runProxySettings(io, extras);
   // With events on stdout, logs go to stderr so the two never interleave.
   const eventsOut = extras.eventsOut ?? io.stdout;
   const eventsOnStdout =
@@ -109,9 +104,20 @@ function proxyConsumer(
   settings: EventProxySettings,
   stdout: NodeJS.WritableStream,
 ): NonNullable<EventWorkerOptions['consumer']> {
+  const own = inProcessSettings(settings);
+  return { module: proxyWorkerModule(), data: own, types: own.filter.types, stdout };
+}
+
+/** The settings of an event proxy fed in process by its gateway (`run`, or the primary of `--workers`). */
+export function inProcessSettings(settings: EventProxySettings): Omit<EventProxySettings, 'gateway'> {
   const { gateway: _remote, ...own } = settings;
   // The proxy carries this gateway's own events: ingest, where anyone who reaches the listener could add
   // look-alikes, is off unless EVENT_PROXY_INGEST (or ingest.enabled) turns it on.
-  const ingest = { ...own.ingest, enabled: own.ingest.enabled ?? false };
-  return { module: proxyWorkerModule(), data: { ...own, ingest }, types: own.filter.types, stdout };
+  return { ...own, ingest: { ...own.ingest, enabled: own.ingest.enabled ?? false } };
+}
+
+/** The event proxy settings of `run`: from the environment when TARGET_TYPE is set, else none. */
+export async function runProxySettings(io: CommandIO, extras: RunExtras): Promise<EventProxySettings | null> {
+  if (extras.proxy !== undefined) return extras.proxy;
+  return io.env.TARGET_TYPE ? loadEventProxySettings({ env: io.env }) : null;
 }

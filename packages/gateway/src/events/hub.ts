@@ -313,6 +313,22 @@ export class EventHub implements GatewayObserver {
     }
   }
 
+  /**
+   * Takes events another hub built (the workers of `--workers`, whose events this node's hub merges),
+   * after `lost` events that never arrived (a hole). Each gets this hub's next sequence number and an id
+   * made from it, written over the id in its text, so ids stay unique and resumable across the sources.
+   */
+  adopt(events: readonly { type: EventType; json: string }[], lost = 0): void {
+    this.lose(lost);
+    for (const e of events) {
+      const seq = this.ring.nextSeq;
+      const id = this.ids.make(seq, Date.now());
+      const stored = new StoredEvent(seq, id, e.type, withId(e.json, id));
+      this.ring.push(stored, stored.bytes);
+      this.notify(stored);
+    }
+  }
+
   /** `count` events were lost before they reached the ring: their sequence numbers become a hole. */
   lose(count: number): void {
     if (count <= 0) return;
@@ -462,4 +478,14 @@ export class EventHub implements GatewayObserver {
       }
     }
   }
+}
+
+const ID_PREFIX = '{"id":"';
+
+/** An envelope's text with its id replaced: in place when the id leads the text, as createEnvelope orders it. */
+function withId(json: string, id: string): string {
+  const end = json.startsWith(ID_PREFIX) ? json.indexOf('"', ID_PREFIX.length) : -1;
+  if (end > 0) return ID_PREFIX + id + json.slice(end);
+  const event = JSON.parse(json) as Envelope;
+  return JSON.stringify({ ...event, id });
 }

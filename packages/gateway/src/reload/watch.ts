@@ -4,12 +4,12 @@ import { basename, dirname, resolve } from 'node:path';
 import {
   type Diagnostic,
   formatDiagnostic,
+  type GatewayFile,
   type GatewaySource,
   readGatewaySource,
   validateGatewayConfig,
 } from '@switchyard/config';
 import { isSwitchyardError, type Logger, SwitchyardError } from '@switchyard/shared';
-import type { Gateway } from '../server.js';
 import type { NamespaceChange } from './diff.js';
 
 /** What started a reload. */
@@ -24,7 +24,8 @@ export type ReloadOutcome =
 export interface ConfigWatcherOptions {
   /** The gateway file the gateway was started from (a Flexible Configuration template with FC_ENABLE). */
   file: string;
-  gateway: Pick<Gateway, 'reload'>;
+  /** What the file is swapped into: a gateway, or the workers of `--workers` (which answer later). */
+  gateway: { reload(config: GatewayFile): readonly NamespaceChange[] | Promise<readonly NamespaceChange[]> };
   logger: Logger;
   /** For SWITCHYARD_<KEY> overrides and FC_* settings, as at start [process.env]. */
   env?: NodeJS.ProcessEnv;
@@ -157,9 +158,14 @@ export function watchGatewayConfig(options: ConfigWatcherOptions): ConfigWatcher
       });
       for (const w of loaded.warnings)
         logger.warn({ diagnostic: formatDiagnostic(w) }, 'configuration warning');
-      changes = gateway.reload(loaded.config);
+      changes = await gateway.reload(loaded.config);
     } catch (err) {
-      if (!isSwitchyardError(err) || !err.code.startsWith('SWY_CONFIG_')) throw err;
+      // SWY_RELOAD_ABORTED: a worker of `--workers` could not take the file, so none did.
+      if (
+        !isSwitchyardError(err) ||
+        !(err.code.startsWith('SWY_CONFIG_') || err.code === 'SWY_RELOAD_ABORTED')
+      )
+        throw err;
       return refuse(trigger, err);
     }
     lastDigest = textDigest;

@@ -83,6 +83,16 @@ export const NodeHealthData = Type.Object(
         { additionalProperties: true },
       ),
     ),
+    workers: Type.Optional(
+      Type.Object(
+        {
+          configured: Type.Integer({ minimum: 1, description: 'gateway workers asked for (--workers)' }),
+          up: Type.Integer({ minimum: 0, description: 'workers serving now' }),
+          restarts: Type.Integer({ minimum: 0, description: 'workers restarted after they exited' }),
+        },
+        { additionalProperties: true },
+      ),
+    ),
     backends: Type.Optional(
       Type.Array(
         Type.Object(

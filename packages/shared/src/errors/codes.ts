@@ -42,6 +42,7 @@ export const errorCodes = {
   // plugins
   SWY_PLUGIN_LOAD: { status: undefined, retryable: false },
   SWY_PLUGIN_FAILED: { status: 500, retryable: false },
+  SWY_RELOAD_ABORTED: { status: undefined, retryable: true },
   // event proxy
   SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },
   SWY_SINK_TIMEOUT: { status: 504, retryable: true },
