@@ -10,8 +10,11 @@
 //       in process, delivering to librdkafka's mock cluster through the disk spool; targets (issue 19): events
 //       on ≥ 0.85× events off in req/s, and the request (main) thread's CPU per request events on ≤ 1.10×
 //       events off), and the same with the memory queue instead of the spool (no target)
+//   (e) the (a) passthrough on every core: `--workers 2` vs one process vs nginx with one worker process as a
+//       reverse proxy to the same backend (targets (issue 21): ≥ 1.3× one process, ≥ 0.6× nginx); nginx is
+//       installed by scripts/bench-setup.mjs when missing. CPU columns count the whole process tree.
 // Run from the root after `npm run build`: npm run bench:gateway [-- --duration 5 --warmup 1 --connections 50
-// --scenarios a,b,c,d]
+// --scenarios a,b,c,d,e]
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -19,7 +22,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { ensureNginx, which } from '../scripts/bench-setup.mjs';
 import { KAFKA_MOCK, startKafkaMock } from './support/kafka-mock.mjs';
+import { startNginx } from './support/nginx.mjs';
 import { startPeer } from './support/spawn.mjs';
 
 const { values: args } = parseArgs({
@@ -27,10 +32,10 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
-    scenarios: { type: 'string', default: 'a,b,c,d' },
+    scenarios: { type: 'string', default: 'a,b,c,d,e' },
   },
 });
-const SCENARIOS = ['a', 'b', 'c', 'd'];
+const SCENARIOS = ['a', 'b', 'c', 'd', 'e'];
 const only = new Set(args.scenarios.split(',').map((x) => x.trim().toLowerCase()));
 for (const s of only) {
   if (!SCENARIOS.includes(s)) {
@@ -81,6 +86,21 @@ function processTicks(pid, thread = false) {
   }
 }
 
+// A process and its children (the workers of `--workers`, nginx's worker): the pid's own first.
+function processTree(pid) {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+    return [pid, ...children.filter(Boolean).map(Number)];
+  } catch {
+    return [pid];
+  }
+}
+// CPU of a contender: its process, or with `tree` its process and children (and their main threads).
+const contenderTicks = (c, thread) =>
+  c.tree
+    ? processTree(c.pid).reduce((n, pid) => n + processTicks(pid, thread), 0)
+    : processTicks(c.pid, thread);
+
 /**
  * Measures contenders of one scenario under the same load. After a warm-up each, the measured seconds
  * are cut into 1 s slices taken in turn (the starting contender rotates), so load from anything else on
@@ -106,14 +126,14 @@ async function compare(contenders) {
   for (let round = 0; round < duration; round++) {
     for (let k = 0; k < contenders.length; k++) {
       const i = (k + round) % contenders.length;
-      const pid = contenders[i].pid;
-      const before = procStat ? [machineTicks(), processTicks(pid), processTicks(pid, true)] : [];
+      const c = contenders[i];
+      const before = procStat ? [machineTicks(), contenderTicks(c), contenderTicks(c, true)] : [];
       const r = await autocannon({ url: contenders[i].url, connections, duration: 1 });
       const a = acc[i];
       if (procStat) {
         a.machine += machineTicks() - before[0];
-        a.server += processTicks(pid) - before[1];
-        a.main += processTicks(pid, true) - before[2];
+        a.server += contenderTicks(c) - before[1];
+        a.main += contenderTicks(c, true) - before[2];
       }
       a.requests += r.requests.total;
       a.served += r.requests.total;
@@ -229,12 +249,30 @@ try {
   const withEventsInMemory = await eventsOn('gateway, events on, memory queue', 'bench-gateway-events-mem', {
     EVENT_SPOOL_ENABLED: 'false',
   });
+  // (e): the gateway on two workers, and nginx (installed when missing) in front of the same backend.
+  let workers;
+  let nginx;
+  if (only.has('e')) {
+    workers = await startPeer(
+      'gateway --workers 2',
+      [cli, 'gateway', '-c', config, ...admin, '--workers', '2'],
+      {
+        env: { LOG_LEVEL: 'info' },
+        ready: 'gateway listening with workers',
+        timeoutMs: 60_000,
+      },
+    );
+    peers.push(workers);
+    ensureNginx();
+    nginx = await startNginx(which('nginx'), dir, upstream);
+    peers.push(nginx);
+  }
   const fastify = await startPeer('@fastify/http-proxy', [here('fastify-proxy.mjs'), upstream]);
   peers.push(fastify);
   const undici = await startPeer('undici peer', [here('undici-peer.mjs'), upstream]);
   peers.push(undici);
   const at = (peer, path) => `http://127.0.0.1:${peer.port}${path}`;
-  const contender = (name, peer, path) => ({ name, url: at(peer, path), pid: peer.pid });
+  const contender = (name, peer, path, tree = false) => ({ name, url: at(peer, path), pid: peer.pid, tree });
 
   // The same answers from the gateway and its peers, so the comparison is like for like.
   for (const path of ['/json', '/merge']) {
@@ -242,8 +280,13 @@ try {
     if (!isDeepStrictEqual(g, u))
       throw new Error(`${path}: gateway and peer answers differ\n${JSON.stringify(g)}\n${JSON.stringify(u)}`);
   }
-  if (!isDeepStrictEqual(await body(at(gateway, '/noop')), await body(at(fastify, '/noop')))) {
-    throw new Error('/noop: gateway and @fastify/http-proxy answers differ');
+  for (const [peer, name] of [
+    [fastify, '@fastify/http-proxy'],
+    [workers, 'gateway --workers 2'],
+    [nginx, 'nginx'],
+  ]) {
+    if (peer && !isDeepStrictEqual(await body(at(gateway, '/noop')), await body(at(peer, '/noop'))))
+      throw new Error(`/noop: gateway and ${name} answers differ`);
   }
 
   const rows = [];
@@ -283,6 +326,14 @@ try {
           contender('switchyard, events off', gateway, '/json'),
           contender('switchyard, events on (kafka)', withEvents, '/json'),
           contender('  the same, memory queue', withEventsInMemory, '/json'),
+        ])
+      : [];
+  const [eW, eOne, eNginx] =
+    workers && nginx
+      ? await scenario('(e) all cores', [
+          contender('switchyard --workers 2', workers, '/noop', true),
+          contender('switchyard, one process', gateway, '/noop', true),
+          contender('nginx, 1 worker_process', nginx, '/noop', true),
         ])
       : [];
   // Every request of an events-on gateway became a request and a response event on Kafka.
@@ -343,6 +394,13 @@ try {
     ...(c ? [['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8]] : []),
     ...(dOn ? [['(d) events on / events off', ratio(dOn, dOff), 0.85]] : []),
     ...(dMem ? [['(d) the same, memory queue / events off', ratio(dMem, dOff), undefined]] : []),
+    ...(eW
+      ? [
+          ['(e) --workers 2 / one process', ratio(eW, eOne), 1.3],
+          ['(e) --workers 2 / nginx (1 worker)', ratio(eW, eNginx), 0.6],
+          ['(e) one process / nginx (1 worker)', ratio(eOne, eNginx), undefined],
+        ]
+      : []),
   ];
   // (d) by the request thread's CPU: off / on ≥ 1 / 1.10 is the issue's "on ≤ 1.10× off".
   const bound = [

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 
 /**
  * Starts `node <args>` and resolves with its port once its stdout says so (`LISTENING <port>` or the
- * gateway's `gateway listening` log line). Bounded by `timeoutMs`.
+ * gateway's `ready` log line [gateway listening]). Bounded by `timeoutMs`.
  */
-export function startPeer(name, args, { env = {}, timeoutMs = 15_000 } = {}) {
+export function startPeer(name, args, { env = {}, timeoutMs = 15_000, ready = 'gateway listening' } = {}) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -23,7 +23,7 @@ export function startPeer(name, args, { env = {}, timeoutMs = 15_000 } = {}) {
         if (!port && line.startsWith('{')) {
           try {
             const entry = JSON.parse(line);
-            if (entry.msg === 'gateway listening') port = entry.port;
+            if (entry.msg === ready) port = entry.port;
           } catch {}
         }
         if (port) {

@@ -27,7 +27,8 @@ export interface WorkerEvent {
 export type FromWorker =
   /** The worker listens for messages now: send it `start` (one sent earlier would have been lost). */
   | { swy: 'hello' }
-  | { swy: 'listening' }
+  /** Serving, on this port (the node's: workers share it). */
+  | { swy: 'listening'; port: number }
   /** A batch of events, after `lost` events the worker could not forward (they become a gap). */
   | { swy: 'events'; events: WorkerEvent[]; lost: number }
   /** The worker's own view, every STATUS_INTERVAL_MS, for `/__health` and `node_health`. */

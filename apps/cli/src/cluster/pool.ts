@@ -37,6 +37,7 @@ export class WorkerPool {
   private stopping = false;
   private failures = 0;
   private restartCount = 0;
+  private boundPort: number | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly o: PoolOptions) {
@@ -68,6 +69,11 @@ export class WorkerPool {
     let n = 0;
     for (const m of this.members.values()) if (m.listening) n++;
     return n;
+  }
+
+  /** The port the workers serve (the real one when the file asks for port 0), once one serves. */
+  get port(): number | undefined {
+    return this.boundPort;
   }
 
   get restarts(): number {

@@ -145,7 +145,7 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
     throw err;
   }
   hub.start();
-  logger.info({ workers: size, port: args.port ?? config.port ?? 8080 }, 'gateway listening with workers');
+  logger.info({ workers: size, port: pool.port }, 'gateway listening with workers');
 
   const watcher = watchGatewayConfig({
     file: args.file,

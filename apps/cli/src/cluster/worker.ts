@@ -51,7 +51,7 @@ export async function runWorker(args: GatewayArgs, io: CommandIO): Promise<numbe
     metrics: start.metrics,
     eventWorker: true,
   });
-  await gateway.listen();
+  const bound = await gateway.listen();
   if (gateway.metricsRegistry) {
     // prom-client answers the primary's aggregation requests from these registries.
     AggregatorRegistry.setRegistries([gateway.metricsRegistry]);
@@ -64,7 +64,7 @@ export async function runWorker(args: GatewayArgs, io: CommandIO): Promise<numbe
     STATUS_INTERVAL_MS,
   );
   status.unref();
-  send({ swy: 'listening' });
+  send({ swy: 'listening', port: bound.port });
 
   // The primary gone: serve no more, finish what is in flight.
   let orphaned: (() => void) | undefined;
