@@ -223,7 +223,8 @@ try {
     env: { LOG_LEVEL: 'info' },
   });
   peers.push(gateway);
-  const kafka = existsSync(KAFKA_MOCK) ? await startKafkaMock() : undefined;
+  // Only (d) needs Kafka and the events-on gateways.
+  const kafka = only.has('d') && existsSync(KAFKA_MOCK) ? await startKafkaMock() : undefined;
   if (kafka) peers.push(kafka);
   // Events on, as `switchyard run` delivers them to Kafka: through the disk spool (the default), and with
   // the memory queue instead (EVENT_SPOOL_ENABLED=false), so one run shows what the spool's share is.

@@ -52,3 +52,19 @@ describe('parseFlags (pflag rules)', () => {
     expect(() => parse('stray')).toThrow(/unexpected argument "stray"/);
   });
 });
+
+describe('--workers of run and gateway', () => {
+  it('takes a count or auto (one per available core); one process by default', async () => {
+    const { availableParallelism } = await import('node:os');
+    const { parseGatewayArgs } = await import('../src/commands/gateway.js');
+    expect(parseGatewayArgs('run', ['-c', 'f.json']).workers).toBe(1);
+    expect(parseGatewayArgs('run', ['-c', 'f.json', '--workers', '3']).workers).toBe(3);
+    expect(parseGatewayArgs('gateway', ['-c', 'f.json', '--workers=auto']).workers).toBe(
+      availableParallelism(),
+    );
+    for (const bad of ['0', '-1', '1.5', 'all', '257'])
+      expect(() => parseGatewayArgs('run', ['-c', 'f.json', `--workers=${bad}`])).toThrow(
+        /--workers: expected a number/,
+      );
+  });
+});
