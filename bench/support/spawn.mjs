@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
  * Starts `node <args>` and resolves with its port once its stdout says so (`LISTENING <port>` or the
  * gateway's `ready` log line [gateway listening]). Bounded by `timeoutMs`.
  */
-export function startPeer(name, args, { env = {}, timeoutMs = 60_000, ready = 'gateway listening' } = {}) {
+export function startPeer(name, args, { env = {}, timeoutMs = 120_000, ready = 'gateway listening' } = {}) {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

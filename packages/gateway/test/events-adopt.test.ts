@@ -16,7 +16,7 @@ afterEach(() => {
 /** `count` plugin_updated events built by a worker's hub, as the worker forwards them: type and text. */
 function built(worker: EventHub, count: number, tag: string) {
   const from = worker.nextSeq;
-  for (let i = 0; i < count; i++) worker.emitPluginUpdated(tag, 'scope', 'state', i, i + 1);
+  for (let i = 0; i < count; i++) worker.emitPluginUpdated(tag, 'scope', 'config', i, i + 1);
   return Array.from({ length: count }, (_, i) => {
     const stored = worker.entry(from + i);
     if (!stored) throw new Error('not retained');

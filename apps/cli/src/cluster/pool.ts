@@ -48,8 +48,10 @@ export class WorkerPool {
       if (msg.swy === 'hello') {
         m.greeted = true;
         worker.send(this.stopping ? ({ swy: 'stop' } satisfies ToWorker) : this.o.startMessage());
-      } else if (msg.swy === 'listening') m.listening = true;
-      else if (msg.swy === 'status') {
+      } else if (msg.swy === 'listening') {
+        m.listening = true;
+        this.boundPort = msg.port;
+      } else if (msg.swy === 'status') {
         m.inFlight = msg.inFlight;
         m.status = msg.status;
       }
