@@ -12,7 +12,7 @@ import { type Backend, startBackend, tempDir, until } from './support/switchyard
 // processes on one port, real HTTP from outside.
 const bin = fileURLToPath(new URL('../../apps/cli/bin/switchyard.js', import.meta.url));
 // Workers start in seconds on a quiet machine; on this shared one it can take much longer.
-const START_MS = 90_000;
+const START_MS = 240_000;
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -160,7 +160,7 @@ async function openStream(admin: string, lastId?: string) {
 }
 
 // Generous: on this shared machine a worker can take a minute to start.
-describe('switchyard gateway --workers 2', { timeout: 300_000 }, () => {
+describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
   let backend: Backend;
   const tmp = tempDir('workers');
   let node: Node | undefined;
