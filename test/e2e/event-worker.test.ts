@@ -89,6 +89,15 @@ describe('the event worker', () => {
       () => answered.every((p) => has('request', p) && has('response', p)),
       'every answered request to arrive as events',
     );
+    // An event the restarted worker made again (its records were read again from the hand-off) carries
+    // the id it had the first time: a duplicate is recognisable as one.
+    const ids = new Map<string, Set<string>>();
+    for (const e of events()) {
+      if (e.event_type !== 'request' && e.event_type !== 'response') continue;
+      const key = `${e.event_type} ${(e.data as { request_id: string }).request_id}`;
+      ids.set(key, (ids.get(key) ?? new Set()).add(e.id));
+    }
+    expect([...ids].filter(([, set]) => set.size > 1)).toEqual([]);
     // The failure and the recovery were told as node_health.
     await until(
       () =>

@@ -96,32 +96,59 @@ describe('hand-off records', () => {
     expect(written).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
     expect(writer.dropped).toBe(refused);
-    expect(reader.takeDropped()).toBe(refused);
+    // The drops came after every record written: they are told once those are read, not before.
     expect(reader.takeDropped()).toBe(0);
-    // A worker started after drops it never saw (its predecessor died) reports them, once.
-    expect(writeRequest(writer, facts(999, headers), 999, 8192)).toBe(false);
-    expect(new HandoffReader(sab).takeDropped()).toBe(1);
-    expect(new HandoffReader(sab).takeDropped()).toBe(0);
     const ids: string[] = [];
-    let end = 0;
     for (let rec = reader.next(); rec; rec = reader.next()) {
       const r = readRecord(rec.bytes);
       if (r.kind === KIND.request) ids.push(r.req.request_id);
-      end = rec.end;
+      expect(rec.lostBefore).toBe(0);
     }
     expect(ids).toEqual(Array.from({ length: written }, (_, i) => `req-${i}`));
+    expect(reader.takeDropped()).toBe(refused);
+    expect(reader.takeDropped()).toBe(0);
     // Nothing is free until the reader hands the records back.
     expect(writeRequest(writer, facts(999, headers), 0, 8192)).toBe(false);
-    reader.commit(end);
+    reader.commit({ ...reader.mark, seq: written + refused, idTime: 0 });
     expect(writer.pending).toBe(0);
+    // A worker started after drops it never saw (its predecessor died) reports them, once it commits.
+    const successor = new HandoffReader(sab);
+    expect(successor.resumed).toMatchObject({ seq: written + refused, dropped: refused });
+    expect(successor.takeDropped()).toBe(1);
+    successor.commit({ ...successor.mark, seq: written + refused + 1, idTime: 0 });
+    expect(new HandoffReader(sab).takeDropped()).toBe(0);
     // Around the ring's end and on: records keep arriving whole.
     for (let i = 0; i < 500; i++) {
       expect(writeRequest(writer, facts(1000 + i, headers), 0, 8192)).toBe(true);
-      const rec = reader.next();
+      const rec = successor.next();
       const r = readRecord((rec as { bytes: Buffer }).bytes);
       expect(r.kind === KIND.request && r.req.request_id).toBe(`req-${1000 + i}`);
-      reader.commit((rec as { end: number }).end);
+      successor.commit({ ...successor.mark, seq: 0, idTime: 0 });
     }
+  });
+
+  it('place the hole of a drop before the next record, however far the reader had read', () => {
+    const sab = createHandoffBuffer(65_536);
+    const writer = new HandoffWriter(sab);
+    const reader = new HandoffReader(sab);
+    const headers = { 'x-pad': 'p'.repeat(25_000) };
+    expect(writeRequest(writer, facts(0, headers), 0, 30_000)).toBe(true);
+    expect(writeRequest(writer, facts(1, headers), 0, 30_000)).toBe(true);
+    expect(writeRequest(writer, facts(2, headers), 0, 30_000)).toBe(false);
+    expect(writeRequest(writer, facts(3, headers), 0, 30_000)).toBe(false);
+    // The first record is read before the drops are seen; the second one is not yet in the reader's view.
+    expect(reader.next()?.lostBefore).toBe(0);
+    const first = reader.mark;
+    reader.commit({ ...first, seq: 1, idTime: 0 });
+    expect(writeRequest(writer, facts(4, { a: 'b' }), 0, 30_000)).toBe(true);
+    expect(reader.next()?.lostBefore).toBe(0);
+    expect(reader.takeDropped()).toBe(0);
+    expect(reader.next()?.lostBefore).toBe(2);
+    // A successor that resumes after the first record reads the same records with the same holes.
+    const successor = new HandoffReader(sab);
+    expect(successor.next()?.lostBefore).toBe(0);
+    expect(successor.next()?.lostBefore).toBe(2);
+    expect(successor.next()).toBeUndefined();
   });
 });
 

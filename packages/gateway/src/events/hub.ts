@@ -97,6 +97,8 @@ export interface EventHubOptions {
   idTag?: number;
   /** The first sequence number [0]. */
   firstSeq?: number;
+  /** The time part (ms) of the id before the first one (an event worker resuming its predecessor's ids). */
+  idTime?: number;
   /**
    * The event worker, when it builds this hub's events: the hub then builds none itself; the events come
    * back through `ingest`, and the hub keeps the ring, the positions and the consumers.
@@ -141,7 +143,7 @@ export class EventHub implements GatewayObserver {
       s.ring_max_bytes ?? EVENT_HUB_DEFAULTS.ringMaxBytes,
     );
     if (options.firstSeq) this.ring.startAt(options.firstSeq);
-    this.ids = new HubIds(options.idTag);
+    this.ids = new HubIds(options.idTag, options.idTime);
     this.policy = new EventPolicy(s);
     this.retainMs = options.retainMs ?? EVENT_HUB_DEFAULTS.retainMs;
     this.probe = new HealthProbe(options.health ?? {});
@@ -162,6 +164,16 @@ export class EventHub implements GatewayObserver {
   /** The id tag, for an event worker that numbers this hub's events. */
   get idTag(): number {
     return this.ids.tagValue;
+  }
+
+  /** The time part (ms) of the last event id made. */
+  get idTime(): number {
+    return this.ids.time;
+  }
+
+  /** Positions the ring holds at most (its count bound). */
+  get capacity(): number {
+    return this.ring.capacity;
   }
 
   /** The compiled `telemetry/events` in force. */

@@ -36,15 +36,27 @@ function decode(text: string): number | undefined {
  */
 export class HubIds {
   private readonly tag: string;
-  private lastTime = 0;
+  private lastTime: number;
   /** Time and tag characters of the current millisecond. */
   private prefix = '';
   private high = -1;
   private highText = '';
 
-  /** `tag` identifies the hub; an event worker that continues a hub's numbering uses the hub's tag. */
-  constructor(readonly tagValue: number = randomInt(2 ** 30)) {
+  /**
+   * `tag` identifies the hub; an event worker that continues a hub's numbering uses the hub's tag, and
+   * `lastTime` (ms) its predecessor's last id time, so the ids it makes again come out the same.
+   */
+  constructor(
+    readonly tagValue: number = randomInt(2 ** 30),
+    lastTime = 0,
+  ) {
     this.tag = encode(tagValue, TAG_CHARS);
+    this.lastTime = lastTime;
+  }
+
+  /** The time part (ms) of the last id made. */
+  get time(): number {
+    return this.lastTime;
   }
 
   /** The id of event `seq` created at `now` (ms); the time part never goes backwards, so ids stay ordered. */

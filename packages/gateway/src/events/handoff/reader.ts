@@ -1,6 +1,8 @@
 import {
+  COMMIT_FIELDS,
+  COMMITTED,
+  type CommitPoint,
   DROPPED,
-  DROPPED_REPORTED,
   type HandoffViews,
   PADDING,
   READ,
@@ -21,29 +23,36 @@ const waitAsync = (
   }
 ).waitAsync;
 
-/** One record as read: its bytes stay in the ring until `commit` hands the position back. */
+/** One record as read: its bytes stay in the ring until a commit point past `end` hands them back. */
 export interface RawRecord {
-  /** The record (without its length word), a view into the ring. */
+  /** The record (without its length word), a view into the ring: kind, drop count, fields. */
   bytes: Buffer;
-  /** The ring position after it: commit this once the record's events are handed on. */
+  /** The ring position after it. */
   end: number;
+  /** Records the writer dropped just before this one: their sequence numbers come first, as a hole. */
+  lostBefore: number;
 }
 
 /**
  * The event worker's side of the hand-off. It reads ahead of what it has committed: a record's bytes are
  * released to the writer only once its events were handed on (to the proxy's queue in `run`), so a worker
- * that dies before that leaves them for its successor.
+ * that dies before that leaves them for its successor. The successor resumes from the last commit point,
+ * reads the same records with the same drops between them, and so numbers them as its predecessor did:
+ * an event made again carries the same id.
  */
 export class HandoffReader {
   private readonly v: HandoffViews;
   private pos: number;
   private seenDropped: number;
+  /** Where the reader resumed: the last commit point of the worker before it. */
+  readonly resumed: CommitPoint;
 
   constructor(sab: SharedArrayBuffer) {
     this.v = viewsOf(sab);
-    this.pos = Atomics.load(this.v.control, READ) >>> 0;
-    // From what the last worker reported, not from now: drops made while no worker ran count too.
-    this.seenDropped = Atomics.load(this.v.control, DROPPED_REPORTED) >>> 0;
+    this.resumed = this.committed();
+    this.pos = this.resumed.end;
+    // From what the last worker committed, not from now: drops made while no worker ran count too.
+    this.seenDropped = this.resumed.dropped;
   }
 
   /** The next record, or undefined when the writer has written nothing more. */
@@ -59,22 +68,51 @@ export class HandoffReader {
         continue;
       }
       this.pos = (this.pos + ((len + 3) & ~3)) >>> 0;
-      return { bytes: data.subarray(offset + 4, offset + len), end: this.pos };
+      const dropped = data.readUInt32LE(offset + 5);
+      const lostBefore = (dropped - this.seenDropped) >>> 0;
+      this.seenDropped = dropped;
+      return { bytes: data.subarray(offset + 4, offset + len), end: this.pos, lostBefore };
     }
   }
 
-  /** Releases the ring up to `end` (a record's `end`) to the writer. */
-  commit(end: number): void {
-    Atomics.store(this.v.control, READ, end | 0);
-  }
-
-  /** Records the writer dropped since the last call. */
+  /**
+   * Records dropped since the last record read, once every record written is read (before that, the
+   * next record read carries them). The count is loaded before the write position: a drop made after a
+   * record the reader has not seen yet is told by that record, so holes always fall at the same place.
+   */
   takeDropped(): number {
-    const now = Atomics.load(this.v.control, DROPPED) >>> 0;
+    const { control } = this.v;
+    const now = Atomics.load(control, DROPPED) >>> 0;
+    if (Atomics.load(control, WRITE) >>> 0 !== this.pos) return 0;
     const n = (now - this.seenDropped) >>> 0;
     this.seenDropped = now;
-    Atomics.store(this.v.control, DROPPED_REPORTED, now | 0);
     return n;
+  }
+
+  /** Whether the writer wrote records not read yet. */
+  get unread(): boolean {
+    return Atomics.load(this.v.control, WRITE) >>> 0 !== this.pos;
+  }
+
+  /** The ring position and drop count read so far (what a commit point after them holds). */
+  get mark(): { end: number; dropped: number } {
+    return { end: this.pos, dropped: this.seenDropped };
+  }
+
+  /**
+   * Publishes a commit point: the ring up to `point.end` goes back to the writer, and a worker started
+   * after this one resumes there.
+   */
+  commit(point: CommitPoint): void {
+    const { control, commits } = this.v;
+    const slot = 1 - Atomics.load(control, COMMITTED);
+    const at = slot * COMMIT_FIELDS;
+    commits[at] = point.end;
+    commits[at + 1] = point.seq;
+    commits[at + 2] = point.dropped;
+    commits[at + 3] = point.idTime;
+    Atomics.store(control, COMMITTED, slot);
+    Atomics.store(control, READ, point.end | 0);
   }
 
   /** Publishes the sequence number the worker's next event gets (the request thread reads it). */
@@ -94,5 +132,16 @@ export class HandoffReader {
     const waited = waitAsync(control, WRITE, w, timeoutMs);
     if (waited.async) await waited.value;
     Atomics.store(control, SLEEPING, 0);
+  }
+
+  private committed(): CommitPoint {
+    const { control, commits } = this.v;
+    const at = Atomics.load(control, COMMITTED) * COMMIT_FIELDS;
+    return {
+      end: (commits[at] as number) >>> 0,
+      seq: commits[at + 1] as number,
+      dropped: (commits[at + 2] as number) >>> 0,
+      idTime: commits[at + 3] as number,
+    };
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BackendCall, NodeHealthData, PluginUpdatedData } from '@switchyard/shared';
 import type { RequestInfo, ResponseInfo } from '../observer.js';
-import { KIND } from './layout.js';
+import { KIND, RECORD_HEADER } from './layout.js';
 import type { HandoffWriter } from './writer.js';
 
 /**
@@ -99,8 +99,10 @@ export type DecodedRecord =
 
 /** Reads records written above (in the event worker). */
 class Cursor {
-  private pos = 0;
-  constructor(private readonly b: Buffer) {}
+  constructor(
+    private readonly b: Buffer,
+    private pos: number,
+  ) {}
   u8(): number {
     return this.b[this.pos++] as number;
   }
@@ -138,8 +140,8 @@ function parseQuery(raw: string): Record<string, string | string[]> {
 }
 
 export function readRecord(bytes: Buffer): DecodedRecord {
-  const c = new Cursor(bytes);
-  const kind = c.u8();
+  const kind = bytes[0];
+  const c = new Cursor(bytes, RECORD_HEADER);
   const at = c.f64();
   if (kind === KIND.plugin || kind === KIND.health) {
     const data = JSON.parse(c.str());

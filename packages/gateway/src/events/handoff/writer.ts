@@ -1,4 +1,13 @@
-import { DROPPED, type HandoffViews, PADDING, READ, SLEEPING, viewsOf, WRITE } from './layout.js';
+import {
+  DROPPED,
+  type HandoffViews,
+  PADDING,
+  READ,
+  RECORD_HEADER,
+  SLEEPING,
+  viewsOf,
+  WRITE,
+} from './layout.js';
 
 /** The largest record; a request's captured headers are capped well below it. */
 const SCRATCH_BYTES = 256 * 1024;
@@ -41,9 +50,10 @@ export class HandoffWriter {
   }
 
   begin(kind: number): this {
-    this.pos = 4;
     this.overflow = false;
-    this.scratch[this.pos++] = kind;
+    this.scratch[4] = kind;
+    // The drop count goes in at commit (bytes 5-8): a drop between begin and commit is counted before it.
+    this.pos = 4 + RECORD_HEADER;
     return this;
   }
 
@@ -103,6 +113,7 @@ export class HandoffWriter {
     if ((start + total - r) >>> 0 > this.size) return this.drop();
     if (pad > 0) data.writeInt32LE(PADDING, offset);
     this.scratch.writeUInt32LE(len, 0);
+    this.scratch.writeUInt32LE(this.lost >>> 0, 5);
     this.scratch.copy(data, start & mask, 0, len);
     Atomics.store(control, WRITE, (start + total) | 0);
     this.wake();

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, isSwitchyardError, type LogLevel } from '@switchyard/shared';
-import { KIND } from '../handoff/layout.js';
+import { type CommitPoint, KIND } from '../handoff/layout.js';
 import { HandoffReader, type RawRecord } from '../handoff/reader.js';
 import { readRecord } from '../handoff/records.js';
 import { EventHub, type ForwardedEvent } from '../hub.js';
@@ -55,21 +55,24 @@ const logger = createLogger({
   level: init.logLevel as LogLevel,
   destination: { write: (line: string) => post({ type: 'log', line }) },
 });
+const reader = new HandoffReader(init.sab);
+// A worker started after a failure continues from its predecessor's last commit point: the records after
+// it are read again and numbered as before, so their events keep their ids.
 const hub = new EventHub({
   settings: init.settings,
   nodeId: init.nodeId,
   idTag: init.idTag,
-  firstSeq: init.firstSeq,
+  firstSeq: Math.max(init.firstSeq, reader.resumed.seq),
+  idTime: reader.resumed.idTime,
   retainMs: Number.POSITIVE_INFINITY,
   logger,
 });
 // The worker's hub builds whatever reaches it: the request thread writes only what someone wants.
 hub.watch(() => undefined);
-const reader = new HandoffReader(init.sab);
 reader.publishNextSeq(hub.nextSeq);
 
-/** Ring positions whose events the consumer has yet to take: [sequence number after them, ring end]. */
-const pending: [number, number][] = [];
+/** Commit points not yet published: each once the consumer took the events numbered below its `seq`. */
+const pending: CommitPoint[] = [];
 let forwardFrom: number | null = null;
 let consumer: EventWorkerConsumer | undefined;
 let stopping = false;
@@ -92,22 +95,37 @@ function build(rec: RawRecord): void {
   }
 }
 
+/**
+ * Sequence numbers the hub may still fill before it would overwrite an event its consumer has not taken
+ * (the proxy's queue refusing, or its disk slow): reading stops there, and the hand-off holds the rest.
+ */
+function room(): number {
+  const taken = consumer?.taken?.();
+  if (taken === undefined) return Number.POSITIVE_INFINITY;
+  return hub.capacity - (hub.nextSeq - taken);
+}
+
 /** Builds up to BATCH records; returns how many. */
 function step(): number {
   let n = 0;
-  let end = -1;
-  for (let rec = reader.next(); rec; rec = n < BATCH ? reader.next() : undefined) {
+  let left = Math.min(BATCH, room());
+  for (let rec = left > 0 ? reader.next() : undefined; rec; rec = left > 0 ? reader.next() : undefined) {
+    // Holes take sequence numbers too; a burst of drops larger than the room only ever evicts taken events.
+    hub.lose(rec.lostBefore);
     try {
       build(rec);
     } catch (err) {
       logger.error({ err }, 'an event record could not be read; left out');
     }
-    end = rec.end;
     n++;
+    left -= 1 + rec.lostBefore;
   }
-  const lost = reader.takeDropped();
-  if (lost > 0) hub.lose(lost);
-  if (end >= 0) pending.push([hub.nextSeq, end]);
+  if (left > 0) hub.lose(reader.takeDropped());
+  const { end, dropped } = reader.mark;
+  const last = pending.at(-1);
+  // Records that made no event (left out by a filter) move the last point on rather than adding one.
+  if (last?.seq === hub.nextSeq) Object.assign(last, { end, dropped });
+  else pending.push({ end, seq: hub.nextSeq, dropped, idTime: hub.idTime });
   reader.publishNextSeq(hub.nextSeq);
   forward();
   release();
@@ -125,13 +143,12 @@ function forward(): void {
   if (events.length > 0) post({ type: 'events', events });
 }
 
-/** Gives the writer back the records whose events the consumer took. */
+/** Gives the writer back the records whose events the consumer took, and marks where a successor resumes. */
 function release(): void {
   const taken = consumer?.taken ? consumer.taken() : Number.POSITIVE_INFINITY;
-  let end = -1;
-  while (pending.length > 0 && (pending[0] as [number, number])[0] <= taken)
-    end = (pending.shift() as [number, number])[1];
-  if (end >= 0) reader.commit(end);
+  let point: CommitPoint | undefined;
+  while (pending.length > 0 && (pending[0] as CommitPoint).seq <= taken) point = pending.shift();
+  if (point) reader.commit(point);
 }
 
 async function loop(): Promise<void> {
@@ -184,11 +201,23 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
+/**
+ * Builds what is in the hand-off and hands it to the consumer, until `end` (ms): when the consumer's
+ * room runs out first, what it holds is handed on before more is built.
+ */
+async function buildAll(end: number): Promise<void> {
+  while (Date.now() < end) {
+    if (step() > 0) await yieldToLoop();
+    else if (reader.unread) await consumer?.flush(Math.max(0, end - Date.now()));
+    else break;
+  }
+  await consumer?.flush(Math.max(0, end - Date.now()));
+}
+
 /** Builds everything handed off so far and hands it to the consumer, within `timeoutMs`. */
 async function drain(id: number, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (step() > 0 && Date.now() < end) await yieldToLoop();
-  await consumer?.flush(Math.max(0, end - Date.now())).catch((err: unknown) => {
+  await buildAll(end).catch((err: unknown) => {
     logger.error({ err }, 'the event consumer did not take every event');
   });
   release();
@@ -199,8 +228,7 @@ async function drain(id: number, timeoutMs: number): Promise<void> {
 async function flush(id: number, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   try {
-    while (step() > 0) await yieldToLoop();
-    await consumer?.flush(Math.max(0, end - Date.now()));
+    await buildAll(end);
     await consumer?.settle?.(Math.max(0, end - Date.now()));
     release();
     post({ type: 'flushed', id, error: undefined });

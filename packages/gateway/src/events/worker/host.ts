@@ -88,6 +88,7 @@ export class EventWorkerHost implements EventFeed {
   private waiters = new Map<number, (m: FromWorker | undefined) => void>();
   private nextRequestId = 0;
   private info: unknown;
+  private firstSeq: number | undefined;
   private readonly stdout: NodeJS.WritableStream;
 
   constructor(
@@ -227,12 +228,14 @@ export class EventWorkerHost implements EventFeed {
 
   private spawn(): Promise<void> {
     const consumer = this.options.consumer;
+    this.firstSeq ??= Math.max(this.writer.workerNextSeq, this.hub.nextSeq);
     const init: WorkerInit = {
       sab: this.sab,
       settings: this.settings,
       nodeId: this.hub.nodeId,
       idTag: this.hub.idTag,
-      firstSeq: Math.max(this.writer.workerNextSeq, this.hub.nextSeq),
+      // The first worker's; a worker started again resumes from its predecessor's last commit point.
+      firstSeq: this.firstSeq,
       restarts: this.restarts,
       logLevel: this.logger.level,
       nice: this.settings.worker_nice ?? EVENT_DEFAULTS.workerNice,
