@@ -52,7 +52,7 @@ describe('the hand-off across the 32-bit wrap', () => {
     for (let i = 0; i < 5000; i++) {
       writeRequest(writer, facts(i), i, 8192);
       // The reader lags behind by bursts, so the ring fills and some records are dropped.
-      if (i % 97 === 0) {
+      if (i % 397 === 0) {
         read += readAll(reader, next);
         reader.commit({ ...reader.mark, seq: 0, idTime: 0 });
       }

@@ -31,23 +31,23 @@ export function writeRequest(w: HandoffWriter, f: RequestFacts, at: number, maxH
     .str(f.query)
     .str(f.client_ip)
     .f64(f.body_bytes);
+  // One pass over the headers: the counts go in front once known.
+  const counts = w.reserveU32();
+  const written = w.reserveU32();
   let room = maxHeaderBytes;
   let omitted = 0;
+  let kept = 0;
   const headers = f.headers;
-  const names: string[] = [];
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
     const size = name.length + (typeof value === 'string' ? value.length : value.join('').length);
-    if (size > room) omitted++;
-    else {
-      room -= size;
-      names.push(name);
+    if (size > room) {
+      omitted++;
+      continue;
     }
-  }
-  w.u32(omitted).u32(names.length);
-  for (const name of names) {
-    const value = headers[name] as string | string[];
+    room -= size;
+    kept++;
     w.str(name);
     if (typeof value === 'string') w.u8(0).str(value);
     else {
@@ -55,6 +55,8 @@ export function writeRequest(w: HandoffWriter, f: RequestFacts, at: number, maxH
       for (const v of value) w.str(v);
     }
   }
+  w.patchU32(counts, omitted);
+  w.patchU32(written, kept);
   return w.commit();
 }
 

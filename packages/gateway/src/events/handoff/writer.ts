@@ -83,15 +83,39 @@ export class HandoffWriter {
 
   /** A UTF-8 string with its byte length in front. */
   str(value: string): this {
+    const n = value.length;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.pos + 4 + 3 * value.length > SCRATCH_BYTES) {
+    if (this.pos + 4 + 3 * n > SCRATCH_BYTES) {
       this.overflow = true;
       return this;
     }
-    const n = this.scratch.write(value, this.pos + 4, 'utf8');
-    this.scratch.writeUInt32LE(n, this.pos);
-    this.pos += 4 + n;
+    const b = this.scratch;
+    const start = this.pos + 4;
+    // Short ASCII strings (ids, methods, paths, most header values) are copied here: a call into
+    // Buffer#write costs more than the copy.
+    let i = 0;
+    if (n <= 64) {
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c > 0x7f) break;
+        b[start + i] = c;
+      }
+    }
+    const bytes = i === n ? n : i + b.write(value.slice(i), start + i, 'utf8');
+    b.writeUInt32LE(bytes, this.pos);
+    this.pos = start + bytes;
     return this;
+  }
+
+  /** Reserves a u32 to be filled in later (`patchU32`); returns its place. */
+  reserveU32(): number {
+    const at = this.pos;
+    this.u32(0);
+    return at;
+  }
+
+  patchU32(at: number, value: number): void {
+    if (!this.overflow) this.scratch.writeUInt32LE(value >>> 0, at);
   }
 
   /** Room left in the scratch buffer for strings (a caller capping headers checks it). */

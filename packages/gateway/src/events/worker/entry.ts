@@ -73,6 +73,8 @@ reader.publishNextSeq(hub.nextSeq);
 
 /** Commit points not yet published: each once the consumer took the events numbered below its `seq`. */
 const pending: CommitPoint[] = [];
+/** The last point made (committed or pending). */
+let marked: CommitPoint = reader.resumed;
 let forwardFrom: number | null = null;
 let consumer: EventWorkerConsumer | undefined;
 let stopping = false;
@@ -122,10 +124,13 @@ function step(): number {
   }
   if (left > 0) hub.lose(reader.takeDropped());
   const { end, dropped } = reader.mark;
-  const last = pending.at(-1);
-  // Records that made no event (left out by a filter) move the last point on rather than adding one.
-  if (last?.seq === hub.nextSeq) Object.assign(last, { end, dropped });
-  else pending.push({ end, seq: hub.nextSeq, dropped, idTime: hub.idTime });
+  if (end !== marked.end || dropped !== marked.dropped) {
+    marked = { end, seq: hub.nextSeq, dropped, idTime: hub.idTime };
+    const last = pending.at(-1);
+    // Records that made no event (left out by a filter) move the last point on rather than adding one.
+    if (last?.seq === marked.seq) Object.assign(last, marked);
+    else pending.push(marked);
+  }
   reader.publishNextSeq(hub.nextSeq);
   forward();
   release();
