@@ -1,7 +1,7 @@
 import type { EventType } from '@switchyard/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoffBuffer, KIND } from '../src/events/handoff/layout.js';
-import { HandoffReader } from '../src/events/handoff/reader.js';
+import { HandoffReader, type RawRecord } from '../src/events/handoff/reader.js';
 import { type RequestFacts, readRecord, writeRequest, writeResponse } from '../src/events/handoff/records.js';
 import { HandoffWriter } from '../src/events/handoff/writer.js';
 import { EventHub, type GapInfo } from '../src/events/index.js';
@@ -149,6 +149,43 @@ describe('hand-off records', () => {
     expect(successor.next()?.lostBefore).toBe(0);
     expect(successor.next()?.lostBefore).toBe(2);
     expect(successor.next()).toBeUndefined();
+  });
+});
+
+describe('a worker started again', () => {
+  it('resumes from the last commit point and gives the events it makes again the same ids', () => {
+    const sab = createHandoffBuffer(65_536);
+    const writer = new HandoffWriter(sab);
+    for (let i = 0; i < 6; i++) writeRequest(writer, facts(i), 1000 + i, 8192);
+    // The first worker builds all six; its consumer took the first three (committed), then it died.
+    const first = new HandoffReader(sab);
+    const hubA = new EventHub({ idTag: 7, retainMs: 0 });
+    hubs.push(hubA);
+    const idsA: string[] = [];
+    hubA.subscribe((e) => idsA.push(e.id));
+    for (let i = 0; i < 6; i++) {
+      const rec = first.next() as RawRecord;
+      const r = readRecord(rec.bytes);
+      if (r.kind === KIND.request) hubA.requestStarted(r.req, r.at);
+      if (i === 2) first.commit({ ...first.mark, seq: hubA.nextSeq, idTime: hubA.idTime });
+    }
+    // Its successor, set up as the worker entry does, reads the last three again.
+    const again = new HandoffReader(sab);
+    const hubB = new EventHub({
+      idTag: 7,
+      firstSeq: again.resumed.seq,
+      idTime: again.resumed.idTime,
+      retainMs: 0,
+    });
+    hubs.push(hubB);
+    const idsB: string[] = [];
+    hubB.subscribe((e) => idsB.push(e.id));
+    for (let rec = again.next(); rec; rec = again.next()) {
+      const r = readRecord(rec.bytes);
+      if (r.kind === KIND.request) hubB.requestStarted(r.req, r.at);
+    }
+    expect(idsB).toHaveLength(3);
+    expect(idsB).toEqual(idsA.slice(3));
   });
 });
 
