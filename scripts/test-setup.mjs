@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Prepares the real peers the tests talk to (DESIGN.md > Test infrastructure), idempotently:
 //   1. the C toolchain, librdkafka-dev, openssl and jq (apt-get, when missing),
-//   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source,
+//   2. the Kafka mock-cluster harness, rebuilt when missing or older than its source, once against Debian's
+//      librdkafka and once against the newer one @confluentinc/kafka-javascript ships (built once, cached),
 //   3. RabbitMQ on 127.0.0.1:5672 (guest/guest), started (and installed) when it does not answer,
 //   4. Redis on 127.0.0.1:6379 (the shared rate limits' tests; redis-server also for the outage test, which
 //      starts its own on another port), started (and installed) when it does not answer,
@@ -17,12 +18,14 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BASE_IMAGE, ensureBaseImage, NODE_MAJOR, podman } from './containers.mjs';
+import { ensureBundledLibrdkafka, LINK_LIBS } from './librdkafka-bundled.mjs';
 import { ensureNode } from './node-runtime.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const support = join(root, 'packages/kafka/test/support');
 const HARNESS_SRC = join(support, 'kafka-mock.c');
 const HARNESS_BIN = join(support, 'build/kafka-mock');
+const BUNDLED_HARNESS_BIN = join(support, 'build/kafka-mock-bundled');
 const AMQP_HOST = '127.0.0.1';
 const AMQP_PORT = 5672;
 const AMQP_URL = `amqp://guest:guest@${AMQP_HOST}:${AMQP_PORT}`;
@@ -85,6 +88,8 @@ function aptInstall(packages) {
 function ensureToolchain() {
   const missing = [];
   if (!which('cc')) missing.push('gcc', 'libc6-dev');
+  // make builds the newer librdkafka the second harness links (librdkafka-bundled.mjs).
+  if (!which('make')) missing.push('make');
   if (!which('pkg-config')) missing.push('pkg-config');
   if (!(which('pkg-config') && succeeds('pkg-config', ['--exists', 'rdkafka'])))
     missing.push('librdkafka-dev');
@@ -105,29 +110,42 @@ function ensureToolchain() {
   step('librdkafka-dev', `ok (librdkafka ${version})`);
 }
 
+/** Compiles kafka-mock.c into `bin` with `flags`, when `bin` is missing or older than the source or `inputs`. */
+function buildHarness(bin, flags, inputs = []) {
+  const built = existsSync(bin) ? statSync(bin).mtimeMs : -1;
+  if ([HARNESS_SRC, ...inputs].every((input) => statSync(input).mtimeMs <= built)) return false;
+  mkdirSync(dirname(bin), { recursive: true });
+  const args = ['-O2', '-Wall', '-Wextra', '-o', bin, HARNESS_SRC, ...flags];
+  const compiled = run('cc', args);
+  if (compiled.status !== 0) fail(`cc ${args.join(' ')}\n${compiled.stderr}`);
+  return true;
+}
+
 function ensureHarness() {
-  const fresh = existsSync(HARNESS_BIN) && statSync(HARNESS_BIN).mtimeMs >= statSync(HARNESS_SRC).mtimeMs;
-  if (fresh) {
-    step('kafka harness', 'up to date');
-    return;
-  }
-  mkdirSync(dirname(HARNESS_BIN), { recursive: true });
   const flags = run('pkg-config', ['--cflags', '--libs', 'rdkafka'])
     .stdout.trim()
     .split(/\s+/)
     .filter(Boolean);
-  const args = [
-    '-O2',
-    '-Wall',
-    '-Wextra',
-    '-o',
-    HARNESS_BIN,
-    HARNESS_SRC,
-    ...(flags.length ? flags : ['-lrdkafka']),
-  ];
-  const built = run('cc', args);
-  if (built.status !== 0) fail(`cc ${args.join(' ')}\n${built.stderr}`);
-  step('kafka harness', `built ${HARNESS_BIN.slice(root.length + 1)}`);
+  const built = buildHarness(HARNESS_BIN, flags.length ? flags : ['-lrdkafka']);
+  step('kafka harness', built ? `built ${HARNESS_BIN.slice(root.length + 1)}` : 'up to date');
+}
+
+// The same harness against a newer librdkafka (newer protocol versions, sequence checks): see
+// librdkafka-bundled.mjs.
+function ensureBundledHarness() {
+  const began = Date.now();
+  let librdkafka;
+  try {
+    librdkafka = ensureBundledLibrdkafka();
+  } catch (err) {
+    fail(`librdkafka from @confluentinc/kafka-javascript: ${err.message}`);
+  }
+  const flags = ['-isystem', librdkafka.include, librdkafka.lib, ...LINK_LIBS];
+  const built = buildHarness(BUNDLED_HARNESS_BIN, flags, [librdkafka.lib]);
+  const what = librdkafka.built
+    ? `built librdkafka ${librdkafka.version} in ${((Date.now() - began) / 1000).toFixed(0)} s, `
+    : `librdkafka ${librdkafka.version} cached, `;
+  step('kafka harness 2', `${what}${built ? `built ${BUNDLED_HARNESS_BIN.slice(root.length + 1)}` : 'up to date'}`);
 }
 
 function tcpOpen(host, port, timeoutMs = 1000) {
@@ -246,6 +264,7 @@ function ensureContainers() {
 
 ensureToolchain();
 ensureHarness();
+ensureBundledHarness();
 await ensureRabbitmq();
 await ensureRedis();
 ensureNode24();

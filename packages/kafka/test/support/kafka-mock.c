@@ -14,6 +14,7 @@
  *   error <api_key> <error_code> <count>   the next <count> requests of <api_key> fail with <error_code>
  *   clear <api_key>                        drop pending injected errors of <api_key>
  *   rtt <broker_id> <ms>                   delay the broker's responses
+ *   version                                answered "ok version <librdkafka version>"
  *   quit                                   stop (end of stdin does the same, so a dead parent never leaks us)
  *
  * Broker ids start at 1. librdkafka's own logs go to stderr.
@@ -92,6 +93,9 @@ int main(int argc, char **argv) {
     } else if (strcmp(cmd, "quit") == 0) {
       answer("ok", line);
       break;
+    } else if (strcmp(cmd, "version") == 0 && a1 == NULL) {
+      printf("ok version %s\n", rd_kafka_version_str());
+      fflush(stdout);
     } else if (strcmp(cmd, "down") == 0 && parse_int(a1, &n1) && a2 == NULL) {
       report(line, rd_kafka_mock_broker_set_down(mc, (int32_t)n1));
     } else if (strcmp(cmd, "up") == 0 && parse_int(a1, &n1) && a2 == NULL) {
