@@ -62,7 +62,9 @@ function run(command, args, options) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options });
   if (result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-30).join('\n');
-    throw new Error(`${command} ${args.join(' ')} failed (${result.error?.message ?? result.status}):\n${output}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed (${result.error?.message ?? result.status}):\n${output}`,
+    );
   }
 }
 
@@ -88,7 +90,12 @@ export function ensureBundledLibrdkafka() {
     .digest('hex')
     .slice(0, 12);
   const dir = join(cacheDir('librdkafka'), `${version}-${key}`);
-  const result = { version, include: join(dir, 'include'), lib: join(dir, 'lib', 'librdkafka.a'), built: false };
+  const result = {
+    version,
+    include: join(dir, 'include'),
+    lib: join(dir, 'lib', 'librdkafka.a'),
+    built: false,
+  };
   if (existsSync(result.lib)) return result;
 
   const work = `${dir}.build-${process.pid}`;

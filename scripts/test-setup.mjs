@@ -145,7 +145,10 @@ function ensureBundledHarness() {
   const what = librdkafka.built
     ? `built librdkafka ${librdkafka.version} in ${((Date.now() - began) / 1000).toFixed(0)} s, `
     : `librdkafka ${librdkafka.version} cached, `;
-  step('kafka harness 2', `${what}${built ? `built ${BUNDLED_HARNESS_BIN.slice(root.length + 1)}` : 'up to date'}`);
+  step(
+    'kafka harness 2',
+    `${what}${built ? `built ${BUNDLED_HARNESS_BIN.slice(root.length + 1)}` : 'up to date'}`,
+  );
 }
 
 function tcpOpen(host, port, timeoutMs = 1000) {
