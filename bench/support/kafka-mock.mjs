@@ -6,9 +6,14 @@ export const KAFKA_MOCK = fileURLToPath(
   new URL('../../packages/kafka/test/support/build/kafka-mock', import.meta.url),
 );
 
+/** The same harness built against the newer librdkafka (Produce v10, Metadata v12; see scripts/librdkafka-bundled.mjs). */
+export const KAFKA_MOCK_BUNDLED = fileURLToPath(
+  new URL('../../packages/kafka/test/support/build/kafka-mock-bundled', import.meta.url),
+);
+
 /** Starts a one-broker mock cluster; resolves with its bootstrap address and a stop function. */
-export function startKafkaMock() {
-  const child = spawn(KAFKA_MOCK, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function startKafkaMock(bin = KAFKA_MOCK) {
+  const child = spawn(bin, ['1'], { stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', function onData(chunk) {
