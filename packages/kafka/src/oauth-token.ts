@@ -1,18 +1,15 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { KafkaClientError } from './errors.js';
+import { runTokenCommand, TokenCommandError } from './token-command.js';
 
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-const run = promisify(execFile);
 
 export type OAuthTokenSource = { file: string } | { command: string };
 
 export interface OAuthTokenOptions {
   /** Lifetime assumed for a token that is not a JWT with an `exp` claim (default 5 minutes). */
   defaultLifetimeMs?: number;
-  /** How long a token command may run (default 30 s). */
+  /** How long a token command may run (default 30 s); then it is killed, with everything it started. */
   commandTimeoutMs?: number;
   /** The clock (tests). */
   now?: () => number;
@@ -69,19 +66,11 @@ export class OAuthToken {
   private async read(): Promise<string> {
     try {
       if ('file' in this.source) return await readFile(this.source.file, 'utf8');
-      const { stdout } = await run('/bin/sh', ['-c', this.source.command], {
-        timeout: this.options.commandTimeoutMs ?? 30_000,
-      });
-      return stdout;
+      return await runTokenCommand(this.source.command, this.options.commandTimeoutMs ?? 30_000);
     } catch (err) {
-      // A failed command's message (and so its cause) repeats the command line, which may hold a secret: say
-      // how it ended only.
-      const { code, signal } = err as { code?: unknown; signal?: unknown };
-      const why = signal
-        ? `killed by ${signal}`
-        : typeof code === 'number'
-          ? `exit code ${code}`
-          : String(code);
+      // A failed command is described by how it ended only: its command line may hold a secret. A file's
+      // error names the file, which is already in the message.
+      const why = err instanceof TokenCommandError ? err.why : String((err as { code?: unknown }).code);
       throw new KafkaClientError(`OAUTHBEARER: cannot get a token from ${this.describe()}: ${why}`, true);
     }
   }

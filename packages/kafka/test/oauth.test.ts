@@ -1,10 +1,10 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { KafkaError, OAuthToken, Producer } from '../src/index.js';
 import { type FakeCluster, startFakeCluster } from './support/kafka-fake-broker.js';
-import { failureOf } from './support/wait.js';
+import { failureOf, until } from './support/wait.js';
 
 // SASL OAUTHBEARER against the scripted broker speaking the SASL exchange (SaslHandshake, SaslAuthenticate),
 // and the token source: a file or a command, fetched again once 80% of the token's lifetime has passed.
@@ -47,6 +47,14 @@ function producer(brokers: string[], token: () => Promise<string>): Producer {
   });
   cleanups.push(() => p.close());
   return p;
+}
+
+/** Whether process `pid` runs (a zombie, dead but not yet reaped by whoever adopted it, does not). */
+function running(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}/stat`)) return false;
+  // The state follows the parenthesised command name: "1234 (sleep) S ...".
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
 const record = { topic: 'events', partition: 0, key: null, value: Buffer.from('x') };
@@ -112,5 +120,18 @@ describe('SASL OAUTHBEARER', () => {
     // A trailing newline, as `echo` and editors leave, is not part of the token.
     writeFileSync(file, `${jwt('a', 4_000_000_000)}\n`);
     await expect(new OAuthToken({ file }).get()).resolves.toBe(jwt('a', 4_000_000_000));
+  });
+
+  it('a token command past its timeout is killed with what it started, and named only as the token command', async () => {
+    const pidFile = join(dir, 'helper.pid');
+    // A helper the shell starts and waits for, holding the output pipe: killing only /bin/sh would leave it.
+    const command = `sleep 300 & echo $! > ${pidFile}; wait # --secret=hunter2`;
+    const err = await failureOf(new OAuthToken({ command }, { commandTimeoutMs: 2000 }).get());
+    expect((err as Error).message).toBe(
+      'OAUTHBEARER: cannot get a token from the token command: no token within 2000 ms',
+    );
+    const helper = Number(readFileSync(pidFile, 'utf8'));
+    expect(helper).toBeGreaterThan(0);
+    await until(() => !running(helper), 5000);
   });
 });
