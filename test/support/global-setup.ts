@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 // is done by scripts/test-setup.mjs, which `npm test` runs first; this only checks it happened, so a
 // missing harness is one clear message instead of every Kafka test failing on its own.
 const HARNESS_SRC = fileURLToPath(new URL('../../packages/kafka/test/support/kafka-mock.c', import.meta.url));
-const HARNESS_BIN = fileURLToPath(
-  new URL('../../packages/kafka/test/support/build/kafka-mock', import.meta.url),
+// Against Debian's librdkafka, and against the newer one @confluentinc/kafka-javascript ships.
+const HARNESS_BINS = ['kafka-mock', 'kafka-mock-bundled'].map((name) =>
+  fileURLToPath(new URL(`../../packages/kafka/test/support/build/${name}`, import.meta.url)),
 );
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,12 +20,14 @@ export default function setup(): void {
     cwd: ROOT,
     stdio: 'inherit',
   });
-  if (!existsSync(HARNESS_BIN)) {
-    throw new Error(
-      `The Kafka mock-cluster harness is not built (${HARNESS_BIN}). Run \`npm run test:setup\`.`,
-    );
-  }
-  if (statSync(HARNESS_BIN).mtimeMs < statSync(HARNESS_SRC).mtimeMs) {
-    throw new Error(`The Kafka mock-cluster harness is older than kafka-mock.c. Run \`npm run test:setup\`.`);
+  for (const bin of HARNESS_BINS) {
+    if (!existsSync(bin)) {
+      throw new Error(`The Kafka mock-cluster harness is not built (${bin}). Run \`npm run test:setup\`.`);
+    }
+    if (statSync(bin).mtimeMs < statSync(HARNESS_SRC).mtimeMs) {
+      throw new Error(
+        `The Kafka mock-cluster harness ${bin} is older than kafka-mock.c. Run \`npm run test:setup\`.`,
+      );
+    }
   }
 }

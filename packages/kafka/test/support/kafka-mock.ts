@@ -2,8 +2,20 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The harness built by `npm run test:setup` from kafka-mock.c. */
+/** The harness built by `npm run test:setup` from kafka-mock.c, against Debian's librdkafka (2.0.2). */
 export const KAFKA_MOCK_BIN = fileURLToPath(new URL('./build/kafka-mock', import.meta.url));
+
+/**
+ * The harnesses, by librdkafka: `debian` (2.0.2: Produce up to v7, Metadata up to v2, no sequence checks)
+ * and `bundled` (the librdkafka @confluentinc/kafka-javascript ships, 2.15.1: Produce up to v10, Metadata up
+ * to v12, and sequence numbers checked as Kafka does; see scripts/librdkafka-bundled.mjs).
+ */
+export const KAFKA_MOCKS = {
+  debian: KAFKA_MOCK_BIN,
+  bundled: fileURLToPath(new URL('./build/kafka-mock-bundled', import.meta.url)),
+} as const;
+export type KafkaMockName = keyof typeof KAFKA_MOCKS;
+export const KAFKA_MOCK_NAMES = Object.keys(KAFKA_MOCKS) as KafkaMockName[];
 
 /** Kafka protocol numbers used with `injectErrors` (ApiKey; error codes as in the Kafka protocol). */
 export const ApiKey = { Produce: 0, Fetch: 1, Metadata: 3 } as const;
@@ -17,6 +29,8 @@ export interface KafkaMock {
   /** Comma-separated `127.0.0.1:port` list, one per broker. */
   readonly bootstrap: string;
   readonly brokers: string[];
+  /** The librdkafka version the harness runs, e.g. "2.15.1". */
+  readonly librdkafka: string;
   /** Disconnects broker `id` (1-based) and refuses new connections; partitions it leads become unavailable. */
   down(id: number): Promise<void>;
   up(id: number): Promise<void>;
@@ -32,12 +46,15 @@ export interface KafkaMock {
 const START_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 5_000;
 
-/** Starts one mock cluster (a child process). One per test file; `close()` it in afterAll. */
-export async function startKafkaMock(options: { brokers?: number } = {}): Promise<KafkaMock> {
-  if (!existsSync(KAFKA_MOCK_BIN)) {
-    throw new Error(`Kafka mock harness not built (${KAFKA_MOCK_BIN}); run \`npm run test:setup\``);
+/** Starts one mock cluster (a child process), by default Debian's. `close()` it in afterAll. */
+export async function startKafkaMock(
+  options: { brokers?: number; mock?: KafkaMockName } = {},
+): Promise<KafkaMock> {
+  const bin = KAFKA_MOCKS[options.mock ?? 'debian'];
+  if (!existsSync(bin)) {
+    throw new Error(`Kafka mock harness not built (${bin}); run \`npm run test:setup\``);
   }
-  const child = spawn(KAFKA_MOCK_BIN, [String(options.brokers ?? 3)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(bin, [String(options.brokers ?? 3)], { stdio: ['pipe', 'pipe', 'pipe'] });
   const lines = new LineReader(child);
   let bootstrap: string;
   try {
@@ -49,19 +66,33 @@ export async function startKafkaMock(options: { brokers?: number } = {}): Promis
 
   // Commands are answered in order, one line each; chaining keeps concurrent callers from interleaving.
   let chain: Promise<unknown> = Promise.resolve();
-  const command = (line: string): Promise<void> => {
+  const ask = (line: string, expected: (answer: string) => boolean): Promise<string> => {
     const run = chain.then(async () => {
       child.stdin.write(`${line}\n`);
       const answer = await lines.next(COMMAND_TIMEOUT_MS);
-      if (answer !== `ok ${line}`) throw new Error(`kafka-mock: "${line}" → "${answer}"`);
+      if (!expected(answer)) throw new Error(`kafka-mock: "${line}" → "${answer}"`);
+      return answer;
     });
     chain = run.catch(() => undefined);
     return run;
   };
+  const command = async (line: string): Promise<void> => {
+    await ask(line, (answer) => answer === `ok ${line}`);
+  };
+  let librdkafka: string;
+  try {
+    librdkafka = (await ask('version', (answer) => answer.startsWith('ok version '))).slice(
+      'ok version '.length,
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
 
   return {
     bootstrap,
     brokers: bootstrap.split(','),
+    librdkafka,
     down: (id) => command(`down ${id}`),
     up: (id) => command(`up ${id}`),
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),

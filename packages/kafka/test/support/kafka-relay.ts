@@ -3,10 +3,14 @@ import { framer } from './kafka-frames.js';
 
 /** What the relay does with one answer on its way back to the client. */
 export type AnswerAction = 'forward' | 'cut';
+/** What the relay does with one request on its way to the broker: `drop` loses it (the broker never sees it). */
+export type RequestAction = 'forward' | 'drop';
 
 export interface KafkaRelay {
   /** "127.0.0.1:port" per broker, in the order given. */
   readonly brokers: string[];
+  /** [api key, version] of every request passed on, in order. */
+  readonly requests: [number, number][];
   close(): Promise<void>;
 }
 
@@ -14,13 +18,15 @@ export interface KafkaRelay {
  * TCP relays on loopback in front of Kafka brokers (one per broker), passing frames both ways and rewriting
  * the broker ports in Metadata answers (v1..v8) to the relays'. `onAnswer` sees every answer with the API key
  * of its request and may cut the connection instead of passing it on: a broker that did the work, but whose
- * answer is lost.
+ * answer is lost. `onRequest` may drop a request instead: one lost on the way, while those after it arrive.
  */
 export async function startKafkaRelay(
   brokers: readonly string[],
   onAnswer: (apiKey: number) => AnswerAction = () => 'forward',
+  onRequest: (apiKey: number) => RequestAction = () => 'forward',
 ): Promise<KafkaRelay> {
   const portMap = new Map<number, number>();
+  const requests: [number, number][] = [];
   const servers: Server[] = [];
   const sockets = new Set<Socket>();
   for (const broker of brokers) {
@@ -41,7 +47,10 @@ export async function startKafkaRelay(
       client.on(
         'data',
         framer((frame) => {
-          asked.set(frame.readInt32BE(8), [frame.readInt16BE(4), frame.readInt16BE(6)]);
+          const request: [number, number] = [frame.readInt16BE(4), frame.readInt16BE(6)];
+          if (onRequest(request[0]) === 'drop') return;
+          requests.push(request);
+          asked.set(frame.readInt32BE(8), request);
           upstream.write(frame);
         }),
       );
@@ -69,6 +78,7 @@ export async function startKafkaRelay(
   }
   return {
     brokers: [...portMap.values()].map((p) => `127.0.0.1:${p}`),
+    requests,
     async close() {
       for (const socket of sockets) socket.destroy();
       for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
