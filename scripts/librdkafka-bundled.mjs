@@ -31,7 +31,7 @@ const CONFIGURE = [
 ];
 
 // librdkafka's mock checks producer ids and sequence numbers only for transactional producers; Kafka checks
-// them for every idempotent producer. This edit makes the mock do the same (a batch sent again within the
+// them for every idempotent producer. These edits make the mock do the same (a batch sent again within the
 // last five is acknowledged and not stored twice; a gap is OUT_OF_ORDER_SEQUENCE_NUMBER), so the idempotence
 // tests run against it. Each `from` must occur exactly once, or the build stops naming it.
 const PATCHES = [
@@ -51,6 +51,18 @@ const PATCHES = [
     to: `                              &BaseSequence);
         if (pid.id == -1)
                 return RD_KAFKA_RESP_ERR_NO_ERROR;
+`,
+  },
+  {
+    // A batch sent again is acknowledged without moving the expected sequence back: otherwise the batch after
+    // it, when sent again too, would be taken as new and stored twice.
+    file: 'src/rdkafka_mock.c',
+    from: `        /* Update BaseSequence window */
+`,
+    to: `        if (*is_dupd)
+                return RD_KAFKA_RESP_ERR_NO_ERROR;
+
+        /* Update BaseSequence window */
 `,
   },
 ];
