@@ -118,6 +118,10 @@ const B: readonly NamespaceLevel[] = ['backend'];
 const R: readonly NamespaceLevel[] = ['root'];
 const EB: readonly NamespaceLevel[] = ['endpoint', 'backend'];
 
+/** What every Lua namespace does differently from krakend-lua (gopher-lua, Lua 5.1). */
+const LUA_NOTE =
+  'Lua 5.4 (wasmoon), each phase stopped after 250ms and a 32 MiB heap; without allow_open_libs string, table, math and utf8 are still there (KrakenD: no library); with it io and os see an in-memory file system only; request:method, path and url are read-only or absent; headers a script sets reach the backend only when input_headers forwards them; http_response is absent';
+
 /**
  * Every KrakenD `extra_config` namespace (CE, then the Enterprise ones a CE user may meet in shared files)
  * and Switchyard's own. Those with support `same`/`partial` have a schema in NAMESPACES.
@@ -155,9 +159,9 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'backend/lambda': ns(B, 'ce', notYet(), 'unserved'),
   'backend/pubsub/publisher': ns(B, 'ce', notYet(), 'unserved'),
   'backend/pubsub/subscriber': ns(B, 'ce', notYet(), 'unserved'),
-  'modifier/lua-backend': ns(B, 'ce', notYet(), 'unserved'),
-  'modifier/lua-endpoint': ns(E, 'ce', notYet(), 'unserved'),
-  'modifier/lua-proxy': ns(EB, 'ce', notYet(), 'unserved'),
+  'modifier/lua-backend': ns(B, 'ce', partial(LUA_NOTE)),
+  'modifier/lua-endpoint': ns(E, 'ce', partial(`${LUA_NOTE}; endpoint level only (not the service level)`)),
+  'modifier/lua-proxy': ns(E, 'ce', partial(LUA_NOTE)),
   'modifier/martian': ns(EB, 'ce', notYet(), 'unserved'),
   'plugin/http-client': ns(
     B,

@@ -368,6 +368,23 @@ export const HttpClientPluginNamespace = pluginNamespace(PluginName);
 /** `plugin/req-resp-modifier` (endpoint or backend level): request and response modifiers, in order. */
 export const ModifierPluginNamespace = pluginNamespace(Type.Array(PluginName, { minItems: 1 }));
 
+/** `modifier/lua-endpoint`, `modifier/lua-proxy`, `modifier/lua-backend`: krakend-lua's settings. */
+export const LuaNamespace = obj({
+  sources: Type.Optional(
+    Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Lua files, relative to the working directory',
+    }),
+  ),
+  md5: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'source file -> md5 (hex)' })),
+  pre: Type.Optional(Type.String({ description: 'Lua run before the request goes on' })),
+  post: Type.Optional(Type.String({ description: 'Lua run on the response (not at the router level)' })),
+  live: Type.Optional(Type.Boolean({ description: 'read the sources again on every request' })),
+  allow_open_libs: Type.Optional(
+    Type.Boolean({ description: 'give scripts io, os, package/require, coroutine, load' }),
+  ),
+  skip_next: Type.Optional(Type.Boolean({ description: 'do not call the next stage (backend or endpoint)' })),
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -397,6 +414,9 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'plugin/http-server': { schema: HttpServerPluginNamespace, levels: ['root'] },
   'plugin/http-client': { schema: HttpClientPluginNamespace, levels: ['backend'] },
   'plugin/req-resp-modifier': { schema: ModifierPluginNamespace, levels: ['endpoint', 'backend'] },
+  'modifier/lua-endpoint': { schema: LuaNamespace, levels: ['endpoint'] },
+  'modifier/lua-proxy': { schema: LuaNamespace, levels: ['endpoint'] },
+  'modifier/lua-backend': { schema: LuaNamespace, levels: ['backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -425,3 +445,4 @@ export type CelNamespace = Static<typeof CelNamespace>;
 export type HttpServerPluginNamespace = { name: string | string[] } & Record<string, unknown>;
 export type HttpClientPluginNamespace = { name: string } & Record<string, unknown>;
 export type ModifierPluginNamespace = { name: string[] } & Record<string, unknown>;
+export type LuaNamespace = Static<typeof LuaNamespace>;

@@ -60,6 +60,21 @@ export class BackendStatusError extends SwitchyardError {
  */
 export class ResponseError extends SwitchyardError {}
 
+/**
+ * A failure that names the status (and content type) its answer gets, as lura's responseError and
+ * encodedResponseError do; e.g. a Lua `custom_error(msg, status, content_type)`. Without a status, 500.
+ */
+export class ClientStatusError extends ResponseError {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    readonly clientStatus: number | null,
+    readonly contentType: string,
+  ) {
+    super(code, message, { status: clientStatus ?? 500 });
+  }
+}
+
 /** Why backend calls stop when the client closed its connection before its answer was complete. */
 export const CLIENT_GONE = new Error('the client closed the connection');
 

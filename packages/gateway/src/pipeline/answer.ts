@@ -1,7 +1,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { hasKeys } from '../backend/decode.js';
 import type { Render } from '../encode/render.js';
-import { BackendStatusError, failureStatus, MergeError } from '../errors/status.js';
+import { BackendStatusError, ClientStatusError, failureStatus, MergeError } from '../errors/status.js';
 import { hasStatusCode } from '../plugins/modules/failure.js';
 import type { Exchange } from '../request/exchange.js';
 import type { ProxyResult } from './types.js';
@@ -42,8 +42,8 @@ export function answerFailure(
     return;
   }
   headers['Content-Type'] =
-    error instanceof BackendStatusError && error.forward && error.contentType
-      ? error.contentType
+    (error instanceof BackendStatusError && error.forward) || error instanceof ClientStatusError
+      ? error.contentType || 'text/plain; charset=utf-8'
       : hasStatusCode(error) && error.contentType
         ? error.contentType
         : 'text/plain; charset=utf-8';

@@ -11,6 +11,7 @@ import { parseHost, UrlTemplate } from '../backend/target.js';
 import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
 import { CLIENT_GONE } from '../errors/status.js';
+import { LUA_BACKEND, LUA_PROXY, luaEndpoint, luaStage, withScriptHeaders } from '../lua/index.js';
 import { backendTarget, type PluginHost } from '../plugins/index.js';
 import { hasBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
@@ -177,15 +178,37 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     }
     return withBody(x, params, scopeMs);
   };
+  const routerScript = luaEndpoint(ep.extra_config, method, names, where);
   const withBody = (x: Exchange, params: string[], scopeMs: number) => {
-    if (!hasBody(x.req)) return start(x, params, null, scopeMs);
+    if (!hasBody(x.req)) return begin(x, params, null, scopeMs);
     return readBody(x.req, settings.maxBodyBytes).then(
-      (body) => start(x, params, body, scopeMs),
+      (body) => begin(x, params, body, scopeMs),
       (err: unknown) => {
         refuseBody(x, err);
         return null;
       },
     );
+  };
+  /** `modifier/lua-endpoint`: the endpoint starts from the request as its script left it. */
+  const scripted = (x: Exchange, params: string[], body: Buffer | null, scopeMs: number) => {
+    const view = {
+      path: x.path,
+      query: x.query,
+      host: x.req.headers.host ?? '',
+      headers: { ...x.req.headers },
+      params,
+      body,
+    };
+    const begun = (v: typeof view | null): ProxyRequest | null => {
+      if (!v) return null;
+      const req = start(x, v.params, v.body, scopeMs);
+      req.query = v.query;
+      req.headers = v.headers;
+      req.host = v.host;
+      return req;
+    };
+    const changed = (routerScript as NonNullable<typeof routerScript>)(x, view);
+    return changed instanceof Promise ? changed.then(begun) : begun(changed);
   };
   const start = (x: Exchange, params: string[], body: Buffer | null, scopeMs: number): ProxyRequest => {
     const req: ProxyRequest = {
@@ -207,6 +230,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     if (shadows.length > 0) fireShadows(req);
     return req;
   };
+  const begin = routerScript ? scripted : start;
 
   if (output === 'no-op') {
     const client = clients[0] as BackendClient;
@@ -273,13 +297,22 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     logger: ctx.logger,
     backend: (call, i) => {
       const b = regular[i] as Backend;
-      return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method, names), call);
+      const scripted = luaStage(b.extra_config, LUA_BACKEND, call, names, `${where} backend[${i}]`);
+      return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method, names), scripted);
     },
   });
-  // The modifier plugins inside the proxy-level plugins, as lura's plugin middleware sits inside krakend-ce's.
-  const stage = ctx.plugins.proxy(ep, where, names, ctx.plugins.endpointStage(ep, where, names, built.stage));
+  // krakend-lua's proxy wraps the other endpoint-level plugins (it is the outer proxy factory); the modifier
+  // plugins sit inside the proxy-level plugins, as lura's plugin middleware sits inside krakend-ce's.
+  const stage = luaStage(
+    ep.extra_config,
+    LUA_PROXY,
+    ctx.plugins.proxy(ep, where, names, ctx.plugins.endpointStage(ep, where, names, built.stage)),
+    names,
+    where,
+  );
   const scopeMs = timeoutMs * built.timeoutShare;
-  const render: Render = renderFor(output, where);
+  const scriptable = ep.extra_config?.[LUA_PROXY] || regular.some((b) => b.extra_config?.[LUA_BACKEND]);
+  const render: Render = scriptable ? withScriptHeaders(renderFor(output, where)) : renderFor(output, where);
   const options: AnswerOptions = {
     versionHeader: settings.versionHeader,
     cacheControl: cacheTtlS !== 0 ? `public, max-age=${cacheTtlS}` : null,

@@ -7,6 +7,8 @@ export interface ProxyResponse {
   data: Record<string, unknown>;
   /** Every backend answered in time with a usable body. */
   complete: boolean;
+  /** Headers for the client, set by a Lua script (lura's Metadata.Headers); absent otherwise. */
+  headers?: Record<string, string[]>;
 }
 
 export interface ProxyResult {

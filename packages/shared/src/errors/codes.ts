@@ -43,6 +43,8 @@ export const errorCodes = {
   SWY_PLUGIN_LOAD: { status: undefined, retryable: false },
   SWY_PLUGIN_FAILED: { status: 500, retryable: false },
   SWY_RELOAD_ABORTED: { status: undefined, retryable: true },
+  SWY_LUA_ERROR: { status: 500, retryable: false },
+  SWY_LUA_BUDGET: { status: 500, retryable: false },
   // event proxy
   SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },
   SWY_SINK_TIMEOUT: { status: 504, retryable: true },

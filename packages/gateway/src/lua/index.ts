@@ -1,0 +1,33 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import { hasKeys } from '../backend/decode.js';
+import type { Render } from '../encode/render.js';
+import type { Stage } from '../pipeline/types.js';
+import { type LUA_BACKEND, type LUA_PROXY, withLua } from './proxy.js';
+import type { LuaSettings } from './sources.js';
+
+export { LUA_ENDPOINT, luaEndpoint } from './endpoint.js';
+export { LUA_BACKEND, LUA_PROXY } from './proxy.js';
+
+/** The stage with the `modifier/lua-proxy` or `modifier/lua-backend` of `extra`, or the stage itself. */
+export function luaStage(
+  extra: Record<string, unknown> | undefined,
+  ns: typeof LUA_PROXY | typeof LUA_BACKEND,
+  stage: Stage,
+  params: readonly string[],
+  where: string,
+): Stage {
+  const cfg = extra?.[ns] as LuaSettings | undefined;
+  return cfg ? withLua(cfg, stage, params, `${where} ${ns}`) : stage;
+}
+
+/**
+ * A render that also writes the headers scripts set on the response, as lura's endpoint handler adds
+ * the response's Metadata.Headers (only to an answer with data). Used only where a script can set them.
+ */
+export function withScriptHeaders(render: Render): Render {
+  return (x, response, headers: OutgoingHttpHeaders) => {
+    if (response?.headers && hasKeys(response.data))
+      for (const [k, v] of Object.entries(response.headers)) headers[k] = v;
+    render(x, response, headers);
+  };
+}
