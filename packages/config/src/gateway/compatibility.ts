@@ -162,7 +162,13 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'modifier/lua-backend': ns(B, 'ce', partial(LUA_NOTE)),
   'modifier/lua-endpoint': ns(E, 'ce', partial(`${LUA_NOTE}; endpoint level only (not the service level)`)),
   'modifier/lua-proxy': ns(E, 'ce', partial(LUA_NOTE)),
-  'modifier/martian': ns(EB, 'ce', notYet(), 'unserved'),
+  'modifier/martian': ns(
+    B,
+    'ce',
+    partial(
+      'header.Modifier/Append/Blacklist/Copy, querystring.Modifier, body.Modifier, cookie.Modifier, url.Modifier (path, query), status.Modifier, fifo.Group, header/querystring/url.Filter; other modifiers, and a scheme or host change, leave the endpoint unserved (KrakenD: the backend runs without martian)',
+    ),
+  ),
   'plugin/http-client': ns(
     B,
     'ce',

@@ -385,6 +385,12 @@ export const LuaNamespace = obj({
   skip_next: Type.Optional(Type.Boolean({ description: 'do not call the next stage (backend or endpoint)' })),
 });
 
+/** `modifier/martian` (backend level): one Martian modifier (often a fifo.Group), checked when routes are built. */
+export const MartianNamespace = Type.Record(Type.String(), Type.Unknown(), {
+  minProperties: 1,
+  maxProperties: 1,
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -417,6 +423,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'modifier/lua-endpoint': { schema: LuaNamespace, levels: ['endpoint'] },
   'modifier/lua-proxy': { schema: LuaNamespace, levels: ['endpoint'] },
   'modifier/lua-backend': { schema: LuaNamespace, levels: ['backend'] },
+  'modifier/martian': { schema: MartianNamespace, levels: ['backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;

@@ -130,6 +130,12 @@ export class BufferedCall extends CallBase implements Dispatcher.DispatchHandler
     });
   }
 
+  /** A body a response modifier wrote instead of the backend's. */
+  replaceBody(body: Buffer): void {
+    this.chunks = [body];
+    this.size = body.length;
+  }
+
   get body(): Buffer {
     if (this.chunks.length === 1) return this.chunks[0] as Buffer;
     return this.chunks.length === 0 ? EMPTY : Buffer.concat(this.chunks, this.size);

@@ -153,7 +153,7 @@ export class BackendClient {
     return this.decode(answer.body, url);
   }
 
-  private async send(
+  protected async send(
     req: ProxyRequest,
     dispatcher: CallDispatcher,
     options: Dispatcher.DispatchOptions,

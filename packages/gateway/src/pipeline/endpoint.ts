@@ -1,6 +1,6 @@
 import { type Backend, type Endpoint, GATEWAY_DEFAULTS, type ProxyNamespace } from '@switchyard/config';
 import { type Logger, parseDuration, readBody, SwitchyardError } from '@switchyard/shared';
-import { BackendClient } from '../backend/client.js';
+import { BackendClient, type BackendClientOptions } from '../backend/client.js';
 import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
 import { backendLimits } from '../backend/limits.js';
@@ -12,6 +12,8 @@ import { refuseBody } from '../builtins/debug.js';
 import { type Render, renderFor } from '../encode/render.js';
 import { CLIENT_GONE } from '../errors/status.js';
 import { LUA_BACKEND, LUA_PROXY, luaEndpoint, luaStage, withScriptHeaders } from '../lua/index.js';
+import { MartianClient } from '../martian/client.js';
+import { MARTIAN, parseModifier } from '../martian/modifiers.js';
 import { backendTarget, type PluginHost } from '../plugins/index.js';
 import { hasBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
@@ -104,32 +106,33 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       b.extra_config,
       `${method} ${pattern} ${part}[${i}] ${b.url_pattern}`,
     );
-    return new BackendClient(
-      {
-        where: bwhere,
-        backend: b,
-        method: backendMethod,
-        upstreams: hosts.map((h) => parseHost(h, !b.disable_host_sanitize, bwhere)),
-        template: UrlTemplate.compile(b.url_pattern, names, seq ? i : null, bwhere),
-        headers: new HeaderPolicy(
-          ep.input_headers,
-          b.input_headers,
-          settings.compression && backendMethod !== 'HEAD',
-        ),
-        query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
-        decode: decoderFor(
-          b.encoding ?? GATEWAY_DEFAULTS.encoding,
-          b.is_collection === true,
-          bwhere,
-          limits.maxXmlBytes,
-        ),
-        format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
-        cache: ctx.plugins.httpCache(b.extra_config),
-        limits,
-        executor: ctx.plugins.httpClient(b.extra_config, bwhere),
-      },
-      ctx.pools,
-    );
+    const martian = b.extra_config?.[MARTIAN];
+    const options: BackendClientOptions = {
+      where: bwhere,
+      backend: b,
+      method: backendMethod,
+      upstreams: hosts.map((h) => parseHost(h, !b.disable_host_sanitize, bwhere)),
+      template: UrlTemplate.compile(b.url_pattern, names, seq ? i : null, bwhere),
+      headers: new HeaderPolicy(
+        ep.input_headers,
+        b.input_headers,
+        settings.compression && backendMethod !== 'HEAD',
+      ),
+      query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
+      decode: decoderFor(
+        b.encoding ?? GATEWAY_DEFAULTS.encoding,
+        b.is_collection === true,
+        bwhere,
+        limits.maxXmlBytes,
+      ),
+      format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
+      cache: ctx.plugins.httpCache(b.extra_config),
+      limits,
+      executor: ctx.plugins.httpClient(b.extra_config, bwhere),
+    };
+    return martian === undefined
+      ? new BackendClient(options, ctx.pools)
+      : new MartianClient(options, ctx.pools, parseModifier(martian, bwhere));
   };
   const clients = regular.map((b, i) => build(b, i, sequential, 'backend'));
   const shadows = shadowed.map((b, i) => build(b, i, false, 'shadow backend'));
