@@ -526,7 +526,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await worker?.close();
         hub.close();
         await pools.close(grace);
-        plugins.close();
+        await plugins.close();
         logger.info('gateway stopped');
       })();
       return closed;

@@ -152,8 +152,20 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'auth/client-credentials': ns(B, 'ce', notYet(), 'unserved'),
   'auth/revoker': ns(R, 'ce', notYet('revoked tokens are not refused')),
   'async/amqp': ns(R, 'ce', notYet()),
-  'backend/amqp/consumer': ns(B, 'ce', notYet(), 'unserved'),
-  'backend/amqp/producer': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/amqp/consumer': ns(
+    B,
+    'ce',
+    partial(
+      'consumed with acknowledgements, so the gateway holds at most prefetch_count messages (16 when unset); auto_ack acknowledges a message as a request takes it; prefetch_size is not sent (RabbitMQ refuses it); reconnects are paced 100 ms doubling to 10 s and never given up (backoff_strategy, max_retries accepted)',
+    ),
+  ),
+  'backend/amqp/producer': ns(
+    B,
+    'ce',
+    partial(
+      'published on a confirm channel: answered once the broker took the message, a refused one fails the request (SWY_BROKER_REJECTED); immediate is not sent (RabbitMQ refuses it); reconnects as the consumer',
+    ),
+  ),
   'backend/graphql': ns(B, 'ce', notYet(), 'unserved'),
   'backend/http/client': ns(B, 'ce', notYet()),
   'backend/lambda': ns(B, 'ce', notYet(), 'unserved'),

@@ -391,6 +391,70 @@ export const MartianNamespace = Type.Record(Type.String(), Type.Unknown(), {
   maxProperties: 1,
 });
 
+/** Settings an AMQP consumer and producer share (krakend-amqp's queueCfg). */
+const AmqpQueue = {
+  name: Type.String({ description: 'the queue name' }),
+  exchange: Type.String({ description: 'the exchange, declared as a topic exchange' }),
+  durable: Type.Optional(Type.Boolean()),
+  delete: Type.Optional(Type.Boolean({ description: 'auto-delete the exchange and queue when unused' })),
+  exclusive: Type.Optional(Type.Boolean()),
+  no_wait: Type.Optional(Type.Boolean()),
+  backoff_strategy: Type.Optional(Type.String({ description: 'reconnect pacing after a lost connection' })),
+  max_retries: Type.Optional(Type.Integer({ description: 'reconnect attempts; 0 or less: no limit' })),
+  prefetch_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  prefetch_size: Type.Optional(Type.Integer({ minimum: 0 })),
+};
+
+/** `backend/amqp/consumer` (backend level): each request takes one message from a RabbitMQ queue. */
+export const AmqpConsumerNamespace = obj({
+  ...AmqpQueue,
+  routing_key: Type.Array(Type.String(), { description: 'binding keys of the queue to the exchange' }),
+  auto_ack: Type.Optional(Type.Boolean()),
+  no_local: Type.Optional(Type.Boolean()),
+  nack_discard: Type.Optional(
+    Type.Boolean({ description: 'drop an undecodable message instead of requeuing it' }),
+  ),
+});
+
+/** `backend/amqp/producer` (backend level): each request publishes its body to a RabbitMQ exchange. */
+export const AmqpProducerNamespace = obj({
+  ...AmqpQueue,
+  routing_key: Type.Optional(
+    Type.String({
+      description:
+        'the param (first letter upper case) holding the routing key, or the key itself with static_routing_key',
+    }),
+  ),
+  static_routing_key: Type.Optional(Type.Boolean()),
+  mandatory: Type.Optional(Type.Boolean()),
+  immediate: Type.Optional(Type.Boolean()),
+  no_local: Type.Optional(Type.Boolean({ description: 'accepted; no effect on a producer (as in KrakenD)' })),
+  exp_key: Type.Optional(Type.String({ description: 'the param holding the expiration' })),
+  reply_to_key: Type.Optional(Type.String({ description: 'the param holding reply-to' })),
+  msg_id_key: Type.Optional(Type.String({ description: 'the param holding the message id' })),
+  priority_key: Type.Optional(Type.String({ description: 'the param holding the priority' })),
+});
+
+/** `backend/pubsub/publisher` (backend level): each request's body is sent to a topic (gocloud.dev URL). */
+export const PubsubPublisherNamespace = obj({
+  topic_url: Type.String({ description: 'appended to the backend host: nats://subject, kafka://topic' }),
+});
+
+/** `backend/pubsub/subscriber` (backend level): each request takes one message from a subscription. */
+export const PubsubSubscriberNamespace = obj({
+  subscription_url: Type.String({ description: 'appended to the backend host: nats://subject' }),
+});
+
+/** `backend/graphql` (backend level): the backend call is a GraphQL query or mutation. */
+export const GraphqlNamespace = obj({
+  type: Type.Union([Type.Literal('query'), Type.Literal('mutation')]),
+  query: Type.Optional(Type.String()),
+  query_path: Type.Optional(Type.String({ description: 'a file holding the query (read at start)' })),
+  variables: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  operationName: Type.Optional(Type.String()),
+  method: Type.Optional(Type.String({ description: 'GET or POST [POST]; any other is POST, as in KrakenD' })),
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -424,6 +488,8 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'modifier/lua-proxy': { schema: LuaNamespace, levels: ['endpoint'] },
   'modifier/lua-backend': { schema: LuaNamespace, levels: ['backend'] },
   'modifier/martian': { schema: MartianNamespace, levels: ['backend'] },
+  'backend/amqp/consumer': { schema: AmqpConsumerNamespace, levels: ['backend'] },
+  'backend/amqp/producer': { schema: AmqpProducerNamespace, levels: ['backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -453,3 +519,8 @@ export type HttpServerPluginNamespace = { name: string | string[] } & Record<str
 export type HttpClientPluginNamespace = { name: string } & Record<string, unknown>;
 export type ModifierPluginNamespace = { name: string[] } & Record<string, unknown>;
 export type LuaNamespace = Static<typeof LuaNamespace>;
+export type AmqpConsumerNamespace = Static<typeof AmqpConsumerNamespace>;
+export type AmqpProducerNamespace = Static<typeof AmqpProducerNamespace>;
+export type PubsubPublisherNamespace = Static<typeof PubsubPublisherNamespace>;
+export type PubsubSubscriberNamespace = Static<typeof PubsubSubscriberNamespace>;
+export type GraphqlNamespace = Static<typeof GraphqlNamespace>;

@@ -18,6 +18,8 @@ export const FAILURE_STATUS = {
   SWY_BACKEND_REQUEST_INVALID: 400,
   SWY_BACKEND_TOO_MANY_REDIRECTS: 502,
   SWY_BACKEND_STATUS: 500,
+  SWY_BROKER_UNAVAILABLE: 503,
+  SWY_BROKER_REJECTED: 502,
 } as const satisfies Partial<Record<ErrorCode, number>>;
 
 export type BackendFailureCode = keyof typeof FAILURE_STATUS;

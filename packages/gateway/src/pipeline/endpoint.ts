@@ -106,6 +106,23 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       b.extra_config,
       `${method} ${pattern} ${part}[${i}] ${b.url_pattern}`,
     );
+    const decode = decoderFor(
+      b.encoding ?? GATEWAY_DEFAULTS.encoding,
+      b.is_collection === true,
+      bwhere,
+      limits.maxXmlBytes,
+    );
+    const format = compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter);
+    const broker = ctx.plugins.brokers.backend(b, {
+      where: bwhere,
+      hosts,
+      method: backendMethod,
+      names,
+      decode,
+      format,
+      headers: new HeaderPolicy(ep.input_headers, b.input_headers, false),
+    });
+    if (broker) return broker;
     const martian = b.extra_config?.[MARTIAN];
     const options: BackendClientOptions = {
       where: bwhere,
@@ -119,13 +136,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         settings.compression && backendMethod !== 'HEAD',
       ),
       query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
-      decode: decoderFor(
-        b.encoding ?? GATEWAY_DEFAULTS.encoding,
-        b.is_collection === true,
-        bwhere,
-        limits.maxXmlBytes,
-      ),
-      format: compileFormatter(b, proxyNamespace(b.extra_config).flatmap_filter),
+      decode,
+      format,
       cache: ctx.plugins.httpCache(b.extra_config),
       limits,
       executor: ctx.plugins.httpClient(b.extra_config, bwhere),
@@ -236,10 +248,12 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
   const begin = routerScript ? scripted : start;
 
   if (output === 'no-op') {
-    const client = clients[0] as BackendClient;
+    const client = clients[0];
     if (clients.length !== 1 || (regular[0]?.encoding ?? 'json') !== 'no-op') {
       throw invalid(where, 'output_encoding no-op needs exactly one backend, with encoding no-op');
     }
+    if (!(client instanceof BackendClient))
+      throw invalid(where, 'a message broker backend cannot be streamed (output_encoding no-op)');
     ctx.plugins.streamed(regular[0]?.extra_config, where);
     ctx.plugins.refuseStreamed(ep, where);
     ctx.plugins.streamed(ep.extra_config, where);

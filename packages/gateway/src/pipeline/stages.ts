@@ -1,12 +1,18 @@
 import type { ProxyNamespace } from '@switchyard/config';
 import type { Logger } from '@switchyard/shared';
-import type { BackendClient } from '../backend/client.js';
+import type { SequentialSlot } from '../backend/target.js';
 import { concurrent } from './concurrent.js';
 import { withFlatmap } from './flatmap.js';
 import { parallelMerge } from './merge.js';
 import { sequentialMerge } from './sequential.js';
 import { withStatic } from './static.js';
-import type { ProxyRequest, Stage } from './types.js';
+import type { ProxyRequest, ProxyResult, Stage } from './types.js';
+
+/** A backend as the stages call it: an HTTP client, or a message broker. */
+export interface BackendCaller {
+  call(req: ProxyRequest): Promise<ProxyResult>;
+  readonly sequentialSlots: SequentialSlot[];
+}
 
 export interface StageOptions {
   proxy: ProxyNamespace;
@@ -25,7 +31,7 @@ export interface StageOptions {
  * 75% with concurrent calls.
  */
 export function buildStages(
-  clients: readonly BackendClient[],
+  clients: readonly BackendCaller[],
   o: StageOptions,
 ): { stage: Stage; timeoutShare: number } {
   let parts: Stage[] = clients.map((c, i) => o.backend((req: ProxyRequest) => c.call(req), i));

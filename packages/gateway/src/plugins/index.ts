@@ -19,6 +19,7 @@ import type {
   RedisNamespace,
 } from '@switchyard/config';
 import { type Logger, SwitchyardError } from '@switchyard/shared';
+import { Brokers } from '../brokers/index.js';
 import type { BackendHealth } from '../events/health.js';
 import type { Stage } from '../pipeline/types.js';
 import { BOT_DETECTOR, compileBotDetector } from '../security/bot-detector.js';
@@ -118,6 +119,8 @@ export class PluginHost {
   private celRunner: CelRunner | null = null;
   /** The root `redis` namespace's connections, for the Redis-backed rate limits. */
   readonly redis: RedisConnections;
+  /** The backends that are message brokers (AMQP, Pub/Sub) and their connections. */
+  readonly brokers: Brokers;
 
   constructor(
     private readonly onState: PluginStateListener,
@@ -126,6 +129,7 @@ export class PluginHost {
     readonly modules: PluginRegistry = NO_PLUGINS,
   ) {
     this.redis = new RedisConnections(logger.child({ component: 'redis' }));
+    this.brokers = new Brokers(logger.child({ component: 'brokers' }));
   }
 
   /**
@@ -148,9 +152,11 @@ export class PluginHost {
     let value: T;
     try {
       this.redis.prepare(root?.[REDIS] as RedisNamespace | undefined);
+      this.brokers.begin();
       value = build();
     } catch (err) {
       this.redis.abandon();
+      this.brokers.abandon();
       throw err;
     } finally {
       this.building = null;
@@ -164,20 +170,23 @@ export class PluginHost {
         for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
         this.breakers = next;
         this.redis.commit();
+        this.brokers.commit();
       },
       abandon: () => {
         if (settled) return;
         settled = true;
         for (const [scope, b] of next) if (this.breakers.get(scope) !== b) b.dispose();
         this.redis.abandon();
+        this.brokers.abandon();
       },
     };
   }
 
-  /** Releases what outlives reloads (Redis connections, the CEL evaluator thread). */
-  close(): void {
+  /** Releases what outlives reloads (Redis and broker connections, the CEL evaluator thread). */
+  close(): Promise<void> {
     this.redis.close();
     this.celRunner?.close();
+    return this.brokers.close();
   }
 
   /** `security/cors` of the root, run before routing. */

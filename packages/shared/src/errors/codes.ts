@@ -38,6 +38,8 @@ export const errorCodes = {
   SWY_SCHEMA_MISMATCH: { status: 400, retryable: false },
   SWY_CEL_REJECTED: { status: 500, retryable: false },
   SWY_CEL_STOPPED: { status: 500, retryable: false },
+  SWY_BROKER_UNAVAILABLE: { status: 503, retryable: true },
+  SWY_BROKER_REJECTED: { status: 502, retryable: false },
   SWY_RATELIMIT_STORE_UNAVAILABLE: { status: undefined, retryable: true },
   // plugins
   SWY_PLUGIN_LOAD: { status: undefined, retryable: false },

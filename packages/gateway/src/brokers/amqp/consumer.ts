@@ -1,0 +1,155 @@
+import type { AmqpConsumerNamespace } from '@switchyard/config';
+import type { Logger } from '@switchyard/shared';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Scope } from '../../pipeline/scope.js';
+import { abortable } from '../abortable.js';
+import { brokerUnavailable, Link } from '../link.js';
+import { redactUrl } from '../redact.js';
+import type { AmqpConnections } from './connections.js';
+
+/**
+ * Messages the gateway holds unacknowledged for requests to come, when `prefetch_count` does not say: the
+ * broker keeps the rest, so a queue of any length costs the gateway at most this many messages.
+ */
+export const DEFAULT_PREFETCH = 16;
+
+interface Consuming {
+  channel: Channel;
+  release: () => void;
+}
+
+/** One message handed to a request: settle it once its body is decoded (ack) or not (nack). */
+export interface Delivery {
+  body: Buffer;
+  settle(decoded: boolean): void;
+}
+
+interface Waiter {
+  resolve(d: Delivery): void;
+  reject(err: Error): void;
+}
+
+/**
+ * `backend/amqp/consumer`: declares the topic exchange and the queue, binds the routing keys and consumes;
+ * each request takes one message, waiting for one until its timeout when the queue is empty (as KrakenD
+ * does). Messages are always consumed with acknowledgements so `prefetch_count` bounds what the gateway
+ * holds; with `auto_ack` a message is acknowledged as it is handed to a request, otherwise once decoded,
+ * and an undecodable one is requeued (or dropped with `nack_discard`).
+ */
+export class AmqpConsumer {
+  private readonly link: Link<Consuming>;
+  private buffered: { from: Consuming; msg: ConsumeMessage }[] = [];
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly cfg: AmqpConsumerNamespace,
+    private readonly connections: AmqpConnections,
+    private readonly logger: Logger,
+  ) {
+    this.link = new Link(
+      `${redactUrl(url)} queue ${cfg.name}`,
+      () => this.open(),
+      async (c) => {
+        await c.channel.close().catch(() => {});
+        c.release();
+      },
+    );
+    this.link.start();
+  }
+
+  get what(): string {
+    return this.link.what;
+  }
+
+  /** The next message, waiting for one until the request's scope ends. */
+  async take(scope: Scope): Promise<Delivery> {
+    await abortable(this.link.get(), scope);
+    const next = this.buffered.shift();
+    if (next) return this.delivery(next.from, next.msg);
+    return new Promise<Delivery>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject };
+      this.waiters.push(waiter);
+      scope.add({
+        abort: (err) => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(err);
+        },
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.fail(brokerUnavailable(this.what, new Error('closed')));
+    return this.link.close();
+  }
+
+  private async open(): Promise<Consuming> {
+    const { cfg } = this;
+    const { connection, release } = this.connections.acquire(this.url);
+    try {
+      const channel = await (await connection).createChannel();
+      const consuming: Consuming = { channel, release };
+      // A channel error is followed by its close, which is handled below.
+      channel.on('error', (err: Error) =>
+        this.logger.warn({ err: err.message, queue: cfg.name }, 'AMQP channel error'),
+      );
+      channel.on('close', () => this.dropped(consuming));
+      const flags = { durable: cfg.durable === true, autoDelete: cfg.delete === true };
+      await channel.assertExchange(cfg.exchange, 'topic', flags);
+      const q = await channel.assertQueue(cfg.name, { ...flags, exclusive: cfg.exclusive === true });
+      for (const key of cfg.routing_key) await channel.bindQueue(q.queue, cfg.exchange, key);
+      await channel.prefetch(cfg.prefetch_count || DEFAULT_PREFETCH);
+      await channel.consume(
+        q.queue,
+        (msg) => {
+          // null: the broker cancelled the consumer (its queue was deleted); start over on a new channel.
+          if (msg) this.delivered(consuming, msg);
+          else void channel.close().catch(() => {});
+        },
+        { noAck: false, exclusive: cfg.exclusive === true, noLocal: cfg.no_local === true },
+      );
+      return consuming;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private delivered(from: Consuming, msg: ConsumeMessage): void {
+    const waiter = this.waiters.shift();
+    if (waiter) waiter.resolve(this.delivery(from, msg));
+    else this.buffered.push({ from, msg });
+  }
+
+  private delivery(from: Consuming, msg: ConsumeMessage): Delivery {
+    const ack = (ok: boolean) => {
+      try {
+        if (ok) from.channel.ack(msg);
+        else from.channel.nack(msg, false, this.cfg.nack_discard !== true);
+      } catch {
+        // The channel closed meanwhile: the broker requeues the message itself.
+      }
+    };
+    if (this.cfg.auto_ack) {
+      ack(true);
+      return { body: msg.content, settle: () => {} };
+    }
+    return { body: msg.content, settle: ack };
+  }
+
+  /** The channel closed: its unacknowledged messages go back to the queue; waiting requests fail. */
+  private dropped(c: Consuming): void {
+    this.link.lost(c);
+    c.release();
+    this.buffered = this.buffered.filter((b) => b.from !== c);
+    this.fail(brokerUnavailable(this.what, new Error('channel closed')));
+  }
+
+  private fail(err: Error): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+}

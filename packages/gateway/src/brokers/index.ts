@@ -1,0 +1,109 @@
+import type { AmqpConsumerNamespace, AmqpProducerNamespace, Backend } from '@switchyard/config';
+import { type Logger, SwitchyardError } from '@switchyard/shared';
+import { consumerBackend, producerBackend } from './amqp/backend.js';
+import { AmqpConnections } from './amqp/connections.js';
+import { AmqpConsumer } from './amqp/consumer.js';
+import { AmqpProducer } from './amqp/producer.js';
+import type { BrokerBackendOptions } from './options.js';
+import type { BrokerBackend } from './stage.js';
+
+export type { BrokerBackendOptions } from './options.js';
+export type { BrokerBackend } from './stage.js';
+
+export const AMQP_CONSUMER = 'backend/amqp/consumer';
+export const AMQP_PRODUCER = 'backend/amqp/producer';
+
+interface Closeable {
+  close(): Promise<void>;
+}
+
+/**
+ * The backends that are message brokers (AMQP, Pub/Sub), built where routes are built. Their consumers and
+ * publishers hold connections, so they outlive a reload when their broker and settings are unchanged (a
+ * reload neither drops a queue's prefetched messages nor reconnects); those no longer configured are closed
+ * once the new routes are in place, and every one on stop.
+ */
+export class Brokers {
+  private readonly amqp: AmqpConnections;
+  private live = new Map<string, Closeable>();
+  private building: Map<string, Closeable> | null = null;
+
+  constructor(private readonly logger: Logger) {
+    this.amqp = new AmqpConnections(logger);
+  }
+
+  /** Routes are about to be built. */
+  begin(): void {
+    this.building = new Map();
+  }
+
+  /** The routes built are in place: close what they no longer use. */
+  commit(): void {
+    const next = this.building;
+    if (!next) return;
+    this.building = null;
+    for (const [key, c] of this.live) if (next.get(key) !== c) void c.close();
+    this.live = next;
+  }
+
+  /** The build failed: close what it opened, keep what the serving routes use. */
+  abandon(): void {
+    const next = this.building;
+    if (!next) return;
+    this.building = null;
+    for (const [key, c] of next) if (this.live.get(key) !== c) void c.close();
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.live.values()];
+    this.live.clear();
+    await Promise.all(all.map((c) => c.close()));
+    await this.amqp.close();
+  }
+
+  /** The broker backend `b` is, or null for an HTTP backend (decided once, at build: nothing per request). */
+  backend(b: Backend, o: BrokerBackendOptions): BrokerBackend | null {
+    const extra = b.extra_config;
+    if (!extra) return null;
+    const consumer = extra[AMQP_CONSUMER] as AmqpConsumerNamespace | undefined;
+    if (consumer) {
+      const url = this.host(o, AMQP_CONSUMER);
+      return consumerBackend(
+        this.keep(
+          `${AMQP_CONSUMER} ${url} ${JSON.stringify(consumer)}`,
+          () => new AmqpConsumer(url, consumer, this.amqp, this.logger),
+        ),
+        o,
+      );
+    }
+    const producer = extra[AMQP_PRODUCER] as AmqpProducerNamespace | undefined;
+    if (producer) {
+      const url = this.host(o, AMQP_PRODUCER);
+      return producerBackend(
+        this.keep(
+          `${AMQP_PRODUCER} ${url} ${JSON.stringify(producer)}`,
+          () => new AmqpProducer(url, producer, this.amqp, this.logger),
+        ),
+        producer,
+        o,
+      );
+    }
+    return null;
+  }
+
+  /** KrakenD's brokers use the first host only. */
+  private host(o: BrokerBackendOptions, ns: string): string {
+    const host = o.hosts[0];
+    if (!host)
+      throw new SwitchyardError('SWY_CONFIG_INVALID', `${o.where}: ${ns} needs a host (the broker URL)`);
+    return host;
+  }
+
+  /** The consumer or publisher of these settings: the live one, or a new one. */
+  private keep<T extends Closeable>(key: string, create: () => T): T {
+    const existing = (this.building?.get(key) ?? this.live.get(key)) as T | undefined;
+    const c = existing ?? create();
+    (this.building ?? this.live).set(key, c);
+    return c;
+  }
+}
