@@ -166,7 +166,13 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
       'published on a confirm channel: answered once the broker took the message, a refused one fails the request (SWY_BROKER_REJECTED); immediate is not sent (RabbitMQ refuses it); reconnects as the consumer',
     ),
   ),
-  'backend/graphql': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/graphql': ns(
+    B,
+    'ce',
+    partial(
+      'the query is parsed at start: one that cannot be parsed leaves its endpoint unserved (500); a GET call appends the GraphQL parameters after the forwarded query string instead of re-sorting it',
+    ),
+  ),
   'backend/http/client': ns(B, 'ce', notYet()),
   'backend/lambda': ns(B, 'ce', notYet(), 'unserved'),
   'backend/pubsub/publisher': ns(B, 'ce', notYet(), 'unserved'),

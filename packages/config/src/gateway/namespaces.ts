@@ -490,6 +490,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'modifier/martian': { schema: MartianNamespace, levels: ['backend'] },
   'backend/amqp/consumer': { schema: AmqpConsumerNamespace, levels: ['backend'] },
   'backend/amqp/producer': { schema: AmqpProducerNamespace, levels: ['backend'] },
+  'backend/graphql': { schema: GraphqlNamespace, levels: ['backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;

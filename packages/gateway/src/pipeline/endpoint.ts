@@ -3,6 +3,8 @@ import { type Logger, parseDuration, readBody, SwitchyardError } from '@switchya
 import { BackendClient, type BackendClientOptions } from '../backend/client.js';
 import { decoderFor } from '../backend/decode.js';
 import { HeaderPolicy, QueryPolicy } from '../backend/forward.js';
+import { compileGraphql } from '../backend/graphql.js';
+import { GraphqlClient } from '../backend/graphql-client.js';
 import { backendLimits } from '../backend/limits.js';
 import type { Pools } from '../backend/pools.js';
 import { dispatchHop, MAX_REDIRECTS, tooManyRedirects } from '../backend/redirect.js';
@@ -100,7 +102,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       throw invalid(bwhere, 'service discovery "sd": "dns" is not supported (list the hosts)');
     const hosts = b.host ?? settings.hosts;
     if (hosts.length === 0) throw invalid(bwhere, 'has no host (set host on the backend or at the root)');
-    const backendMethod = b.method ?? method;
+    const graphql = compileGraphql(b.extra_config, names, bwhere);
+    const backendMethod = graphql?.method ?? b.method ?? method;
     const limits = backendLimits(
       settings,
       b.extra_config,
@@ -142,6 +145,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       limits,
       executor: ctx.plugins.httpClient(b.extra_config, bwhere),
     };
+    if (graphql) return new GraphqlClient(options, ctx.pools, graphql);
     return martian === undefined
       ? new BackendClient(options, ctx.pools)
       : new MartianClient(options, ctx.pools, parseModifier(martian, bwhere));
