@@ -175,8 +175,20 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   ),
   'backend/http/client': ns(B, 'ce', notYet()),
   'backend/lambda': ns(B, 'ce', notYet(), 'unserved'),
-  'backend/pubsub/publisher': ns(B, 'ce', notYet(), 'unserved'),
-  'backend/pubsub/subscriber': ns(B, 'ce', notYet(), 'unserved'),
+  'backend/pubsub/publisher': ns(
+    B,
+    'ce',
+    partial(
+      'nats:// (NATS_SERVER_URL; metadata as NATS headers, answered once the server has the message) and mem://; kafka://, gcppubsub, awssns, azuresb and rabbit:// leave the endpoint unserved (500)',
+    ),
+  ),
+  'backend/pubsub/subscriber': ns(
+    B,
+    'ce',
+    partial(
+      'nats:// (NATS_SERVER_URL, ?queue= group; core NATS, at most once, 1024 messages held, oldest dropped) and mem://; kafka:// (no consumer in @switchyard/kafka yet), gcppubsub, awssqs, azuresb and rabbit:// leave the endpoint unserved (500)',
+    ),
+  ),
   'modifier/lua-backend': ns(B, 'ce', partial(LUA_NOTE)),
   'modifier/lua-endpoint': ns(E, 'ce', partial(`${LUA_NOTE}; endpoint level only (not the service level)`)),
   'modifier/lua-proxy': ns(E, 'ce', partial(LUA_NOTE)),

@@ -491,6 +491,8 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'backend/amqp/consumer': { schema: AmqpConsumerNamespace, levels: ['backend'] },
   'backend/amqp/producer': { schema: AmqpProducerNamespace, levels: ['backend'] },
   'backend/graphql': { schema: GraphqlNamespace, levels: ['backend'] },
+  'backend/pubsub/publisher': { schema: PubsubPublisherNamespace, levels: ['backend'] },
+  'backend/pubsub/subscriber': { schema: PubsubSubscriberNamespace, levels: ['backend'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;

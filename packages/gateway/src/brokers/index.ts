@@ -1,10 +1,20 @@
-import type { AmqpConsumerNamespace, AmqpProducerNamespace, Backend } from '@switchyard/config';
+import type {
+  AmqpConsumerNamespace,
+  AmqpProducerNamespace,
+  Backend,
+  PubsubPublisherNamespace,
+  PubsubSubscriberNamespace,
+} from '@switchyard/config';
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import { consumerBackend, producerBackend } from './amqp/backend.js';
 import { AmqpConnections } from './amqp/connections.js';
 import { AmqpConsumer } from './amqp/consumer.js';
 import { AmqpProducer } from './amqp/producer.js';
 import type { BrokerBackendOptions } from './options.js';
+import { publisherBackend, subscriberBackend } from './pubsub/backend.js';
+import { MemTopics } from './pubsub/mem.js';
+import { NatsConnections, NatsPublisher, NatsSubscriber } from './pubsub/nats.js';
+import { fromEnv, parsePubsubUrl } from './pubsub/url.js';
 import type { BrokerBackend } from './stage.js';
 
 export type { BrokerBackendOptions } from './options.js';
@@ -12,6 +22,11 @@ export type { BrokerBackend } from './stage.js';
 
 export const AMQP_CONSUMER = 'backend/amqp/consumer';
 export const AMQP_PRODUCER = 'backend/amqp/producer';
+export const PUBSUB_PUBLISHER = 'backend/pubsub/publisher';
+export const PUBSUB_SUBSCRIBER = 'backend/pubsub/subscriber';
+
+/** gocloud.dev's Pub/Sub schemes Switchyard does not open (their brokers do not run here). */
+const NOT_OPENED = 'kafka subscriptions, gcppubsub, awssns, awssqs, azuresb, rabbit';
 
 interface Closeable {
   close(): Promise<void>;
@@ -25,11 +40,14 @@ interface Closeable {
  */
 export class Brokers {
   private readonly amqp: AmqpConnections;
+  private readonly nats: NatsConnections;
+  private readonly mem = new MemTopics();
   private live = new Map<string, Closeable>();
   private building: Map<string, Closeable> | null = null;
 
   constructor(private readonly logger: Logger) {
     this.amqp = new AmqpConnections(logger);
+    this.nats = new NatsConnections();
   }
 
   /** Routes are about to be built. */
@@ -59,6 +77,7 @@ export class Brokers {
     this.live.clear();
     await Promise.all(all.map((c) => c.close()));
     await this.amqp.close();
+    await this.nats.close();
   }
 
   /** The broker backend `b` is, or null for an HTTP backend (decided once, at build: nothing per request). */
@@ -88,7 +107,53 @@ export class Brokers {
         o,
       );
     }
+    const publisher = extra[PUBSUB_PUBLISHER] as PubsubPublisherNamespace | undefined;
+    if (publisher) {
+      const url = this.host(o, PUBSUB_PUBLISHER) + publisher.topic_url;
+      const u = parsePubsubUrl(url, `${o.where} ${PUBSUB_PUBLISHER}`);
+      const where = `${o.where} ${PUBSUB_PUBLISHER}`;
+      if (u.scheme === 'nats') {
+        const link = this.nats.get(fromEnv('NATS_SERVER_URL', where, 'nats'));
+        return publisherBackend(
+          this.keep(`${PUBSUB_PUBLISHER} ${url}`, () => new NatsPublisher(link, u.name)),
+          o,
+        );
+      }
+      if (u.scheme === 'mem') return publisherBackend(this.mem.publisher(u.name), o);
+      throw this.unsupported(where, u.scheme);
+    }
+    const subscriber = extra[PUBSUB_SUBSCRIBER] as PubsubSubscriberNamespace | undefined;
+    if (subscriber) {
+      const url = this.host(o, PUBSUB_SUBSCRIBER) + subscriber.subscription_url;
+      const where = `${o.where} ${PUBSUB_SUBSCRIBER}`;
+      const u = parsePubsubUrl(url, where);
+      if (u.scheme === 'nats') {
+        const link = this.nats.get(fromEnv('NATS_SERVER_URL', where, 'nats'));
+        const queue = u.query.get('queue') ?? undefined;
+        return subscriberBackend(
+          this.keep(
+            `${PUBSUB_SUBSCRIBER} ${url}`,
+            () => new NatsSubscriber(link, u.name, queue, this.logger),
+          ),
+          o,
+        );
+      }
+      if (u.scheme === 'mem')
+        return subscriberBackend(
+          this.keep(`${PUBSUB_SUBSCRIBER} ${url}`, () => this.mem.subscriber(u.name)),
+          o,
+        );
+      throw this.unsupported(where, u.scheme);
+    }
     return null;
+  }
+
+  /** A scheme gocloud opens and Switchyard does not: the endpoint is unserved (500), the log says why. */
+  private unsupported(where: string, scheme: string): SwitchyardError {
+    return new SwitchyardError(
+      'SWY_CONFIG_INVALID',
+      `${where}: the ${scheme}:// scheme is not supported (nats and mem are; not ${NOT_OPENED})`,
+    );
   }
 
   /** KrakenD's brokers use the first host only. */
