@@ -14,7 +14,7 @@ import { EventWorkerHost, type EventWorkerOptions, type WorkerHealth } from './e
 import { metricsFor } from './metrics/index.js';
 import { COMPLETED_HEADER } from './pipeline/answer.js';
 import { type CorsHandler, PluginHost, type PreparedBuild } from './plugins/index.js';
-import { applyLogging, loggingOf } from './plugins/logging.js';
+import { applyLogging, logShape } from './plugins/logging.js';
 import type { PluginRegistry, ServerHandler } from './plugins/modules/index.js';
 import { type NamespaceChange, namespaceChanges } from './reload/diff.js';
 import { ClientIp } from './request/client-ip.js';
@@ -427,8 +427,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger.warn({ setting: 'plugin' }, 'plugin modules are loaded only on restart');
     if (!isDeepStrictEqual(adminOf(previous.file), adminOf(config)))
       logger.warn({ setting: 'admin' }, 'the admin listener changes only on restart');
-    if (!isDeepStrictEqual(loggingOf(previous.file), loggingOf(config)))
-      logger.warn({ setting: 'telemetry/logging' }, 'this setting changes only on restart');
+    const [was, now] = [logShape(previous.file), logShape(config)];
+    for (const key of ['logging', 'gelf', 'logstash'] as const)
+      if (!isDeepStrictEqual(was[key], now[key]))
+        logger.warn({ setting: `telemetry/${key}` }, 'this setting changes only on restart');
     logger.info(
       { endpoints: config.endpoints?.length ?? 0, changed_plugins: changes.length },
       'configuration reloaded',

@@ -71,7 +71,7 @@ describe('telemetry/logging', () => {
 
   it('warns that syslog, stdout false and other formats are not applied', async () => {
     const lines = await logged(
-      { level: 'WARNING', syslog: true, stdout: false, format: 'logstash' },
+      { level: 'WARNING', syslog: true, stdout: false, format: 'custom' },
       backend.origin,
     );
     expect(lines.map((l) => [l.level, l.setting, l.msg])).toEqual([
@@ -80,7 +80,7 @@ describe('telemetry/logging', () => {
       [
         40,
         'telemetry/logging.format',
-        'format logstash is not implemented by Switchyard; logging JSON lines',
+        'format custom is not implemented by Switchyard; logging JSON lines',
       ],
     ]);
   });

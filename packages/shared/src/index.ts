@@ -21,10 +21,12 @@ export {
   createLogger,
   type HeaderRedactor,
   headerRedactor,
+  type LineShape,
   LOG_LEVELS,
   type Logger,
   type LogLevel,
   redactHeaders,
+  reshapeLogger,
   SENSITIVE_HEADERS,
 } from './logger/create-logger.js';
 export {

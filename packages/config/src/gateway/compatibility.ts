@@ -144,6 +144,18 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'telemetry/logging': ns(R, 'ce', partial('pino JSON lines; syslog is not written')),
   'telemetry/metrics': ns(R, 'ce', partial('Prometheus text on the admin listener')),
   'telemetry/events': ns(R, 'switchyard', same),
+  'telemetry/gelf': ns(
+    R,
+    'ce',
+    partial(
+      'every line, also with logstash; level is the line\u2019s syslog severity (KrakenD: always 6); one connection per TCP message',
+    ),
+  ),
+  'telemetry/logstash': ns(
+    R,
+    'ce',
+    partial('a line\u2019s own field named as a logstash key is written log_<key>; milliseconds, padded'),
+  ),
   admin: ns(R, 'switchyard', same),
   'switchyard/backend': ns(['root', 'backend'], 'switchyard', same),
   'switchyard/errors': ns(R, 'switchyard', same),
@@ -234,9 +246,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
       'as unrolled/secure with krakend-httpsecure\u2019s keys; a setting of the wrong type drops the namespace with a warning (KrakenD drops that one key); TLS is known from ssl_proxy_headers (the gateway serves plain HTTP)',
     ),
   ),
-  'telemetry/gelf': ns(R, 'ce', notYet()),
   'telemetry/influx': ns(R, 'ce', notYet()),
-  'telemetry/logstash': ns(R, 'ce', notYet()),
   'telemetry/opencensus': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
   'telemetry/opentelemetry': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
   'validation/cel': ns(

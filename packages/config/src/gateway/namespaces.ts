@@ -455,6 +455,17 @@ export const GraphqlNamespace = obj({
   method: Type.Optional(Type.String({ description: 'GET or POST [POST]; any other is POST, as in KrakenD' })),
 });
 
+/** `telemetry/gelf` (root level): every log line also sent to a GELF input. */
+export const GelfNamespace = obj({
+  address: Type.String({ minLength: 1, description: 'host:port of the GELF input' }),
+  enable_tcp: Type.Optional(Type.Boolean({ description: 'TCP (null-delimited) instead of UDP' })),
+});
+
+/** `telemetry/logstash` (root level): log lines in logstash's JSON shape (with `telemetry/logging`). */
+export const LogstashNamespace = obj({
+  enabled: Type.Optional(Type.Boolean()),
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -493,6 +504,8 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'backend/graphql': { schema: GraphqlNamespace, levels: ['backend'] },
   'backend/pubsub/publisher': { schema: PubsubPublisherNamespace, levels: ['backend'] },
   'backend/pubsub/subscriber': { schema: PubsubSubscriberNamespace, levels: ['backend'] },
+  'telemetry/gelf': { schema: GelfNamespace, levels: ['root'] },
+  'telemetry/logstash': { schema: LogstashNamespace, levels: ['root'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -527,3 +540,5 @@ export type AmqpProducerNamespace = Static<typeof AmqpProducerNamespace>;
 export type PubsubPublisherNamespace = Static<typeof PubsubPublisherNamespace>;
 export type PubsubSubscriberNamespace = Static<typeof PubsubSubscriberNamespace>;
 export type GraphqlNamespace = Static<typeof GraphqlNamespace>;
+export type GelfNamespace = Static<typeof GelfNamespace>;
+export type LogstashNamespace = Static<typeof LogstashNamespace>;

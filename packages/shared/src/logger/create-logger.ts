@@ -77,6 +77,30 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   return logger;
 }
 
+/** How a reshaped logger's lines look: the root options pino takes only when a logger is created. */
+export type LineShape = Pick<LoggerOptions, 'base' | 'messageKey' | 'timestamp' | 'formatters' | 'msgPrefix'>;
+
+/**
+ * A logger writing where `logger` writes (and to `also`, when given), with Switchyard's redaction and a
+ * line shape of its own: formats such as logstash rename pino's root keys, which a child cannot do.
+ */
+export function reshapeLogger(
+  logger: Logger,
+  level: string,
+  shape: LineShape,
+  also?: DestinationStream,
+): Logger {
+  const own = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
+  const to = own ?? pino.destination(1);
+  const destination = also
+    ? pino.multistream([
+        { level: 'trace', stream: to },
+        { level: 'trace', stream: also },
+      ])
+    : to;
+  return pino({ ...shape, level, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } }, destination);
+}
+
 export type HeaderRedactor = (
   headers: Record<string, string | string[] | undefined>,
 ) => Record<string, string | string[]>;
