@@ -77,11 +77,7 @@ describe('telemetry/logging', () => {
     expect(lines.map((l) => [l.level, l.setting, l.msg])).toEqual([
       [40, 'telemetry/logging.syslog', 'syslog is not implemented by Switchyard; logging to the output'],
       [40, 'telemetry/logging.stdout', 'Switchyard always logs to its output'],
-      [
-        40,
-        'telemetry/logging.format',
-        'format custom is not implemented by Switchyard; logging JSON lines',
-      ],
+      [40, 'telemetry/logging.format', 'format custom is not implemented by Switchyard; logging JSON lines'],
     ]);
   });
 });

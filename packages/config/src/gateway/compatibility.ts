@@ -144,6 +144,13 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'telemetry/logging': ns(R, 'ce', partial('pino JSON lines; syslog is not written')),
   'telemetry/metrics': ns(R, 'ce', partial('Prometheus text on the admin listener')),
   'telemetry/events': ns(R, 'switchyard', same),
+  'auth/signer': ns(
+    E,
+    'ce',
+    partial(
+      'jwk_fingerprints, jwk_local_ca, cipher_suites, secret_url are warned and ignored; a key set that could not be fetched is asked again',
+    ),
+  ),
   'telemetry/gelf': ns(
     R,
     'ce',
@@ -160,7 +167,6 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'switchyard/backend': ns(['root', 'backend'], 'switchyard', same),
   'switchyard/errors': ns(R, 'switchyard', same),
   // KrakenD CE namespaces Switchyard lacks.
-  'auth/signer': ns(E, 'ce', notYet(), 'unserved'),
   'auth/client-credentials': ns(B, 'ce', notYet(), 'unserved'),
   'auth/revoker': ns(R, 'ce', notYet('revoked tokens are not refused')),
   'async/amqp': ns(R, 'ce', notYet()),

@@ -466,6 +466,25 @@ export const LogstashNamespace = obj({
   enabled: Type.Optional(Type.Boolean()),
 });
 
+/** `auth/signer` (endpoint level): fields of the answer signed into JWTs with a key of a JWK set. */
+export const SignerNamespace = obj({
+  alg: Type.String({ minLength: 1, description: 'JWS algorithm, e.g. RS256, HS256' }),
+  kid: Type.String({ description: 'the key of the set that signs' }),
+  typ: Type.Optional(Type.String()),
+  keys_to_sign: Type.Optional(Strings),
+  jwk_url: Type.Optional(Type.String()),
+  jwk_local_path: Type.Optional(Type.String()),
+  full: Type.Optional(Type.Boolean({ description: 'JSON serialization instead of compact' })),
+  disable_jwk_security: Type.Optional(Type.Boolean()),
+  jwk_fingerprints: Type.Optional(Strings),
+  jwk_local_ca: Type.Optional(Type.String()),
+  cipher_suites: Type.Optional(Type.Array(Type.Integer())),
+  secret_url: Type.Optional(Type.String()),
+  cypher_key: Type.Optional(Type.String()),
+  cache: Type.Optional(Type.Boolean()),
+  cache_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds' })),
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -506,6 +525,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'backend/pubsub/subscriber': { schema: PubsubSubscriberNamespace, levels: ['backend'] },
   'telemetry/gelf': { schema: GelfNamespace, levels: ['root'] },
   'telemetry/logstash': { schema: LogstashNamespace, levels: ['root'] },
+  'auth/signer': { schema: SignerNamespace, levels: ['endpoint'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -542,3 +562,4 @@ export type PubsubSubscriberNamespace = Static<typeof PubsubSubscriberNamespace>
 export type GraphqlNamespace = Static<typeof GraphqlNamespace>;
 export type GelfNamespace = Static<typeof GelfNamespace>;
 export type LogstashNamespace = Static<typeof LogstashNamespace>;
+export type SignerNamespace = Static<typeof SignerNamespace>;

@@ -340,6 +340,8 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     ...errorOptions,
   };
 
+  // auth/signer writes the answer itself; chosen here so other endpoints do not test for it per request.
+  const signed = ctx.plugins.signer(ep, where);
   const run = (x: Exchange, req: ProxyRequest | null): Promise<void> | undefined => {
     if (!req) return;
     return stage(req).then((result) => {
@@ -347,9 +349,20 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       answer(x, result, render, options);
     });
   };
+  const runSigned = (x: Exchange, req: ProxyRequest | null): Promise<void> | undefined => {
+    if (!req || !signed) return;
+    return stage(req).then((result) => {
+      req.scope.dispose();
+      return signed(x, result);
+    });
+  };
   const handler: RouteHandler = (x, raw) => {
     const req = prepare(x, raw, scopeMs);
     return req instanceof Promise ? req.then((r) => run(x, r)) : run(x, req);
   };
-  return { method, pattern, handler, poolKeys, timeoutMs };
+  const signedHandler: RouteHandler = (x, raw) => {
+    const req = prepare(x, raw, scopeMs);
+    return req instanceof Promise ? req.then((r) => runSigned(x, r)) : runSigned(x, req);
+  };
+  return { method, pattern, handler: signed ? signedHandler : handler, poolKeys, timeoutMs };
 }

@@ -17,6 +17,7 @@ import type {
   RateLimitRouterNamespace,
   RateLimitRouterRedisNamespace,
   RedisNamespace,
+  SignerNamespace,
 } from '@switchyard/config';
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import { Brokers } from '../brokers/index.js';
@@ -50,6 +51,7 @@ import {
 } from './ratelimit-router.js';
 import { RedisConnections } from './redis/connections.js';
 import type { SharedStore } from './redis/shared-bucket.js';
+import { compileSigner, SIGNER, type SignedAnswer } from './signer.js';
 
 export type { CorsHandler } from './cors.js';
 
@@ -266,6 +268,12 @@ export class PluginHost {
   endpointStage(ep: Endpoint, where: string, params: readonly string[], stage: Stage): Stage {
     const cfg = ep.extra_config?.['plugin/req-resp-modifier'] as ModifierPluginNamespace | undefined;
     return cfg ? withModifiers(cfg, where, params, this.modules, stage) : stage;
+  }
+
+  /** `auth/signer` of an endpoint: how its answer is written instead of the usual render; null without. */
+  signer(ep: Endpoint, where: string): SignedAnswer | null {
+    const cfg = ep.extra_config?.[SIGNER] as SignerNamespace | undefined;
+    return cfg ? compileSigner(cfg, where, this.logger) : null;
   }
 
   /**
