@@ -60,7 +60,7 @@ describe('good gateway configs', () => {
     ]);
     expect(lines(warnings)).toEqual([
       `${file}:5:3 warning /tls: "tls" is not implemented by Switchyard; ignored`,
-      `${file}:8:5 warning /extra_config/telemetry~1opentelemetry: namespace "telemetry/opentelemetry" is not implemented by Switchyard; ignored`,
+      `${file}:8:5 warning /extra_config/telemetry~1influx: namespace "telemetry/influx" is not implemented by Switchyard; ignored`,
       `${file}:9:5 warning /extra_config/qos~1ratelimit~1routr: namespace "qos/ratelimit/routr" is not implemented by Switchyard; ignored; did you mean "qos/ratelimit/router"?`,
       `${file}:12:5 warning /endpoints/0: GET /users/{id} is not served (namespace "validation/response-json-schema" is not implemented by Switchyard); it answers 500, as KrakenD answers an endpoint it cannot build`,
       `${file}:15:9 warning /endpoints/0/extra_config/router: namespace "router" has no effect at the endpoint level; ignored; it belongs in the extra_config of the root`,

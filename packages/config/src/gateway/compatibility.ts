@@ -144,6 +144,13 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'telemetry/logging': ns(R, 'ce', partial('pino JSON lines; syslog is not written')),
   'telemetry/metrics': ns(R, 'ce', partial('Prometheus text on the admin listener')),
   'telemetry/events': ns(R, 'switchyard', same),
+  'telemetry/opentelemetry': ns(
+    R,
+    'ce',
+    partial(
+      'OTLP over HTTP (JSON) only; global and backend layers (proxy layer, report_headers, static attributes and the endpoint/backend overrides not yet); metrics named by OTel semantic conventions',
+    ),
+  ),
   'auth/signer': ns(
     E,
     'ce',
@@ -254,7 +261,6 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   ),
   'telemetry/influx': ns(R, 'ce', notYet()),
   'telemetry/opencensus': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
-  'telemetry/opentelemetry': ns([...R, ...EB], 'ce', notYet(), 'ignored'),
   'validation/cel': ns(
     EB,
     'ce',

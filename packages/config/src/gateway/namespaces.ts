@@ -485,6 +485,51 @@ export const SignerNamespace = obj({
   cache_duration: Type.Optional(Type.Integer({ minimum: 0, description: 'seconds' })),
 });
 
+const loose = <P extends Parameters<typeof Type.Object>[0]>(props: P) =>
+  Type.Object(props, { additionalProperties: true });
+const OtelLayer = loose({
+  disable_metrics: Type.Optional(Type.Boolean()),
+  disable_traces: Type.Optional(Type.Boolean()),
+  disable_propagation: Type.Optional(Type.Boolean()),
+});
+const OtelBackendStage = loose({ disable_stage: Type.Optional(Type.Boolean()) });
+
+/** `telemetry/opentelemetry` (root level): traces and metrics sent to OTLP collectors. */
+export const OpenTelemetryNamespace = obj({
+  service_name: Type.Optional(Type.String()),
+  service_version: Type.Optional(Type.String()),
+  deploy_env: Type.Optional(Type.String()),
+  metric_reporting_period: Type.Optional(Type.Integer({ minimum: 1, description: 'seconds [30]' })),
+  trace_sample_rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+  exporters: Type.Optional(
+    loose({
+      otlp: Type.Optional(
+        Type.Array(
+          loose({
+            name: Type.Optional(Type.String()),
+            host: Type.String({ minLength: 1 }),
+            port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+            use_http: Type.Optional(Type.Boolean()),
+            disable_metrics: Type.Optional(Type.Boolean()),
+            disable_traces: Type.Optional(Type.Boolean()),
+          }),
+        ),
+      ),
+      prometheus: Type.Optional(Type.Array(Type.Unknown())),
+    }),
+  ),
+  layers: Type.Optional(
+    loose({
+      global: Type.Optional(OtelLayer),
+      proxy: Type.Optional(OtelLayer),
+      backend: Type.Optional(
+        loose({ metrics: Type.Optional(OtelBackendStage), traces: Type.Optional(OtelBackendStage) }),
+      ),
+    }),
+  ),
+  skip_paths: Type.Optional(Strings),
+});
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
@@ -526,6 +571,7 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'telemetry/gelf': { schema: GelfNamespace, levels: ['root'] },
   'telemetry/logstash': { schema: LogstashNamespace, levels: ['root'] },
   'auth/signer': { schema: SignerNamespace, levels: ['endpoint'] },
+  'telemetry/opentelemetry': { schema: OpenTelemetryNamespace, levels: ['root'] },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -563,3 +609,4 @@ export type GraphqlNamespace = Static<typeof GraphqlNamespace>;
 export type GelfNamespace = Static<typeof GelfNamespace>;
 export type LogstashNamespace = Static<typeof LogstashNamespace>;
 export type SignerNamespace = Static<typeof SignerNamespace>;
+export type OpenTelemetryNamespace = Static<typeof OpenTelemetryNamespace>;

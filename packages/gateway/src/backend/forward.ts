@@ -27,6 +27,8 @@ export class HeaderPolicy {
     backendList?: readonly string[],
     /** Add `Accept-Encoding: gzip` (false for HEAD backends and with `disable_compression`). */
     private readonly gzip = true,
+    /** Headers sent whatever the lists say (`traceparent` when telemetry propagates traces). */
+    always: readonly string[] = [],
   ) {
     const list = endpointList && endpointList.length > 0 ? endpointList : ['Content-Type'];
     this.all = list.includes('*');
@@ -40,7 +42,7 @@ export class HeaderPolicy {
         names = names.filter((n) => narrow.has(n));
       }
     }
-    this.names = [...new Set(names)].filter((n) => !notForwarded(n));
+    this.names = [...new Set([...names, ...always])].filter((n) => !notForwarded(n));
   }
 
   /** Flat [name, value, …] list for undici. */

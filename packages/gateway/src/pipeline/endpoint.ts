@@ -137,6 +137,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         ep.input_headers,
         b.input_headers,
         settings.compression && backendMethod !== 'HEAD',
+        ctx.plugins.propagated,
       ),
       query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
       decode,
@@ -307,7 +308,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       if (req instanceof Promise) return req.then((r) => stream(x, r));
       stream(x, req);
     };
-    return { method, pattern, handler, poolKeys, timeoutMs };
+    return { method, pattern, handler: ctx.plugins.traced(pattern, method, handler), poolKeys, timeoutMs };
   }
 
   const built = buildStages(clients, {
@@ -364,5 +365,6 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     const req = prepare(x, raw, scopeMs);
     return req instanceof Promise ? req.then((r) => runSigned(x, r)) : runSigned(x, req);
   };
-  return { method, pattern, handler: signed ? signedHandler : handler, poolKeys, timeoutMs };
+  const chosen = signed ? signedHandler : handler;
+  return { method, pattern, handler: ctx.plugins.traced(pattern, method, chosen), poolKeys, timeoutMs };
 }

@@ -12,6 +12,7 @@ import type {
   HttpServerPluginNamespace,
   JwtValidatorNamespace,
   ModifierPluginNamespace,
+  OpenTelemetryNamespace,
   RateLimitProxyNamespace,
   RateLimitProxyRedisNamespace,
   RateLimitRouterNamespace,
@@ -28,6 +29,7 @@ import { compileHttpSecure, HTTP_SECURE } from '../security/http-secure.js';
 import { CEL, type CelChecks, celJwtGuard, compileCel, withCel } from '../validation/cel/cel.js';
 import { CelRunner } from '../validation/cel/runner.js';
 import { JSON_SCHEMA, withJsonSchema } from '../validation/json-schema.js';
+import type { RouteHandler } from '../request/exchange.js';
 import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
 import { HTTP_CACHE, HttpCache } from './http-cache.js';
@@ -42,6 +44,7 @@ import {
   withModifiers,
   wrapServerHandler,
 } from './modules/index.js';
+import { OPENTELEMETRY, Telemetry } from './opentelemetry/telemetry.js';
 import { RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, withProxyLimit } from './ratelimit-proxy.js';
 import {
   compileRouterLimit,
@@ -123,6 +126,9 @@ export class PluginHost {
   readonly redis: RedisConnections;
   /** The backends that are message brokers (AMQP, Pub/Sub) and their connections. */
   readonly brokers: Brokers;
+  /** `telemetry/opentelemetry`, built from the first file (its exporters change only on restart). */
+  private telemetry: Telemetry | null = null;
+  private telemetryRead = false;
 
   constructor(
     private readonly onState: PluginStateListener,
@@ -151,6 +157,12 @@ export class PluginHost {
   prepare<T>(root: Record<string, unknown> | undefined, build: () => T): PreparedBuild<T> {
     const next = new Map<string, CircuitBreaker>();
     this.building = next;
+    if (!this.telemetryRead) {
+      this.telemetryRead = true;
+      const otel = root?.[OPENTELEMETRY] as OpenTelemetryNamespace | undefined;
+      const telemetry = otel ? new Telemetry(otel, this.logger) : null;
+      if (telemetry?.active) this.telemetry = telemetry;
+    }
     let value: T;
     try {
       this.redis.prepare(root?.[REDIS] as RedisNamespace | undefined);
@@ -184,11 +196,25 @@ export class PluginHost {
     };
   }
 
-  /** Releases what outlives reloads (Redis and broker connections, the CEL evaluator thread). */
-  close(): Promise<void> {
+  /**
+   * Releases what outlives reloads (Redis and broker connections, the CEL evaluator thread; telemetry,
+   * after sending what it holds).
+   */
+  async close(): Promise<void> {
     this.redis.close();
     this.celRunner?.close();
-    return this.brokers.close();
+    await this.telemetry?.shutdown();
+    await this.brokers.close();
+  }
+
+  /** The global telemetry layer around an endpoint's handler (the handler itself without telemetry). */
+  traced(pattern: string, method: string, handler: RouteHandler): RouteHandler {
+    return this.telemetry ? this.telemetry.endpoint(pattern, method, handler) : handler;
+  }
+
+  /** Headers forwarded to every backend whatever `input_headers` says: the trace context, when traced. */
+  get propagated(): readonly string[] {
+    return this.telemetry ? ['traceparent', 'tracestate'] : [];
   }
 
   /** `security/cors` of the root, run before routing. */
@@ -327,6 +353,7 @@ export class PluginHost {
     if (cb) wrapped = this.breaker(target, cb).wrap(wrapped);
     const modifiers = target.extra?.['plugin/req-resp-modifier'] as ModifierPluginNamespace | undefined;
     if (modifiers) wrapped = withModifiers(modifiers, target.scope, target.params, this.modules, wrapped);
+    if (this.telemetry) wrapped = this.telemetry.backend(target.url, target.method, wrapped);
     return wrapped;
   }
 

@@ -17,7 +17,7 @@ import { send } from '../support/client.js';
 import { startGateway, type TestConfig } from '../support/gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'swy-signer-'));
-let rsaPublic: CryptoKey;
+let rsaPublic: Awaited<ReturnType<typeof generateKeyPair>>['publicKey'];
 let rsaPrivate: JWK;
 let setPath: string;
 const hmacSecret = 'a-shared-secret-of-thirty-two-bytes!';
@@ -58,7 +58,7 @@ async function call(signer: Record<string, unknown>, path?: string) {
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
-  rsaPublic = pair.publicKey as CryptoKey;
+  rsaPublic = pair.publicKey;
   rsaPrivate = { ...(await exportJWK(pair.privateKey)), kid: 'sim2', alg: 'RS256', use: 'sig' };
   setPath = join(dir, 'private.json');
   writeFileSync(setPath, JSON.stringify({ keys: [rsaPrivate, hmac] }));
