@@ -44,7 +44,8 @@ export function compileHttpSecure(cfg: HttpSecureNamespace, where: string): (x: 
     if (cfg.allowed_hosts_are_regex) {
       const res = hosts.map((h, i) => {
         try {
-          return RE2JS.compile(h);
+          // unrolled/secure anchors each pattern: `example\.com` must not match `evil-example.com.net`.
+          return RE2JS.compile(`^${h}$`);
         } catch (err) {
           throw new SwitchyardError(
             'SWY_CONFIG_INVALID',
