@@ -308,7 +308,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!path.startsWith('/')) path = absolutePath(path);
     if (g.settings.router.remove_extra_slash) path = path.replace(/\/{2,}/g, '/');
     const x = new Exchange(req, res, path, query, g.clientIp.of(req), rt);
-    if (g.front?.(x)) return;
+    try {
+      if (g.front?.(x)) return;
+    } catch (err) {
+      // A root handler's failure is the gateway's 500 for this request, never an uncaught exception.
+      x.begin('');
+      internalError(x, err);
+      return;
+    }
     const method = req.method ?? 'GET';
     const found = g.routes.router.lookup(method, path);
     switch (found.kind) {

@@ -8,21 +8,60 @@ export const HTTP_SECURE = 'security/http';
 
 const BAD_HOST = 'Bad Host\n';
 
+/**
+ * A configured header value as Go's net/http writes it: CR and LF become spaces and the value is trimmed.
+ * Any other control character, and any non-ASCII one, is refused here, at compile time: Node's setHeader
+ * would throw on it at the first request (or send its bytes as Latin-1 or UTF-8 depending on the body).
+ */
+function headerValue(value: string, where: string, field: string): string {
+  const v = value.replace(/[\r\n]/g, ' ').trim();
+  const bad = /[^\t\x20-\x7e]/.exec(v);
+  if (bad) {
+    const code = `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new SwitchyardError(
+      'SWY_CONFIG_INVALID',
+      `${where} ${HTTP_SECURE}: ${field} holds ${code} at ${bad.index}; a header value must be printable ASCII`,
+    );
+  }
+  return v;
+}
+
 /** The response headers unrolled/secure adds, in its order; `sts` only on TLS (or forced). */
-function headersOf(cfg: HttpSecureNamespace): { always: [string, string][]; sts: string | null } {
+function headersOf(
+  cfg: HttpSecureNamespace,
+  where: string,
+): { always: [string, string][]; sts: string | null } {
   const always: [string, string][] = [];
-  const frame = cfg.custom_frame_options_value || (cfg.frame_deny ? 'DENY' : '');
-  if (frame) always.push(['X-Frame-Options', frame]);
+  if (cfg.custom_frame_options_value) {
+    const v = headerValue(cfg.custom_frame_options_value, where, 'custom_frame_options_value');
+    always.push(['X-Frame-Options', v]);
+  } else if (cfg.frame_deny) always.push(['X-Frame-Options', 'DENY']);
   if (cfg.content_type_nosniff) always.push(['X-Content-Type-Options', 'nosniff']);
   if (cfg.browser_xss_filter) always.push(['X-XSS-Protection', '1; mode=block']);
-  if (cfg.content_security_policy) always.push(['Content-Security-Policy', cfg.content_security_policy]);
-  if (cfg.referrer_policy) always.push(['Referrer-Policy', cfg.referrer_policy]);
+  if (cfg.content_security_policy) {
+    const v = headerValue(cfg.content_security_policy, where, 'content_security_policy');
+    always.push(['Content-Security-Policy', v]);
+  }
+  if (cfg.referrer_policy) {
+    always.push(['Referrer-Policy', headerValue(cfg.referrer_policy, where, 'referrer_policy')]);
+  }
   const seconds = Math.trunc(cfg.sts_seconds ?? 0);
   const sts =
     seconds !== 0 && !cfg.is_development
       ? `max-age=${seconds}${cfg.sts_include_subdomains ? '; includeSubDomains' : ''}`
       : null;
   return { always, sts };
+}
+
+/** The path and query of a request target, also of an absolute-form one (`GET http://h/p?q`). */
+function pathAndQuery(target: string): string {
+  if (target.startsWith('/')) return target;
+  try {
+    const u = new URL(target);
+    return `${u.pathname}${u.search}`;
+  } catch {
+    return `/${target}`;
+  }
 }
 
 /**
@@ -61,24 +100,21 @@ export function compileHttpSecure(cfg: HttpSecureNamespace, where: string): (x: 
     }
   }
   const redirect = cfg.ssl_redirect === true && !dev;
-  const { always, sts } = headersOf(cfg);
+  const { always, sts } = headersOf(cfg, where);
   const forceSts = cfg.force_sts_header === true;
 
+  // Go's Header.Get reads the first of repeated fields; Node joins them with ', ' in req.headers.
+  const first = (x: Exchange, name: string): string | undefined => x.req.headersDistinct[name]?.[0];
   const hostOf = (x: Exchange): string => {
-    const h = x.req.headers;
     for (const name of proxyHeaders) {
-      const v = h[name];
-      const first = Array.isArray(v) ? v[0] : v;
-      if (first) return first;
+      const v = first(x, name);
+      if (v) return v;
     }
-    return h.host ?? '';
+    return x.req.headers.host ?? '';
   };
   const isTls = (x: Exchange): boolean =>
     (x.req.socket as { encrypted?: boolean }).encrypted === true ||
-    sslHeaders.some(([k, v]) => {
-      const got = x.req.headers[k as string];
-      return (Array.isArray(got) ? got[0] : got) === v;
-    });
+    sslHeaders.some(([k, v]) => first(x, k as string) === v);
 
   return (x) => {
     const host = hostOf(x);
@@ -95,7 +131,7 @@ export function compileHttpSecure(cfg: HttpSecureNamespace, where: string): (x: 
     }
     const tls = isTls(x);
     if (redirect && !tls) {
-      const location = `https://${cfg.ssl_host || host}${x.req.url ?? '/'}`;
+      const location = `https://${cfg.ssl_host || host}${pathAndQuery(x.req.url ?? '/')}`;
       const method = x.req.method ?? 'GET';
       const headers: Record<string, string> = { Location: location };
       if (method === 'GET' || method === 'HEAD') headers['Content-Type'] = 'text/html; charset=utf-8';

@@ -1,7 +1,19 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startBackend, type TestBackend } from '../support/backend.js';
 import { send } from '../support/client.js';
 import { startGateway, type TestConfig, type TestGateway } from '../support/gateway.js';
+
+/** Bytes as written (repeated header fields), the whole answer as text. */
+function sendRaw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
+}
 
 const HEADERS = {
   frame_deny: true,
@@ -133,6 +145,41 @@ describe('security/http', () => {
     expect((await send(port, '/data', { headers: { 'X-Forwarded-Proto': 'https' } })).status).toBe(200);
     const plain = await send(port, '/data', { headers: { Host: 'api.example.com' } });
     expect(plain.headers.location).toBe('https://api.example.com/data');
+  });
+
+  it('sends configured values with newlines as Go does, one line each (no crash)', async () => {
+    const port = await start({ content_security_policy: "default-src 'self';\r\n  img-src *\n" });
+    const a = await send(port, '/data');
+    expect(a.status).toBe(200);
+    expect(a.headers['content-security-policy']).toBe("default-src 'self';    img-src *");
+    expect((await send(port, '/data')).status).toBe(200);
+  });
+
+  it('refuses a header value with a control or non-ASCII character, naming the field', async () => {
+    await expect(start({ referrer_policy: 'same\u0000origin' })).rejects.toThrow(
+      /security\/http: referrer_policy holds U\+0000 at 4; a header value must be printable ASCII/,
+    );
+    await expect(
+      start({ custom_frame_options_value: 'ALLOW-FROM https://b\u00fccher.example/\u20ac' }),
+    ).rejects.toThrow(/custom_frame_options_value holds U\+00FC at 20/);
+  });
+
+  it('redirects an absolute-form request to its path, and reads the first of repeated proxy headers', async () => {
+    const port = await start({
+      ssl_redirect: true,
+      host_proxy_headers: ['X-Forwarded-Host'],
+      ssl_proxy_headers: { 'X-Forwarded-Proto': 'https' },
+    });
+    const abs = await send(port, 'http://api.example.com/data?x=1', { headers: { Host: 'api.example.com' } });
+    expect(abs.status).toBe(301);
+    expect(abs.headers.location).toBe('https://api.example.com/data?x=1');
+    const twice = await sendRaw(
+      port,
+      'GET /data HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: one.example\r\nX-Forwarded-Host: two.example\r\n' +
+        'X-Forwarded-Proto: http\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n',
+    );
+    expect(twice).toMatch(/^HTTP\/1\.1 301/);
+    expect(twice).toMatch(/\r\nLocation: https:\/\/one\.example\/data\r\n/i);
   });
 
   it('is_development turns off the host check, the redirect and HSTS, not the other headers', async () => {
