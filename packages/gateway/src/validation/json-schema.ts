@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { RE2JS } from 're2js';
 import { ResponseError } from '../errors/status.js';
 import { failed, type Stage } from '../pipeline/types.js';
 
@@ -12,6 +13,20 @@ export const JSON_SCHEMA = 'validation/json-schema';
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 const EMPTY_BODY = 'could not validate an empty body';
+const DEEP_BODY = 'the body is nested too deeply to validate';
+
+/**
+ * `pattern` and `patternProperties` as gojsonschema runs them: Go regular expressions, matched in linear
+ * time by re2js, so no body can make a pattern backtrack (ajv's default is a JS RegExp).
+ */
+const goRegExp = Object.assign(
+  (pattern: string) => {
+    const re = RE2JS.compile(pattern);
+    // ajv caches compiled patterns by toString(): each must name its own pattern.
+    return { test: (s: string) => re.test(s), toString: () => `re2js:${pattern}` };
+  },
+  { code: 're2js' },
+);
 
 /**
  * The ajv flavour for the draft a schema declares: 2020-12 and 2019-09 have their own classes, every
@@ -20,7 +35,12 @@ const EMPTY_BODY = 'could not validate an empty body';
 function ajvFor(schema: unknown): Ajv {
   const draft =
     typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : '';
-  const options = { allErrors: true, strict: false, validateSchema: true } as const;
+  const options = {
+    allErrors: true,
+    strict: false,
+    validateSchema: true,
+    code: { regExp: goRegExp },
+  } as const;
   const ajv =
     typeof draft === 'string' && draft.includes('2020-12')
       ? new Ajv2020(options)
@@ -74,7 +94,15 @@ export function withJsonSchema(schema: unknown, where: string, next: Stage): Sta
     } catch (err) {
       return Promise.resolve(mismatch((err as Error).message));
     }
-    if (!validate(doc)) {
+    let valid: boolean;
+    try {
+      valid = validate(doc) as boolean;
+    } catch (err) {
+      // A body nested deeper than the stack (a recursive $ref) is the client's fault, not the gateway's.
+      if (err instanceof RangeError) return Promise.resolve(mismatch(DEEP_BODY));
+      throw err;
+    }
+    if (!valid) {
       const errors = validate.errors ?? [];
       return Promise.resolve(mismatch(describe(errors), { violations: errors.length }));
     }

@@ -39,6 +39,29 @@ describe('validation/json-schema', () => {
       },
     },
     {
+      endpoint: '/go-regex',
+      method: 'POST',
+      backend: [{ url_pattern: '/store' }],
+      extra_config: {
+        'validation/json-schema': {
+          type: 'object',
+          properties: { code: { type: 'string', pattern: '(?i)^ab[[:digit:]]$' } },
+          patternProperties: { '^x-(?i:id)$': { type: 'integer' } },
+        },
+      },
+    },
+    {
+      endpoint: '/tree',
+      method: 'POST',
+      backend: [{ url_pattern: '/store' }],
+      extra_config: {
+        'validation/json-schema': {
+          $ref: '#/definitions/node',
+          definitions: { node: { type: 'array', items: { $ref: '#/definitions/node' } } },
+        },
+      },
+    },
+    {
       endpoint: '/broken',
       method: 'POST',
       backend: [{ url_pattern: '/store' }],
@@ -113,6 +136,28 @@ describe('validation/json-schema', () => {
     const a = await post(gw.port, '/modern', '["x"]');
     expect(a.status).toBe(400);
     expect(a.body).toBe('- 0: must be integer');
+  });
+
+  it('matches pattern and patternProperties as Go regular expressions (RE2, linear time)', async () => {
+    expect((await post(gw.port, '/go-regex', '{"code":"AB7","X-ID":1}')).status).toBe(200);
+    const a = await post(gw.port, '/go-regex', '{"code":"abc","x-Id":"one"}');
+    expect(a.status).toBe(400);
+    expect(a.body.split('\n')).toEqual([
+      '- code: must match pattern "(?i)^ab[[:digit:]]$"',
+      '- x-Id: must be integer',
+    ]);
+    // A pattern a backtracking engine takes exponential time on is linear here.
+    const evil = await post(gw.port, '/go-regex', JSON.stringify({ code: `${'a'.repeat(40_000)}!` }));
+    expect(evil.status).toBe(400);
+  });
+
+  it('a body nested deeper than the stack (recursive $ref, 20k deep) is a 400, not a 500', async () => {
+    expect((await post(gw.port, '/tree', '[[],[[]]]')).status).toBe(200);
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const a = await post(gw.port, '/tree', deep);
+    expect(a.status).toBe(400);
+    expect(a.body).toBe('the body is nested too deeply to validate');
+    expect((await post(gw.port, '/address', '{"street":"a","zip":"12345"}')).status).toBe(200);
   });
 
   it('a schema that cannot be compiled leaves its endpoint unserved (500); the others serve', async () => {
