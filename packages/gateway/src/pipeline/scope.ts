@@ -17,8 +17,18 @@ export class Scope implements Abortable {
   /** Why the scope ended early; null while it runs. */
   reason: Error | null = null;
 
+  /** When the deadline falls (performance.now()), Infinity without one. */
+  private readonly deadline: number;
+
   constructor(readonly timeoutMs = 0) {
+    this.deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Number.POSITIVE_INFINITY;
     if (timeoutMs > 0) this.timer = setTimeout(expire, timeoutMs, this);
+  }
+
+  /** Milliseconds left before the deadline (Infinity without one, 0 once aborted). */
+  remainingMs(): number {
+    if (this.reason) return 0;
+    return Math.max(0, this.deadline - performance.now());
   }
 
   add(member: Abortable): void {

@@ -102,19 +102,23 @@ export function withCel(checks: CelChecks, runner: CelRunner, names: readonly st
   return async (req) => {
     const now = celNow();
     if (pre.length > 0) {
-      const v = await runner.run(pre, requestVariables(req, names, now));
+      const v = await runner.run(pre, requestVariables(req, names, now), req.scope);
       if (v.failed !== -1) return failed(refusal(v));
     }
     const result = await next(req);
     if (post.length === 0 || result.error || !result.response) return result;
-    const v = await runner.run(post, {
-      resp_completed: result.response.complete,
-      // lura's response metadata is not kept past the backend: a response here is a 200's data.
-      resp_metadata_status: 200n,
-      resp_metadata_headers: {},
-      resp_data: result.response.data,
-      now,
-    });
+    const v = await runner.run(
+      post,
+      {
+        resp_completed: result.response.complete,
+        // lura's response metadata is not kept past the backend: a response here is a 200's data.
+        resp_metadata_status: 200n,
+        resp_metadata_headers: {},
+        resp_data: result.response.data,
+        now,
+      },
+      req.scope,
+    );
     return v.failed === -1 ? result : failed(refusal(v));
   };
 }

@@ -8,6 +8,15 @@ import type { CelVerdict } from './environment.js';
 export const CEL_BUDGET_MS = 200;
 /** The evaluator's heap: an expression that allocates without bound ends there, not in the gateway. */
 const HEAP_MB = 64;
+/** Jobs waiting at most: past it a request is refused at once instead of queueing without bound. */
+export const CEL_QUEUE_MAX = 1000;
+
+/** What the evaluator's caller can be cancelled by: a request's scope (its deadline, its abort). */
+export interface CelScope {
+  /** Milliseconds the request has left; Infinity without a deadline. */
+  remainingMs(): number;
+  add(member: { abort(err: Error): void }): void;
+}
 
 /** The worker's entry: the built file next to this one (under vitest this module runs from src). */
 function entryUrl(): URL {
@@ -20,14 +29,17 @@ interface Pending {
   id: number;
   sources: readonly string[];
   activation: Record<string, unknown>;
+  /** This job's time once it runs: the runner's budget, or less when its request has less left. */
+  scope: CelScope | undefined;
   resolve: (v: CelVerdict) => void;
 }
 
 /**
  * Runs CEL expressions on one worker thread, a job at a time in arrival order. The job at the head has
- * CEL_BUDGET_MS: past it (an expression that loops over huge comprehensions) or out of heap, the worker is
- * terminated, that job fails with its reason, and a new worker takes the jobs that were waiting. Only
- * gateways with `validation/cel` start it.
+ * the budget (CEL_BUDGET_MS, or its request's time left if less): past it (an expression that loops over huge comprehensions) or out of heap, the worker is
+ * terminated, that job fails with its reason, and a new worker takes the jobs that were waiting. At most
+ * `maxQueue` jobs wait; a job whose request is aborted leaves the queue (stopping the worker if it runs).
+ * Only gateways with `validation/cel` start it.
  */
 export class CelRunner {
   private worker: Worker | null = null;
@@ -40,15 +52,39 @@ export class CelRunner {
   constructor(
     private readonly logger: Logger,
     private readonly budgetMs = CEL_BUDGET_MS,
+    private readonly maxQueue = CEL_QUEUE_MAX,
   ) {}
 
-  run(sources: readonly string[], activation: Record<string, unknown>): Promise<CelVerdict> {
+  run(
+    sources: readonly string[],
+    activation: Record<string, unknown>,
+    scope?: CelScope,
+  ): Promise<CelVerdict> {
     return new Promise((resolve) => {
-      const job: Pending = { id: this.nextId++, sources, activation, resolve };
+      const id = this.nextId++;
+      if (this.queue.length >= this.maxQueue) {
+        const reason = `the CEL evaluator is busy (${this.queue.length} requests wait)`;
+        resolve({ id, failed: 0, reason, stopped: true });
+        return;
+      }
+      const job: Pending = { id, sources, activation, scope, resolve };
       this.queue.push(job);
       this.post(job);
       if (this.queue.length === 1) this.arm();
+      scope?.add({ abort: (err) => this.cancel(job, err.message) });
     });
+  }
+
+  /** A job whose request ended: it leaves the queue; if it is running, the worker is stopped. */
+  private cancel(job: Pending, reason: string): void {
+    const at = this.queue.indexOf(job);
+    if (at < 0) return;
+    if (at === 0 && this.worker) {
+      this.lost(this.worker, reason);
+      return;
+    }
+    this.queue.splice(at, 1);
+    job.resolve({ id: job.id, failed: 0, reason, stopped: true });
   }
 
   close(): void {
@@ -115,10 +151,13 @@ export class CelRunner {
 
   private arm(): void {
     const w = this.worker;
-    if (!w || !this.ready || this.timer) return;
+    const head = this.queue[0];
+    if (!w || !head || !this.ready || this.timer) return;
+    const left = head.scope ? Math.max(0, Math.floor(head.scope.remainingMs())) : Number.POSITIVE_INFINITY;
+    const budget = Math.min(this.budgetMs, left);
     this.timer = setTimeout(
-      () => this.lost(w, `the CEL expressions ran over their ${this.budgetMs}ms budget`),
-      this.budgetMs,
+      () => this.lost(w, `the CEL expressions ran over their ${budget}ms budget`),
+      budget,
     );
     this.timer.unref();
   }

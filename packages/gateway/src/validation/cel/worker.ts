@@ -19,6 +19,12 @@ function program(source: string): (ctx: Record<string, unknown>) => unknown {
   return p;
 }
 
+function kind(v: unknown): string {
+  if (v === false) return 'false';
+  if (v === null) return 'null';
+  return Array.isArray(v) ? 'list' : typeof v;
+}
+
 function evaluate(job: CelJob): CelVerdict {
   for (let i = 0; i < job.sources.length; i++) {
     let result: unknown;
@@ -27,7 +33,8 @@ function evaluate(job: CelJob): CelVerdict {
     } catch (err) {
       return { id: job.id, failed: i, reason: err instanceof Error ? err.message : String(err) };
     }
-    if (result !== true) return { id: job.id, failed: i, reason: `result: ${String(result)}` };
+    // Only the result's type: its value may be a token or a claim, which must not reach logs.
+    if (result !== true) return { id: job.id, failed: i, reason: `the result is not true (${kind(result)})` };
   }
   return { id: job.id, failed: -1 };
 }
