@@ -322,7 +322,14 @@ export const BotDetectorNamespace = obj({
   patterns: Type.Optional(
     Type.Array(Type.String(), { description: 'Go regular expressions matching bot User-Agents' }),
   ),
-  cache_size: Type.Optional(Type.Integer({ minimum: 0, description: 'decisions remembered (LRU); 0: none' })),
+  // lru-cache allocates its index for `max` entries up front: a huge size would take the memory at start.
+  cache_size: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 1_000_000,
+      description: 'decisions remembered (LRU, at most 1e6); 0: none',
+    }),
+  ),
   empty_user_agent_is_bot: Type.Optional(Type.Boolean()),
 });
 

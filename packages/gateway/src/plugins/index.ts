@@ -235,9 +235,23 @@ export class PluginHost {
     const secure = extra?.[HTTP_SECURE] as HttpSecureNamespace | undefined;
     if (secure) handlers.push(compileHttpSecure(secure, 'extra_config'));
     const bots = extra?.[BOT_DETECTOR] as BotDetectorNamespace | undefined;
-    if (bots) handlers.push(compileBotDetector(bots, 'extra_config', true));
+    const detector = bots ? this.botDetector(bots, 'extra_config', true) : null;
+    if (detector) handlers.push(detector);
     if (handlers.length <= 1) return handlers[0] ?? null;
     return (x) => handlers.some((h) => h(x));
+  }
+
+  /**
+   * A bot detector whose pattern does not compile is left out with a warning, as krakend-botdetector
+   * logs the error and serves without it (at the root and on an endpoint).
+   */
+  private botDetector(cfg: BotDetectorNamespace, where: string, root: boolean): CorsHandler | null {
+    try {
+      return compileBotDetector(cfg, where, root);
+    } catch (err) {
+      this.logger.warn({ err }, `${where} ${BOT_DETECTOR}: serving without the bot detector`);
+      return null;
+    }
   }
 
   /**
@@ -247,10 +261,8 @@ export class PluginHost {
   endpoint(ep: Endpoint, where: string, names: readonly string[]): EndpointGuard | null {
     const guards: EndpointGuard[] = [];
     const bots = ep.extra_config?.[BOT_DETECTOR] as BotDetectorNamespace | undefined;
-    if (bots) {
-      const isBot = compileBotDetector(bots, where, false);
-      guards.push((x) => !isBot(x));
-    }
+    const isBot = bots ? this.botDetector(bots, where, false) : null;
+    if (isBot) guards.push((x) => !isBot(x));
     const jwt = ep.extra_config?.[JWT_VALIDATOR] as JwtValidatorNamespace | undefined;
     if (jwt) guards.push(compileJwtValidator(jwt, where, this.logger));
     // krakend-jose runs validation/cel's JWT expressions as its rejecter, right after the token is valid.

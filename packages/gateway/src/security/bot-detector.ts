@@ -50,6 +50,11 @@ function cached(isBot: IsBot, size: number): IsBot {
   };
 }
 
+/** The decision for a User-Agent, cached with `cache_size` (`plain`: the uncached one, for tests). */
+export function botDecision(cfg: BotDetectorNamespace, where: string, plain = detector(cfg, where)): IsBot {
+  return cfg.cache_size ? cached(plain, cfg.cache_size) : plain;
+}
+
 /**
  * `security/bot-detector` (root or endpoint level): a request whose User-Agent is a bot's is answered 403
  * with no body, before anything else runs, as KrakenD's gin middleware aborts it (at the root: on every
@@ -60,8 +65,7 @@ export function compileBotDetector(
   where: string,
   root: boolean,
 ): (x: Exchange) => boolean {
-  const plain = detector(cfg, where);
-  const isBot = cfg.cache_size ? cached(plain, cfg.cache_size) : plain;
+  const isBot = botDecision(cfg, where);
   return (x) => {
     const header = x.req.headers['user-agent'];
     if (!isBot(header ?? '')) return false;

@@ -1,4 +1,8 @@
+import { Writable } from 'node:stream';
+import { formatDiagnostic, validateGatewayConfig } from '@switchyard/config';
+import { createLogger } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { botDecision } from '../../src/security/bot-detector.js';
 import { json, startBackend, type TestBackend } from '../support/backend.js';
 import { send } from '../support/client.js';
 import { startGateway, type TestGateway } from '../support/gateway.js';
@@ -105,9 +109,70 @@ describe('security/bot-detector', () => {
     }
   });
 
-  it('a pattern that is not a regular expression leaves its endpoint unserved (500)', async () => {
-    const a = await get(perEndpoint.port, '/broken', 'Mozilla/5.0');
-    expect(a.status).toBe(500);
+  it('a pattern that is not a regular expression: the endpoint serves without the detector, as KrakenD', async () => {
+    expect((await get(perEndpoint.port, '/broken', 'curl/8.1')).status).toBe(200);
     expect((await get(perEndpoint.port, '/open', 'Mozilla/5.0')).status).toBe(200);
+  });
+
+  it('at the root, a pattern that does not compile is a warning; the gateway serves without the detector', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const gw = await startGateway(
+      {
+        host: [backend.origin],
+        extra_config: { 'security/bot-detector': { patterns: ['(unclosed'] } },
+        endpoints: [{ endpoint: '/data', backend: [{ url_pattern: '/data' }] }],
+      },
+      { logger: createLogger({ level: 'warn', destination }) },
+    );
+    try {
+      expect((await get(gw.port, '/data', 'curl/8.1')).status).toBe(200);
+      const warning = lines
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .find((l) => l.level === 40);
+      expect(warning?.msg).toBe('extra_config security/bot-detector: serving without the bot detector');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('remembers cache_size decisions: the patterns run again only for an evicted agent', () => {
+    const asked: string[] = [];
+    const plain = (ua: string) => {
+      asked.push(ua);
+      return ua.startsWith('curl');
+    };
+    const isBot = botDecision({ cache_size: 2 }, 'test', plain);
+    for (const ua of ['curl/1', 'Mozilla/1', 'curl/1', 'Mozilla/2', 'Mozilla/1', 'curl/1'])
+      expect(isBot(ua)).toBe(ua.startsWith('curl'));
+    // curl/1 is recalled; Mozilla/2 evicts Mozilla/1 (least recent), which back evicts curl/1.
+    expect(asked).toEqual(['curl/1', 'Mozilla/1', 'Mozilla/2', 'Mozilla/1', 'curl/1']);
+    const uncached: string[] = [];
+    const none = botDecision({}, 'test', (ua) => uncached.push(ua) < 0);
+    none('a');
+    none('a');
+    expect(uncached).toEqual(['a', 'a']);
+  });
+
+  it('cache_size above 1e6 is refused with file, line:column, pointer and the bound', () => {
+    const file = {
+      version: 3,
+      host: ['http://127.0.0.1:1'],
+      extra_config: { 'security/bot-detector': { patterns: ['curl'], cache_size: 2_000_000_000 } },
+      endpoints: [{ endpoint: '/a', backend: [{ url_pattern: '/a' }] }],
+    };
+    const { warnings } = validateGatewayConfig(file, {
+      file: 'f.json',
+      source: JSON.stringify(file, null, 1),
+    });
+    const text = warnings.map(formatDiagnostic).join('\n');
+    expect(text).toMatch(/f\.json:\d+:\d+/);
+    expect(text).toContain('/extra_config/security~1bot-detector/cache_size');
+    expect(text).toContain('1000000');
   });
 });
