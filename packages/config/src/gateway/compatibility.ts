@@ -249,14 +249,14 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     [...R, ...E],
     'ce',
     partial(
-      'as krakend-botdetector (403, empty body); patterns are Go regular expressions run by re2js; a pattern that does not compile leaves the endpoint unserved (KrakenD serves it undetected)',
+      'as krakend-botdetector (403, empty body); patterns are Go regular expressions run by re2js; a pattern that does not compile is a warning and the root or endpoint serves without the detector, as KrakenD; cache_size at most 1e6',
     ),
   ),
   'security/http': ns(
     R,
     'ce',
     partial(
-      'as unrolled/secure with krakend-httpsecure\u2019s keys; a setting of the wrong type drops the namespace with a warning (KrakenD drops that one key); TLS is known from ssl_proxy_headers (the gateway serves plain HTTP)',
+      'as unrolled/secure with krakend-httpsecure\u2019s keys; a setting of the wrong type drops the namespace with a warning (KrakenD drops that one key); TLS is known from ssl_proxy_headers (the gateway serves plain HTTP); CR/LF in a header value become spaces as Go writes them, other control or non-ASCII characters are refused at load',
     ),
   ),
   'telemetry/influx': ns(R, 'ce', notYet()),
@@ -265,14 +265,14 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     EB,
     'ce',
     partial(
-      'check_expr with krakend-cel\u2019s variables; req_headers and req_querystring hold every header and query parameter (not only input_headers/input_query_strings), resp_metadata_headers is empty and resp_metadata_status 200; an expression that does not parse or type-check leaves the endpoint unserved (KrakenD skips it); evaluation runs on a worker thread with a 200ms budget per request',
+      'check_expr with krakend-cel\u2019s variables; req_headers and req_querystring hold every header and query parameter (not only input_headers/input_query_strings), resp_metadata_headers is empty and resp_metadata_status 200; an expression that does not parse or type-check leaves the endpoint unserved (KrakenD skips it); backend-level req_path/req_method are the endpoint request\u2019s (lura gives the backend request\u2019s: url_pattern filled, backend method); evaluation runs on a worker thread with a budget of 200ms or the request\u2019s time left, at most 1000 requests waiting (SWY_CEL_STOPPED past it)',
     ),
   ),
   'validation/json-schema': ns(
     E,
     'ce',
     partial(
-      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04): violations worded as ajv words them; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated)',
+      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04) with pattern/patternProperties as Go regular expressions (re2js, linear time): violations worded as ajv words them; a body nested deeper than the stack is a 400; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated)',
     ),
   ),
   // Enterprise only.
