@@ -106,8 +106,8 @@ describe('an unmodified KrakenD CE file under switchyard run', () => {
         `${file}:11:3 warning /dns_cache_ttl: "dns_cache_ttl" is not implemented by Switchyard; ignored`,
         `${file}:13:37 warning /extra_config/telemetry~1logging/level: "info" read as "INFO", as KrakenD's decoder does`,
         `${file}:38:11 warning /endpoints/0/backend/0/timeout: unknown key; ignored`,
-        `${file}:102:5 warning /endpoints/9: GET /v1/legacy/{id} is not served (namespace "modifier/martian" is not implemented by Switchyard); it answers 500, as KrakenD answers an endpoint it cannot build`,
-        `${file}:108:13 warning /endpoints/9/backend/0/extra_config/modifier~1martian: namespace "modifier/martian" is not implemented by Switchyard; ignored`,
+        `${file}:102:5 warning /endpoints/9: GET /v1/legacy/{id} is not served (namespace "backend/lambda" is not implemented by Switchyard); it answers 500, as KrakenD answers an endpoint it cannot build`,
+        `${file}:108:13 warning /endpoints/9/backend/0/extra_config/backend~1lambda: namespace "backend/lambda" is not implemented by Switchyard; ignored`,
       ]);
       const notServed = io
         .out()

@@ -217,8 +217,8 @@ describe('what is not implemented', () => {
       host,
       endpoints: [
         {
-          endpoint: '/lua',
-          extra_config: { 'modifier/lua-endpoint': { pre: 'x' } },
+          endpoint: '/jmespath',
+          extra_config: { 'modifier/jmespath': { expr: 'x' } },
           backend: [{ url_pattern: '/a' }],
         },
         {
@@ -235,7 +235,7 @@ describe('what is not implemented', () => {
     };
     const { config } = asRun(file);
     expect(config.endpoints?.map((e) => e.unserved)).toEqual([
-      'namespace "modifier/lua-endpoint" is not implemented by Switchyard',
+      'namespace "modifier/jmespath" is not implemented by Switchyard',
       undefined,
       'namespace "validation/response-json-schema" is not implemented by Switchyard',
     ]);
