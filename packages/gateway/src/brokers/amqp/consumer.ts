@@ -16,6 +16,8 @@ export const DEFAULT_PREFETCH = 16;
 interface Consuming {
   channel: Channel;
   release: () => void;
+  /** Set when the channel closes, also while it is still being set up. */
+  closed: boolean;
 }
 
 /** One message handed to a request: settle it once its body is decoded (ack) or not (nack). */
@@ -88,14 +90,19 @@ export class AmqpConsumer {
   private async open(): Promise<Consuming> {
     const { cfg } = this;
     const { connection, release } = this.connections.acquire(this.url);
+    let consuming: Consuming | undefined;
     try {
       const channel = await (await connection).createChannel();
-      const consuming: Consuming = { channel, release };
+      consuming = { channel, release, closed: false };
+      const c = consuming;
       // A channel error is followed by its close, which is handled below.
       channel.on('error', (err: Error) =>
         this.logger.warn({ err: err.message, queue: cfg.name }, 'AMQP channel error'),
       );
-      channel.on('close', () => this.dropped(consuming));
+      channel.on('close', () => {
+        c.closed = true;
+        this.dropped(c);
+      });
       const flags = { durable: cfg.durable === true, autoDelete: cfg.delete === true };
       await channel.assertExchange(cfg.exchange, 'topic', flags);
       const q = await channel.assertQueue(cfg.name, { ...flags, exclusive: cfg.exclusive === true });
@@ -105,14 +112,17 @@ export class AmqpConsumer {
         q.queue,
         (msg) => {
           // null: the broker cancelled the consumer (its queue was deleted); start over on a new channel.
-          if (msg) this.delivered(consuming, msg);
+          if (msg) this.delivered(c, msg);
           else void channel.close().catch(() => {});
         },
         { noAck: false, exclusive: cfg.exclusive === true, noLocal: cfg.no_local === true },
       );
-      return consuming;
+      // Closed while being set up (the broker cancelled at once): the link must not keep a dead channel.
+      if (c.closed) throw new Error('channel closed while opening');
+      return c;
     } catch (err) {
-      release();
+      // A channel that closed has been released by its close handler.
+      if (!consuming?.closed) release();
       throw err;
     }
   }
