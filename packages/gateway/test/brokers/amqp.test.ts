@@ -204,7 +204,13 @@ describe('backend/amqp/consumer and backend/amqp/producer (RabbitMQ)', () => {
     await ch.deleteQueue(queue);
     // The request that finds the consumer gone fails; the next ones declare the queue again.
     await eventually(async () => (await send(gw.port, '/consume')).status === 500);
-    await eventually(async () => (await consumers(queue)) === 1);
+    // The consumer is opened again by the next request that finds it gone; a request that raced the
+    // cancel waited on the old one, so ask again until the queue has its consumer back.
+    await eventually(async () => {
+      if ((await consumers(queue).catch(() => 0)) === 1) return true;
+      await send(gw.port, '/consume');
+      return false;
+    });
     publish('consume.again', JSON.stringify({ id: 4 }));
     const again = await send(gw.port, '/consume');
     expect(JSON.parse(again.body)).toEqual({ id: 4 });
