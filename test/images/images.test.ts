@@ -154,8 +154,9 @@ describe('the container images', () => {
       const id = await must(['run', '--rm', '--init', '--entrypoint=id', image, '-u']);
       expect(id.trim()).toBe('1000');
     }
-  });
+  }, 120_000);
 
+  // Its own waits add up past the default timeout: two containers up to 60 s each, events 30 s, two stops.
   it('the gateway answers through its backends, passes its health check, and the proxy delivers its events and posted ones to a file', async () => {
     const [port, adminPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
     const config = writeJson(
@@ -238,7 +239,7 @@ describe('the container images', () => {
       const stopped = await stop(name);
       expect(stopped.exitCode, stopped.log).toBe(0);
     }
-  });
+  }, 240_000);
 
   it('the health checks fail when nothing answers on the configured port', async () => {
     const port = await freePort();
