@@ -21,8 +21,12 @@ const project = (name: string, root: string, include = ['test/**/*.test.ts']) =>
 export default defineConfig({
   resolve: { alias },
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Long enough for a loaded machine: a timeout only costs time when a test fails.
+    testTimeout: 60_000,
+    hookTimeout: 90_000,
+    // vitest's default on 2 cores is one file at a time; most files wait on peers (brokers, child
+    // processes, timers), so three at once keep both cores busy.
+    maxWorkers: 3,
     globalSetup: [src('./test/support/global-setup.ts')],
     projects: [
       project('shared', './packages/shared'),
@@ -44,6 +48,7 @@ export default defineConfig({
           root: './test',
           include: ['images/**/*.test.ts'],
           sequence: { groupOrder: 1 },
+          maxWorkers: 1,
         },
       },
     ],

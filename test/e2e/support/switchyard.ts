@@ -249,7 +249,7 @@ export function readNdjson(path: string): unknown[] {
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 15_000,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {
