@@ -65,9 +65,9 @@ describe('gateway admin stream → GatewayStreamSource', () => {
     });
     sources.push(source);
     source.start();
-    await vi.waitFor(() => expect(hub.subscribers).toBe(2), { timeout: 5000 });
+    await vi.waitFor(() => expect(hub.subscribers).toBe(2), { timeout: 20_000 });
     emitRequests(20);
-    await vi.waitFor(() => expect(received).toHaveLength(40), { timeout: 5000 });
+    await vi.waitFor(() => expect(received).toHaveLength(40), { timeout: 20_000 });
 
     await admins[0]?.close(); // the stream drops
     emitRequests(10); // emitted while the source cannot read: the ring keeps them
@@ -96,7 +96,7 @@ describe('gateway admin stream → GatewayStreamSource', () => {
     });
     sources.push(source);
     source.start();
-    await vi.waitFor(() => expect(after).toHaveLength(50), { timeout: 5000 });
+    await vi.waitFor(() => expect(after).toHaveLength(50), { timeout: 20_000 });
     expect(gaps).toEqual([{ missed: 50, from: cursor, oldest: emitted.at(-50)?.id, exact: true }]);
     expect(after.map((e) => e.id)).toEqual(emitted.slice(-50).map((e) => e.id));
   });

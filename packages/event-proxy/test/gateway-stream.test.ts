@@ -130,7 +130,7 @@ afterEach(async () => {
   }
 });
 
-const until = (check: () => void) => vi.waitFor(check, { timeout: 5000 });
+const until = (check: () => void) => vi.waitFor(check, { timeout: 20_000 });
 
 describe('GatewayStreamSource', () => {
   it('reads the whole ring on first start, with the token, and advances its cursor batch by batch', async () => {

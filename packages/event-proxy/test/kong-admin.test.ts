@@ -356,7 +356,7 @@ describe('KongAdminSource', () => {
     const k = await fakeKong();
     const { s, batches } = kong({ adminUrl: k.url, pollIntervalMs: 10 });
     s.start();
-    await vi.waitFor(() => expect(batches.length).toBeGreaterThanOrEqual(3), { timeout: 5000 });
+    await vi.waitFor(() => expect(batches.length).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
     await s.stop();
     const count = batches.length;
     await new Promise((r) => setTimeout(r, 50));

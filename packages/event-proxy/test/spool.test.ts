@@ -153,7 +153,9 @@ describe('DiskSpool: append, read, ack', () => {
     expect(await segmentFiles(dir)).toEqual(files);
     await spool.ack(rest);
     // Segment release runs after the checkpoint write, off the ack's path.
-    await vi.waitFor(async () => expect(await segmentFiles(dir)).toEqual(files.slice(2)), { timeout: 5000 });
+    await vi.waitFor(async () => expect(await segmentFiles(dir)).toEqual(files.slice(2)), {
+      timeout: 20_000,
+    });
     expect(spool.stats()).toMatchObject({ events: 4, segments: 1 });
   });
 

@@ -44,7 +44,7 @@ class SseClient {
   }
 
   async waitFor(count: number): Promise<void> {
-    await vi.waitFor(() => expect(this.frames.length).toBeGreaterThanOrEqual(count), { timeout: 5000 });
+    await vi.waitFor(() => expect(this.frames.length).toBeGreaterThanOrEqual(count), { timeout: 20_000 });
   }
 
   close(): void {
@@ -130,7 +130,7 @@ async function stream(ctx: { url: string; clients: SseClient[] }, query = '', he
 
 /** Resolves once the hub has a subscriber for every stream (the stream is registered server-side). */
 async function attached(hub: EventHub, count: number) {
-  await vi.waitFor(() => expect(hub.subscribers).toBe(count), { timeout: 5000 });
+  await vi.waitFor(() => expect(hub.subscribers).toBe(count), { timeout: 20_000 });
 }
 
 function emitRequests(hub: EventHub, count: number, headerBytes = 0) {
@@ -347,7 +347,7 @@ describe('GET /__events', () => {
   it('sends heartbeat comments', async () => {
     const ctx = await setup({}, { heartbeatMs: 20 });
     const client = await stream(ctx);
-    await vi.waitFor(() => expect(client.comments).toContain(': heartbeat'), { timeout: 5000 });
+    await vi.waitFor(() => expect(client.comments).toContain(': heartbeat'), { timeout: 20_000 });
   });
 
   it('ends open streams on close()', async () => {
@@ -355,7 +355,7 @@ describe('GET /__events', () => {
     const client = await stream(ctx);
     await attached(ctx.hub, 1);
     await ctx.admin.close();
-    await vi.waitFor(() => expect(client.ended).toBe(true), { timeout: 5000 });
+    await vi.waitFor(() => expect(client.ended).toBe(true), { timeout: 20_000 });
     expect(ctx.admin.streams).toBe(0);
     started.pop();
     ctx.hub.close();
@@ -389,7 +389,7 @@ describe('GET /__events slow clients', () => {
     const ids: string[] = [];
     ctx.hub.subscribe((e) => ids.push(e.id));
     const socket = await stalledClient(ctx.url);
-    await vi.waitFor(() => expect(ctx.admin.streams).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(ctx.admin.streams).toBe(1), { timeout: 20_000 });
 
     const emitted = await flood(ctx.hub, () => ctx.admin.streams === 0);
     socket.destroy();
@@ -407,7 +407,7 @@ describe('GET /__events slow clients', () => {
   it('disconnects a client that accepts no bytes for stallTimeoutMs', async () => {
     const ctx = await setup({ settings: { ring_size: 100_000 } }, { stallTimeoutMs: 50 });
     const socket = await stalledClient(ctx.url);
-    await vi.waitFor(() => expect(ctx.admin.streams).toBe(1), { timeout: 5000 });
+    await vi.waitFor(() => expect(ctx.admin.streams).toBe(1), { timeout: 20_000 });
     const emitted = await flood(ctx.hub, () => ctx.admin.streams === 0, 90_000);
     socket.destroy();
     expect(ctx.admin.streams).toBe(0);

@@ -273,7 +273,7 @@ describe('EventHub node_health', () => {
     const hub = newHub({ settings: { health_interval: '20ms', types: ['node_health'] } });
     const { events } = collect(hub);
     hub.start();
-    await vi.waitFor(() => expect(events.length).toBeGreaterThanOrEqual(3), { timeout: 5000 });
+    await vi.waitFor(() => expect(events.length).toBeGreaterThanOrEqual(3), { timeout: 20_000 });
     expect(events.every((e) => e.event_type === 'node_health')).toBe(true);
   });
 });
