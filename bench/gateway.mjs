@@ -13,8 +13,10 @@
 //   (e) the (a) passthrough on every core: `--workers 2` vs one process vs nginx with one worker process as a
 //       reverse proxy to the same backend (targets (issue 21): ≥ 1.3× one process, ≥ 0.6× nginx); nginx is
 //       installed by scripts/bench-setup.mjs when missing. CPU columns count the whole process tree.
+// With --baseline DIR (another checkout of this repository, built), (a), (b) and (c) also measure that
+// checkout's gateway in the same run and print this one's req/s over it: the before/after of a change.
 // Run from the root after `npm run build`: npm run bench:gateway [-- --duration 5 --warmup 1 --connections 50
-// --scenarios a,b,c,d,e]
+// --scenarios a,b,c,d,e --baseline DIR]
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -33,6 +35,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '50' },
     scenarios: { type: 'string', default: 'a,b,c,d,e' },
+    baseline: { type: 'string' },
   },
 });
 const SCENARIOS = ['a', 'b', 'c', 'd', 'e'];
@@ -57,6 +60,13 @@ if (
   process.exit(1);
 }
 const here = (f) => join(root, 'bench/support', f);
+const baselineCli = args.baseline ? join(args.baseline, 'apps/cli/bin/switchyard.js') : undefined;
+if (baselineCli && !existsSync(join(args.baseline, 'apps/cli/dist/main.js'))) {
+  console.error(
+    `--baseline: ${args.baseline} has no built CLI (apps/cli/dist/main.js); build it there first`,
+  );
+  process.exit(1);
+}
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
@@ -223,6 +233,12 @@ try {
     env: { LOG_LEVEL: 'info' },
   });
   peers.push(gateway);
+  const baseline = baselineCli
+    ? await startPeer('baseline', [baselineCli, 'run', '-c', config, ...admin], {
+        env: { LOG_LEVEL: 'info' },
+      })
+    : undefined;
+  if (baseline) peers.push(baseline);
   // Only (d) needs Kafka and the events-on gateways.
   const kafka = only.has('d') && existsSync(KAFKA_MOCK) ? await startKafkaMock() : undefined;
   if (kafka) peers.push(kafka);
@@ -274,6 +290,8 @@ try {
   peers.push(undici);
   const at = (peer, path) => `http://127.0.0.1:${peer.port}${path}`;
   const contender = (name, peer, path, tree = false) => ({ name, url: at(peer, path), pid: peer.pid, tree });
+  // With a baseline, (a)-(c) measure it beside this checkout's gateway.
+  const beside = (path) => (baseline ? [contender('switchyard (baseline)', baseline, path)] : []);
 
   // The same answers from the gateway and its peers, so the comparison is like for like.
   for (const path of ['/json', '/merge']) {
@@ -302,23 +320,26 @@ try {
   console.error(
     `measuring: ${connections} connections, ${warmup}s warm-up each, then ${duration} × 1 s slices each, interleaved`,
   );
-  const [a, aF, aU] = only.has('a')
+  const [a, aF, aU, aBase] = only.has('a')
     ? await scenario('(a) no-op', [
         contender('switchyard', gateway, '/noop'),
         contender('@fastify/http-proxy', fastify, '/noop'),
         contender('minimal undici proxy', undici, '/noop'),
+        ...beside('/noop'),
       ])
     : [];
-  const [b, bU] = only.has('b')
+  const [b, bU, bBase] = only.has('b')
     ? await scenario('(b) allow+mapping', [
         contender('switchyard', gateway, '/json'),
         contender('undici by hand', undici, '/json'),
+        ...beside('/json'),
       ])
     : [];
-  const [c, cU] = only.has('c')
+  const [c, cU, cBase] = only.has('c')
     ? await scenario('(c) merge of 3', [
         contender('switchyard', gateway, '/merge'),
         contender('minimal undici aggregator', undici, '/merge'),
+        ...beside('/merge'),
       ])
     : [];
   const [dOff, dOn, dMem] =
@@ -391,8 +412,11 @@ try {
           ['(a) switchyard / minimal undici proxy', ratio(a, aU), 0.9],
         ]
       : []),
+    ...(aBase ? [['(a) switchyard / baseline', ratio(a, aBase), undefined]] : []),
     ...(b ? [['(b) switchyard / undici by hand', ratio(b, bU), undefined]] : []),
+    ...(bBase ? [['(b) switchyard / baseline', ratio(b, bBase), undefined]] : []),
     ...(c ? [['(c) switchyard / minimal undici aggregator', ratio(c, cU), 0.8]] : []),
+    ...(cBase ? [['(c) switchyard / baseline', ratio(c, cBase), undefined]] : []),
     ...(dOn ? [['(d) events on / events off', ratio(dOn, dOff), 0.85]] : []),
     ...(dMem ? [['(d) the same, memory queue / events off', ratio(dMem, dOff), undefined]] : []),
     ...(eW
