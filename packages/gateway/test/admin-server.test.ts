@@ -331,6 +331,31 @@ describe('GET /__events', () => {
     expect(resumed.events.map((e) => e.id)).toEqual(all.slice(15).map((e) => e.id));
   });
 
+  it('tells a hole of an unknown number of lost events as an inexact gap, live and on resume', async () => {
+    const ctx = await setup();
+    const live = await stream(ctx);
+    await attached(ctx.hub, 1);
+    emitRequests(ctx.hub, 1);
+    ctx.hub.lose(2);
+    ctx.hub.loseUncounted(4); // a `--workers` worker died owing at least 4
+    emitRequests(ctx.hub, 1);
+    ctx.hub.loseUncounted(0); // one died owing none known, maybe some
+    await live.waitFor(6);
+    const gaps = live.frames.filter((f) => f.event === 'gap').map((f) => JSON.parse(f.data as string));
+    const [first, second] = live.events as [Envelope, Envelope, Envelope, Envelope];
+    // The exact hole and the inexact one are one run: 6 at least, not exactly.
+    expect(gaps).toEqual([
+      { missed: 6, from: second.id, oldest: live.events[2]?.id, exact: false },
+      { missed: 0, from: live.events[3]?.id, oldest: null, exact: false },
+    ]);
+    live.close();
+
+    const resumed = await stream(ctx, '', { 'last-event-id': first.id });
+    await resumed.waitFor(5);
+    expect(resumed.frames.map((f) => f.event)).toEqual(['response', 'gap', 'request', 'response', 'gap']);
+    expect(JSON.parse(resumed.frames[1]?.data as string)).toMatchObject({ missed: 6, exact: false });
+  });
+
   it('replays the ring with from=oldest and filters by type', async () => {
     const ctx = await setup();
     ctx.hub.subscribe(() => {}); // a consumer, so the hub records

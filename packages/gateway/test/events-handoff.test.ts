@@ -255,6 +255,21 @@ describe('lost records', () => {
     expect(replayGaps.reduce((n, g) => n + g.missed, 0)).toBe(3);
   });
 
+  it('of an unknown number reach in-process consumers as inexact gaps, live and replayed', () => {
+    const hub = new EventHub({ settings: { health_interval: '1h' } });
+    hubs.push(hub);
+    const gaps: GapInfo[] = [];
+    const seen: string[] = [];
+    hub.subscribe((e) => seen.push(e.id), { onGap: (g) => gaps.push(g) });
+    hub.pluginUpdated({ plugin: 'p', scope: 's', change: 'config', from: 1, to: 2 });
+    hub.loseUncounted(7);
+    hub.pluginUpdated({ plugin: 'p', scope: 's', change: 'config', from: 2, to: 3 });
+    expect(gaps).toEqual([{ missed: 7, from: null, oldest: null, exact: false }]);
+    const replayGaps: GapInfo[] = [];
+    hub.subscribe(() => undefined, { afterId: seen[0] as string, onGap: (g) => replayGaps.push(g) });
+    expect(replayGaps).toEqual([{ missed: 7, from: null, oldest: null, exact: false }]);
+  });
+
   it('keep the ring within its byte bound', () => {
     const hub = new EventHub({ settings: { ring_max_bytes: 65_536, health_interval: '1h' } });
     hubs.push(hub);

@@ -102,10 +102,13 @@ export class HubSource implements Source {
       const end = Math.min(hub.nextSeq, this.next + max);
       const batch: Envelope[] = [];
       let holes = 0;
+      let uncounted: number | undefined;
       for (let seq = this.next; seq < end; seq++) {
         const stored = hub.entry(seq);
         if (!stored) {
-          holes++;
+          const atLeast = hub.uncountedAt(seq);
+          if (atLeast === undefined) holes++;
+          else uncounted = (uncounted ?? 0) + atLeast;
           continue;
         }
         // The hub serialised the event once: the spool and the sink reuse that JSON.
@@ -119,6 +122,11 @@ export class HubSource implements Source {
         // A hole is an event lost before the hub got it (the gateway's hand-off was full), counted there.
         if (holes > 0)
           this.logger?.error({ missed: holes }, 'events lost before the event hub: the hand-off was full');
+        if (uncounted !== undefined)
+          this.logger?.error(
+            { missed_at_least: uncounted },
+            'events lost before the event hub: a gateway worker exited before it forwarded them',
+          );
       } catch (err) {
         if (this.stopping.signal.aborted) return;
         const delay = backoffDelay(attempt++, RETRY);

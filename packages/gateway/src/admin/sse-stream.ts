@@ -98,17 +98,24 @@ export class SseStream {
     }
     const end = hub.nextSeq;
     // Holes in the ring are events lost before they reached it (the hand-off from the request thread was
-    // full): told as one gap per run of them, exactly counted.
+    // full, or a `--workers` worker died with events unsent): told as one gap per run of them, exactly
+    // counted unless one of the holes stands for an unknown number.
     let lost = 0;
+    let exact = true;
+    let holes = false;
     while (this.next < end) {
-      const stored = hub.entry(this.next++);
+      const seq = this.next++;
+      const stored = hub.entry(seq);
       if (!stored) {
-        lost++;
+        const uncounted = hub.uncountedAt(seq);
+        lost += uncounted ?? 1;
+        exact &&= uncounted === undefined;
+        holes = true;
         continue;
       }
-      if (lost > 0) {
-        out += gapFrame({ missed: lost, from: this.lastId, oldest: stored.id, exact: true });
-        lost = 0;
+      if (holes) {
+        out += gapFrame({ missed: lost, from: this.lastId, oldest: stored.id, exact });
+        [lost, exact, holes] = [0, true, false];
       }
       this.lastId = stored.id;
       if (this.o.types && !this.o.types.has(stored.type)) continue;
@@ -119,7 +126,7 @@ export class SseStream {
         if (!accepted) return;
       }
     }
-    if (lost > 0) out += gapFrame({ missed: lost, from: this.lastId, oldest: null, exact: true });
+    if (holes) out += gapFrame({ missed: lost, from: this.lastId, oldest: null, exact });
     if (out) this.write(out);
   }
 

@@ -124,7 +124,9 @@ export class EventHub implements GatewayObserver {
   private readonly feed: EventFeed | undefined;
   private listeners: readonly EventListener[] = [];
   /** Called with the count when events were lost before they reached the ring (a hand-off overflow). */
-  private gapListeners: readonly ((missed: number, next: string | null) => void)[] = [];
+  private gapListeners: readonly ((missed: number, exact: boolean) => void)[] = [];
+  /** Holes standing for an unknown number of lost events: sequence number → the known lower bound. */
+  private readonly uncounted = new Map<number, number>();
   private watchers = 0;
   private wakers: readonly EventListener[] = [];
   private active = false;
@@ -208,6 +210,14 @@ export class EventHub implements GatewayObserver {
   /** Retained event `seq`, or undefined once it left the ring. */
   entry(seq: number): StoredEvent | undefined {
     return this.ring.get(seq);
+  }
+
+  /**
+   * For a hole at `seq` made by `loseUncounted`: the events it stands for, at least (0 when none are known
+   * to be lost, only possibly). Undefined for an event or a hole of exactly one lost event.
+   */
+  uncountedAt(seq: number): number | undefined {
+    return this.uncounted.get(seq);
   }
 
   /** Starts the periodic `node_health` (when that type is enabled). */
@@ -345,7 +355,20 @@ export class EventHub implements GatewayObserver {
   lose(count: number): void {
     if (count <= 0) return;
     this.ring.skip(count);
-    for (const g of this.gapListeners) g(count, null);
+    for (const g of this.gapListeners) g(count, true);
+    this.wakeAll();
+  }
+
+  /**
+   * An unknown number of events was lost, `atLeast` of them known (a `--workers` worker killed before it
+   * forwarded what it had recorded): one sequence number becomes a hole that readers report as an inexact
+   * gap (`exact: false`, `missed` the lower bound), so the loss is told even when nothing is counted.
+   */
+  loseUncounted(atLeast: number): void {
+    for (const seq of this.uncounted.keys()) if (seq < this.ring.oldestSeq) this.uncounted.delete(seq);
+    this.uncounted.set(this.ring.nextSeq, atLeast);
+    this.ring.skip(1);
+    for (const g of this.gapListeners) g(atLeast, false);
     this.wakeAll();
   }
 
@@ -360,14 +383,21 @@ export class EventHub implements GatewayObserver {
       if (start.gap) options.onGap?.(start.gap);
       for (let seq = start.seq; seq < this.ring.nextSeq; seq++) {
         const stored = this.ring.get(seq);
+        const uncounted = this.uncounted.get(seq);
         if (stored) listener(stored.event);
-        else options.onGap?.({ missed: 1, from: null, oldest: null, exact: true });
+        else
+          options.onGap?.({
+            missed: uncounted ?? 1,
+            from: null,
+            oldest: null,
+            exact: uncounted === undefined,
+          });
       }
     }
     this.listeners = [...this.listeners, listener];
     const onGap = options.onGap;
     const gapListener = onGap
-      ? (missed: number) => onGap({ missed, from: null, oldest: null, exact: true })
+      ? (missed: number, exact: boolean) => onGap({ missed, from: null, oldest: null, exact })
       : undefined;
     if (gapListener) this.gapListeners = [...this.gapListeners, gapListener];
     let subscribed = true;
