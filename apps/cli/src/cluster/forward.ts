@@ -50,6 +50,28 @@ export class EventForwarder {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
+  /**
+   * What the primary has not been sent yet, counted as it counts what arrives (each forwarded event, and
+   * each event lost here, once): the events `hub` holds past the last batch, and those the ring dropped
+   * before they were read. Told with the worker's status, so that a worker killed before it sent them
+   * leaves a gap of at least this many.
+   */
+  get backlog(): number {
+    if (this.unwatch === undefined) return 0;
+    const hub = this.o.hub;
+    let n = 0;
+    let seq = this.next;
+    if (seq < hub.oldestSeq) {
+      n += hub.oldestSeq - seq;
+      seq = hub.oldestSeq;
+    }
+    for (; seq < hub.nextSeq; seq++) {
+      const stored = hub.entry(seq);
+      if (!stored || forwarded(stored.type, stored)) n++;
+    }
+    return n;
+  }
+
   private settled(): boolean {
     return this.unsent === 0 && (this.unwatch === undefined || this.next >= this.o.hub.nextSeq);
   }

@@ -31,8 +31,11 @@ export type FromWorker =
   | { swy: 'listening'; port: number }
   /** A batch of events, after `lost` events the worker could not forward (they become a gap). */
   | { swy: 'events'; events: WorkerEvent[]; lost: number }
-  /** The worker's own view, every STATUS_INTERVAL_MS, for `/__health` and `node_health`. */
-  | { swy: 'status'; inFlight: number; status: HealthStatus }
+  /**
+   * The worker's own view, every STATUS_INTERVAL_MS, for `/__health` and `node_health`; `unsent`: events it
+   * recorded and has not sent yet (EventForwarder.backlog), which a kill would lose.
+   */
+  | { swy: 'status'; inFlight: number; status: HealthStatus; unsent: number }
   | { swy: 'prepared'; id: number; error?: string }
   /** Every event of the worker's last requests was sent: it exits next. */
   | { swy: 'stopped' };

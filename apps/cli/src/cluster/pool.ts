@@ -9,6 +9,10 @@ export interface PoolOptions {
   startMessage: () => ToWorker;
   /** Every `swy` message of a worker, besides those the pool itself reads. */
   onMessage: (worker: Worker, message: FromWorker) => void;
+  /** Calls `start` when a worker that said hello may be sent its start message [at once]. */
+  whenStartable?: (start: () => void) => void;
+  /** Every worker's exit, before it is replaced. */
+  onExit?: (worker: Worker) => void;
   /** How long a worker may take to finish its requests when stopping [30 s]. */
   stopTimeoutMs?: number;
 }
@@ -46,8 +50,13 @@ export class WorkerPool {
       if (!m || !isSwyMessage(message)) return;
       const msg = message as FromWorker;
       if (msg.swy === 'hello') {
-        m.greeted = true;
-        worker.send(this.stopping ? ({ swy: 'stop' } satisfies ToWorker) : this.o.startMessage());
+        const start = () => {
+          if (this.members.get(worker.id) !== m || !worker.isConnected()) return;
+          m.greeted = true;
+          worker.send(this.stopping ? ({ swy: 'stop' } satisfies ToWorker) : this.o.startMessage());
+        };
+        if (this.stopping || !this.o.whenStartable) start();
+        else this.o.whenStartable(start);
       } else if (msg.swy === 'listening') {
         m.listening = true;
         this.boundPort = msg.port;
@@ -123,7 +132,7 @@ export class WorkerPool {
         if (worker.isDead()) resolve();
         else worker.once('exit', () => resolve());
       });
-      // One that has not said hello yet is told when it does.
+      // One that has not said hello yet is told when it does (one held back by a reload, once it settled).
       if (greeted && worker.isConnected()) worker.send({ swy: 'stop' } satisfies ToWorker);
       const timer = setTimeout(() => {
         this.o.logger.error({ worker: worker.id }, 'gateway worker did not stop in time: killed');
@@ -156,6 +165,7 @@ export class WorkerPool {
       worker.once('exit', (code, signal) => {
         worker.off('message', onListening);
         this.members.delete(worker.id);
+        this.o.onExit?.(worker);
         if (this.stopping) return resolve();
         if (!member.listening && initial) {
           reject(

@@ -19,6 +19,7 @@ import { inProcessSettings } from '../wiring/run.js';
 import type { ToWorker } from './messages.js';
 import { WorkerPool } from './pool.js';
 import { ClusterReload } from './reload.js';
+import { UnsentEvents } from './unsent.js';
 
 export interface PrimaryOptions {
   /** The event proxy to run for the node (`run` with TARGET_TYPE), or null. */
@@ -35,21 +36,25 @@ const adminOf = (file: GatewayFile) => (file.extra_config?.admin ?? {}) as Admin
  * and forks N workers that serve the port. Resolves to the exit code once stopped (SIGTERM/SIGINT).
  */
 export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOptions): Promise<number> {
-  let config = await loadForRun(args.file, io);
-  if (!config) return 1;
+  const initial = await loadForRun(args.file, io);
+  if (!initial) return 1;
   const size = args.workers ?? 1;
   const eventsOnStdout = o.proxy?.target.type === 'file' && o.proxy.target.file?.path === '-';
   const logger = cliLogger(io, eventsOnStdout);
-  const adminSettings = adminOf(config);
+  const adminSettings = adminOf(initial);
   const adminOn = adminSettings.disable !== true;
   // Set before the first fork: workers run this same command, and structured clone keeps the file's types.
   cluster.setupPrimary({ serialization: 'advanced' });
 
   let recording = false;
+  // Events of workers that exited before forwarding them (a lower bound), for node_health.
+  let eventsLost = 0;
+  const unsent = new UnsentEvents();
+  const workerCounts = () => ({ ...pool.counts(), events_lost: eventsLost });
   const feed: EventFeed = {
     consumes: false,
     pluginUpdated: (data) => hub.pluginUpdated(data),
-    health: (data) => hub.health({ ...data, workers: pool.counts() }),
+    health: (data) => hub.health({ ...data, workers: workerCounts() }),
     forward: () => {
       recording = true;
       pool.broadcast({ swy: 'record', on: true });
@@ -62,25 +67,41 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
     configure: () => undefined,
   };
   const hub: EventHub = new EventHub({
-    settings: eventsOf(config),
+    settings: eventsOf(initial),
     logger,
     health: { inFlight: () => pool.inFlight, status: () => pool.status() },
     feed,
   });
-  const reload = new ClusterReload(() => pool.workers());
+  const reload = new ClusterReload({ workers: () => pool.workers(), config: initial });
   const pool: WorkerPool = new WorkerPool({
     size,
     logger,
     startMessage: (): ToWorker => ({
       swy: 'start',
-      config: config as GatewayFile,
+      config: reload.config,
       record: recording,
       metrics: adminOn,
       logsToStderr: eventsOnStdout,
     }),
     onMessage: (worker, m) => {
-      if (m.swy === 'events') hub.adopt(m.events, m.lost);
+      if (m.swy === 'events') {
+        hub.adopt(m.events, m.lost);
+        unsent.arrived(worker.id, m.events.length + m.lost);
+      } else if (m.swy === 'status') unsent.status(worker.id, m.unsent);
+      else if (m.swy === 'stopped') unsent.finished(worker.id);
       else reload.onMessage(worker, m);
+    },
+    whenStartable: (start) => reload.whenSettled(start),
+    onExit: (worker) => {
+      const lost = unsent.exited(worker.id);
+      if (lost === undefined || !recording) return;
+      // Told as an inexact gap: what it recorded after its last status is unknown.
+      eventsLost += lost;
+      hub.loseUncounted(lost);
+      logger.error(
+        { worker: worker.id, events_lost_at_least: lost },
+        'a gateway worker exited before forwarding its events: they are lost',
+      );
     },
   });
 
@@ -112,7 +133,7 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
           version: VERSION,
           uptime_s: Math.round(process.uptime()),
           in_flight: pool.inFlight,
-          workers: pool.counts(),
+          workers: workerCounts(),
           events: {
             recording: hub.recording,
             subscribers: hub.subscribers,
@@ -153,9 +174,8 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
     env: io.env,
     gateway: {
       async reload(next) {
+        const previous = reload.config;
         await reload.apply(next);
-        const previous = config as GatewayFile;
-        config = next;
         hub.configure(eventsOf(next));
         const changes = namespaceChanges(previous, next);
         for (const c of changes) hub.emitPluginUpdated(c.plugin, c.scope, 'config', c.from, c.to);

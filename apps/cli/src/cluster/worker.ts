@@ -60,7 +60,13 @@ export async function runWorker(args: GatewayArgs, io: CommandIO): Promise<numbe
   const forwarder = new EventForwarder({ hub: gateway.events, send });
   forwarder.recording = start.record;
   const status = setInterval(
-    () => send({ swy: 'status', inFlight: gateway.inFlight, status: gateway.events.status() }),
+    () =>
+      send({
+        swy: 'status',
+        inFlight: gateway.inFlight,
+        status: gateway.events.status(),
+        unsent: forwarder.backlog,
+      }),
     STATUS_INTERVAL_MS,
   );
   status.unref();

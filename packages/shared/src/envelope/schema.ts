@@ -89,6 +89,13 @@ export const NodeHealthData = Type.Object(
           configured: Type.Integer({ minimum: 1, description: 'gateway workers asked for (--workers)' }),
           up: Type.Integer({ minimum: 0, description: 'workers serving now' }),
           restarts: Type.Integer({ minimum: 0, description: 'workers restarted after they exited' }),
+          events_lost: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description:
+                'events of workers that exited before forwarding them (at least; each exit is a gap)',
+            }),
+          ),
         },
         { additionalProperties: true },
       ),
