@@ -14,7 +14,9 @@ export class UnsentEvents {
 
   /** `count` events (or lost-event counts) of `worker` arrived. */
   arrived(worker: number, count: number): void {
-    this.owed.set(worker, Math.max(0, (this.owed.get(worker) ?? 0) - count));
+    const owed = this.owed.get(worker);
+    // Nothing owed before its first status (or after its exit: late messages leave no entry behind).
+    if (owed !== undefined) this.owed.set(worker, Math.max(0, owed - count));
   }
 
   /** `worker` forwarded its last events and is exiting. */
