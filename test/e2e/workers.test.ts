@@ -27,7 +27,7 @@ interface Node {
   base: string;
   admin: string;
   log(): string;
-  health(): Promise<{ workers: { up: number; configured: number; restarts: number } }>;
+  health(): Promise<{ workers: { up: number; configured: number; restarts: number; events_lost: number } }>;
   /** The worker processes' pids (the primary's children). */
   workers(): number[];
   stop(): Promise<number | null>;
@@ -79,6 +79,7 @@ async function startNode(file: string, port: number): Promise<Node> {
   return node;
 }
 
+/** `/fail/{n}` (when listed) calls a path the backend answers 404, behind a breaker that opens at once. */
 function config(backend: string, port: number, endpoints: string[]): object {
   return {
     version: 3,
@@ -86,8 +87,20 @@ function config(backend: string, port: number, endpoints: string[]): object {
     port,
     timeout: '10s',
     host: [backend],
-    extra_config: { 'telemetry/events': { health_interval: '1h' } },
-    endpoints: endpoints.map((e) => ({ endpoint: e, backend: [{ url_pattern: e }] })),
+    extra_config: { 'telemetry/events': { health_interval: '1h' }, router: { return_error_msg: true } },
+    endpoints: endpoints.map((e) =>
+      e === '/fail/{n}'
+        ? {
+            endpoint: e,
+            backend: [
+              {
+                url_pattern: '/missing/{n}',
+                extra_config: { 'qos/circuit-breaker': { interval: 600, timeout: 600, max_errors: 1 } },
+              },
+            ],
+          }
+        : { endpoint: e, backend: [{ url_pattern: e }] },
+    ),
   };
 }
 
@@ -96,6 +109,12 @@ async function call(base: string, path: string): Promise<number> {
   const res = await request(`${base}${path}`, { reset: true });
   await res.body.dump();
   return res.statusCode;
+}
+
+/** As `call`, for the body. */
+async function callBody(base: string, path: string): Promise<string> {
+  const res = await request(`${base}${path}`, { reset: true });
+  return res.body.text();
 }
 
 /** Pids among `pids` holding a TCP connection to `port` on loopback (read from /proc, no tool needed). */
@@ -225,16 +244,28 @@ describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
   it('reloads both workers or neither: a worker that cannot confirm leaves both on the old file', async () => {
     const port = await freePort();
     const file = join(tmp.dir, 'reload.json');
-    writeFileSync(file, JSON.stringify(config(backend.url, port, ['/v/{n}'])));
+    writeFileSync(file, JSON.stringify(config(backend.url, port, ['/v/{n}', '/fail/{n}'])));
     node = await startNode(file, port);
     const n = node;
     const [stuck] = n.workers() as [number];
+    // Each worker's breaker for /fail opens (two failures each, connections taking turns), and stays open:
+    // every later call is refused without reaching the backend, whichever worker takes it.
+    const breakerOpen = async () => {
+      for (let i = 0; i < 6; i++)
+        expect(await callBody(n.base, `/fail/${i}`)).toBe('circuit breaker is open');
+    };
+    await until(async () => {
+      for (let i = 0; i < 4; i++)
+        if ((await callBody(n.base, `/fail/${i}`)) !== 'circuit breaker is open') return false;
+      return true;
+    }, 'both workers’ breakers open');
+    await breakerOpen();
 
     // One worker is stopped (SIGSTOP) while the primary asks both to prepare the new file: it never
     // confirms, so the primary tells the other to drop it.
     process.kill(stuck, 'SIGSTOP');
     try {
-      writeFileSync(file, JSON.stringify(config(backend.url, port, ['/v/{n}', '/users/{n}'])));
+      writeFileSync(file, JSON.stringify(config(backend.url, port, ['/v/{n}', '/fail/{n}', '/users/{n}'])));
       await until(
         () => n.log().includes('SWY_RELOAD_ABORTED') || n.log().includes('did not confirm'),
         'the refusal',
@@ -249,6 +280,8 @@ describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
       expect(await call(n.base, '/users/1')).toBe(404);
       expect(await call(n.base, `/v/${i}`)).toBe(200);
     }
+    // The dropped file did not touch the breakers in force (its /fail was the same).
+    await breakerOpen();
 
     // An invalid file is refused once, by the primary, before any worker sees it.
     writeFileSync(file, '{ "version": 3, "endpoints": [ { "endpoint": "/x" } ] }');
@@ -258,8 +291,8 @@ describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
       30_000,
     );
 
-    // The same file with every worker answering: both move to it.
-    writeFileSync(file, JSON.stringify(config(backend.url, port, ['/v/{n}', '/users/{n}'])));
+    // The same file with every worker answering: both move to it, their unchanged breakers still open.
+    writeFileSync(file, JSON.stringify(config(backend.url, port, ['/v/{n}', '/fail/{n}', '/users/{n}'])));
     const reloads = () =>
       n
         .log()
@@ -267,6 +300,7 @@ describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
         .filter((l) => l.includes('"trigger"') && l.includes('configuration reloaded'));
     await until(() => reloads().length === 1, 'the reload', 30_000);
     for (let i = 0; i < 6; i++) expect(await call(n.base, '/users/1')).toBe(200);
+    await breakerOpen();
     expect(n.log().match(/configuration refused/g)).toHaveLength(2);
     expect(await n.stop()).toBe(0);
   });
@@ -278,6 +312,8 @@ describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
     node = await startNode(file, port);
     const n = node;
     const [victim] = n.workers() as [number];
+    // A client of the merged stream: the workers record while it reads.
+    const stream = await openStream(n.admin);
     backend.slowMs = 3000;
     const seenBefore = backend.slowSeen;
     const agent = new Agent({ pipelining: 0 });
@@ -300,8 +336,23 @@ describe('switchyard gateway --workers 2', { timeout: 600_000 }, () => {
     expect(outcomes.filter((o) => o === 200).length).toBeGreaterThan(0);
     for (const f of failed) expect(['UND_ERR_SOCKET', 'ECONNRESET']).toContain(f);
 
+    // What the killed worker had recorded and not forwarded is lost, by a number the primary can only
+    // bound from below: the stream is told so by a gap that says it is not exact.
+    await until(() => stream.frames.some((f) => f.event === 'gap'), 'the gap the killed worker left');
+    const gaps = stream.frames.filter((f) => f.event === 'gap').map((f) => JSON.parse(f.data));
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]).toMatchObject({ exact: false });
+    expect(gaps[0].missed).toBeGreaterThanOrEqual(0);
+    expect(n.log()).toContain('a gateway worker exited before forwarding its events');
+    stream.close();
+
     await until(async () => (await n.health()).workers.up === 2, 'a new worker', START_MS);
-    expect((await n.health()).workers).toEqual({ configured: 2, up: 2, restarts: 1 });
+    expect((await n.health()).workers).toEqual({
+      configured: 2,
+      up: 2,
+      restarts: 1,
+      events_lost: gaps[0].missed,
+    });
     expect(n.workers()).not.toContain(victim);
     expect(n.log()).toContain('gateway worker exited; starting another');
     for (let i = 0; i < 4; i++) expect(await call(n.base, `/v/${i}`)).toBe(200);
