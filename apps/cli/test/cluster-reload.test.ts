@@ -156,8 +156,10 @@ describe('ClusterReload', () => {
     expect(startedOn).toEqual([OLD]);
 
     // A rolled-back reload: the newcomer starts on the old file, after the decision.
+    expect(reload.deciding).toBe(false);
     const refused = reload.apply(NEW);
     await settled(refused);
+    expect(reload.deciding).toBe(true);
     reload.whenSettled(start);
     expect(startedOn).toEqual([OLD]);
     confirm(a, 'no');

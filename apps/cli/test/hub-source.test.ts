@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { HubSource } from '@switchyard/cli';
 import { validateEventProxySettings } from '@switchyard/config';
 import { createEventProxy, type EventProxy } from '@switchyard/event-proxy';
@@ -43,7 +44,7 @@ function emit(h: EventHub, from: number, count: number): void {
   }
 }
 
-async function setup(slowMs: number, maxEvents: number) {
+async function setup(slowMs: number, maxEvents: number, log = logger) {
   const h = new EventHub({ settings: { health_interval: '1h', ring_size: 10_000 } });
   hub = h;
   const emitted: string[] = [];
@@ -75,7 +76,7 @@ async function setup(slowMs: number, maxEvents: number) {
       spool: { enabled: false, dir: join(dir, 'spool'), memory_max_events: maxEvents, full_policy: 'block' },
       dead_letter: { path: join(dir, 'dead.ndjson') },
     }),
-    { logger, sources: [source] },
+    { logger: log, sources: [source] },
   );
   proxy = p;
   await p.start();
@@ -92,6 +93,29 @@ async function until(check: () => boolean, ms = 15_000) {
 }
 
 describe('HubSource', () => {
+  it('logs a hole standing for an unknown number of lost events (a --workers worker died) with its lower bound', async () => {
+    const lines: string[] = [];
+    const capture = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const { h, delivered } = await setup(0, 1000, capture);
+    emit(h, 0, 1);
+    h.loseUncounted(3);
+    emit(h, 1, 1);
+    await until(() => delivered().length === 4);
+    const said = () => lines.find((l) => l.includes('a gateway worker exited before it forwarded them'));
+    await until(() => said() !== undefined);
+    expect(JSON.parse(said() as string)).toMatchObject({ missed_at_least: 3 });
+    // Not mistaken for a full hand-off.
+    expect(lines.some((l) => l.includes('the hand-off was full'))).toBe(false);
+  });
+
   it('loses nothing while the proxy queue is full: it waits, reads the hub again by position, and retries', async () => {
     const { h, p, emitted, delivered } = await setup(5, 20);
     for (let burst = 0; burst < 10; burst++) {

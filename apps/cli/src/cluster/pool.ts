@@ -9,8 +9,8 @@ export interface PoolOptions {
   startMessage: () => ToWorker;
   /** Every `swy` message of a worker, besides those the pool itself reads. */
   onMessage: (worker: Worker, message: FromWorker) => void;
-  /** Calls `start` when a worker that said hello may be sent its start message [at once]. */
-  whenStartable?: (start: () => void) => void;
+  /** Calls `start` when `worker`, which said hello, may be sent its start message [at once]. */
+  whenStartable?: (worker: Worker, start: () => void) => void;
   /** Every worker's exit, before it is replaced. */
   onExit?: (worker: Worker) => void;
   /** How long a worker may take to finish its requests when stopping [30 s]. */
@@ -56,7 +56,7 @@ export class WorkerPool {
           worker.send(this.stopping ? ({ swy: 'stop' } satisfies ToWorker) : this.o.startMessage());
         };
         if (this.stopping || !this.o.whenStartable) start();
-        else this.o.whenStartable(start);
+        else this.o.whenStartable(worker, start);
       } else if (msg.swy === 'listening') {
         m.listening = true;
         this.boundPort = msg.port;

@@ -91,7 +91,11 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
       else if (m.swy === 'stopped') unsent.finished(worker.id);
       else reload.onMessage(worker, m);
     },
-    whenStartable: (start) => reload.whenSettled(start),
+    whenStartable: (worker, start) => {
+      if (reload.deciding)
+        logger.info({ worker: worker.id }, 'a gateway worker starts once the reload in progress is decided');
+      reload.whenSettled(start);
+    },
     onExit: (worker) => {
       const lost = unsent.exited(worker.id);
       if (lost === undefined || !recording) return;

@@ -57,6 +57,11 @@ export class ClusterReload {
     return this.inForce;
   }
 
+  /** Whether a reload is being decided now. */
+  get deciding(): boolean {
+    return this.busy;
+  }
+
   /** Runs `then` now when no reload is being decided, else right after the one in progress settled. */
   whenSettled(then: () => void): void {
     if (this.busy) this.held.push(then);
