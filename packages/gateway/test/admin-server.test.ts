@@ -356,6 +356,24 @@ describe('GET /__events', () => {
     expect(JSON.parse(resumed.frames[1]?.data as string)).toMatchObject({ missed: 6, exact: false });
   });
 
+  it('keeps a resume gap inexact when the inexact hole already left the ring', async () => {
+    const ctx = await setup({ settings: { ring_size: 5 } });
+    const first = await stream(ctx);
+    await attached(ctx.hub, 1);
+    emitRequests(ctx.hub, 1); // seq 0, 1
+    await first.waitFor(2);
+    first.close();
+    const lastSeen = first.events[1]?.id as string;
+    ctx.hub.subscribe(() => undefined); // keeps the hub recording
+    ctx.hub.loseUncounted(4); // seq 2: at least 4 lost
+    emitRequests(ctx.hub, 5); // seq 3..12; the ring keeps 8..12
+
+    const resumed = await stream(ctx, '', { 'last-event-id': lastSeen });
+    await resumed.waitFor(6);
+    // Gone: 5 events (3..7) and the hole of at least 4.
+    expect(JSON.parse(resumed.frames[0]?.data as string)).toMatchObject({ missed: 9, exact: false });
+  });
+
   it('replays the ring with from=oldest and filters by type', async () => {
     const ctx = await setup();
     ctx.hub.subscribe(() => {}); // a consumer, so the hub records

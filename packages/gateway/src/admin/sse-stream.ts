@@ -92,7 +92,7 @@ export class SseStream {
     if (this.next < hub.oldestSeq) {
       // Overtaken by a burst within one tick (not the client's fault): say so and go on from the oldest.
       const oldest = hub.oldestSeq;
-      const gap = { missed: oldest - this.next, from: this.lastId, exact: true };
+      const gap = { ...hub.missedBetween(this.next, oldest), from: this.lastId };
       out = gapFrame({ ...gap, oldest: hub.entry(oldest)?.id ?? null });
       this.next = oldest;
     }

@@ -106,6 +106,9 @@ export interface EventHubOptions {
   feed?: EventFeed;
 }
 
+/** Inexact holes remembered (one per `--workers` worker that died with events unsent; the oldest go first). */
+const MAX_UNCOUNTED = 1000;
+
 /**
  * The gateway's event emitter. It records events only while a consumer is attached (an in-process
  * subscriber or an SSE stream, and for `retainMs` after the last one left): otherwise each hook is one
@@ -125,7 +128,10 @@ export class EventHub implements GatewayObserver {
   private listeners: readonly EventListener[] = [];
   /** Called with the count when events were lost before they reached the ring (a hand-off overflow). */
   private gapListeners: readonly ((missed: number, exact: boolean) => void)[] = [];
-  /** Holes standing for an unknown number of lost events: sequence number → the known lower bound. */
+  /**
+   * Holes standing for an unknown number of lost events: sequence number → the known lower bound, oldest
+   * first. Kept after they leave the ring, so a reader overtaken past one still learns the loss is inexact.
+   */
   private readonly uncounted = new Map<number, number>();
   private watchers = 0;
   private wakers: readonly EventListener[] = [];
@@ -218,6 +224,18 @@ export class EventHub implements GatewayObserver {
    */
   uncountedAt(seq: number): number | undefined {
     return this.uncounted.get(seq);
+  }
+
+  /** The events lost with sequence numbers `from` to `to` (exclusive) gone: how many, and whether exactly. */
+  missedBetween(from: number, to: number): { missed: number; exact: boolean } {
+    let missed = to - from;
+    let exact = true;
+    for (const [seq, atLeast] of this.uncounted) {
+      if (seq < from || seq >= to) continue;
+      missed += atLeast - 1;
+      exact = false;
+    }
+    return { missed, exact };
   }
 
   /** Starts the periodic `node_health` (when that type is enabled). */
@@ -365,7 +383,8 @@ export class EventHub implements GatewayObserver {
    * gap (`exact: false`, `missed` the lower bound), so the loss is told even when nothing is counted.
    */
   loseUncounted(atLeast: number): void {
-    for (const seq of this.uncounted.keys()) if (seq < this.ring.oldestSeq) this.uncounted.delete(seq);
+    if (this.uncounted.size >= MAX_UNCOUNTED)
+      this.uncounted.delete(this.uncounted.keys().next().value as number);
     this.uncounted.set(this.ring.nextSeq, atLeast);
     this.ring.skip(1);
     for (const g of this.gapListeners) g(atLeast, false);
@@ -446,7 +465,10 @@ export class EventHub implements GatewayObserver {
       const start = Math.max(resume, oldest);
       return { seq: start, gap: this.gap(start - resume, lastId, start, false) };
     }
-    if (resume < oldest) return { seq: oldest, gap: this.gap(oldest - resume, lastId, oldest, true) };
+    if (resume < oldest) {
+      const { missed, exact } = this.missedBetween(resume, oldest);
+      return { seq: oldest, gap: this.gap(missed, lastId, oldest, exact) };
+    }
     return { seq: resume };
   }
 
