@@ -11,8 +11,8 @@ export interface PoolOptions {
   onMessage: (worker: Worker, message: FromWorker) => void;
   /** Calls `start` when `worker`, which said hello, may be sent its start message [at once]. */
   whenStartable?: (worker: Worker, start: () => void) => void;
-  /** Every worker's exit, before it is replaced. */
-  onExit?: (worker: Worker) => void;
+  /** Every worker's exit, before it is replaced; `started`: it had been sent its start message. */
+  onExit?: (worker: Worker, started: boolean) => void;
   /** How long a worker may take to finish its requests when stopping [30 s]. */
   stopTimeoutMs?: number;
 }
@@ -165,7 +165,7 @@ export class WorkerPool {
       worker.once('exit', (code, signal) => {
         worker.off('message', onListening);
         this.members.delete(worker.id);
-        this.o.onExit?.(worker);
+        this.o.onExit?.(worker, member.greeted);
         if (this.stopping) return resolve();
         if (!member.listening && initial) {
           reject(

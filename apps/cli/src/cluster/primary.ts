@@ -96,9 +96,10 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
         logger.info({ worker: worker.id }, 'a gateway worker starts once the reload in progress is decided');
       reload.whenSettled(start);
     },
-    onExit: (worker) => {
+    onExit: (worker, started) => {
       const lost = unsent.exited(worker.id);
-      if (lost === undefined || !recording) return;
+      // One that never started recorded nothing.
+      if (lost === undefined || !started || !recording) return;
       // Told as an inexact gap: what it recorded after its last status is unknown.
       eventsLost += lost;
       hub.loseUncounted(lost);
