@@ -12,9 +12,12 @@ import { AmqpConsumer } from './amqp/consumer.js';
 import { AmqpProducer } from './amqp/producer.js';
 import type { BrokerBackendOptions } from './options.js';
 import { publisherBackend, subscriberBackend } from './pubsub/backend.js';
+import { KafkaProducers, KafkaTopic, kafkaBrokers } from './pubsub/kafka.js';
+import { KafkaSubscription } from './pubsub/kafka-subscription.js';
 import { MemTopics } from './pubsub/mem.js';
 import { NatsConnections, NatsPublisher, NatsSubscriber } from './pubsub/nats.js';
-import { fromEnv, parsePubsubUrl } from './pubsub/url.js';
+import { RabbitTopic } from './pubsub/rabbit.js';
+import { fromEnv, knownParams, type PubsubUrl, parsePubsubUrl, singleParam } from './pubsub/url.js';
 import type { BrokerBackend } from './stage.js';
 
 export type { BrokerBackendOptions } from './options.js';
@@ -26,7 +29,7 @@ export const PUBSUB_PUBLISHER = 'backend/pubsub/publisher';
 export const PUBSUB_SUBSCRIBER = 'backend/pubsub/subscriber';
 
 /** gocloud.dev's Pub/Sub schemes Switchyard does not open (their brokers do not run here). */
-const NOT_OPENED = 'kafka subscriptions, gcppubsub, awssns, awssqs, azuresb, rabbit';
+const NOT_OPENED = 'gcppubsub, awssns, awssqs, azuresb';
 
 interface Closeable {
   close(): Promise<void>;
@@ -41,6 +44,7 @@ interface Closeable {
 export class Brokers {
   private readonly amqp: AmqpConnections;
   private readonly nats: NatsConnections;
+  private readonly kafka = new KafkaProducers();
   private readonly mem = new MemTopics();
   private live = new Map<string, Closeable>();
   private building: Map<string, Closeable> | null = null;
@@ -78,6 +82,7 @@ export class Brokers {
     await Promise.all(all.map((c) => c.close()));
     await this.amqp.close();
     await this.nats.close();
+    await this.kafka.close();
   }
 
   /** The broker backend `b` is, or null for an HTTP backend (decided once, at build: nothing per request). */
@@ -110,49 +115,102 @@ export class Brokers {
     const publisher = extra[PUBSUB_PUBLISHER] as PubsubPublisherNamespace | undefined;
     if (publisher) {
       const url = this.host(o, PUBSUB_PUBLISHER) + publisher.topic_url;
-      const u = parsePubsubUrl(url, `${o.where} ${PUBSUB_PUBLISHER}`);
       const where = `${o.where} ${PUBSUB_PUBLISHER}`;
-      if (u.scheme === 'nats') {
-        const link = this.nats.get(fromEnv('NATS_SERVER_URL', where, 'nats'));
-        return publisherBackend(
-          this.keep(`${PUBSUB_PUBLISHER} ${url}`, () => new NatsPublisher(link, u.name)),
-          o,
-        );
-      }
-      if (u.scheme === 'mem') return publisherBackend(this.mem.publisher(u.name), o);
-      throw this.unsupported(where, u.scheme);
+      return publisherBackend(this.topic(parsePubsubUrl(url, where), url, where), o);
     }
     const subscriber = extra[PUBSUB_SUBSCRIBER] as PubsubSubscriberNamespace | undefined;
     if (subscriber) {
       const url = this.host(o, PUBSUB_SUBSCRIBER) + subscriber.subscription_url;
       const where = `${o.where} ${PUBSUB_SUBSCRIBER}`;
       const u = parsePubsubUrl(url, where);
-      if (u.scheme === 'nats') {
-        const link = this.nats.get(fromEnv('NATS_SERVER_URL', where, 'nats'));
-        const queue = u.query.get('queue') ?? undefined;
-        return subscriberBackend(
+      if (u.scheme === 'rabbit') {
+        knownParams(u, ['prefetch_count'], where);
+        const prefetch = singleParam(u, 'prefetch_count', where);
+        if (prefetch !== undefined && !/^\d+$/.test(prefetch))
+          throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: prefetch_count must be a whole number`);
+        const server = fromEnv('RABBIT_SERVER_URL', where, 'rabbit');
+        const cfg = {
+          name: u.name,
+          exchange: '',
+          routing_key: [],
+          ...(prefetch !== undefined && { prefetch_count: Number(prefetch) }),
+        };
+        return consumerBackend(
           this.keep(
-            `${PUBSUB_SUBSCRIBER} ${url}`,
-            () => new NatsSubscriber(link, u.name, queue, this.logger),
+            `${PUBSUB_SUBSCRIBER} ${url} ${server}`,
+            () => new AmqpConsumer(server, cfg, this.amqp, this.logger, false),
           ),
           o,
         );
       }
-      if (u.scheme === 'mem')
-        return subscriberBackend(
-          this.keep(`${PUBSUB_SUBSCRIBER} ${url}`, () => this.mem.subscriber(u.name)),
-          o,
-        );
-      throw this.unsupported(where, u.scheme);
+      return subscriberBackend(this.subscription(u, url, where), o);
     }
     return null;
+  }
+
+  /** The topic a gocloud `topic_url` names. */
+  private topic(u: PubsubUrl, url: string, where: string) {
+    if (u.scheme === 'nats') {
+      const link = this.nats.get(fromEnv('NATS_SERVER_URL', where, 'nats'));
+      return this.keep(`${PUBSUB_PUBLISHER} ${url}`, () => new NatsPublisher(link, u.name));
+    }
+    if (u.scheme === 'kafka') {
+      knownParams(u, ['key_name'], where);
+      const keyName = singleParam(u, 'key_name', where);
+      const brokers = kafkaBrokers(fromEnv('KAFKA_BROKERS', where, 'kafka'));
+      return this.keep(
+        `${PUBSUB_PUBLISHER} ${url} ${brokers.join(',')}`,
+        () => new KafkaTopic(this.kafka.get(brokers), u.name, keyName),
+      );
+    }
+    if (u.scheme === 'rabbit') {
+      knownParams(u, ['key_name'], where);
+      const keyName = singleParam(u, 'key_name', where);
+      const server = fromEnv('RABBIT_SERVER_URL', where, 'rabbit');
+      return this.keep(
+        `${PUBSUB_PUBLISHER} ${url} ${server}`,
+        () => new RabbitTopic(server, u.name, keyName, this.amqp, this.logger),
+      );
+    }
+    if (u.scheme === 'mem') return this.mem.publisher(u.name);
+    throw this.unsupported(where, u.scheme);
+  }
+
+  /** The subscription a gocloud `subscription_url` names (rabbit:// is an AMQP consumer, built apart). */
+  private subscription(u: PubsubUrl, url: string, where: string) {
+    if (u.scheme === 'nats') {
+      const link = this.nats.get(fromEnv('NATS_SERVER_URL', where, 'nats'));
+      const queue = u.query.get('queue') ?? undefined;
+      return this.keep(
+        `${PUBSUB_SUBSCRIBER} ${url}`,
+        () => new NatsSubscriber(link, u.name, queue, this.logger),
+      );
+    }
+    if (u.scheme === 'kafka') {
+      knownParams(u, ['topic', 'offset'], where);
+      const topics = u.query.getAll('topic').filter((t) => t !== '');
+      if (topics.length === 0)
+        throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: kafka://${u.name} names no ?topic=`);
+      const offset = singleParam(u, 'offset', where) ?? 'newest';
+      if (offset !== 'oldest' && offset !== 'newest')
+        throw new SwitchyardError('SWY_CONFIG_INVALID', `${where}: offset must be oldest or newest`);
+      const brokers = kafkaBrokers(fromEnv('KAFKA_BROKERS', where, 'kafka'));
+      return this.keep(
+        `${PUBSUB_SUBSCRIBER} ${url} ${brokers.join(',')}`,
+        () =>
+          new KafkaSubscription({ brokers, group: u.name, topics, oldest: offset === 'oldest' }, this.logger),
+      );
+    }
+    if (u.scheme === 'mem')
+      return this.keep(`${PUBSUB_SUBSCRIBER} ${url}`, () => this.mem.subscriber(u.name));
+    throw this.unsupported(where, u.scheme);
   }
 
   /** A scheme gocloud opens and Switchyard does not: the endpoint is unserved (500), the log says why. */
   private unsupported(where: string, scheme: string): SwitchyardError {
     return new SwitchyardError(
       'SWY_CONFIG_INVALID',
-      `${where}: the ${scheme}:// scheme is not supported (nats and mem are; not ${NOT_OPENED})`,
+      `${where}: the ${scheme}:// scheme is not supported (nats, kafka, rabbit and mem are; not ${NOT_OPENED})`,
     );
   }
 

@@ -48,6 +48,8 @@ export class AmqpConsumer {
     private readonly cfg: AmqpConsumerNamespace,
     private readonly connections: AmqpConnections,
     private readonly logger: Logger,
+    /** Declare the exchange and queue and bind them (krakend-amqp); gocloud's rabbit:// consumes a queue that exists. */
+    private readonly declare = true,
   ) {
     this.link = new Link(
       `${redactUrl(url)} queue ${cfg.name}`,
@@ -103,13 +105,16 @@ export class AmqpConsumer {
         c.closed = true;
         this.dropped(c);
       });
-      const flags = { durable: cfg.durable === true, autoDelete: cfg.delete === true };
-      await channel.assertExchange(cfg.exchange, 'topic', flags);
-      const q = await channel.assertQueue(cfg.name, { ...flags, exclusive: cfg.exclusive === true });
-      for (const key of cfg.routing_key) await channel.bindQueue(q.queue, cfg.exchange, key);
+      let queue = cfg.name;
+      if (this.declare) {
+        const flags = { durable: cfg.durable === true, autoDelete: cfg.delete === true };
+        await channel.assertExchange(cfg.exchange, 'topic', flags);
+        queue = (await channel.assertQueue(cfg.name, { ...flags, exclusive: cfg.exclusive === true })).queue;
+        for (const key of cfg.routing_key) await channel.bindQueue(queue, cfg.exchange, key);
+      }
       await channel.prefetch(cfg.prefetch_count || DEFAULT_PREFETCH);
       await channel.consume(
-        q.queue,
+        queue,
         (msg) => {
           // null: the broker cancelled the consumer (its queue was deleted); start over on a new channel.
           if (msg) this.delivered(c, msg);

@@ -29,3 +29,25 @@ export function fromEnv(name: string, where: string, scheme: string): string {
     );
   return value;
 }
+
+/** gocloud refuses a URL with a query parameter its opener does not know; so does Switchyard. */
+export function knownParams(u: PubsubUrl, known: readonly string[], where: string): void {
+  for (const name of u.query.keys())
+    if (!known.includes(name))
+      throw new SwitchyardError(
+        'SWY_CONFIG_INVALID',
+        `${where}: ${u.scheme}:// has no query parameter ${JSON.stringify(name)} (known: ${known.join(', ') || 'none'})`,
+      );
+}
+
+/** A query parameter given at most once and not empty, as gocloud's openers read `key_name`, `offset`, …. */
+export function singleParam(u: PubsubUrl, name: string, where: string): string | undefined {
+  const values = u.query.getAll(name);
+  if (values.length === 0) return undefined;
+  if (values.length > 1 || !values[0])
+    throw new SwitchyardError(
+      'SWY_CONFIG_INVALID',
+      `${where}: ${u.scheme}://${u.name} has an invalid query parameter ${JSON.stringify(name)}`,
+    );
+  return values[0];
+}

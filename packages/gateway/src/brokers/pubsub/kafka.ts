@@ -1,0 +1,94 @@
+import { KafkaClientError, Producer, RecordHeaders } from '@switchyard/kafka';
+import { SwitchyardError } from '@switchyard/shared';
+import { FAILURE_STATUS } from '../../errors/status.js';
+import type { Scope } from '../../pipeline/scope.js';
+import { abortable } from '../abortable.js';
+import { brokerUnavailable } from '../link.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Retries of a retriable failure; a request's own timeout usually ends the wait first. */
+const RETRY_MAX = 2;
+
+/** gocloud's KAFKA_BROKERS: a comma-separated host:port list, each trimmed. */
+export function kafkaBrokers(list: string): string[] {
+  return list
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+}
+
+/**
+ * One idempotent producer per broker list, shared by every kafka:// publisher naming it (the client keeps
+ * one connection per broker and reconnects on the next send).
+ */
+export class KafkaProducers {
+  private readonly byBrokers = new Map<string, Producer>();
+
+  get(brokers: readonly string[]): Producer {
+    const key = brokers.join(',');
+    let producer = this.byBrokers.get(key);
+    if (!producer) {
+      producer = new Producer({
+        brokers,
+        clientId: `switchyard-gateway-${process.pid}`,
+        requestTimeoutMs: REQUEST_TIMEOUT_MS,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        retryMax: RETRY_MAX,
+      });
+      this.byBrokers.set(key, producer);
+    }
+    return producer;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.byBrokers.values()];
+    this.byBrokers.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}
+
+/**
+ * `kafka://topic[?key_name=K]` publisher: the body as the record value, the metadata as record headers
+ * (the `key_name` entry, when present, as the record key instead, as gocloud's kafkapubsub does); answered
+ * once the broker acknowledged the record (acks all, idempotent).
+ */
+export class KafkaTopic {
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly keyName: string | undefined,
+  ) {}
+
+  get what(): string {
+    return `kafka://${this.topic}`;
+  }
+
+  async send(scope: Scope, body: Buffer, metadata: Record<string, string>): Promise<void> {
+    let key: string | null = null;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(metadata)) {
+      if (k === this.keyName) key = v;
+      else headers[k] = v;
+    }
+    const sent = this.producer
+      .send([{ topic: this.topic, key, value: body, headers: new RecordHeaders(headers) }])
+      .catch((err: unknown) => {
+        throw this.failure(err);
+      });
+    await abortable(sent, scope);
+  }
+
+  async close(): Promise<void> {}
+
+  /** A refusal that cannot change (MESSAGE_TOO_LARGE, …) is the broker's; anything retriable is the link's. */
+  private failure(err: unknown): Error {
+    if (err instanceof KafkaClientError && !err.retriable)
+      return new SwitchyardError('SWY_BROKER_REJECTED', `${this.what}: the broker refused the message`, {
+        status: FAILURE_STATUS.SWY_BROKER_REJECTED,
+        details: { broker: this.what, kafka_error: err.message },
+        cause: err,
+      });
+    return brokerUnavailable(this.what, err);
+  }
+}

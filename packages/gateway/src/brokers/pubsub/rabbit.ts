@@ -1,0 +1,117 @@
+import { type Logger, SwitchyardError } from '@switchyard/shared';
+import type { ConfirmChannel } from 'amqplib';
+import { FAILURE_STATUS } from '../../errors/status.js';
+import type { Scope } from '../../pipeline/scope.js';
+import { abortable } from '../abortable.js';
+import type { AmqpConnections } from '../amqp/connections.js';
+import { brokerUnavailable, Link } from '../link.js';
+import { redactUrl } from '../redact.js';
+
+interface Publishing {
+  channel: ConfirmChannel;
+  release: () => void;
+  closed: boolean;
+  /** Set by a basic.return, which RabbitMQ sends before the confirm of the message it returns. */
+  returned: boolean;
+}
+
+/**
+ * `rabbit://exchange[?key_name=K]` publisher (gocloud rabbitpubsub): publishes to an exchange that exists,
+ * mandatory, on a confirm channel, the metadata as AMQP headers (the `key_name` entry as the routing key
+ * instead); answered once the broker confirmed. One message at a time per topic, as gocloud sends, so a
+ * returned (unroutable) message is known to be this request's and fails it (SWY_BROKER_REJECTED).
+ */
+export class RabbitTopic {
+  private readonly link: Link<Publishing>;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly url: string,
+    private readonly exchange: string,
+    private readonly keyName: string | undefined,
+    private readonly connections: AmqpConnections,
+    private readonly logger: Logger,
+  ) {
+    this.link = new Link(
+      `${redactUrl(url)} exchange ${exchange}`,
+      () => this.open(),
+      async (p) => {
+        await p.channel.close().catch(() => {});
+        p.release();
+      },
+    );
+    this.link.start();
+  }
+
+  get what(): string {
+    return this.link.what;
+  }
+
+  async send(scope: Scope, body: Buffer, metadata: Record<string, string>): Promise<void> {
+    let routingKey = '';
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(metadata)) {
+      if (k === this.keyName) routingKey = v;
+      else headers[k] = v;
+    }
+    const p = await abortable(this.link.get(), scope);
+    const turn = this.queue.then(() => this.publish(p, routingKey, body, headers));
+    this.queue = turn.catch(() => {});
+    await abortable(turn, scope);
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+
+  private publish(
+    p: Publishing,
+    routingKey: string,
+    body: Buffer,
+    headers: Record<string, string>,
+  ): Promise<void> {
+    if (p.closed) return Promise.reject(brokerUnavailable(this.what, new Error('channel closed')));
+    p.returned = false;
+    return new Promise<void>((resolve, reject) => {
+      const refused = (why: string, err?: unknown) =>
+        new SwitchyardError('SWY_BROKER_REJECTED', `${this.what}: ${why}`, {
+          status: FAILURE_STATUS.SWY_BROKER_REJECTED,
+          details: { broker: this.what, routing_key: routingKey },
+          cause: err,
+        });
+      try {
+        p.channel.publish(this.exchange, routingKey, body, { headers, mandatory: true }, (err) => {
+          if (p.returned) reject(refused('the message was returned unroutable'));
+          else if (!err) resolve();
+          else if (p.closed) reject(brokerUnavailable(this.what, err));
+          else reject(refused('the broker refused the message', err));
+        });
+      } catch (err) {
+        reject(brokerUnavailable(this.what, err));
+      }
+    });
+  }
+
+  private async open(): Promise<Publishing> {
+    const { connection, release } = this.connections.acquire(this.url);
+    try {
+      const channel = await (await connection).createConfirmChannel();
+      const p: Publishing = { channel, release, closed: false, returned: false };
+      channel.on('error', (err: Error) =>
+        this.logger.warn({ err: err.message, exchange: this.exchange }, 'AMQP channel error'),
+      );
+      channel.on('close', () => {
+        p.closed = true;
+        this.link.lost(p);
+        release();
+      });
+      channel.on('return', () => {
+        p.returned = true;
+      });
+      return p;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+}
