@@ -12,7 +12,7 @@ import {
 } from '../../../kafka/test/support/kafka-mock.js';
 import { closedPort } from '../support/backend.js';
 import { send } from '../support/client.js';
-import { startGateway, type TestGateway, type TestConfig } from '../support/gateway.js';
+import { startGateway, type TestConfig, type TestGateway } from '../support/gateway.js';
 
 const id = randomUUID().slice(0, 8);
 const topicOut = `swy-out-${id}`;
@@ -144,13 +144,19 @@ describe('backend/pubsub/publisher and subscriber (kafka://, librdkafka mock clu
     const down = await startGateway({
       timeout: '10s',
       extra_config: { router: { return_error_msg: true } },
-      endpoints: [{ endpoint: '/publish', method: 'POST', backend: [publisher(topicOut)] }],
+      endpoints: [
+        { endpoint: '/publish', method: 'POST', backend: [publisher(topicOut)] },
+        { endpoint: '/subscribe', backend: [subscriber(`g?topic=${topicIn}`)] },
+      ],
     });
     process.env.KAFKA_BROKERS = saved;
     try {
       const answer = await send(down.port, '/publish', { method: 'POST', body: '{}' });
       expect(answer.status).toBe(500);
       expect(answer.body).toContain(`kafka://${topicOut}: connection not available`);
+      const sub = await send(down.port, '/subscribe');
+      expect(sub.status).toBe(500);
+      expect(sub.body).toContain(`kafka://g?topic=${topicIn}: connection not available`);
     } finally {
       await down.close();
     }

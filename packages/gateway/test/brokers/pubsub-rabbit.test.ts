@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { createLogger } from '@switchyard/shared';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../support/backend.js';
 import { send } from '../support/client.js';
@@ -65,6 +65,16 @@ describe('backend/pubsub/publisher and subscriber (rabbit://, RabbitMQ)', () => 
     await eventually(async () => (await ch.checkQueue(subscribed)).consumerCount === 1);
   });
 
+  /** The next message of the queue, waiting for one (bounded). */
+  async function getOne(q: string): Promise<GetMessage> {
+    for (let i = 0; i < 600; i++) {
+      const msg = await ch.get(q, { noAck: true });
+      if (msg) return msg;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`nothing in ${q}`);
+  }
+
   afterAll(async () => {
     await gw?.close();
     for (const q of [published, subscribed]) await ch.deleteQueue(q).catch(() => {});
@@ -80,12 +90,7 @@ describe('backend/pubsub/publisher and subscriber (rabbit://, RabbitMQ)', () => 
     });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({});
-    let msg: ConsumeMessage | false = false;
-    await eventually(async () => {
-      msg = await ch.get(published, { noAck: true });
-      return msg !== false;
-    });
-    const got = msg as unknown as ConsumeMessage;
+    const got = await getOne(published);
     expect(got.content.toString()).toBe('{"n":1}');
     expect(got.fields.routingKey).toBe('orders');
     expect(got.properties.headers).toMatchObject({ 'X-Tenant': 'acme' });
@@ -101,9 +106,13 @@ describe('backend/pubsub/publisher and subscriber (rabbit://, RabbitMQ)', () => 
     expect(answer.status).toBe(500);
     expect(answer.body).toContain('the message was returned unroutable');
     // The channel stays usable.
-    const next = await send(gw.port, '/publish', { method: 'POST', headers: { 'X-Route': 'orders' }, body: '{}' });
+    const next = await send(gw.port, '/publish', {
+      method: 'POST',
+      headers: { 'X-Route': 'orders' },
+      body: '{}',
+    });
     expect(next.status).toBe(200);
-    await eventually(async () => (await ch.get(published, { noAck: true })) !== false);
+    await getOne(published);
   });
 
   it('fails a message to an exchange that does not exist with a 500', async () => {
@@ -178,7 +187,9 @@ describe('backend/pubsub/publisher and subscriber (rabbit://, RabbitMQ)', () => 
     try {
       expect((await send(unset.port, '/publish', { method: 'POST', body: '{}' })).status).toBe(500);
       expect((await send(unset.port, '/subscribe')).status).toBe(500);
-      expect(log.filter((l) => l.includes('needs the RABBIT_SERVER_URL environment variable'))).toHaveLength(2);
+      expect(log.filter((l) => l.includes('needs the RABBIT_SERVER_URL environment variable'))).toHaveLength(
+        2,
+      );
     } finally {
       await unset.close();
     }

@@ -67,6 +67,24 @@ describe('backend/pubsub/publisher and subscriber (NATS, mem)', () => {
     expect(await received).toEqual({ data: '{"n":1}', tenant: 'acme' });
   });
 
+  it('answers a message over the server max_payload with a 500, the refusal named, sending nothing', async () => {
+    let received = 0;
+    const sub = nc.subscribe(`${subject}.out`, { callback: () => received++ });
+    await nc.flush();
+    const answer = await send(gw.port, '/publish', {
+      method: 'POST',
+      body: Buffer.alloc(nc.info?.max_payload ?? 1024 * 1024, 'a'),
+    });
+    expect(answer.status).toBe(500);
+    expect(answer.body).toBe(`nats://${subject}.out: the message was refused`);
+    // A message sent after it is the first the subject gets.
+    const ok = await send(gw.port, '/publish', { method: 'POST', body: '{}' });
+    expect(ok.status).toBe(200);
+    await nc.flush();
+    sub.unsubscribe();
+    expect(received).toBe(1);
+  });
+
   it('answers one NATS message per request, decoded; waits until the timeout (500) when none comes', async () => {
     // The subscription is made as routes are built; wait until the server has it.
     for (let i = 0; i < 100; i++) {

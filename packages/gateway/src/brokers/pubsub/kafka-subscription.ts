@@ -14,6 +14,9 @@ const loadKafkajs = () => {
 
 /** How often a message waiting for a request heartbeats (below kafkajs's 30 s session timeout). */
 const HEARTBEAT_MS = 3_000;
+/** kafkajs's pacing of a failed connect (its default tries for about 10 s): a request learns sooner. */
+const RETRY = { retries: 2, initialRetryTime: 100 };
+const CONNECT_TIMEOUT_MS = 3_000;
 /** Fetched bytes the consumer holds at most while requests read one message at a time. */
 const MAX_FETCH_BYTES = 1024 * 1024;
 
@@ -66,9 +69,14 @@ export class KafkaSubscription {
     const kafka = new Kafka({
       clientId: `switchyard-gateway-${process.pid}`,
       brokers: [...this.o.brokers],
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      retry: RETRY,
       logLevel: logLevel.ERROR,
       logCreator: () => (entry) =>
-        this.logger.warn({ group: this.o.group, kafkajs: entry.namespace, err: entry.log.message }, 'Kafka consumer'),
+        this.logger.warn(
+          { group: this.o.group, kafkajs: entry.namespace, err: entry.log.message },
+          'Kafka consumer',
+        ),
     });
     const consumer = kafka.consumer({
       groupId: this.o.group,

@@ -1,4 +1,4 @@
-import { KafkaClientError, Producer, RecordHeaders } from '@switchyard/kafka';
+import type { Producer } from '@switchyard/kafka';
 import { SwitchyardError } from '@switchyard/shared';
 import { FAILURE_STATUS } from '../../errors/status.js';
 import type { Scope } from '../../pipeline/scope.js';
@@ -9,6 +9,21 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** Retries of a retriable failure; a request's own timeout usually ends the wait first. */
 const RETRY_MAX = 2;
+
+type KafkaLib = typeof import('@switchyard/kafka');
+
+/** The Kafka client (and its native lz4 binding) is loaded by the first kafka:// publisher only. */
+let kafkaLib: Promise<KafkaLib> | undefined;
+const loadKafka = () => {
+  kafkaLib ??= import('@switchyard/kafka');
+  return kafkaLib;
+};
+
+/** A producer and the module it is from (its RecordHeaders, its error classes). */
+export interface KafkaClient {
+  lib: KafkaLib;
+  producer: Producer;
+}
 
 /** gocloud's KAFKA_BROKERS: a comma-separated host:port list, each trimmed. */
 export function kafkaBrokers(list: string): string[] {
@@ -23,28 +38,33 @@ export function kafkaBrokers(list: string): string[] {
  * one connection per broker and reconnects on the next send).
  */
 export class KafkaProducers {
-  private readonly byBrokers = new Map<string, Producer>();
+  private readonly byBrokers = new Map<string, Promise<KafkaClient>>();
 
-  get(brokers: readonly string[]): Producer {
+  get(brokers: readonly string[]): Promise<KafkaClient> {
     const key = brokers.join(',');
-    let producer = this.byBrokers.get(key);
-    if (!producer) {
-      producer = new Producer({
-        brokers,
-        clientId: `switchyard-gateway-${process.pid}`,
-        requestTimeoutMs: REQUEST_TIMEOUT_MS,
-        connectTimeoutMs: CONNECT_TIMEOUT_MS,
-        retryMax: RETRY_MAX,
-      });
-      this.byBrokers.set(key, producer);
+    let client = this.byBrokers.get(key);
+    if (!client) {
+      client = loadKafka().then((lib) => ({
+        lib,
+        producer: new lib.Producer({
+          brokers,
+          clientId: `switchyard-gateway-${process.pid}`,
+          requestTimeoutMs: REQUEST_TIMEOUT_MS,
+          connectTimeoutMs: CONNECT_TIMEOUT_MS,
+          retryMax: RETRY_MAX,
+        }),
+      }));
+      // A failed load is the request's error (SWY_BROKER_UNAVAILABLE), not an unhandled rejection.
+      client.catch(() => {});
+      this.byBrokers.set(key, client);
     }
-    return producer;
+    return client;
   }
 
   async close(): Promise<void> {
     const all = [...this.byBrokers.values()];
     this.byBrokers.clear();
-    await Promise.all(all.map((p) => p.close()));
+    await Promise.all(all.map((c) => c.then((k) => k.producer.close()).catch(() => {})));
   }
 }
 
@@ -55,7 +75,7 @@ export class KafkaProducers {
  */
 export class KafkaTopic {
   constructor(
-    private readonly producer: Producer,
+    private readonly client: Promise<KafkaClient>,
     private readonly topic: string,
     private readonly keyName: string | undefined,
   ) {}
@@ -71,19 +91,25 @@ export class KafkaTopic {
       if (k === this.keyName) key = v;
       else headers[k] = v;
     }
-    const sent = this.producer
-      .send([{ topic: this.topic, key, value: body, headers: new RecordHeaders(headers) }])
-      .catch((err: unknown) => {
-        throw this.failure(err);
-      });
+    const sent = this.client.then(
+      ({ lib, producer }) =>
+        producer
+          .send([{ topic: this.topic, key, value: body, headers: new lib.RecordHeaders(headers) }])
+          .catch((err: unknown) => {
+            throw this.failure(lib, err);
+          }),
+      (err: unknown) => {
+        throw brokerUnavailable(this.what, err);
+      },
+    );
     await abortable(sent, scope);
   }
 
   async close(): Promise<void> {}
 
   /** A refusal that cannot change (MESSAGE_TOO_LARGE, …) is the broker's; anything retriable is the link's. */
-  private failure(err: unknown): Error {
-    if (err instanceof KafkaClientError && !err.retriable)
+  private failure(lib: KafkaLib, err: unknown): Error {
+    if (err instanceof lib.KafkaClientError && !err.retriable)
       return new SwitchyardError('SWY_BROKER_REJECTED', `${this.what}: the broker refused the message`, {
         status: FAILURE_STATUS.SWY_BROKER_REJECTED,
         details: { broker: this.what, kafka_error: err.message },

@@ -1,5 +1,6 @@
-import type { Logger } from '@switchyard/shared';
+import { type Logger, SwitchyardError } from '@switchyard/shared';
 import { connect, type NatsConnection, headers as natsHeaders, type Subscription } from 'nats';
+import { FAILURE_STATUS } from '../../errors/status.js';
 import type { Scope } from '../../pipeline/scope.js';
 import { abortable } from '../abortable.js';
 import { Inbox } from '../inbox.js';
@@ -60,7 +61,16 @@ export class NatsPublisher {
     const nc = await abortable(this.link.get(), scope);
     const h = natsHeaders();
     for (const [k, v] of Object.entries(metadata)) h.set(k, v);
-    nc.publish(this.subject, body, { headers: h });
+    try {
+      nc.publish(this.subject, body, { headers: h });
+    } catch (err) {
+      // The client refuses, before sending, a message over the server's max_payload (1 MiB by default).
+      throw new SwitchyardError('SWY_BROKER_REJECTED', `${this.what}: the message was refused`, {
+        status: FAILURE_STATUS.SWY_BROKER_REJECTED,
+        details: { broker: this.what, bytes: body.length, max_payload: nc.info?.max_payload },
+        cause: err,
+      });
+    }
     // The server answered a ping sent after the message: it has the message.
     await abortable(
       nc.flush().catch((err: unknown) => {
