@@ -204,14 +204,14 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     B,
     'ce',
     partial(
-      'nats:// (NATS_SERVER_URL; metadata as NATS headers, answered once the server has the message) and mem://; kafka://, gcppubsub, awssns, azuresb and rabbit:// leave the endpoint unserved (500)',
+      'nats:// (NATS_SERVER_URL; metadata as NATS headers, answered once the server has the message), kafka:// (KAFKA_BROKERS, ?key_name=; metadata as record headers; answered once acknowledged by every in-sync replica, idempotent), rabbit:// (RABBIT_SERVER_URL, ?key_name=; mandatory on a confirm channel, one message at a time per topic as gocloud; a returned one fails the request) and mem://; gcppubsub, awssns and azuresb leave the endpoint unserved (500), as does a query parameter gocloud does not know',
     ),
   ),
   'backend/pubsub/subscriber': ns(
     B,
     'ce',
     partial(
-      'nats:// (NATS_SERVER_URL, ?queue= group; core NATS, at most once, 1024 messages held, oldest dropped) and mem://; kafka:// (no consumer in @switchyard/kafka yet), gcppubsub, awssqs, azuresb and rabbit:// leave the endpoint unserved (500)',
+      'nats:// (NATS_SERVER_URL, ?queue= group; core NATS, at most once, 1024 messages held, oldest dropped), kafka://group?topic= (KAFKA_BROKERS, offset=oldest|newest; kafkajs consumer group; the offset is committed once a request took the record rather than after decoding, and one record is held at a time), rabbit://queue (RABBIT_SERVER_URL, ?prefetch_count=, 16 when unset where gocloud sets no limit; acked once decoded, requeued when not) and mem://; gcppubsub, awssqs and azuresb leave the endpoint unserved (500), as does a query parameter gocloud does not know',
     ),
   ),
   'modifier/lua-backend': ns(B, 'ce', partial(LUA_NOTE)),

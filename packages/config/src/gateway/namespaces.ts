@@ -444,12 +444,18 @@ export const AmqpProducerNamespace = obj({
 
 /** `backend/pubsub/publisher` (backend level): each request's body is sent to a topic (gocloud.dev URL). */
 export const PubsubPublisherNamespace = obj({
-  topic_url: Type.String({ description: 'appended to the backend host: nats://subject, kafka://topic' }),
+  topic_url: Type.String({
+    description:
+      'appended to the backend host: nats://subject, kafka://topic, rabbit://exchange, mem://topic',
+  }),
 });
 
 /** `backend/pubsub/subscriber` (backend level): each request takes one message from a subscription. */
 export const PubsubSubscriberNamespace = obj({
-  subscription_url: Type.String({ description: 'appended to the backend host: nats://subject' }),
+  subscription_url: Type.String({
+    description:
+      'appended to the backend host: nats://subject, kafka://group?topic=T, rabbit://queue, mem://topic',
+  }),
 });
 
 /** `backend/graphql` (backend level): the backend call is a GraphQL query or mutation. */
