@@ -132,6 +132,41 @@ describe('backend/pubsub/publisher and subscriber (kafka://, librdkafka mock clu
     expect(empty.body).toBe('context deadline exceeded');
   });
 
+  it('on stop gives back the record offered to no request: the group reads it again, nothing is lost', async () => {
+    const group = `again-${id}`;
+    const config: TestConfig = {
+      timeout: '2s',
+      endpoints: [
+        { endpoint: '/subscribe', backend: [subscriber(`${group}?topic=${topicIn}&offset=oldest`)] },
+      ],
+    };
+    const first = await startGateway(config);
+    let got: unknown;
+    try {
+      for (let i = 0; i < 30 && got === undefined; i++) {
+        const answer = await send(first.port, '/subscribe');
+        if (answer.status === 200) got = JSON.parse(answer.body);
+      }
+    } finally {
+      // Record 2 is offered and waiting for a request as the gateway stops.
+      await first.close();
+    }
+    expect(got).toEqual({ id: 1 });
+    // The mock cluster takes a member's leave only when its session times out (10 s): until then the new
+    // member waits to join.
+    const second = await startGateway(config);
+    try {
+      let next: unknown;
+      for (let i = 0; i < 30 && next === undefined; i++) {
+        const answer = await send(second.port, '/subscribe');
+        if (answer.status === 200) next = JSON.parse(answer.body);
+      }
+      expect(next).toEqual({ id: 2 });
+    } finally {
+      await second.close();
+    }
+  });
+
   it('leaves a subscription URL with a query parameter gocloud does not know unserved (500)', async () => {
     const answer = await send(gw.port, '/bad-param');
     expect(answer.status).toBe(500);

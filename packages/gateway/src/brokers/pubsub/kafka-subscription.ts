@@ -12,7 +12,8 @@ const loadKafkajs = () => {
   return kafkajs;
 };
 
-/** How often a message waiting for a request heartbeats (below kafkajs's 30 s session timeout). */
+/** Sarama's session timeout and heartbeat interval, as gocloud's kafkapubsub consumer runs with. */
+const SESSION_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 3_000;
 /** kafkajs's pacing of a failed connect (its default tries for about 10 s): a request learns sooner. */
 const RETRY = { retries: 2, initialRetryTime: 100 };
@@ -32,11 +33,12 @@ export interface KafkaSubscriptionOptions {
  * `kafka://group?topic=T[&topic=U][&offset=oldest|newest]` subscriber (gocloud kafkapubsub): one kafkajs
  * consumer in the group, shared by the endpoint's requests. Each request takes one record's value; a record's
  * offset is committed once a request took it, and the consumer reads no further than requests do (one record
- * held at a time, one fetch of at most 1 MiB buffered), so a topic of any length costs the gateway that much.
+ * offered at a time, one fetch of at most 1 MiB buffered), so a topic of any length costs the gateway that much.
  */
 export class KafkaSubscription {
   private readonly link: Link<Consumer>;
   private readonly handoff = new Handoff<Buffer>();
+  private closing = false;
 
   constructor(
     private readonly o: KafkaSubscriptionOptions,
@@ -60,6 +62,7 @@ export class KafkaSubscription {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.handoff.fail(brokerUnavailable(this.what, new Error('closed')));
     await this.link.close();
   }
@@ -80,6 +83,8 @@ export class KafkaSubscription {
     });
     const consumer = kafka.consumer({
       groupId: this.o.group,
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_MS,
       maxBytes: MAX_FETCH_BYTES,
       maxBytesPerPartition: MAX_FETCH_BYTES,
     });
@@ -94,7 +99,24 @@ export class KafkaSubscription {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.o.topics], fromBeginning: this.o.oldest });
       await consumer.run({
-        eachMessage: ({ message, heartbeat }) => this.hand(message.value ?? Buffer.alloc(0), heartbeat),
+        // Offsets are resolved by hand, one per record a request took, and committed as each is.
+        eachBatchAutoResolve: false,
+        autoCommitThreshold: 1,
+        eachBatch: async ({
+          batch,
+          resolveOffset,
+          commitOffsetsIfNecessary,
+          heartbeat,
+          isRunning,
+          isStale,
+        }) => {
+          for (const message of batch.messages) {
+            if (this.closing || !isRunning() || isStale()) return;
+            if (!(await this.hand(message.value ?? Buffer.alloc(0), heartbeat))) return;
+            resolveOffset(message.offset);
+            await commitOffsetsIfNecessary();
+          }
+        },
       });
     } catch (err) {
       await consumer.disconnect().catch(() => {});
@@ -104,15 +126,19 @@ export class KafkaSubscription {
   }
 
   /**
-   * Offers one record's value until a request takes it, heartbeating meanwhile. A heartbeat that fails (the
-   * group is rebalancing) gives the record up uncommitted, so kafkajs rejoins and it is read again.
+   * Offers one record's value until a request takes it (true), heartbeating meanwhile. A heartbeat that
+   * fails (the group is rebalancing) or the subscription closing gives the record up (false): the batch ends
+   * with it unresolved, so kafkajs rejoins or leaves the group cleanly and the group reads it again.
    */
-  private async hand(value: Buffer, heartbeat: () => Promise<void>): Promise<void> {
+  private async hand(value: Buffer, heartbeat: () => Promise<void>): Promise<boolean> {
     const timer = setInterval(() => {
       heartbeat().catch((err: Error) => this.handoff.withdraw(value, err));
     }, HEARTBEAT_MS);
     try {
       await this.handoff.offer(value);
+      return true;
+    } catch {
+      return false;
     } finally {
       clearInterval(timer);
     }
