@@ -478,6 +478,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       const { port, host } = current.settings;
       // Shared rate limits start shared when Redis is there; without it they start on the node's counters.
       await plugins.redis.ready(REDIS_READY_MS);
+      // The OpenTelemetry SDK, imported only when the file configures it, records from the first request.
+      await plugins.telemetryReady();
       // The event worker (and its consumer, the proxy in `run`) runs before the first request arrives.
       await worker?.start();
       const bound = await new Promise<GatewayAddress>((resolve, reject) => {
@@ -555,8 +557,10 @@ function prepareGeneration(
     if (settings.router[option])
       logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');
   }
-  const routes = plugins.prepare(config.extra_config, () =>
-    buildRoutes(config, { settings, pools, logger, plugins }),
+  const routes = plugins.prepare(
+    config.extra_config,
+    () => buildRoutes(config, { settings, pools, logger, plugins }),
+    config.name,
   );
   let front: CorsHandler | null;
   try {

@@ -9,8 +9,12 @@ import { KRAKEND_NAMESPACES_SUPPORT, NAMESPACE_ALIASES } from './compatibility.j
 import { type Loosened, loosen } from './loose.js';
 import { NAMESPACES, type NamespaceLevel } from './namespaces.js';
 
-const checks: Record<string, ValidateFunction> = Object.fromEntries(
-  Object.entries(NAMESPACES).map(([ns, { schema }]) => [ns, ajv.compile(schema)]),
+/** Each namespace's checks by level (a namespace with one schema has the same check at every level). */
+const checks: Record<string, Partial<Record<NamespaceLevel, ValidateFunction>>> = Object.fromEntries(
+  Object.entries(NAMESPACES).map(([ns, { schema, levels, at }]) => {
+    const check = ajv.compile(schema);
+    return [ns, Object.fromEntries(levels.map((l) => [l, at?.[l] ? ajv.compile(at[l]) : check]))];
+  }),
 );
 const IGNORED = /^[@$_#]/;
 
@@ -72,12 +76,13 @@ export function checkExtraConfig(extra: unknown, pointer: string, c: ExtraConfig
       });
       continue;
     }
-    const check = checks[ns] as ValidateFunction;
+    const check = checks[ns]?.[level] as ValidateFunction;
+    const schema = known.at?.[level] ?? known.schema;
     if (c.mode === 'lint') {
       if (!check(value)) for (const p of problemsFromAjv(check.errors, at)) report.problem(p);
       continue;
     }
-    extra[ns] = loosen(known.schema, value, at, c.loosened);
+    extra[ns] = loosen(schema, value, at, c.loosened);
     if (check(extra[ns])) continue;
     // What KrakenD's components ignore (unknown keys) is dropped with a warning; a setting that cannot be
     // read drops the namespace at the root, and leaves an endpoint or backend unserved rather than served

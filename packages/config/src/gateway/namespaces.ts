@@ -500,12 +500,41 @@ export const SignerNamespace = obj({
 
 const loose = <P extends Parameters<typeof Type.Object>[0]>(props: P) =>
   Type.Object(props, { additionalProperties: true });
+/** krakend-otel's `[{ "key": …, "value": … }]`; pairs with an empty key or value are left out, as there. */
+const OtelAttributes = Type.Array(loose({ key: Type.String(), value: Type.String() }));
+const OtelHeaders = {
+  report_headers: Type.Optional(Type.Boolean()),
+  skip_headers: Type.Optional(Strings),
+};
+const OtelStatic = {
+  metrics_static_attributes: Type.Optional(OtelAttributes),
+  traces_static_attributes: Type.Optional(OtelAttributes),
+};
 const OtelLayer = loose({
   disable_metrics: Type.Optional(Type.Boolean()),
   disable_traces: Type.Optional(Type.Boolean()),
-  disable_propagation: Type.Optional(Type.Boolean()),
+  ...OtelHeaders,
+  ...OtelStatic,
 });
-const OtelBackendStage = loose({ disable_stage: Type.Optional(Type.Boolean()) });
+const OtelGlobalLayer = loose({
+  disable_metrics: Type.Optional(Type.Boolean()),
+  disable_traces: Type.Optional(Type.Boolean()),
+  disable_propagation: Type.Optional(Type.Boolean()),
+  semantic_convention: Type.Optional(Type.String()),
+  ...OtelHeaders,
+  ...OtelStatic,
+});
+const OtelBackendStage = {
+  disable_stage: Type.Optional(Type.Boolean()),
+  round_trip: Type.Optional(Type.Boolean()),
+  read_payload: Type.Optional(Type.Boolean()),
+  detailed_connection: Type.Optional(Type.Boolean()),
+  static_attributes: Type.Optional(OtelAttributes),
+};
+const OtelBackendLayer = loose({
+  metrics: Type.Optional(loose(OtelBackendStage)),
+  traces: Type.Optional(loose({ ...OtelBackendStage, ...OtelHeaders })),
+});
 
 /** `telemetry/opentelemetry` (root level): traces and metrics sent to OTLP collectors. */
 export const OpenTelemetryNamespace = obj({
@@ -525,6 +554,9 @@ export const OpenTelemetryNamespace = obj({
             use_http: Type.Optional(Type.Boolean()),
             disable_metrics: Type.Optional(Type.Boolean()),
             disable_traces: Type.Optional(Type.Boolean()),
+            custom_metric_reporting_period: Type.Optional(
+              Type.Integer({ minimum: 0, description: 'seconds' }),
+            ),
           }),
         ),
       ),
@@ -533,20 +565,38 @@ export const OpenTelemetryNamespace = obj({
   ),
   layers: Type.Optional(
     loose({
-      global: Type.Optional(OtelLayer),
+      global: Type.Optional(OtelGlobalLayer),
       proxy: Type.Optional(OtelLayer),
-      backend: Type.Optional(
-        loose({ metrics: Type.Optional(OtelBackendStage), traces: Type.Optional(OtelBackendStage) }),
-      ),
+      backend: Type.Optional(OtelBackendLayer),
     }),
   ),
   skip_paths: Type.Optional(Strings),
 });
 
+/**
+ * `telemetry/opentelemetry` of an endpoint: its `proxy` layer replaces the root's (not merged, as in
+ * krakend-otel); `global` adds static attributes to the global layer's span and metrics of this endpoint.
+ */
+export const OpenTelemetryEndpointNamespace = obj({
+  global: Type.Optional(loose(OtelStatic)),
+  proxy: Type.Optional(OtelLayer),
+});
+
+/** `telemetry/opentelemetry` of a backend: its `backend` layer replaces the root's (not merged). */
+export const OpenTelemetryBackendNamespace = obj({ backend: Type.Optional(OtelBackendLayer) });
+
 export type NamespaceLevel = 'root' | 'endpoint' | 'backend';
 
 /** Implemented namespaces, their schema and where they may appear. */
-export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly NamespaceLevel[] }> = {
+export const NAMESPACES: Record<
+  string,
+  {
+    schema: TSchema;
+    levels: readonly NamespaceLevel[];
+    /** A schema for a level whose settings differ from the first level's (`schema`). */
+    at?: Partial<Record<NamespaceLevel, TSchema>>;
+  }
+> = {
   proxy: { schema: ProxyNamespace, levels: ['endpoint', 'backend'] },
   'backend/http': { schema: BackendHttpNamespace, levels: ['backend'] },
   router: { schema: RouterNamespace, levels: ['root'] },
@@ -584,7 +634,11 @@ export const NAMESPACES: Record<string, { schema: TSchema; levels: readonly Name
   'telemetry/gelf': { schema: GelfNamespace, levels: ['root'] },
   'telemetry/logstash': { schema: LogstashNamespace, levels: ['root'] },
   'auth/signer': { schema: SignerNamespace, levels: ['endpoint'] },
-  'telemetry/opentelemetry': { schema: OpenTelemetryNamespace, levels: ['root'] },
+  'telemetry/opentelemetry': {
+    schema: OpenTelemetryNamespace,
+    levels: ['root', 'endpoint', 'backend'],
+    at: { endpoint: OpenTelemetryEndpointNamespace, backend: OpenTelemetryBackendNamespace },
+  },
 };
 
 export type ProxyNamespace = Static<typeof ProxyNamespace>;
@@ -623,3 +677,5 @@ export type GelfNamespace = Static<typeof GelfNamespace>;
 export type LogstashNamespace = Static<typeof LogstashNamespace>;
 export type SignerNamespace = Static<typeof SignerNamespace>;
 export type OpenTelemetryNamespace = Static<typeof OpenTelemetryNamespace>;
+export type OpenTelemetryEndpointNamespace = Static<typeof OpenTelemetryEndpointNamespace>;
+export type OpenTelemetryBackendNamespace = Static<typeof OpenTelemetryBackendNamespace>;

@@ -308,7 +308,13 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       if (req instanceof Promise) return req.then((r) => stream(x, r));
       stream(x, req);
     };
-    return { method, pattern, handler: ctx.plugins.traced(pattern, method, handler), poolKeys, timeoutMs };
+    return {
+      method,
+      pattern,
+      handler: ctx.plugins.traced(ep, pattern, method, handler),
+      poolKeys,
+      timeoutMs,
+    };
   }
 
   const built = buildStages(clients, {
@@ -319,18 +325,26 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     logger: ctx.logger,
     backend: (call, i) => {
       const b = regular[i] as Backend;
-      const scripted = luaStage(b.extra_config, LUA_BACKEND, call, names, `${where} backend[${i}]`);
-      return ctx.plugins.backend(backendTarget(ep, b, b.host ?? settings.hosts, method, names), scripted);
+      const target = backendTarget(ep, b, b.host ?? settings.hosts, method, names);
+      const own = ctx.plugins.roundTrip(target, call);
+      const scripted = luaStage(b.extra_config, LUA_BACKEND, own, names, `${where} backend[${i}]`);
+      return ctx.plugins.backend(target, scripted);
     },
   });
   // krakend-lua's proxy wraps the other endpoint-level plugins (it is the outer proxy factory); the modifier
   // plugins sit inside the proxy-level plugins, as lura's plugin middleware sits inside krakend-ce's.
-  const stage = luaStage(
-    ep.extra_config,
-    LUA_PROXY,
-    ctx.plugins.proxy(ep, where, names, ctx.plugins.endpointStage(ep, where, names, built.stage)),
-    names,
-    where,
+  // krakend-otel's proxy layer is the outermost proxy factory of krakend-ce.
+  const stage = ctx.plugins.tracedProxy(
+    ep,
+    pattern,
+    method,
+    luaStage(
+      ep.extra_config,
+      LUA_PROXY,
+      ctx.plugins.proxy(ep, where, names, ctx.plugins.endpointStage(ep, where, names, built.stage)),
+      names,
+      where,
+    ),
   );
   const scopeMs = timeoutMs * built.timeoutShare;
   const scriptable = ep.extra_config?.[LUA_PROXY] || regular.some((b) => b.extra_config?.[LUA_BACKEND]);
@@ -366,5 +380,5 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     return req instanceof Promise ? req.then((r) => runSigned(x, r)) : runSigned(x, req);
   };
   const chosen = signed ? signedHandler : handler;
-  return { method, pattern, handler: ctx.plugins.traced(pattern, method, chosen), poolKeys, timeoutMs };
+  return { method, pattern, handler: ctx.plugins.traced(ep, pattern, method, chosen), poolKeys, timeoutMs };
 }

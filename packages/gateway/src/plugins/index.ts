@@ -6,6 +6,7 @@ import type {
   CircuitBreakerNamespace,
   CorsNamespace,
   Endpoint,
+  EventsNamespace,
   HttpCacheNamespace,
   HttpClientPluginNamespace,
   HttpSecureNamespace,
@@ -85,6 +86,11 @@ export interface BackendTarget {
   extra: Record<string, unknown> | undefined;
   /** The endpoint's `{param}` names, in order (`validation/cel`'s `req_params`). */
   params: readonly string[];
+  /** The endpoint's pattern and method, and the backend's url_pattern and first host (telemetry). */
+  endpoint: string;
+  endpointMethod: string;
+  urlPattern: string;
+  host: string;
 }
 
 /** A backend of an endpoint, named as the reload's `plugin_updated` events name it. */
@@ -102,6 +108,10 @@ export function backendTarget(
     url: `${hosts[0] ?? ''}${b.url_pattern}`,
     method: b.method ?? method,
     extra: b.extra_config,
+    endpoint: ep.endpoint,
+    endpointMethod: method,
+    urlPattern: b.url_pattern,
+    host: hosts[0] ?? '',
   };
 }
 
@@ -126,7 +136,10 @@ export class PluginHost {
   readonly redis: RedisConnections;
   /** The backends that are message brokers (AMQP, Pub/Sub) and their connections. */
   readonly brokers: Brokers;
-  /** `telemetry/opentelemetry`, built from the first file (its exporters change only on restart). */
+  /**
+   * `telemetry/opentelemetry`, built from the first file (its exporters change only on restart); its SDK
+   * is imported in the background (`telemetryReady`).
+   */
   private telemetry: Telemetry | null = null;
   private telemetryRead = false;
 
@@ -144,8 +157,8 @@ export class PluginHost {
    * Builds routes with this host from the file's root `extra_config`; the plugins of backends no longer
    * configured (and Redis connections no longer named) are released after, and kept when the build fails.
    */
-  compile<T>(root: Record<string, unknown> | undefined, build: () => T): T {
-    const prepared = this.prepare(root, build);
+  compile<T>(root: Record<string, unknown> | undefined, build: () => T, serviceName?: string): T {
+    const prepared = this.prepare(root, build, serviceName);
     prepared.commit();
     return prepared.value;
   }
@@ -154,14 +167,24 @@ export class PluginHost {
    * Builds as `compile` does without changing what is in force: `commit` then releases what the new build
    * no longer uses, `abandon` releases what only the new build used. One preparation at a time.
    */
-  prepare<T>(root: Record<string, unknown> | undefined, build: () => T): PreparedBuild<T> {
+  prepare<T>(
+    root: Record<string, unknown> | undefined,
+    build: () => T,
+    serviceName?: string,
+  ): PreparedBuild<T> {
     const next = new Map<string, CircuitBreaker>();
     this.building = next;
     if (!this.telemetryRead) {
       this.telemetryRead = true;
       const otel = root?.[OPENTELEMETRY] as OpenTelemetryNamespace | undefined;
-      const telemetry = otel ? new Telemetry(otel, this.logger) : null;
-      if (telemetry?.active) this.telemetry = telemetry;
+      const events = root?.['telemetry/events'] as EventsNamespace | undefined;
+      this.telemetry = otel
+        ? Telemetry.create(otel, {
+            serviceName,
+            redactHeaders: events?.redact_headers,
+            logger: this.logger,
+          })
+        : null;
     }
     let value: T;
     try {
@@ -207,9 +230,24 @@ export class PluginHost {
     await this.brokers.close();
   }
 
+  /** Settles once the telemetry SDK is loaded (at once without telemetry); the gateway listens after. */
+  telemetryReady(): Promise<void> {
+    return this.telemetry?.ready ?? Promise.resolve();
+  }
+
   /** The global telemetry layer around an endpoint's handler (the handler itself without telemetry). */
-  traced(pattern: string, method: string, handler: RouteHandler): RouteHandler {
-    return this.telemetry ? this.telemetry.endpoint(pattern, method, handler) : handler;
+  traced(ep: Endpoint, pattern: string, method: string, handler: RouteHandler): RouteHandler {
+    return this.telemetry ? this.telemetry.endpoint(ep.extra_config, pattern, method, handler) : handler;
+  }
+
+  /** The proxy telemetry layer around an endpoint's pipeline (the pipeline itself without telemetry). */
+  tracedProxy(ep: Endpoint, pattern: string, method: string, stage: Stage): Stage {
+    return this.telemetry ? this.telemetry.proxy(ep.extra_config, pattern, method, stage) : stage;
+  }
+
+  /** The telemetry of a backend's own call, inside its plugins (the call itself without telemetry). */
+  roundTrip(target: BackendTarget, call: Stage): Stage {
+    return this.telemetry ? this.telemetry.roundTrip(target, call) : call;
   }
 
   /** Headers forwarded to every backend whatever `input_headers` says: the trace context, when traced. */
@@ -365,7 +403,7 @@ export class PluginHost {
     if (cb) wrapped = this.breaker(target, cb).wrap(wrapped);
     const modifiers = target.extra?.['plugin/req-resp-modifier'] as ModifierPluginNamespace | undefined;
     if (modifiers) wrapped = withModifiers(modifiers, target.scope, target.params, this.modules, wrapped);
-    if (this.telemetry) wrapped = this.telemetry.backend(target.url, target.method, wrapped);
+    if (this.telemetry) wrapped = this.telemetry.backend(target, wrapped);
     return wrapped;
   }
 

@@ -1,54 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startBackend, type TestBackend } from '../support/backend.js';
 import { send } from '../support/client.js';
 import { startGateway } from '../support/gateway.js';
 import { until } from '../support/wait.js';
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: { key: string; value: Record<string, unknown> }[];
-}
-
-/** An OTLP HTTP receiver on loopback: the JSON bodies the exporters post, by path. */
-async function receiver() {
-  const posts: { path: string; body: Record<string, unknown> }[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      expect(req.headers['content-type']).toBe('application/json');
-      posts.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const spans = () =>
-    posts
-      .filter((p) => p.path === '/v1/traces')
-      .flatMap((p) =>
-        (p.body.resourceSpans as { resource: unknown; scopeSpans: { spans: OtlpSpan[] }[] }[]).flatMap((r) =>
-          r.scopeSpans.flatMap((s) => s.spans.map((span) => ({ ...span, resource: r.resource }))),
-        ),
-      );
-  const metricNames = () =>
-    posts
-      .filter((p) => p.path === '/v1/metrics')
-      .flatMap((p) =>
-        (p.body.resourceMetrics as { scopeMetrics: { metrics: { name: string }[] }[] }[]).flatMap((r) =>
-          r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name)),
-        ),
-      );
-  return { port, spans, metricNames, posts, close: () => server.close() };
-}
-
-const attr = (span: OtlpSpan, key: string) => span.attributes.find((a) => a.key === key)?.value;
+import { attr, KIND, type OtlpSpan, otlpReceiver, strings } from './otlp-receiver.js';
 
 describe('telemetry/opentelemetry', () => {
   let backend: TestBackend;
@@ -57,6 +13,7 @@ describe('telemetry/opentelemetry', () => {
     seen = [];
     backend = await startBackend((req, res) => {
       seen.push(req.headers);
+      res.setHeader('set-cookie', 'session=backend-secret');
       json(res, { ok: true });
     });
   });
@@ -64,7 +21,7 @@ describe('telemetry/opentelemetry', () => {
     await backend.close();
   });
 
-  const config = (port: number, otel: Record<string, unknown> = {}) => ({
+  const config = (port: number, otel: Record<string, unknown> = {}, endpoints: unknown[] = []) => ({
     extra_config: {
       'telemetry/opentelemetry': {
         service_name: 'edge',
@@ -75,11 +32,12 @@ describe('telemetry/opentelemetry', () => {
     endpoints: [
       { endpoint: '/users/{id}', backend: [{ host: [backend.origin], url_pattern: '/u/{id}' }] },
       { endpoint: '/quiet', backend: [{ host: [backend.origin], url_pattern: '/q' }] },
-    ],
+      ...endpoints,
+    ] as never,
   });
 
-  it('continues the incoming trace: a server span, a client span per backend, traceparent sent on', async () => {
-    const otlp = await receiver();
+  it('the three layers as krakend-otel names them, continuing the incoming trace; skip_paths records nothing', async () => {
+    const otlp = await otlpReceiver();
     try {
       const gw = await startGateway(config(otlp.port, { skip_paths: ['/quiet'] }));
       expect((await send(gw.port, '/quiet')).status).toBe(200);
@@ -88,65 +46,245 @@ describe('telemetry/opentelemetry', () => {
       const res = await send(gw.port, '/users/7', { headers: { traceparent: `00-${traceId}-${parent}-01` } });
       expect(res.status).toBe(200);
       await gw.close();
-      await until(() => otlp.spans().length >= 3);
+      await until(() => otlp.spans().length >= 4);
       const spans = otlp.spans();
-      // skip_paths: no server span for /quiet (its backend call is still a client span).
-      expect(spans.filter((s) => s.kind === 2).map((s) => s.name)).toEqual(['GET /users/{id}']);
-      const server = spans.find((s) => s.kind === 2) as OtlpSpan;
-      const client = spans.find((s) => s.kind === 3 && s.traceId === traceId) as OtlpSpan;
-      expect(server).toMatchObject({ name: 'GET /users/{id}', traceId, parentSpanId: parent });
+      // skip_paths: nothing for /quiet, in any layer.
+      expect(spans).toHaveLength(4);
+      const byStage = (stage: string) =>
+        spans.find((s) => attr(s, 'krakend.stage')?.stringValue === stage) as OtlpSpan;
+      const server = byStage('global');
+      const proxy = byStage('proxy');
+      const stage = byStage('backend');
+      const client = byStage('backend-request');
+      // The global span is named by the request's path, the others by their (lura) route.
+      expect(server).toMatchObject({ name: '/users/7', kind: KIND.server, traceId, parentSpanId: parent });
+      expect(attr(server, 'http.route')).toEqual({ stringValue: '/users/:id' });
       expect(attr(server, 'http.response.status_code')).toEqual({ intValue: 200 });
-      expect(attr(server, 'http.route')).toEqual({ stringValue: '/users/{id}' });
-      expect(client).toMatchObject({ traceId, parentSpanId: server.spanId });
-      expect(client.name).toBe(`GET ${backend.origin}/u/{id}`);
-      // The backend got the client span's context, though input_headers does not list traceparent.
+      expect(attr(server, 'url.full')).toEqual({ stringValue: '/users/7' });
+      expect(proxy).toMatchObject({
+        name: '/users/:id',
+        kind: KIND.internal,
+        traceId,
+        parentSpanId: server.spanId,
+      });
+      expect(attr(proxy, 'http.request.method')).toEqual({ stringValue: 'GET' });
+      expect(attr(proxy, 'complete')).toEqual({ boolValue: true });
+      expect(stage).toMatchObject({ name: '/u/:id', kind: KIND.internal, parentSpanId: proxy.spanId });
+      expect(attr(stage, 'krakend.endpoint.route')).toEqual({ stringValue: '/users/:id' });
+      expect(attr(stage, 'krakend.endpoint.method')).toEqual({ stringValue: 'GET' });
+      expect(client).toMatchObject({ name: '/u/:id', kind: KIND.client, parentSpanId: stage.spanId });
+      // The backend got the round trip's context, though input_headers does not list traceparent.
       expect(seen.at(-1)?.traceparent).toBe(`00-${traceId}-${client.spanId}-01`);
-      expect(JSON.stringify((spans[0] as unknown as { resource: unknown }).resource)).toContain('"edge"');
-      await until(() => otlp.metricNames().includes('http.server.request.duration'));
-      expect(otlp.metricNames()).toContain('http.client.request.duration');
+      expect(JSON.stringify(server.resource)).toContain('"edge"');
+      await until(() => otlp.metricNames().includes('http.client.request.started.count'));
+      expect(otlp.metricNames()).toEqual(
+        expect.arrayContaining([
+          'http.server.duration',
+          'http.server.response.size',
+          'krakend.proxy.duration',
+          'krakend.backend.duration',
+          'http.client.duration',
+          'http.client.request.started.count',
+        ]),
+      );
+      // Nothing recorded for the skipped endpoint.
+      expect(otlp.points().filter((p) => attr(p, 'http.route')?.stringValue === '/quiet')).toEqual([]);
     } finally {
       otlp.close();
     }
   });
 
-  it('trace_sample_rate 0 records no trace; metrics still go', async () => {
-    const otlp = await receiver();
+  it('report_headers and static attributes; credentials are never exported', async () => {
+    const otlp = await otlpReceiver();
+    try {
+      const gw = await startGateway(
+        config(otlp.port, {
+          semantic_convention: undefined,
+          layers: {
+            global: {
+              report_headers: true,
+              skip_headers: ['X-Skipped'],
+              semantic_convention: '1.27',
+              traces_static_attributes: [
+                { key: 'team', value: 'edge' },
+                { key: 'empty', value: '' },
+              ],
+              metrics_static_attributes: [{ key: 'team', value: 'edge-m' }],
+            },
+            proxy: {
+              report_headers: true,
+              traces_static_attributes: [{ key: 'layer', value: 'p' }],
+              metrics_static_attributes: [{ key: 'layer', value: 'pm' }],
+            },
+            backend: {
+              metrics: { round_trip: true, static_attributes: [{ key: 'svc', value: 'users-m' }] },
+              traces: {
+                round_trip: true,
+                report_headers: true,
+                static_attributes: [{ key: 'svc', value: 'users' }],
+              },
+            },
+          },
+        }),
+      );
+      const res = await send(gw.port, '/users/1', {
+        headers: {
+          'x-custom': 'visible',
+          'x-skipped': 'no',
+          authorization: 'Bearer top-secret',
+          cookie: 'session=cookie-secret',
+          'x-api-key': 'key-secret',
+        },
+      });
+      expect(res.status).toBe(200);
+      await gw.close();
+      await until(() => otlp.spans().length >= 4);
+      const spans = otlp.spans();
+      const text = JSON.stringify(otlp.posts);
+      for (const secret of ['top-secret', 'cookie-secret', 'key-secret', 'backend-secret'])
+        expect(text).not.toContain(secret);
+      const byStage = (stage: string) =>
+        spans.find((s) => attr(s, 'krakend.stage')?.stringValue === stage) as OtlpSpan;
+      const server = byStage('global');
+      expect(strings(server, 'http.request.header.x-custom')).toEqual(['visible']);
+      expect(strings(server, 'http.request.header.authorization')).toEqual(['[REDACTED]']);
+      expect(strings(server, 'http.request.header.cookie')).toEqual(['[REDACTED]']);
+      expect(strings(server, 'http.request.header.x-api-key')).toEqual(['[REDACTED]']);
+      expect(attr(server, 'http.request.header.x-skipped')).toBeUndefined();
+      expect(strings(server, 'http.response.header.content-type')).toEqual([
+        'application/json; charset=utf-8',
+      ]);
+      expect(attr(server, 'team')).toEqual({ stringValue: 'edge' });
+      expect(attr(server, 'empty')).toBeUndefined();
+      const proxy = byStage('proxy');
+      expect(strings(proxy, 'http.request.header.x-custom')).toEqual(['visible']);
+      expect(strings(proxy, 'http.request.header.authorization')).toEqual(['[REDACTED]']);
+      expect(attr(proxy, 'layer')).toEqual({ stringValue: 'p' });
+      // round_trip written: the stage span stays (disable_stage is false), both carry the static attribute.
+      expect(attr(byStage('backend'), 'svc')).toEqual({ stringValue: 'users' });
+      const client = byStage('backend-request');
+      expect(attr(client, 'svc')).toEqual({ stringValue: 'users' });
+      expect(strings(client, 'http.request.header.cookie')).toEqual(['[REDACTED]']);
+      // read_payload and detailed_connection are not written: no round trip metrics beyond the duration.
+      await until(() => otlp.metricNames().includes('krakend.backend.duration'));
+      const point = (metric: string) => otlp.points().find((p) => p.metric === metric);
+      // semantic_convention 1.27: the stable names.
+      expect(otlp.metricNames()).toEqual(
+        expect.arrayContaining(['http.server.request.duration', 'http.server.response.body.size']),
+      );
+      expect(otlp.metricNames()).toContain('http.client.request.duration');
+      expect(attr(point('http.server.request.duration') as never, 'team')).toEqual({ stringValue: 'edge-m' });
+      expect(attr(point('krakend.proxy.duration') as never, 'layer')).toEqual({ stringValue: 'pm' });
+      expect(attr(point('krakend.proxy.duration') as never, 'error')).toEqual({ boolValue: false });
+      expect(attr(point('krakend.backend.duration') as never, 'svc')).toEqual({ stringValue: 'users-m' });
+    } finally {
+      otlp.close();
+    }
+  });
+
+  it('endpoint and backend overrides replace the root layers for them only', async () => {
+    const otlp = await otlpReceiver();
+    try {
+      const gw = await startGateway(
+        config(otlp.port, {}, [
+          {
+            endpoint: '/own',
+            extra_config: {
+              'telemetry/opentelemetry': {
+                global: { traces_static_attributes: [{ key: 'owner', value: 'team-charlie' }] },
+                proxy: { disable_traces: true },
+              },
+            },
+            backend: [
+              {
+                host: [backend.origin],
+                url_pattern: '/o',
+                extra_config: {
+                  'telemetry/opentelemetry': {
+                    backend: {
+                      traces: {
+                        disable_stage: true,
+                        round_trip: true,
+                        static_attributes: [{ key: 'b', value: '1' }],
+                      },
+                    },
+                  },
+                },
+              },
+            ],
+          },
+        ]),
+      );
+      expect((await send(gw.port, '/own')).status).toBe(200);
+      expect((await send(gw.port, '/users/2')).status).toBe(200);
+      await gw.close();
+      await until(() => otlp.spans().length >= 6);
+      const spans = otlp.spans();
+      const own = spans.filter((s) => s.traceId === spans.find((x) => x.name === '/own')?.traceId);
+      const stages = (list: OtlpSpan[]) => list.map((s) => attr(s, 'krakend.stage')?.stringValue).sort();
+      // /own: no proxy span, no backend stage span; the round trip hangs from the global span.
+      expect(stages(own)).toEqual(['backend-request', 'global']);
+      const server = own.find((s) => s.kind === KIND.server) as OtlpSpan;
+      const client = own.find((s) => s.kind === KIND.client) as OtlpSpan;
+      expect(attr(server, 'owner')).toEqual({ stringValue: 'team-charlie' });
+      expect(client.parentSpanId).toBe(server.spanId);
+      expect(attr(client, 'b')).toEqual({ stringValue: '1' });
+      // /users/{id} keeps the root's layers.
+      const users = spans.filter((s) => !own.includes(s));
+      expect(stages(users)).toEqual(['backend', 'backend-request', 'global', 'proxy']);
+      expect(users.every((s) => attr(s, 'owner') === undefined)).toBe(true);
+    } finally {
+      otlp.close();
+    }
+  });
+
+  it('trace_sample_rate 0 records no trace and propagates none; metrics still go', async () => {
+    const otlp = await otlpReceiver();
     try {
       const gw = await startGateway(config(otlp.port, { trace_sample_rate: 0 }));
       expect((await send(gw.port, '/users/1')).status).toBe(200);
-      expect((await send(gw.port, '/quiet')).status).toBe(200);
       await gw.close();
       await until(() => otlp.metricNames().length > 0);
       expect(otlp.spans()).toEqual([]);
-      expect(seen.at(-1)?.traceparent).toMatch(/-00$/);
+      expect(seen.at(-1)?.traceparent).toBeUndefined();
     } finally {
       otlp.close();
     }
   });
 
-  it('layers: global and backend turned off send nothing; gRPC exporters are not used', async () => {
-    const otlp = await receiver();
+  it('layers turned off send nothing; an exporter taking neither signal leaves telemetry off', async () => {
+    const otlp = await otlpReceiver();
     try {
-      const gw = await startGateway({
-        ...config(otlp.port, {
+      const gw = await startGateway(
+        config(otlp.port, {
           layers: {
-            global: { disable_metrics: true, disable_traces: true },
+            global: { disable_metrics: true, disable_traces: true, disable_propagation: true },
+            proxy: { disable_metrics: true, disable_traces: true },
             backend: { metrics: { disable_stage: true }, traces: { disable_stage: true } },
           },
         }),
-      });
+      );
       expect((await send(gw.port, '/users/1')).status).toBe(200);
       expect(seen.at(-1)?.traceparent).toBeUndefined();
       await gw.close();
-      expect(otlp.spans()).toEqual([]);
-      const grpc = await startGateway({
-        ...config(otlp.port),
-        extra_config: {
-          'telemetry/opentelemetry': { exporters: { otlp: [{ host: '127.0.0.1', port: otlp.port }] } },
-        },
-      });
-      expect((await send(grpc.port, '/users/1')).status).toBe(200);
-      await grpc.close();
+      expect(otlp.posts).toEqual([]);
+      const none = await startGateway(
+        config(otlp.port, {
+          exporters: {
+            otlp: [
+              {
+                host: '127.0.0.1',
+                port: otlp.port,
+                use_http: true,
+                disable_metrics: true,
+                disable_traces: true,
+              },
+            ],
+          },
+        }),
+      );
+      expect((await send(none.port, '/users/1')).status).toBe(200);
+      await none.close();
       expect(otlp.posts).toEqual([]);
     } finally {
       otlp.close();

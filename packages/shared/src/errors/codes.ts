@@ -47,6 +47,7 @@ export const errorCodes = {
   SWY_RELOAD_ABORTED: { status: undefined, retryable: true },
   SWY_LUA_ERROR: { status: 500, retryable: false },
   SWY_LUA_BUDGET: { status: 500, retryable: false },
+  SWY_TELEMETRY_UNAVAILABLE: { status: undefined, retryable: false },
   // event proxy
   SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },
   SWY_SINK_TIMEOUT: { status: 504, retryable: true },

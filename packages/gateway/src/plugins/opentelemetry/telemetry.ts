@@ -1,158 +1,185 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import {
-  type Context,
-  context,
-  defaultTextMapGetter,
-  defaultTextMapSetter,
-  type Histogram,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
-import type { OpenTelemetryNamespace } from '@switchyard/config';
-import type { Logger } from '@switchyard/shared';
-import type { Stage } from '../../pipeline/types.js';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Context, Counter, Histogram, Attributes as OtelAttributes, Span } from '@opentelemetry/api';
+import type {
+  OpenTelemetryBackendNamespace,
+  OpenTelemetryEndpointNamespace,
+  OpenTelemetryNamespace,
+} from '@switchyard/config';
+import { type Logger, SENSITIVE_HEADERS } from '@switchyard/shared';
+import type { Scope } from '../../pipeline/scope.js';
+import type { ProxyRequest, ProxyResult, Stage } from '../../pipeline/types.js';
 import type { Exchange, RouteHandler } from '../../request/exchange.js';
+import { type SdkSettings, sdkSettings } from './exporters.js';
+import { headerAttributes } from './headers.js';
+import {
+  type Attributes,
+  backendRoute,
+  backendSettings,
+  endpointGlobal,
+  endpointRoute,
+  type GlobalSettings,
+  globalSettings,
+  type LayerSettings,
+  proxySettings,
+} from './layers.js';
+import type { Sdk } from './sdk.js';
 
 export const OPENTELEMETRY = 'telemetry/opentelemetry';
 
-type Layer = { disable_metrics?: boolean; disable_traces?: boolean; disable_propagation?: boolean };
+/** One backend as the backend layer names it. */
+export interface TracedBackend {
+  endpoint: string;
+  endpointMethod: string;
+  urlPattern: string;
+  method: string;
+  /** The first host, for `server.address`. */
+  host: string;
+  extra: Record<string, unknown> | undefined;
+}
+
+/** The instruments, made once the SDK is loaded (krakend-otel's names). */
+interface Instruments {
+  serverDuration: Histogram;
+  serverSize: Histogram;
+  proxyDuration: Histogram;
+  backendDuration: Histogram;
+  clientDuration: Histogram;
+  clientStarted: Counter;
+  clientFailed: Counter;
+}
+
+const METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
 
 /**
- * `telemetry/opentelemetry` with the official SDK: traces and metrics over OTLP HTTP (JSON) to every
- * `exporters.otlp[]` with `use_http`. The global layer is a server span per request (continuing an
- * incoming `traceparent`) and `http.server.request.duration`; the backend layer a client span per backend
- * call (its `traceparent` sent to the backend) and `http.client.request.duration`. Built once per
- * gateway; endpoints without it are compiled without any of this.
+ * `telemetry/opentelemetry` as krakend-otel lays it out: the global layer (a server span per request,
+ * named by its path, continuing an incoming `traceparent`; `http.server.*` metrics), the proxy layer (a
+ * span per endpoint pipeline; `krakend.proxy.duration`), and the backend layer: the stage around a
+ * backend's plugins (`krakend.backend.duration`) and the round trip inside them (a client span whose
+ * context the backend receives; `http.client.*`). Wrappers are decided when routes are built; the SDK
+ * (`./sdk.js`) is imported in the background and the gateway listens once it is loaded, so a gateway
+ * without this namespace never loads `@opentelemetry/*`.
  */
 export class Telemetry {
-  private readonly tracer: Tracer | null;
-  private readonly traces: BasicTracerProvider | null;
-  private readonly meters: MeterProvider | null;
-  private readonly serverDuration: Histogram | null;
-  private readonly clientDuration: Histogram | null;
-  private readonly propagator = new W3CTraceContextPropagator();
-  private readonly global: Layer;
-  private readonly backendLayer: Layer;
+  private sdk: Sdk | null = null;
+  private inst: Instruments | null = null;
+  /** The SDK's loading: settled (never rejected) once the layers record, or once it failed. */
+  readonly ready: Promise<void>;
+  private readonly global: GlobalSettings;
   private readonly skip: ReadonlySet<string>;
-  /** The server span of a request, found by the backend layer through the request's header object. */
-  private readonly spans = new WeakMap<IncomingHttpHeaders, Context>();
+  private readonly hidden: ReadonlySet<string>;
+  /** The context of a request's global layer (its span, or the extracted parent), by its headers. */
+  private readonly globalContexts = new WeakMap<IncomingHttpHeaders, Context>();
+  private readonly proxyContexts = new WeakMap<Scope, Context>();
+  /** The backend stage's context of each backend (keyed by its wrapper) of a request. */
+  private readonly backendContexts = new WeakMap<Scope, Map<object, Context>>();
 
-  constructor(cfg: OpenTelemetryNamespace, logger: Logger) {
-    const log = logger.child({ plugin: OPENTELEMETRY });
-    const resource = resourceFromAttributes({
-      'service.name': cfg.service_name || 'KrakenD',
-      ...(cfg.service_version ? { 'service.version': cfg.service_version } : {}),
-      ...(cfg.deploy_env ? { 'deployment.environment': cfg.deploy_env } : {}),
-    });
-    const otlp = (cfg.exporters?.otlp ?? []).filter((e) => {
-      if (e.use_http) return true;
-      log.warn({ exporter: e.name }, 'OTLP over gRPC is not implemented by Switchyard; exporter ignored');
-      return false;
-    });
-    if (cfg.exporters?.prometheus?.length)
-      log.warn(
-        { setting: `${OPENTELEMETRY}.exporters.prometheus` },
-        'not implemented by Switchyard; ignored',
-      );
-    const url = (e: { host: string; port?: number | undefined }, path: string) => {
-      const base = /^https?:\/\//.test(e.host) ? e.host : `http://${e.host}`;
-      return `${base.replace(/\/+$/, '')}:${e.port ?? 4318}${path}`;
-    };
-    this.global = cfg.layers?.global ?? {};
-    this.backendLayer = {
-      disable_metrics: cfg.layers?.backend?.metrics?.disable_stage,
-      disable_traces: cfg.layers?.backend?.traces?.disable_stage,
-    };
-    this.skip = new Set(cfg.skip_paths ?? ['/__health', '/__debug/', '/__echo/', '/__stats/']);
-
-    const tracing = otlp.filter((e) => !e.disable_traces);
-    this.traces =
-      tracing.length > 0
-        ? new BasicTracerProvider({
-            resource,
-            sampler: new ParentBasedSampler({
-              root: new TraceIdRatioBasedSampler(cfg.trace_sample_rate ?? 1),
-            }),
-            spanProcessors: tracing.map(
-              (e) => new BatchSpanProcessor(new OTLPTraceExporter({ url: url(e, '/v1/traces') })),
-            ),
-          })
-        : null;
-    this.tracer = this.traces?.getTracer('switchyard') ?? null;
-
-    const metering = otlp.filter((e) => !e.disable_metrics);
-    this.meters =
-      metering.length > 0
-        ? new MeterProvider({
-            resource,
-            readers: metering.map(
-              (e) =>
-                new PeriodicExportingMetricReader({
-                  exporter: new OTLPMetricExporter({ url: url(e, '/v1/metrics') }),
-                  exportIntervalMillis: (cfg.metric_reporting_period ?? 30) * 1000,
-                }),
-            ),
-          })
-        : null;
-    const meter = this.meters?.getMeter('switchyard');
-    this.serverDuration = this.global.disable_metrics
-      ? null
-      : (meter?.createHistogram('http.server.request.duration', { unit: 's' }) ?? null);
-    this.clientDuration = this.backendLayer.disable_metrics
-      ? null
-      : (meter?.createHistogram('http.client.request.duration', { unit: 's' }) ?? null);
+  private constructor(
+    private readonly cfg: OpenTelemetryNamespace,
+    settings: SdkSettings,
+    redactHeaders: readonly string[],
+    log: Logger,
+  ) {
+    this.global = globalSettings(cfg);
+    // krakend-otel: an empty list means the defaults (a list with "" skips nothing).
+    this.skip = new Set(
+      cfg.skip_paths?.length ? cfg.skip_paths : ['/__health', '/__debug/', '/__echo/', '/__stats/'],
+    );
+    this.hidden = new Set([...SENSITIVE_HEADERS, ...redactHeaders.map((h) => h.toLowerCase())]);
+    this.ready = import('./sdk.js')
+      .then(({ startSdk }) => startSdk(settings))
+      .then((sdk) => {
+        this.sdk = sdk;
+        this.inst = instruments(sdk, this.global.semconv127);
+      })
+      .catch((err: unknown) => {
+        log.error(
+          { err, code: 'SWY_TELEMETRY_UNAVAILABLE' },
+          `${OPENTELEMETRY}: the OpenTelemetry SDK could not start; serving without telemetry`,
+        );
+      });
   }
 
-  /** The global layer around an endpoint's handler; the handler itself when the layer records nothing. */
-  endpoint(pattern: string, method: string, handler: RouteHandler): RouteHandler {
-    const tracer = this.global.disable_traces ? null : this.tracer;
-    const duration = this.serverDuration;
-    if ((!tracer && !duration) || this.skip.has(pattern)) return handler;
-    const name = `${method} ${pattern}`;
-    const propagate = this.global.disable_propagation !== true;
+  /** The telemetry of a root namespace; null when no exporter takes traces or metrics. */
+  static create(
+    cfg: OpenTelemetryNamespace,
+    o: { serviceName?: string | undefined; redactHeaders?: readonly string[] | undefined; logger: Logger },
+  ): Telemetry | null {
+    const log = o.logger.child({ plugin: OPENTELEMETRY });
+    const settings = sdkSettings(cfg, o.serviceName, log);
+    return settings ? new Telemetry(cfg, settings, o.redactHeaders ?? [], log) : null;
+  }
+
+  private skipped(pattern: string): boolean {
+    return this.skip.has(pattern) || this.skip.has(endpointRoute(pattern));
+  }
+
+  /** The global layer around an endpoint's handler; the handler itself when the layer does nothing. */
+  endpoint(
+    extra: Record<string, unknown> | undefined,
+    pattern: string,
+    method: string,
+    handler: RouteHandler,
+  ): RouteHandler {
+    const g = endpointGlobal(this.global, extra?.[OPENTELEMETRY] as OpenTelemetryEndpointNamespace);
+    if (!g.traces && !g.metrics && !g.propagation) return handler;
+    const route = endpointRoute(pattern);
+    const fixed = { 'krakend.stage': 'global', ...g.traceAttributes };
     return (x: Exchange, raw) => {
+      const sdk = this.sdk;
+      const inst = this.inst;
+      if (!sdk || !inst || this.skip.has(x.path)) return handler(x, raw);
       const started = performance.now();
+      const headers = x.req.headers;
+      const parent = g.propagation
+        ? sdk.propagator.extract(sdk.ROOT_CONTEXT, headers, sdk.getter)
+        : sdk.ROOT_CONTEXT;
       let span: Span | null = null;
-      if (tracer) {
-        const parent = propagate
-          ? this.propagator.extract(ROOT_CONTEXT, x.req.headers, defaultTextMapGetter)
-          : ROOT_CONTEXT;
-        span = tracer.startSpan(
-          name,
-          {
-            kind: SpanKind.SERVER,
-            attributes: { 'http.request.method': method, 'http.route': pattern, 'url.path': x.path },
-          },
+      if (g.traces && sdk.tracer) {
+        span = sdk.tracer.startSpan(
+          x.path,
+          { kind: sdk.SpanKind.SERVER, attributes: { ...this.incoming(x), ...fixed } },
           parent,
         );
-        this.spans.set(x.req.headers, trace.setSpan(parent, span));
+        if (g.reportHeaders)
+          span.setAttributes(headerAttributes('http.request.header.', headers, g.skipHeaders, this.hidden));
       }
-      x.res.once('finish', () => {
-        const status = x.res.statusCode;
-        const attributes = {
-          'http.request.method': method,
-          'http.route': pattern,
-          'http.response.status_code': status,
-        };
-        duration?.record((performance.now() - started) / 1000, attributes);
+      this.globalContexts.set(headers, span ? sdk.trace.setSpan(parent, span) : parent);
+      // The answer's headers go to writeHead, which keeps them out of getHeaders(): seen on their way.
+      let sent: OutgoingHttpHeaders = {};
+      const res = x.res;
+      const writeHead = res.writeHead;
+      res.writeHead = ((status: number, ...rest: unknown[]) => {
+        const last = rest.at(-1);
+        if (last && typeof last === 'object' && !Array.isArray(last)) sent = last as OutgoingHttpHeaders;
+        return (writeHead as (...a: unknown[]) => typeof res).call(res, status, ...rest);
+      }) as typeof res.writeHead;
+      res.once('finish', () => {
+        const status = res.statusCode;
+        const answered = { ...res.getHeaders(), ...sent };
+        const length = Number(answered['content-length'] ?? answered['Content-Length']);
+        const size = Number.isFinite(length) ? length : 0;
+        if (g.metrics) {
+          const attributes = {
+            ...g.metricAttributes,
+            'http.request.method': METHODS.has(method) ? method : '_OTHER',
+            'url.scheme': 'http',
+            'http.route': route,
+            'http.response.status_code': status,
+          };
+          inst.serverDuration.record((performance.now() - started) / 1000, attributes);
+          inst.serverSize.record(size, attributes);
+        }
         if (span) {
-          span.setAttribute('http.response.status_code', status);
-          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+          span.setAttributes({
+            'http.route': route,
+            'http.response.status_code': status,
+            'http.response.body.size': size,
+          });
+          if (g.reportHeaders)
+            span.setAttributes(
+              headerAttributes('http.response.header.', answered, g.skipHeaders, this.hidden),
+            );
+          span.setStatus({ code: sdk.SpanStatusCode.OK });
           span.end();
         }
       });
@@ -160,31 +187,169 @@ export class Telemetry {
     };
   }
 
-  /** The backend layer around one backend's stage; the stage itself when the layer records nothing. */
-  backend(url: string, method: string, stage: Stage): Stage {
-    const tracer = this.backendLayer.disable_traces ? null : this.tracer;
-    const duration = this.clientDuration;
-    if (!tracer && !duration) return stage;
-    const name = `${method} ${url}`;
-    const attributes = { 'http.request.method': method, 'url.full': url };
+  /** krakend-otel's attributes of an incoming request. */
+  private incoming(x: Exchange): OtelAttributes {
+    const h = x.req.headers;
+    const length = Number(h['content-length']);
+    return {
+      'url.full': x.req.url ?? x.path,
+      'server.address': h.host ?? '',
+      'http.request.method': x.req.method ?? '',
+      ...(Number.isFinite(length) && h['content-length'] !== undefined
+        ? { 'http.request.body.size': length }
+        : {}),
+      ...(h['user-agent'] ? { 'user_agent.original': h['user-agent'] } : {}),
+      ...(x.req.socket.remoteAddress ? { 'client.address': x.req.socket.remoteAddress } : {}),
+    };
+  }
+
+  /** The proxy layer around an endpoint's pipeline; the pipeline itself when the layer does nothing. */
+  proxy(extra: Record<string, unknown> | undefined, pattern: string, method: string, stage: Stage): Stage {
+    const p = proxySettings(this.cfg, extra?.[OPENTELEMETRY] as OpenTelemetryEndpointNamespace);
+    if ((!p.traces && !p.metrics) || this.skipped(pattern)) return stage;
+    const route = endpointRoute(pattern);
+    const attrs = { 'http.request.method': method, 'http.route': route };
+    return this.layer('proxy', route, attrs, p, stage, {
+      parent: (req) => this.globalContexts.get(req.headers),
+      keep: (req, ctx) => this.proxyContexts.set(req.scope, ctx),
+      duration: (i) => i.proxyDuration,
+    });
+  }
+
+  /**
+   * The backend stage around one backend's plugins; the stage itself when the layer does nothing. `b` is
+   * the same object given to `roundTrip`: the round trip's span is the stage span's child.
+   */
+  backend(b: TracedBackend, stage: Stage): Stage {
+    const { stage: s } = backendSettings(this.cfg, b.extra?.[OPENTELEMETRY] as OpenTelemetryBackendNamespace);
+    if ((!s.traces && !s.metrics) || this.skipped(b.endpoint)) return stage;
+    const route = backendRoute(b.urlPattern);
+    return this.layer('backend', route, backendAttributes(b, route), s, stage, {
+      parent: (req) => this.proxyContexts.get(req.scope) ?? this.globalContexts.get(req.headers),
+      keep: (req, ctx) => {
+        const contexts = this.backendContexts.get(req.scope) ?? new Map<object, Context>();
+        this.backendContexts.set(req.scope, contexts.set(b, ctx));
+      },
+      duration: (i) => i.backendDuration,
+    });
+  }
+
+  /** A span and a duration around a pipeline stage (krakend-otel's proxy and backend middlewares). */
+  private layer(
+    stageName: 'proxy' | 'backend',
+    name: string,
+    attrs: Attributes,
+    l: LayerSettings,
+    stage: Stage,
+    o: {
+      parent: (req: ProxyRequest) => Context | undefined;
+      keep: (req: ProxyRequest, ctx: Context) => void;
+      duration: (i: Instruments) => Histogram;
+    },
+  ): Stage {
+    const traceAttrs = { ...attrs, 'krakend.stage': stageName, ...l.traceAttributes };
+    const metricAttrs = { ...attrs, ...l.metricAttributes };
     return (req) => {
+      const sdk = this.sdk;
+      const inst = this.inst;
+      if (!sdk || !inst) return stage(req);
       const started = performance.now();
-      const parent = this.spans.get(req.headers) ?? context.active();
-      const span = tracer?.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent) ?? null;
-      let call = req;
-      if (span) {
-        // The backend continues this span's trace, as KrakenD propagates it.
-        const headers = { ...req.headers };
-        this.propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter);
-        call = { ...req, headers };
+      const parent = o.parent(req) ?? sdk.ROOT_CONTEXT;
+      let span: Span | null = null;
+      if (l.traces && sdk.tracer) {
+        span = sdk.tracer.startSpan(name, { attributes: traceAttrs }, parent);
+        if (l.reportHeaders)
+          span.setAttributes(
+            headerAttributes('http.request.header.', req.headers, l.skipHeaders, this.hidden),
+          );
+        o.keep(req, sdk.trace.setSpan(parent, span));
       }
-      return stage(call).then((result) => {
-        duration?.record((performance.now() - started) / 1000, {
-          ...attributes,
-          error: result.error !== null,
-        });
+      return stage(req).then((result) => {
+        const canceled = req.scope.reason !== null;
+        const complete = result.response?.complete === true;
+        if (l.metrics)
+          o.duration(inst).record((performance.now() - started) / 1000, {
+            ...metricAttrs,
+            error: result.error !== null && !canceled,
+            canceled,
+            complete,
+          });
+        if (span) this.endStage(span, result, canceled, complete, l);
+        return result;
+      });
+    };
+  }
+
+  private endStage(span: Span, result: ProxyResult, canceled: boolean, complete: boolean, l: LayerSettings) {
+    if (result.error) {
+      span.setAttributes(canceled ? { canceled: true } : { error: result.error.message });
+      span.setAttribute('http.response.status_code', 500);
+    } else if (result.response) {
+      span.setAttribute('http.response.status_code', 200);
+      const headers = result.response.headers;
+      if (l.reportHeaders && headers)
+        span.setAttributes(headerAttributes('http.response.header.', headers, l.skipHeaders, this.hidden));
+    }
+    span.setAttribute('complete', complete);
+    span.end();
+  }
+
+  /**
+   * The round trip of one backend (krakend-otel's instrumented HTTP client): a client span, whose context
+   * the backend receives in `traceparent`, and the `http.client.*` metrics. It wraps the backend's own
+   * call, inside its plugins.
+   */
+  roundTrip(b: TracedBackend, call: Stage): Stage {
+    const { roundTrip: r } = backendSettings(
+      this.cfg,
+      b.extra?.[OPENTELEMETRY] as OpenTelemetryBackendNamespace,
+    );
+    if ((!r.traces && !r.metrics) || this.skipped(b.endpoint)) return call;
+    const route = backendRoute(b.urlPattern);
+    const attrs = backendAttributes(b, route);
+    const traceAttrs = {
+      ...attrs,
+      'krakend.stage': 'backend-request',
+      ...r.traceAttributes,
+      'server.address': b.host,
+    };
+    const metricAttrs = { ...attrs, ...r.metricAttributes };
+    return (req) => {
+      const sdk = this.sdk;
+      const inst = this.inst;
+      if (!sdk || !inst) return call(req);
+      const started = performance.now();
+      let span: Span | null = null;
+      let sent = req;
+      if (r.metrics) inst.clientStarted.add(1, metricAttrs);
+      if (r.traces && sdk.tracer) {
+        const parent =
+          this.backendContexts.get(req.scope)?.get(b) ??
+          this.proxyContexts.get(req.scope) ??
+          this.globalContexts.get(req.headers) ??
+          sdk.ROOT_CONTEXT;
+        span = sdk.tracer.startSpan(route, { kind: sdk.SpanKind.CLIENT, attributes: traceAttrs }, parent);
+        // As krakend-otel: a span that is not sampled is neither reported nor propagated.
+        if (span.isRecording()) {
+          const headers = { ...req.headers };
+          sdk.propagator.inject(sdk.trace.setSpan(parent, span), headers, sdk.setter);
+          sent = { ...req, headers };
+          if (r.reportHeaders)
+            span.setAttributes(
+              headerAttributes('http.request.header.', req.headers, r.skipHeaders, this.hidden),
+            );
+        }
+      }
+      return call(sent).then((result) => {
+        if (r.metrics) {
+          inst.clientDuration.record((performance.now() - started) / 1000, metricAttrs);
+          if (result.error) inst.clientFailed.add(1, metricAttrs);
+        }
         if (span) {
-          if (result.error) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
+          if (result.error) {
+            span.recordException(result.error);
+            span.setStatus({ code: sdk.SpanStatusCode.ERROR, message: result.error.message });
+          }
           span.end();
         }
         return result;
@@ -192,13 +357,43 @@ export class Telemetry {
     };
   }
 
-  /** Whether any exporter takes traces or metrics (else the namespace changes nothing). */
-  get active(): boolean {
-    return this.traces !== null || this.meters !== null;
-  }
-
   /** Sends what is pending and stops the exporters. */
   async shutdown(): Promise<void> {
-    await Promise.allSettled([this.traces?.shutdown(), this.meters?.shutdown()]);
+    await this.ready;
+    await this.sdk?.shutdown();
   }
+}
+
+/** krakend-otel's attributes of a backend, on its stage and its round trip. */
+function backendAttributes(b: TracedBackend, route: string): Attributes {
+  return {
+    'http.request.method': b.method,
+    'http.route': route,
+    'krakend.endpoint.route': endpointRoute(b.endpoint),
+    'krakend.endpoint.method': b.endpointMethod,
+  };
+}
+
+function instruments(sdk: Sdk, semconv127: boolean): Instruments {
+  const meter = sdk.meter;
+  const seconds = { unit: 's' };
+  const bytes = { unit: 'By' };
+  return {
+    serverDuration: meter.createHistogram(
+      semconv127 ? 'http.server.request.duration' : 'http.server.duration',
+      seconds,
+    ),
+    serverSize: meter.createHistogram(
+      semconv127 ? 'http.server.response.body.size' : 'http.server.response.size',
+      bytes,
+    ),
+    proxyDuration: meter.createHistogram('krakend.proxy.duration', seconds),
+    backendDuration: meter.createHistogram('krakend.backend.duration', seconds),
+    clientDuration: meter.createHistogram(
+      semconv127 ? 'http.client.request.duration' : 'http.client.duration',
+      seconds,
+    ),
+    clientStarted: meter.createCounter('http.client.request.started.count'),
+    clientFailed: meter.createCounter('http.client.request.failed.count'),
+  };
 }
