@@ -99,7 +99,6 @@ describe('telemetry/opentelemetry', () => {
     try {
       const gw = await startGateway(
         config(otlp.port, {
-          semantic_convention: undefined,
           layers: {
             global: {
               report_headers: true,
