@@ -241,6 +241,37 @@ describe('what is not implemented', () => {
     ]);
   });
 
+  it('a namespace with a schema per level: telemetry/opentelemetry overrides on endpoints and backends', () => {
+    const otel = 'telemetry/opentelemetry';
+    const file = one(
+      {
+        extra_config: { [otel]: { proxy: { disable_traces: true }, exporters: {} } },
+        backend: [
+          {
+            url_pattern: '/a',
+            extra_config: { [otel]: { backend: { traces: { round_trip: true } }, proxy: {} } },
+          },
+        ],
+      },
+      { extra_config: { [otel]: { service_name: 'edge', backend: {} } } },
+    );
+    const { config, warnings: w } = asRun(file);
+    // Each level keeps what it may set; a key of another level is unknown there.
+    expect(config.extra_config?.[otel]).toEqual({ service_name: 'edge' });
+    const ep = config.endpoints?.[0];
+    expect(ep?.extra_config?.[otel]).toEqual({ proxy: { disable_traces: true } });
+    expect(ep?.backend[0]?.extra_config?.[otel]).toEqual({ backend: { traces: { round_trip: true } } });
+    expect(ep?.unserved).toBeUndefined();
+    expect(warnings(w).filter((m) => m.includes('opentelemetry'))).toEqual(
+      expect.arrayContaining([
+        '/extra_config/telemetry~1opentelemetry/backend: unknown key; ignored',
+        '/endpoints/0/extra_config/telemetry~1opentelemetry/exporters: unknown key; ignored',
+        '/endpoints/0/backend/0/extra_config/telemetry~1opentelemetry/proxy: unknown key; ignored',
+      ]),
+    );
+    expect(warnings(w).filter((m) => m.includes('opentelemetry'))).toHaveLength(3);
+  });
+
   it('an implemented namespace read under its old name works as the new one', () => {
     const file = one(
       {},

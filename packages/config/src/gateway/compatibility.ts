@@ -145,10 +145,10 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
   'telemetry/metrics': ns(R, 'ce', partial('Prometheus text on the admin listener')),
   'telemetry/events': ns(R, 'switchyard', same),
   'telemetry/opentelemetry': ns(
-    R,
+    ['root', 'endpoint', 'backend'],
     'ce',
     partial(
-      'OTLP over HTTP (JSON) only; global and backend layers (proxy layer, report_headers, static attributes and the endpoint/backend overrides not yet); metrics named by OTel semantic conventions',
+      "krakend-otel's layers, span and metric names over OTLP HTTP (JSON) or gRPC; the global layer wraps each endpoint (nothing for a request answered before routing, e.g. 404); the round trip span includes decoding the answer, and read_payload, detailed_connection and the size metrics add nothing; exporters.prometheus is warned and ignored (telemetry/metrics serves Prometheus on the admin listener); report_headers writes credentials as [REDACTED]",
     ),
   ),
   'auth/signer': ns(
