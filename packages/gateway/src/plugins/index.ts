@@ -181,7 +181,7 @@ export class PluginHost {
       this.telemetry = otel
         ? Telemetry.create(otel, {
             serviceName,
-            redactHeaders: events?.redact_headers,
+            redact: { headers: events?.redact_headers, query: events?.redact_query },
             logger: this.logger,
           })
         : null;

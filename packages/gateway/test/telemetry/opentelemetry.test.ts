@@ -126,7 +126,7 @@ describe('telemetry/opentelemetry', () => {
           },
         }),
       );
-      const res = await send(gw.port, '/users/1', {
+      const res = await send(gw.port, '/users/1?api_key=query-secret&page=2', {
         headers: {
           'x-custom': 'visible',
           'x-skipped': 'no',
@@ -140,11 +140,13 @@ describe('telemetry/opentelemetry', () => {
       await until(() => otlp.spans().length >= 4);
       const spans = otlp.spans();
       const text = JSON.stringify(otlp.posts);
-      for (const secret of ['top-secret', 'cookie-secret', 'key-secret', 'backend-secret'])
+      for (const secret of ['top-secret', 'cookie-secret', 'key-secret', 'backend-secret', 'query-secret'])
         expect(text).not.toContain(secret);
       const byStage = (stage: string) =>
         spans.find((s) => attr(s, 'krakend.stage')?.stringValue === stage) as OtlpSpan;
       const server = byStage('global');
+      expect(server.name).toBe('/users/1');
+      expect(attr(server, 'url.full')).toEqual({ stringValue: '/users/1?api_key=[REDACTED]&page=2' });
       expect(strings(server, 'http.request.header.x-custom')).toEqual(['visible']);
       expect(strings(server, 'http.request.header.authorization')).toEqual(['[REDACTED]']);
       expect(strings(server, 'http.request.header.cookie')).toEqual(['[REDACTED]']);

@@ -5,7 +5,7 @@ import type {
   OpenTelemetryEndpointNamespace,
   OpenTelemetryNamespace,
 } from '@switchyard/config';
-import { type Logger, SENSITIVE_HEADERS } from '@switchyard/shared';
+import { type Logger, redactUrl, SENSITIVE_HEADERS, sensitiveQueryNames } from '@switchyard/shared';
 import type { Scope } from '../../pipeline/scope.js';
 import type { ProxyRequest, ProxyResult, Stage } from '../../pipeline/types.js';
 import type { Exchange, RouteHandler } from '../../request/exchange.js';
@@ -67,6 +67,7 @@ export class Telemetry {
   private readonly global: GlobalSettings;
   private readonly skip: ReadonlySet<string>;
   private readonly hidden: ReadonlySet<string>;
+  private readonly hiddenQuery: ReadonlySet<string>;
   /** The context of a request's global layer (its span, or the extracted parent), by its headers. */
   private readonly globalContexts = new WeakMap<IncomingHttpHeaders, Context>();
   private readonly proxyContexts = new WeakMap<Scope, Context>();
@@ -76,7 +77,7 @@ export class Telemetry {
   private constructor(
     private readonly cfg: OpenTelemetryNamespace,
     settings: SdkSettings,
-    redactHeaders: readonly string[],
+    redact: { headers?: readonly string[] | undefined; query?: readonly string[] | undefined },
     log: Logger,
   ) {
     this.global = globalSettings(cfg);
@@ -84,7 +85,8 @@ export class Telemetry {
     this.skip = new Set(
       cfg.skip_paths?.length ? cfg.skip_paths : ['/__health', '/__debug/', '/__echo/', '/__stats/'],
     );
-    this.hidden = new Set([...SENSITIVE_HEADERS, ...redactHeaders.map((h) => h.toLowerCase())]);
+    this.hidden = new Set([...SENSITIVE_HEADERS, ...(redact.headers ?? []).map((h) => h.toLowerCase())]);
+    this.hiddenQuery = sensitiveQueryNames(redact.query);
     this.ready = import('./sdk.js')
       .then(({ startSdk }) => startSdk(settings))
       .then((sdk) => {
@@ -102,11 +104,16 @@ export class Telemetry {
   /** The telemetry of a root namespace; null when no exporter takes traces or metrics. */
   static create(
     cfg: OpenTelemetryNamespace,
-    o: { serviceName?: string | undefined; redactHeaders?: readonly string[] | undefined; logger: Logger },
+    o: {
+      serviceName?: string | undefined;
+      /** `telemetry/events`' redaction: the same secrets stay out of spans. */
+      redact: { headers?: readonly string[] | undefined; query?: readonly string[] | undefined };
+      logger: Logger;
+    },
   ): Telemetry | null {
     const log = o.logger.child({ plugin: OPENTELEMETRY });
     const settings = sdkSettings(cfg, o.serviceName, log);
-    return settings ? new Telemetry(cfg, settings, o.redactHeaders ?? [], log) : null;
+    return settings ? new Telemetry(cfg, settings, o.redact, log) : null;
   }
 
   private skipped(pattern: string): boolean {
@@ -153,7 +160,8 @@ export class Telemetry {
         if (last && typeof last === 'object' && !Array.isArray(last)) sent = last as OutgoingHttpHeaders;
         return (writeHead as (...a: unknown[]) => typeof res).call(res, status, ...rest);
       }) as typeof res.writeHead;
-      res.once('finish', () => {
+      // 'close' comes after 'finish', and also when the client went away first: the span always ends.
+      res.once('close', () => {
         const status = res.statusCode;
         const answered = { ...res.getHeaders(), ...sent };
         const length = Number(answered['content-length'] ?? answered['Content-Length']);
@@ -192,7 +200,8 @@ export class Telemetry {
     const h = x.req.headers;
     const length = Number(h['content-length']);
     return {
-      'url.full': x.req.url ?? x.path,
+      // A credential in the query (api_key=…) is written [REDACTED], as in events.
+      'url.full': redactUrl(x.req.url ?? x.path, this.hiddenQuery),
       'server.address': h.host ?? '',
       'http.request.method': x.req.method ?? '',
       ...(Number.isFinite(length) && h['content-length'] !== undefined
