@@ -223,6 +223,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       if (!v) return null;
       const req = start(x, v.params, v.body, scopeMs);
       req.query = v.query;
+      ctx.plugins.sameRequest(x.req.headers, v.headers);
       req.headers = v.headers;
       req.host = v.host;
       return req;

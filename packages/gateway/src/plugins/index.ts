@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type {
   Backend,
@@ -238,6 +239,11 @@ export class PluginHost {
   /** The global telemetry layer around an endpoint's handler (the handler itself without telemetry). */
   traced(ep: Endpoint, pattern: string, method: string, handler: RouteHandler): RouteHandler {
     return this.telemetry ? this.telemetry.endpoint(ep.extra_config, pattern, method, handler) : handler;
+  }
+
+  /** A script gave the request new headers: telemetry finds the request's trace through them too. */
+  sameRequest(from: IncomingHttpHeaders, to: IncomingHttpHeaders): void {
+    this.telemetry?.sameRequest(from, to);
   }
 
   /** The proxy telemetry layer around an endpoint's pipeline (the pipeline itself without telemetry). */

@@ -239,6 +239,33 @@ describe('telemetry/opentelemetry', () => {
     }
   });
 
+  it('a modifier/lua-endpoint script, which copies the headers, keeps the spans in one trace', async () => {
+    const otlp = await otlpReceiver();
+    try {
+      const gw = await startGateway(
+        config(otlp.port, {}, [
+          {
+            endpoint: '/scripted',
+            extra_config: {
+              'modifier/lua-endpoint': { pre: 'local c = ctx.load()\nc:headers("X-Lua", "1")' },
+            },
+            backend: [{ host: [backend.origin], url_pattern: '/s' }],
+          },
+        ]),
+      );
+      expect((await send(gw.port, '/scripted')).status).toBe(200);
+      await gw.close();
+      await until(() => otlp.spans().length >= 4);
+      const spans = otlp.spans();
+      const server = spans.find((s) => s.kind === KIND.server) as OtlpSpan;
+      const proxy = spans.find((s) => attr(s, 'krakend.stage')?.stringValue === 'proxy') as OtlpSpan;
+      expect(proxy).toMatchObject({ traceId: server.traceId, parentSpanId: server.spanId });
+      expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    } finally {
+      otlp.close();
+    }
+  });
+
   it('trace_sample_rate 0 records no trace and propagates none; metrics still go', async () => {
     const otlp = await otlpReceiver();
     try {

@@ -195,6 +195,12 @@ export class Telemetry {
     };
   }
 
+  /** `modifier/lua-endpoint` copied the request's headers: the copy leads to the same global context. */
+  sameRequest(from: IncomingHttpHeaders, to: IncomingHttpHeaders): void {
+    const ctx = this.globalContexts.get(from);
+    if (ctx) this.globalContexts.set(to, ctx);
+  }
+
   /** krakend-otel's attributes of an incoming request. */
   private incoming(x: Exchange): OtelAttributes {
     const h = x.req.headers;
