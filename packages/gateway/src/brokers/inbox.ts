@@ -3,14 +3,15 @@ import type { Scope } from '../pipeline/scope.js';
 /**
  * Messages received for requests to come, and the requests waiting for one: each request takes one, or
  * waits until its scope ends. Holds at most `limit` messages; past it the oldest is dropped (and counted),
- * as a NATS client drops a slow consumer's messages past its pending limit.
+ * as a NATS client drops a slow consumer's messages past its pending limit. Without a limit it holds all:
+ * for a source that bounds itself (AMQP's prefetch), where dropping would strand an unacknowledged message.
  */
 export class Inbox<T> {
   private buffered: T[] = [];
   private waiters: { resolve(m: T): void; reject(err: Error): void }[] = [];
   dropped = 0;
 
-  constructor(private readonly limit: number) {}
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
 
   push(message: T): void {
     const waiter = this.waiters.shift();
@@ -38,6 +39,11 @@ export class Inbox<T> {
         },
       });
     });
+  }
+
+  /** Forgets the held messages that `gone` picks (their source went away; they are not counted as dropped). */
+  discard(gone: (message: T) => boolean): void {
+    this.buffered = this.buffered.filter((m) => !gone(m));
   }
 
   /** Every waiting request fails with `err` (the subscription ended). */

@@ -3,6 +3,7 @@ import type { Logger } from '@switchyard/shared';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Scope } from '../../pipeline/scope.js';
 import { abortable } from '../abortable.js';
+import { Inbox } from '../inbox.js';
 import { brokerUnavailable, Link } from '../link.js';
 import { redactUrl } from '../redact.js';
 import type { AmqpConnections } from './connections.js';
@@ -26,9 +27,10 @@ export interface Delivery {
   settle(decoded: boolean): void;
 }
 
-interface Waiter {
-  resolve(d: Delivery): void;
-  reject(err: Error): void;
+/** A message received and not yet handed to a request, with the channel it came on. */
+interface Received {
+  from: Consuming;
+  msg: ConsumeMessage;
 }
 
 /**
@@ -40,8 +42,8 @@ interface Waiter {
  */
 export class AmqpConsumer {
   private readonly link: Link<Consuming>;
-  private buffered: { from: Consuming; msg: ConsumeMessage }[] = [];
-  private waiters: Waiter[] = [];
+  /** Unbounded: `prefetch_count` already bounds what the broker sends before it is acknowledged. */
+  private readonly inbox = new Inbox<Received>();
 
   constructor(
     private readonly url: string,
@@ -69,23 +71,12 @@ export class AmqpConsumer {
   /** The next message, waiting for one until the request's scope ends. */
   async take(scope: Scope): Promise<Delivery> {
     await abortable(this.link.get(), scope);
-    const next = this.buffered.shift();
-    if (next) return this.delivery(next.from, next.msg);
-    return new Promise<Delivery>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject };
-      this.waiters.push(waiter);
-      scope.add({
-        abort: (err) => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(err);
-        },
-      });
-    });
+    const { from, msg } = await this.inbox.take(scope);
+    return this.delivery(from, msg);
   }
 
   close(): Promise<void> {
-    this.fail(brokerUnavailable(this.what, new Error('closed')));
+    this.inbox.fail(brokerUnavailable(this.what, new Error('closed')));
     return this.link.close();
   }
 
@@ -117,7 +108,7 @@ export class AmqpConsumer {
         queue,
         (msg) => {
           // null: the broker cancelled the consumer (its queue was deleted); start over on a new channel.
-          if (msg) this.delivered(c, msg);
+          if (msg) this.inbox.push({ from: c, msg });
           else void channel.close().catch(() => {});
         },
         { noAck: false, exclusive: cfg.exclusive === true, noLocal: cfg.no_local === true },
@@ -130,12 +121,6 @@ export class AmqpConsumer {
       if (!consuming?.closed) release();
       throw err;
     }
-  }
-
-  private delivered(from: Consuming, msg: ConsumeMessage): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.resolve(this.delivery(from, msg));
-    else this.buffered.push({ from, msg });
   }
 
   private delivery(from: Consuming, msg: ConsumeMessage): Delivery {
@@ -158,13 +143,7 @@ export class AmqpConsumer {
   private dropped(c: Consuming): void {
     this.link.lost(c);
     c.release();
-    this.buffered = this.buffered.filter((b) => b.from !== c);
-    this.fail(brokerUnavailable(this.what, new Error('channel closed')));
-  }
-
-  private fail(err: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(err);
+    this.inbox.discard((r) => r.from === c);
+    this.inbox.fail(brokerUnavailable(this.what, new Error('channel closed')));
   }
 }
