@@ -40,6 +40,18 @@ describe('plugin modules: loading', () => {
     );
   });
 
+  it('reports a module whose import never finishes (top-level await) and loads the others', async () => {
+    const slow = fileURLToPath(new URL('./support/plugins-slow/', import.meta.url));
+    const r = await loadPlugins({ folder: slow }, undefined, { timeoutMs: 50 });
+    expect(r.modules.map((m) => m.file.slice(slow.length))).toEqual(['quick.mjs']);
+    expect(r.failures.map((f) => [f.file.slice(slow.length), f.error.code])).toEqual([
+      ['hangs.mjs', 'SWY_PLUGIN_LOAD'],
+    ]);
+    expect(r.failures[0]?.error.message).toBe(
+      `plugin module ${slow}hangs.mjs: did not finish loading within 50 ms`,
+    );
+  });
+
   it('reports a folder that cannot be read', async () => {
     const r = await loadPlugins({ folder: `${fixtures}missing` });
     expect(r.modules).toEqual([]);

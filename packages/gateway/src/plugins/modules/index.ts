@@ -11,8 +11,10 @@ export {
   type LoadedModule,
   loadPlugins,
   NO_PLUGINS,
+  PLUGIN_LOAD_TIMEOUT_MS,
   type PluginFolder,
   type PluginLoadFailure,
+  type PluginLoadOptions,
   type PluginRegistry,
   scanPluginFolder,
 } from './registry.js';

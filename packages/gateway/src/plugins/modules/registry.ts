@@ -40,6 +40,17 @@ export interface PluginRegistry {
 
 const MODULE = /\.(mjs|js)$/;
 
+/**
+ * How long one module may take to load: a top-level await that never settles would otherwise keep the
+ * gateway from ever starting (and `check-plugin` from ever answering).
+ */
+export const PLUGIN_LOAD_TIMEOUT_MS = 10_000;
+
+export interface PluginLoadOptions {
+  /** Per module; PLUGIN_LOAD_TIMEOUT_MS unless set. */
+  timeoutMs?: number;
+}
+
 /** An empty registry: a gateway started without plugins. */
 export const NO_PLUGINS: PluginRegistry = {
   server: new Map(),
@@ -69,15 +80,26 @@ function invalidPlugin(p: unknown): string | null {
 
 /**
  * Imports one module and returns the plugins its default export holds (one plugin or a list of them).
- * Throws SWY_PLUGIN_LOAD naming the file when it cannot be imported or exports no valid plugin.
+ * Throws SWY_PLUGIN_LOAD naming the file when it cannot be imported, is still loading after the timeout
+ * (its import is left behind: a module cannot be unloaded), or exports no valid plugin.
  */
-export async function importPluginModule(file: string): Promise<LoadedModule> {
+export async function importPluginModule(
+  file: string,
+  { timeoutMs = PLUGIN_LOAD_TIMEOUT_MS }: PluginLoadOptions = {},
+): Promise<LoadedModule> {
   const path = resolve(file);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(fail(path, `did not finish loading within ${timeoutMs} ms`)), timeoutMs);
+  });
   let exported: unknown;
   try {
-    exported = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
-  } catch (err) {
-    throw fail(path, `cannot be imported: ${err instanceof Error ? err.message : String(err)}`, err);
+    const imported = import(pathToFileURL(path).href).catch((err: unknown) => {
+      throw fail(path, `cannot be imported: ${err instanceof Error ? err.message : String(err)}`, err);
+    });
+    exported = ((await Promise.race([imported, late])) as { default?: unknown }).default;
+  } finally {
+    clearTimeout(timer);
   }
   const list = Array.isArray(exported) ? exported : [exported];
   if (exported === undefined || list.length === 0)
@@ -102,7 +124,11 @@ export async function scanPluginFolder({ folder, pattern = '' }: PluginFolder): 
  * Loads every plugin module of the folder. A module that fails is logged (with its file) and kept in
  * `failures`; the others load. Later registrations of a name replace earlier ones, as in KrakenD's register.
  */
-export async function loadPlugins(where: PluginFolder, logger?: Logger): Promise<PluginRegistry> {
+export async function loadPlugins(
+  where: PluginFolder,
+  logger?: Logger,
+  options: PluginLoadOptions = {},
+): Promise<PluginRegistry> {
   let files: string[];
   try {
     files = await scanPluginFolder(where);
@@ -119,7 +145,7 @@ export async function loadPlugins(where: PluginFolder, logger?: Logger): Promise
   const failures: PluginLoadFailure[] = [];
   for (const file of files) {
     try {
-      const m = await importPluginModule(file);
+      const m = await importPluginModule(file, options);
       for (const p of m.plugins) {
         if (p.type === 'http-server') server.set(p.name, p);
         else if (p.type === 'http-client') client.set(p.name, p);
