@@ -162,7 +162,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     R,
     'ce',
     partial(
-      'every line, also with logstash; level is the line\u2019s syslog severity (KrakenD: always 6); one connection per TCP message',
+      'every line, also with logstash; level is the line\u2019s syslog severity (KrakenD: always 6); one connection per TCP message; past 64 lines in flight (an input slow or holding its connections) lines are dropped from GELF only',
     ),
   ),
   'telemetry/logstash': ns(

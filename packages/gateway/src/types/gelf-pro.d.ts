@@ -3,6 +3,8 @@ declare module 'gelf-pro' {
   interface GelfAdapter {
     setOptions(options: Record<string, unknown>): GelfAdapter;
     send(message: string, cb: (err: Error | null, bytes?: number) => void): GelfAdapter;
+    /** The TCP adapter's socket for one message (protected in gelf-pro, replaceable). */
+    _instance?(options: import('node:net').NetConnectOpts): import('node:net').Socket;
   }
   interface Gelf {
     adapter: GelfAdapter | undefined;

@@ -1,11 +1,12 @@
 import { createSocket } from 'node:dgram';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import { inflateSync } from 'node:zlib';
 import { createGateway } from '@switchyard/gateway';
 import { createLogger } from '@switchyard/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GELF_MAX_PENDING, gelfStream } from '../../src/plugins/gelf.js';
 import { json, startBackend, type TestBackend } from '../support/backend.js';
 import { send } from '../support/client.js';
 import { until } from '../support/wait.js';
@@ -65,7 +66,10 @@ async function udpInput() {
 /** A GELF TCP input on loopback: null-delimited JSON. */
 async function tcpInput() {
   const messages: Line[] = [];
+  const open = new Set<Socket>();
   const server: Server = createServer((conn) => {
+    open.add(conn);
+    conn.on('close', () => open.delete(conn));
     let pending = '';
     conn.on('data', (chunk: Buffer) => {
       pending += chunk.toString('utf8');
@@ -80,7 +84,11 @@ async function tcpInput() {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { messages, port, close: () => server.close() };
+  /** Ends every connection the input holds (a GELF input keeps them open for more messages). */
+  const hangUp = () => {
+    for (const c of open) c.destroy();
+  };
+  return { messages, port, hangUp, close: () => server.close() };
 }
 
 describe('telemetry/logstash', () => {
@@ -195,6 +203,29 @@ describe('telemetry/gelf', () => {
       });
       expect(Object.keys(listening ?? {}).filter((k) => k.includes('version'))).toEqual(['version']);
     } finally {
+      input.close();
+    }
+  });
+
+  it('holds at most GELF_MAX_PENDING lines in flight to an input that keeps its connections: the rest are dropped', async () => {
+    const input = await tcpInput();
+    const stream = gelfStream({ address: `127.0.0.1:${input.port}`, enable_tcp: true });
+    try {
+      const burst = GELF_MAX_PENDING * 3;
+      for (let i = 0; i < burst; i++) stream.write(`${JSON.stringify({ level: 30, msg: `burst ${i}` })}\n`);
+      await until(() => input.messages.length >= GELF_MAX_PENDING);
+      // Once the input lets go of its connections, lines flow again.
+      let probes = 0;
+      await until(() => {
+        input.hangUp();
+        stream.write(`${JSON.stringify({ level: 30, msg: `probe ${probes++}` })}\n`);
+        return input.messages.some((m) => String(m.short_message).startsWith('probe'));
+      });
+      const bursts = input.messages.filter((m) => String(m.short_message).startsWith('burst'));
+      expect(bursts.length).toBe(GELF_MAX_PENDING);
+    } finally {
+      stream.destroy();
+      input.hangUp();
       input.close();
     }
   });
