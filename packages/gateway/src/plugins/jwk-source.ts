@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { SwitchyardError } from '@switchyard/shared';
 import { importJWK, type JWK } from 'jose';
 import { Agent, request } from 'undici';
+import { redactUrl } from '../brokers/redact.js';
 
 /** A verification key as jose takes it. */
 export type VerifyKey = Awaited<ReturnType<typeof importJWK>>;
@@ -105,11 +106,27 @@ export class RemoteKeys implements KeySource {
   private set: KeySet | null = null;
   private fetchedAt = 0;
   private pending: Promise<KeySet> | null = null;
+  /** The URL without its user info, which undici would ignore. */
+  private readonly target: string;
+  /** What messages name: the URL without its password. */
+  private readonly shown: string;
+  private readonly headers: Record<string, string> = { accept: 'application/json' };
 
   constructor(
-    readonly url: string,
+    url: string,
     private readonly options: RemoteKeyOptions,
-  ) {}
+  ) {
+    this.shown = redactUrl(url);
+    const u = new URL(url);
+    // A user in the URL is sent as Basic auth, as Go's http.Client does for krakend-jose.
+    if (u.username || u.password) {
+      const user = `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`;
+      this.headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+      u.username = '';
+      u.password = '';
+    }
+    this.target = u.toString();
+  }
 
   async key(kid: string, alg: string): Promise<VerifyKey | null> {
     const now = Date.now();
@@ -130,11 +147,11 @@ export class RemoteKeys implements KeySource {
   }
 
   private async load(): Promise<KeySet> {
-    const res = await request(this.url, {
+    const res = await request(this.target, {
       dispatcher: agentFor(this.options.insecure),
       headersTimeout: JWK_FETCH_TIMEOUT_MS,
       bodyTimeout: JWK_FETCH_TIMEOUT_MS,
-      headers: { accept: 'application/json' },
+      headers: this.headers,
     });
     const chunks: Buffer[] = [];
     let size = 0;
@@ -142,12 +159,12 @@ export class RemoteKeys implements KeySource {
       size += chunk.length;
       if (size > JWK_MAX_BYTES) {
         res.body.destroy();
-        throw new Error(`JWK set at ${this.url} is larger than ${JWK_MAX_BYTES} bytes`);
+        throw new Error(`JWK set at ${this.shown} is larger than ${JWK_MAX_BYTES} bytes`);
       }
       chunks.push(chunk);
     }
-    if (res.statusCode !== 200) throw new Error(`JWK set at ${this.url} answered ${res.statusCode}`);
-    const set = parseSet(Buffer.concat(chunks).toString('utf8'), `JWK set at ${this.url}`);
+    if (res.statusCode !== 200) throw new Error(`JWK set at ${this.shown} answered ${res.statusCode}`);
+    const set = parseSet(Buffer.concat(chunks).toString('utf8'), `JWK set at ${this.shown}`);
     this.set = set;
     this.fetchedAt = Date.now();
     return set;

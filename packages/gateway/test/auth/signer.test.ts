@@ -25,6 +25,9 @@ const hmac: JWK = { kty: 'oct', kid: 'hmac', k: Buffer.from(hmacSecret).toString
 
 let backend: TestBackend;
 let keyServer: TestBackend;
+/** A key server that answers only the user `keys` with this password (Basic auth). */
+let lockedKeys: TestBackend;
+const keyPassword = 'key-server-pw';
 let logs: string[];
 
 const endpoint = (signer: Record<string, unknown>, path = '/data'): TestConfig => ({
@@ -70,16 +73,24 @@ beforeAll(async () => {
     json(res, { user: { sub: '1234', name: 'Ann <a>', admin: true }, list: [1, 2], plain: 'left as is' });
   });
   keyServer = await startBackend((_req, res) => json(res, { keys: [hmac] }));
+  const basic = `Basic ${Buffer.from(`keys:${keyPassword}`).toString('base64')}`;
+  lockedKeys = await startBackend((req, res) => {
+    if (req.headers.authorization === basic) json(res, { keys: [hmac] });
+    else res.writeHead(401).end();
+  });
   logs = [];
 });
 
 afterAll(async () => {
   await backend.close();
   await keyServer.close();
+  await lockedKeys.close();
   // Neither key's secret part ever reaches a log line.
   const all = logs.join('');
   expect(all).not.toContain(rsaPrivate.d as string);
   expect(all).not.toContain(hmac.k as string);
+  expect(all).not.toContain(keyPassword);
+  expect(all).not.toContain('wrong-pw');
 });
 
 const local = { alg: 'RS256', kid: 'sim2', jwk_local_path: '', disable_jwk_security: true };
@@ -137,6 +148,23 @@ describe('auth/signer', () => {
     expect(res.status).toBe(200);
     const token = (JSON.parse(res.body) as { user: string }).user;
     await expect(compactVerify(token, new TextEncoder().encode(hmacSecret))).resolves.toBeDefined();
+  });
+
+  it("jwk_url with a user and password: the set is asked with Basic auth, as Go's client does; the password is never logged", async () => {
+    const signer = (password: string) => ({
+      alg: 'HS256',
+      kid: 'hmac',
+      jwk_url: `http://keys:${password}@${lockedKeys.origin.slice('http://'.length)}/jwk`,
+      disable_jwk_security: true,
+      keys_to_sign: ['user'],
+    });
+    expect((await call(signer(keyPassword))).status).toBe(200);
+    const before = logs.length;
+    expect((await call(signer('wrong-pw'))).status).toBe(401);
+    // The refused fetch was logged, naming the set's URL without its password.
+    expect(logs.slice(before).join('')).toContain(
+      `http://keys:***@${lockedKeys.origin.slice(7)}/jwk answered 401`,
+    );
   });
 
   it('a backend failure answers 400 with no body', async () => {
