@@ -12,6 +12,8 @@ export interface BrokerBackendOptions {
   /** The endpoint's `{param}` names, in order. */
   names: readonly string[];
   decode: Decoder;
+  /** `switchyard/backend` `max_body_bytes`: a consumed message over it is not decoded. */
+  maxBodyBytes: number;
   format: Transform | null;
   headers: HeaderPolicy;
 }

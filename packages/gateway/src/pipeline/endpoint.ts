@@ -122,6 +122,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       method: backendMethod,
       names,
       decode,
+      maxBodyBytes: limits.maxBodyBytes,
       format,
       headers: new HeaderPolicy(ep.input_headers, b.input_headers, false),
     });

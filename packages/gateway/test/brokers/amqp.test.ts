@@ -11,6 +11,7 @@ const exchange = `swy-test-${id}`;
 const queue = `swy-consume-${id}`;
 const badQueue = `swy-bad-${id}`;
 const discardQueue = `swy-discard-${id}`;
+const bigQueue = `swy-big-${id}`;
 const produced = `swy-produced-${id}`;
 
 const consumer = (name: string, key: string, extra: Record<string, unknown> = {}) => ({
@@ -76,6 +77,19 @@ describe('backend/amqp/consumer and backend/amqp/producer (RabbitMQ)', () => {
           ],
         },
         {
+          endpoint: '/big',
+          backend: [
+            {
+              host: [RABBIT],
+              url_pattern: '',
+              extra_config: {
+                'backend/amqp/consumer': consumer(bigQueue, 'big', { nack_discard: true }),
+                'switchyard/backend': { max_body_bytes: 64 },
+              },
+            },
+          ],
+        },
+        {
           endpoint: '/produce/{route}/{ttl}',
           method: 'POST',
           input_headers: ['Content-Type', 'X-Tenant'],
@@ -98,7 +112,8 @@ describe('backend/amqp/consumer and backend/amqp/producer (RabbitMQ)', () => {
       ],
     });
     // The gateway declares and binds its queues as it starts; publish only once they have their consumer.
-    for (const q of [queue, badQueue, discardQueue]) await eventually(async () => (await consumers(q)) === 1);
+    for (const q of [queue, badQueue, discardQueue, bigQueue])
+      await eventually(async () => (await consumers(q)) === 1);
   });
 
   /** Polls a condition on the broker (bounded). */
@@ -124,7 +139,8 @@ describe('backend/amqp/consumer and backend/amqp/producer (RabbitMQ)', () => {
 
   afterAll(async () => {
     await gw?.close();
-    for (const q of [queue, badQueue, discardQueue, produced]) await ch.deleteQueue(q).catch(() => {});
+    for (const q of [queue, badQueue, discardQueue, bigQueue, produced])
+      await ch.deleteQueue(q).catch(() => {});
     await ch.deleteExchange(exchange).catch(() => {});
     await conn.close();
   });
@@ -164,6 +180,20 @@ describe('backend/amqp/consumer and backend/amqp/producer (RabbitMQ)', () => {
     publish('discard', JSON.stringify({ ok: true }));
     expect((await send(gw.port, '/discard')).body).toMatch(/^Unexpected token/);
     const next = await send(gw.port, '/discard');
+    expect(next.status).toBe(200);
+    expect(JSON.parse(next.body)).toEqual({ ok: true });
+  });
+
+  it('a message over the backend max_body_bytes is not decoded: 500 as an HTTP answer over it, then nacked', async () => {
+    publish('big', JSON.stringify({ text: 'x'.repeat(200) }));
+    publish('big', JSON.stringify({ ok: true }));
+    const big = await send(gw.port, '/big');
+    expect(big.status).toBe(500);
+    expect(big.body).toBe(
+      `backend amqp://guest:***@127.0.0.1:5672 queue ${bigQueue} answered more than 64 bytes (max_body_bytes)`,
+    );
+    // nack_discard: the large message is gone, the next one is served.
+    const next = await send(gw.port, '/big');
     expect(next.status).toBe(200);
     expect(JSON.parse(next.body)).toEqual({ ok: true });
   });

@@ -1,16 +1,21 @@
 import type { AmqpProducerNamespace } from '@switchyard/config';
+import { bodyTooLarge } from '../../backend/call.js';
 import type { BrokerBackendOptions } from '../options.js';
 import { canonicalHeader, paramReader } from '../params.js';
 import { type BrokerBackend, brokerBackend, messageData } from '../stage.js';
 import type { AmqpConsumer } from './consumer.js';
 import type { AmqpProducer } from './producer.js';
 
-/** Each request answers the data of one message of the queue. */
+/**
+ * Each request answers the data of one message of the queue. A message over the backend's body limit is
+ * not decoded (SWY_BACKEND_BODY_TOO_LARGE, as an HTTP answer over it) and is settled as undecodable.
+ */
 export function consumerBackend(consumer: AmqpConsumer, o: BrokerBackendOptions): BrokerBackend {
   return brokerBackend(consumer.what, o.method, async (req) => {
     const delivery = await consumer.take(req.scope);
     let data: Record<string, unknown>;
     try {
+      if (delivery.body.length > o.maxBodyBytes) throw bodyTooLarge(consumer.what, o.maxBodyBytes);
       data = messageData(delivery.body, consumer.what, o.decode, o.format);
     } catch (err) {
       delivery.settle(false);
