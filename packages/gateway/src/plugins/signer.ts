@@ -29,8 +29,8 @@ export type SignedAnswer = (x: Exchange, result: ProxyResult) => Promise<void>;
  * JSON (flattened) serialization, as a string. The answer is 200 JSON without the gateway's completion
  * and cache headers. Any backend failure, even a partial one, or a failed signature answers 400 with no
  * body; a signer that cannot be built (a jwk_url not https without `disable_jwk_security` — which a
- * local path needs too in KrakenD —, no key source, an unreadable set, no key `kid`) answers 401 with no
- * body, logged without the key.
+ * local path needs too in KrakenD —, no key source, an unreadable set, no key `kid`, a public key)
+ * answers 401 with no body, logged without the key.
  */
 export function compileSigner(cfg: SignerNamespace, where: string, logger: Logger): SignedAnswer {
   const log = logger.child({ endpoint: where, plugin: SIGNER });
@@ -59,11 +59,21 @@ export function compileSigner(cfg: SignerNamespace, where: string, logger: Logge
   let found: Promise<VerifyKey | null> | null = null;
   const key = (): Promise<VerifyKey | null> => {
     if (!source) return Promise.resolve(null);
-    found ??= source.key(cfg.kid, alg).catch((err: unknown) => {
-      found = null;
-      log.error({ reason: (err as Error).message }, 'unable to get the signing key');
-      return null;
-    });
+    found ??= source.key(cfg.kid, alg).then(
+      (k) => {
+        // krakend-jose refuses a public key when it builds the signer, so the endpoint answers 401.
+        if (k && 'type' in k && k.type === 'public') {
+          log.error({ kid: cfg.kid }, 'unable to create the signer: public key not supported');
+          return null;
+        }
+        return k;
+      },
+      (err: unknown) => {
+        found = null;
+        log.error({ reason: (err as Error).message }, 'unable to get the signing key');
+        return null;
+      },
+    );
     return found;
   };
   const empty = (x: Exchange, status: number) => x.send(status, {}, null, false);

@@ -64,7 +64,8 @@ beforeAll(async () => {
   rsaPublic = pair.publicKey;
   rsaPrivate = { ...(await exportJWK(pair.privateKey)), kid: 'sim2', alg: 'RS256', use: 'sig' };
   setPath = join(dir, 'private.json');
-  writeFileSync(setPath, JSON.stringify({ keys: [rsaPrivate, hmac] }));
+  const publicOnly = { ...(await exportJWK(pair.publicKey)), kid: 'pub', alg: 'RS256', use: 'sig' };
+  writeFileSync(setPath, JSON.stringify({ keys: [rsaPrivate, hmac, publicOnly] }));
   backend = await startBackend((req, res) => {
     if (req.url === '/fail') {
       res.writeHead(500).end();
@@ -175,7 +176,12 @@ describe('auth/signer', () => {
 
   it.each([
     ['a local set without disable_jwk_security (krakend-jose checks jwk_url)', { alg: 'RS256', kid: 'sim2' }],
-    ['a kid the set lacks', { ...local, kid: 'other' }],
+    // jwk_local_path is the set's (filled in below): `local`'s empty one would fail for another reason.
+    ['a kid the set lacks', { alg: 'RS256', kid: 'other', disable_jwk_security: true }],
+    [
+      'a public key (krakend-jose: public key not supported)',
+      { alg: 'RS256', kid: 'pub', disable_jwk_security: true },
+    ],
     ['a key server that is not there', null],
     [
       'an http jwk_url without disable_jwk_security',
