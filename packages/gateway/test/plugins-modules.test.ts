@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startBackend, type TestBackend } from './support/backend.js';
 import { send } from './support/client.js';
 import { startGateway, type TestConfig, type TestGateway } from './support/gateway.js';
+import { capturingLogger } from './support/logs.js';
 
 const examples = fileURLToPath(new URL('../../../examples/plugins/', import.meta.url));
 const fixtures = fileURLToPath(new URL('./support/plugins/', import.meta.url));
@@ -298,6 +299,35 @@ describe('plugin modules: failures', () => {
     expect(await send(gw.port, '/__reject')).toMatchObject({ status: 500, body: '' });
     expect(await send(gw.port, '/__hang')).toMatchObject({ status: 500, body: '' });
     expect(await status('/ok')).toBe(200);
+  });
+
+  it("logs a server plugin's failure with the request's path, never its query (it may carry a token)", async () => {
+    const { logger, lines } = capturingLogger();
+    const g = await startGateway(
+      {
+        host: [backend.origin],
+        timeout: '300ms',
+        extra_config: { 'plugin/http-server': { name: ['server-throws', 'server-hangs'] } },
+        endpoints: [ep('/ok', null)],
+      },
+      { plugins, logger },
+    );
+    try {
+      expect((await send(g.port, '/__throw?access_token=q-secret-1')).status).toBe(500);
+      expect((await send(g.port, '/__hang?access_token=q-secret-2')).status).toBe(500);
+    } finally {
+      await g.close();
+    }
+    const failures = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.plugin || l.namespace);
+    expect(failures.map((l) => [l.msg, l.path])).toEqual(
+      expect.arrayContaining([
+        ['a server plugin threw', '/__throw'],
+        ['a server plugin did not answer in time', '/__hang'],
+      ]),
+    );
+    expect(lines.join('')).not.toContain('q-secret');
   });
 
   it('closes promptly after requests the server plugins answered themselves', async () => {

@@ -7,6 +7,9 @@ import type { PluginRegistry } from './registry.js';
 
 export const SERVER = 'plugin/http-server';
 
+/** What a log line names: the path, never the query (it may carry a token), as the access log does. */
+const pathOf = (url: string | undefined) => (url ?? '').split('?', 1)[0];
+
 export interface ServerPluginOptions {
   /** How long a request may stay in the plugins before the gateway answers 500 (the root timeout). */
   timeoutMs: number;
@@ -41,7 +44,10 @@ export function wrapServerHandler(
     (name: string, h: ServerHandler): ServerHandler =>
     (req, res) => {
       const threw = (err: unknown) => {
-        o.logger.error({ err, path: req.url, plugin: name, namespace: SERVER }, 'a server plugin threw');
+        o.logger.error(
+          { err, path: pathOf(req.url), plugin: name, namespace: SERVER },
+          'a server plugin threw',
+        );
         if (!passed.has(res)) fail(res);
       };
       try {
@@ -78,7 +84,7 @@ export function wrapServerHandler(
   return (req, res) => {
     const timer = setTimeout(() => {
       if (passed.has(res) || res.writableEnded) return;
-      o.logger.error({ path: req.url, namespace: SERVER }, 'a server plugin did not answer in time');
+      o.logger.error({ path: pathOf(req.url), namespace: SERVER }, 'a server plugin did not answer in time');
       fail(res);
     }, o.timeoutMs);
     res.once('close', () => {

@@ -51,7 +51,7 @@ export default [
     type: 'http-server',
     name: 'server-throws',
     create: (_ctx, next) => (req, res) => {
-      if (req.url === '/__throw') throw new Error('server boom');
+      if (req.url.startsWith('/__throw')) throw new Error('server boom');
       next(req, res);
     },
   },
@@ -67,7 +67,7 @@ export default [
     type: 'http-server',
     name: 'server-hangs',
     create: (_ctx, next) => (req, res) => {
-      if (req.url !== '/__hang') next(req, res);
+      if (!req.url.startsWith('/__hang')) next(req, res);
     },
   },
 ];
