@@ -21,14 +21,12 @@ export function celEnvironment(): Environment {
 
 /** One evaluation: the expressions to run in order, all on the same variables. */
 export interface CelJob {
-  id: number;
   sources: readonly string[];
   activation: Record<string, unknown>;
 }
 
 /** Its outcome: `failed` is -1 when every expression was true, else the index of the first that was not. */
 export interface CelVerdict {
-  id: number;
   failed: number;
   /** What the failing expression gave instead of true, or why it could not be evaluated. */
   reason?: string;

@@ -1,4 +1,4 @@
-import { parentPort } from 'node:worker_threads';
+import { serve } from '../serve.js';
 import { type CelJob, type CelVerdict, celEnvironment } from './environment.js';
 
 // The CEL evaluator's thread: the gateway's thread sends it jobs and stops it (terminate) when one runs
@@ -31,16 +31,12 @@ function evaluate(job: CelJob): CelVerdict {
     try {
       result = program(job.sources[i] as string)(job.activation);
     } catch (err) {
-      return { id: job.id, failed: i, reason: err instanceof Error ? err.message : String(err) };
+      return { failed: i, reason: err instanceof Error ? err.message : String(err) };
     }
     // Only the result's type: its value may be a token or a claim, which must not reach logs.
-    if (result !== true) return { id: job.id, failed: i, reason: `the result is not true (${kind(result)})` };
+    if (result !== true) return { failed: i, reason: `the result is not true (${kind(result)})` };
   }
-  return { id: job.id, failed: -1 };
+  return { failed: -1 };
 }
 
-parentPort?.on('message', (job: CelJob) => {
-  parentPort?.postMessage(evaluate(job));
-});
-// Jobs are timed from here on: loading this thread is not an expression's time.
-parentPort?.postMessage('ready');
+serve(evaluate);
