@@ -31,6 +31,7 @@ import { BOT_DETECTOR, compileBotDetector } from '../security/bot-detector.js';
 import { compileHttpSecure, HTTP_SECURE } from '../security/http-secure.js';
 import { CEL, type CelChecks, celJwtGuard, compileCel, withCel } from '../validation/cel/cel.js';
 import { CelRunner } from '../validation/cel/runner.js';
+import { SchemaRunner } from '../validation/json-schema/runner.js';
 import { JSON_SCHEMA, withJsonSchema } from '../validation/json-schema.js';
 import { BREAKER, CircuitBreaker } from './circuit-breaker.js';
 import { CORS, type CorsHandler, compileCors } from './cors.js';
@@ -133,6 +134,8 @@ export class PluginHost {
   private sharedCache: HttpCache | null = null;
   /** The CEL evaluator thread, started by the first `validation/cel` compiled. */
   private celRunner: CelRunner | null = null;
+  /** The JSON Schema validator thread, for bodies too large to validate inline (started by the first). */
+  private schemaRunner: SchemaRunner | null = null;
   /** The root `redis` namespace's connections, for the Redis-backed rate limits. */
   readonly redis: RedisConnections;
   /** The backends that are message brokers (AMQP, Pub/Sub) and their connections. */
@@ -221,12 +224,13 @@ export class PluginHost {
   }
 
   /**
-   * Releases what outlives reloads (Redis and broker connections, the CEL evaluator thread; telemetry,
-   * after sending what it holds).
+   * Releases what outlives reloads (Redis and broker connections, the CEL and JSON Schema threads;
+   * telemetry, after sending what it holds).
    */
   async close(): Promise<void> {
     this.redis.close();
     this.celRunner?.close();
+    this.schemaRunner?.close();
     await this.telemetry?.shutdown();
     await this.brokers.close();
   }
@@ -365,7 +369,10 @@ export class PluginHost {
   proxy(ep: Endpoint, where: string, names: readonly string[], stage: Stage): Stage {
     let wrapped = stage;
     const extra = ep.extra_config;
-    if (extra && JSON_SCHEMA in extra) wrapped = withJsonSchema(extra[JSON_SCHEMA], where, wrapped);
+    if (extra && JSON_SCHEMA in extra) {
+      this.schemaRunner ??= new SchemaRunner(this.logger.child({ component: 'json-schema' }));
+      wrapped = withJsonSchema(extra[JSON_SCHEMA], where, this.schemaRunner, wrapped);
+    }
     const cel = this.cel(extra, where);
     if (cel) wrapped = withCel(cel, this.runner(), names, wrapped);
     return wrapped;

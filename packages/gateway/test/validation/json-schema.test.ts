@@ -62,6 +62,13 @@ describe('validation/json-schema', () => {
       },
     },
     {
+      endpoint: '/unique',
+      method: 'POST',
+      backend: [{ url_pattern: '/store' }],
+      extra_config: { 'validation/json-schema': { type: 'array', uniqueItems: true } },
+    },
+    { endpoint: '/plain', backend: [{ url_pattern: '/store' }] },
+    {
       endpoint: '/broken',
       method: 'POST',
       backend: [{ url_pattern: '/store' }],
@@ -159,6 +166,67 @@ describe('validation/json-schema', () => {
     expect(a.body).toBe('the body is nested too deeply to validate');
     expect((await post(gw.port, '/address', '{"street":"a","zip":"12345"}')).status).toBe(200);
   });
+
+  it('answers a body over 1 KiB (validated on the validator thread) as it answers a small one', async () => {
+    const street = 'x'.repeat(2000);
+    const ok = await post(gw.port, '/address', JSON.stringify({ street, zip: '08001' }));
+    expect(ok.status).toBe(200);
+    const a = await post(
+      gw.port,
+      '/address',
+      JSON.stringify({ street, zip: 'abc', contact: { email: 'nope' } }),
+    );
+    expect(a.status).toBe(400);
+    expect(a.body.split('\n')).toEqual([
+      '- zip: must match pattern "^[0-9]{5}$"',
+      '- contact.email: must match format "email"',
+    ]);
+    const bad = await post(gw.port, '/address', `{"street":"${street}"`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/JSON/);
+    const distinct = JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ n: i })));
+    expect((await post(gw.port, '/unique', distinct)).status).toBe(200);
+    const twice = JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ n: i % 499 })));
+    const dup = await post(gw.port, '/unique', twice);
+    expect(dup.status).toBe(400);
+    expect(dup.body).toBe('- (root): must NOT have duplicate items (items ## 0 and 499 are identical)');
+  });
+
+  it('stops a body that costs quadratic time (uniqueItems over 300k objects) with 400; the gateway serves meanwhile', async () => {
+    const before = backend.received.length;
+    // ~4 MB: ajv compares object items pairwise, ~10^11 comparisons, hours of work.
+    const hostile = JSON.stringify(Array.from({ length: 300_000 }, (_, i) => ({ n: i })));
+    const order: string[] = [];
+    const done =
+      (name: string) =>
+      <T>(r: T): T => {
+        order.push(name);
+        return r;
+      };
+    const [stopped, plain, small] = await Promise.all([
+      post(gw.port, '/unique', hostile).then(done('hostile')),
+      // Sent while the hostile body is validated: the gateway's thread is free to answer them.
+      send(gw.port, '/plain').then(done('plain')),
+      post(gw.port, '/address', '{"street":"a","zip":"12345"}').then(done('small')),
+    ]);
+    expect(stopped.status).toBe(400);
+    expect(stopped.headers['x-krakend-completed']).toBe('false');
+    expect(stopped.body).toMatch(
+      /^the body could not be validated: the validation ran over its \d+ms budget$/,
+    );
+    expect(plain.status).toBe(200);
+    expect(small.status).toBe(200);
+    expect(order.at(-1)).toBe('hostile');
+    // The hostile body reached no backend; the validator thread was replaced and validates again.
+    expect(backend.received.slice(before).every((r) => r.body.length < 1000)).toBe(true);
+    expect(
+      (await post(gw.port, '/unique', JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ n: i })))))
+        .status,
+    ).toBe(200);
+    const quietStopped = await post(quiet.port, '/unique', hostile);
+    expect(quietStopped.status).toBe(400);
+    expect(quietStopped.body).toBe('');
+  }, 30_000);
 
   it('a schema that cannot be compiled leaves its endpoint unserved (500); the others serve', async () => {
     const a = await post(gw.port, '/broken', '{}');

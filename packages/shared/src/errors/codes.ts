@@ -36,6 +36,8 @@ export const errorCodes = {
   SWY_BREAKER_OPEN: { status: 503, retryable: true },
   SWY_BACKEND_RATE_LIMITED: { status: 503, retryable: true },
   SWY_SCHEMA_MISMATCH: { status: 400, retryable: false },
+  SWY_SCHEMA_STOPPED: { status: 400, retryable: false },
+  SWY_SCHEMA_BUSY: { status: 503, retryable: true },
   SWY_CEL_REJECTED: { status: 500, retryable: false },
   SWY_CEL_STOPPED: { status: 500, retryable: false },
   SWY_BROKER_UNAVAILABLE: { status: 503, retryable: true },
