@@ -327,9 +327,13 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     logger: ctx.logger,
     backend: (call, i) => {
       const b = regular[i] as Backend;
-      const target = backendTarget(ep, b, b.host ?? settings.hosts, method, names);
+      const bwhere = `${where} backend[${i}]`;
+      // The backend request's path as the client builds it (validation/cel's req_path at backend level).
+      const template = UrlTemplate.compile(b.url_pattern, names, sequential ? i : null, bwhere);
+      const path = (req: ProxyRequest) => template.render(req.params, req.sequential, req.claims);
+      const target = backendTarget(ep, b, b.host ?? settings.hosts, method, names, path);
       const own = ctx.plugins.roundTrip(target, call);
-      const scripted = luaStage(b.extra_config, LUA_BACKEND, own, names, `${where} backend[${i}]`);
+      const scripted = luaStage(b.extra_config, LUA_BACKEND, own, names, bwhere);
       return ctx.plugins.backend(target, scripted);
     },
   });

@@ -25,7 +25,7 @@ import type {
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import { Brokers } from '../brokers/index.js';
 import type { BackendHealth } from '../events/health.js';
-import type { Stage } from '../pipeline/types.js';
+import type { ProxyRequest, Stage } from '../pipeline/types.js';
 import type { RouteHandler } from '../request/exchange.js';
 import { BOT_DETECTOR, compileBotDetector } from '../security/bot-detector.js';
 import { compileHttpSecure, HTTP_SECURE } from '../security/http-secure.js';
@@ -93,6 +93,8 @@ export interface BackendTarget {
   endpointMethod: string;
   urlPattern: string;
   host: string;
+  /** The backend request's path (its url_pattern filled), for `validation/cel`'s `req_path`. */
+  path: (req: ProxyRequest) => string;
 }
 
 /** A backend of an endpoint, named as the reload's `plugin_updated` events name it. */
@@ -101,11 +103,13 @@ export function backendTarget(
   b: Backend,
   hosts: readonly string[],
   method: string,
-  params: readonly string[] = [],
+  params: readonly string[],
+  path: (req: ProxyRequest) => string,
 ): BackendTarget {
   const endpoint = `${method} ${ep.endpoint}`;
   return {
     params,
+    path,
     scope: `${endpoint} backend[${ep.backend.indexOf(b)}] ${b.url_pattern}`.trimEnd(),
     url: `${hosts[0] ?? ''}${b.url_pattern}`,
     method: b.method ?? method,
@@ -404,7 +408,7 @@ export class PluginHost {
   backend(target: BackendTarget, stage: Stage): Stage {
     let wrapped = stage;
     const cel = this.cel(target.extra, target.scope);
-    if (cel) wrapped = withCel(cel, this.runner(), target.params, wrapped);
+    if (cel) wrapped = withCel(cel, this.runner(), target.params, wrapped, target);
     const limit = target.extra?.[RATELIMIT_PROXY] as RateLimitProxyNamespace | undefined;
     if (limit) wrapped = withProxyLimit(limit, target.url, target.method, wrapped);
     const shared = target.extra?.[RATELIMIT_PROXY_REDIS] as RateLimitProxyRedisNamespace | undefined;

@@ -49,6 +49,30 @@ describe('validation/cel', () => {
       ],
     },
     {
+      endpoint: '/orders/{id}',
+      backend: [
+        {
+          url_pattern: '/order/{id}',
+          method: 'POST',
+          // lura's backend request: the backend's method and its url_pattern filled, not the client's.
+          extra_config: {
+            'validation/cel': [
+              { check_expr: "req_method == 'POST' && req_path == '/order/' + req_params.Id" },
+            ],
+          },
+        },
+      ],
+    },
+    {
+      endpoint: '/client-path/{id}',
+      backend: [
+        {
+          url_pattern: '/order/{id}',
+          extra_config: { 'validation/cel': [{ check_expr: "req_path == '/client-path/' + req_params.Id" }] },
+        },
+      ],
+    },
+    {
       endpoint: '/runaway',
       backend: [{ url_pattern: '/user' }],
       extra_config: { 'validation/cel': [{ check_expr: RUNAWAY }] },
@@ -72,6 +96,7 @@ describe('validation/cel', () => {
         '/user': { name: 'ada' },
         '/account/active': { status: 'active' },
         '/account/closed': { status: 'closed' },
+        '/order/7': { order: 7 },
       }),
     );
     gw = await startGateway({
@@ -129,6 +154,16 @@ describe('validation/cel', () => {
     expect(partial.status).toBe(200);
     expect(partial.headers['x-krakend-completed']).toBe('false');
     expect(JSON.parse(partial.body)).toEqual({ user: { name: 'ada' } });
+  });
+
+  it("at backend level, req_path and req_method are the backend request's (url_pattern filled, its method)", async () => {
+    const ok = await send(gw.port, '/orders/7');
+    expect({ status: ok.status, body: ok.body }).toEqual({ status: 200, body: '{"order":7}' });
+    const before = calls('/order/7');
+    const client = await send(gw.port, '/client-path/7');
+    expect(client.status).toBe(500);
+    expect(client.body).toBe('request aborted by evaluator #0');
+    expect(calls('/order/7')).toBe(before);
   });
 
   it('stops an expression that explodes, answers it 500, and keeps serving (the next CEL request too)', async () => {

@@ -57,7 +57,21 @@ export function celNow(date = new Date()): string {
 const canonical = (name: string) =>
   name.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
 
-function requestVariables(req: ProxyRequest, names: readonly string[], now: string): Record<string, unknown> {
+/**
+ * The request a backend-level check sees, as lura's request builder makes it before the backend proxy:
+ * the backend's method and its url_pattern filled.
+ */
+export interface BackendRequest {
+  method: string;
+  path(req: ProxyRequest): string;
+}
+
+function requestVariables(
+  req: ProxyRequest,
+  names: readonly string[],
+  now: string,
+  at: BackendRequest | undefined,
+): Record<string, unknown> {
   const params: Record<string, string> = {};
   names.forEach((n, i) => {
     params[n.charAt(0).toUpperCase() + n.slice(1)] = req.params[i] ?? '';
@@ -72,8 +86,8 @@ function requestVariables(req: ProxyRequest, names: readonly string[], now: stri
     else query[k] = [v];
   }
   return {
-    req_method: req.method,
-    req_path: req.path,
+    req_method: at ? at.method : req.method,
+    req_path: at ? at.path(req) : req.path,
     req_params: params,
     req_headers: headers,
     req_querystring: query,
@@ -94,15 +108,22 @@ function refusal(v: CelVerdict): Error {
  * `validation/cel` around an endpoint's pipeline or one backend, as krakend-cel's proxy: the `req`
  * expressions before calling `next`, the `resp` ones on its data (not when it failed); the first that is
  * not true aborts with an error, which the endpoint answers 500 (`request aborted by evaluator #N` with
- * `return_error_msg`), or, on one backend of several, leaves the answer incomplete.
+ * `return_error_msg`), or, on one backend of several, leaves the answer incomplete. `at` is the backend's
+ * request, for a check on one backend.
  */
-export function withCel(checks: CelChecks, runner: CelRunner, names: readonly string[], next: Stage): Stage {
+export function withCel(
+  checks: CelChecks,
+  runner: CelRunner,
+  names: readonly string[],
+  next: Stage,
+  at?: BackendRequest,
+): Stage {
   const { pre, post } = checks;
   if (pre.length === 0 && post.length === 0) return next;
   return async (req) => {
     const now = celNow();
     if (pre.length > 0) {
-      const v = await runner.run(pre, requestVariables(req, names, now), req.scope);
+      const v = await runner.run(pre, requestVariables(req, names, now, at), req.scope);
       if (v.failed !== -1) return failed(refusal(v));
     }
     const result = await next(req);
