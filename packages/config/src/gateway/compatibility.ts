@@ -265,14 +265,14 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     EB,
     'ce',
     partial(
-      'check_expr with krakend-cel\u2019s variables; req_headers and req_querystring hold every header and query parameter (not only input_headers/input_query_strings), resp_metadata_headers is empty and resp_metadata_status 200; an expression that does not parse or type-check leaves the endpoint unserved (KrakenD skips it); backend-level req_path/req_method are the endpoint request\u2019s (lura gives the backend request\u2019s: url_pattern filled, backend method); evaluation runs on a worker thread with a budget of 200ms or the request\u2019s time left, at most 1000 requests waiting (SWY_CEL_STOPPED past it)',
+      'check_expr with krakend-cel\u2019s variables; req_headers and req_querystring hold every header and query parameter (not only input_headers/input_query_strings), resp_metadata_headers is empty and resp_metadata_status 200; an expression that does not parse or type-check leaves the endpoint unserved (KrakenD skips it); backend-level req_path/req_method are the backend request\u2019s as lura gives them (url_pattern filled, its values percent-encoded as sent; the backend\u2019s method); evaluation runs on a worker thread with a budget of 200ms or the request\u2019s time left, at most 1000 requests waiting (SWY_CEL_STOPPED past it)',
     ),
   ),
   'validation/json-schema': ns(
     E,
     'ce',
     partial(
-      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04) with pattern/patternProperties as Go regular expressions (re2js, linear time): violations worded as ajv words them; a body nested deeper than the stack is a 400; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated)',
+      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04) with pattern/patternProperties as Go regular expressions (re2js, linear time): violations worded as ajv words them; a body nested deeper than the stack is a 400; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated); bodies over 1 KiB are validated on a worker thread with a budget of 200ms + 100ms per MiB (or the request\u2019s time left) and a 256 MB heap: past either, 400 SWY_SCHEMA_STOPPED (KrakenD validates without bound, e.g. uniqueItems over objects in quadratic time); at most 1000 bodies waiting (503 SWY_SCHEMA_BUSY past it)',
     ),
   ),
   // Enterprise only.
