@@ -272,7 +272,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     E,
     'ce',
     partial(
-      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04) with pattern/patternProperties as Go regular expressions (re2js, linear time): violations worded as ajv words them; a body nested deeper than the stack is a 400; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated); bodies over 1 KiB are validated on a worker thread with a budget of 200ms + 100ms per MiB (or the request\u2019s time left) and a 256 MB heap: past either, 400 SWY_SCHEMA_STOPPED (KrakenD validates without bound, e.g. uniqueItems over objects in quadratic time); at most 1000 bodies waiting (503 SWY_SCHEMA_BUSY past it)',
+      'ajv (draft-06/07, 2019-09, 2020-12; not draft-04) with pattern/patternProperties as Go regular expressions (re2js, linear time): violations worded as ajv words them; a body nested deeper than the stack is a 400; a schema that cannot be compiled leaves the endpoint unserved (KrakenD serves it unvalidated); bodies over 512 bytes are validated on a worker thread with a budget of 200ms + 100ms per MiB (or the request\u2019s time left) and a 256 MB heap: past either, 400 SWY_SCHEMA_STOPPED (KrakenD validates without bound, e.g. uniqueItems over objects in quadratic time); at most 1000 bodies waiting (503 SWY_SCHEMA_BUSY past it)',
     ),
   ),
   // Enterprise only.
