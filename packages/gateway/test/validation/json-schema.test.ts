@@ -64,6 +64,8 @@ describe('validation/json-schema', () => {
     {
       endpoint: '/unique',
       method: 'POST',
+      // Longer than any wait on a loaded machine: the validator's budget, not the deadline, stops a body.
+      timeout: '30s',
       backend: [{ url_pattern: '/store' }],
       extra_config: { 'validation/json-schema': { type: 'array', uniqueItems: true } },
     },
