@@ -153,6 +153,8 @@ export class WorkerRunner<J, V> {
     });
     w.unref();
     w.on('message', (m: Envelope<V> | Started | 'ready') => {
+      // A stopped thread's last messages may still arrive: they must not start or settle the new one's jobs.
+      if (this.worker !== w) return;
       if (m === 'ready') {
         this.ready = true;
         if (this.queue.length > 0) this.arm();
