@@ -117,6 +117,8 @@ const MAX_UNCOUNTED = 1000;
  */
 export class EventHub implements GatewayObserver {
   readonly nodeId: string;
+  /** The node id as a JSON string, written into every envelope the hub writes itself. */
+  private readonly nodeJson: string;
   private readonly ring: SeqRing<StoredEvent>;
   private readonly ids: HubIds;
   // The policy follows a reload (see configure); the ring and the node id are fixed for the hub's life.
@@ -146,6 +148,7 @@ export class EventHub implements GatewayObserver {
   constructor(options: EventHubOptions = {}) {
     const s = options.settings ?? {};
     this.nodeId = s.node_id ?? options.nodeId ?? hostname();
+    this.nodeJson = JSON.stringify(this.nodeId);
     this.ring = new SeqRing(
       s.ring_size ?? EVENT_HUB_DEFAULTS.ringSize,
       s.ring_max_bytes ?? EVENT_HUB_DEFAULTS.ringMaxBytes,
@@ -307,6 +310,31 @@ export class EventHub implements GatewayObserver {
     }
     // A runtime transition (a breaker opening) may change the node's status.
     if (change === 'state') this.checkHealth();
+  }
+
+  /** Whether an event of `type` is recorded now (with a request id: whether that request is sampled). */
+  wants(type: EventType, requestId?: string): boolean {
+    const p = this.policy;
+    return this.active && p.types.has(type) && (requestId === undefined || p.sampled(requestId));
+  }
+
+  /**
+   * Records an event whose `data` the caller serialised (the event worker, straight from a hand-off record;
+   * `at` in ms), after `wants` said yes. The envelope's text is written around it in createEnvelope's key
+   * order, and its object is parsed only if a subscriber asks for it.
+   */
+  appendJson(type: EventType, dataJson: string, at: number, requestId: string | undefined): void {
+    const seq = this.ring.nextSeq;
+    const id = this.ids.make(seq, at);
+    const timestamp = Math.floor(at / 1000);
+    const json = `{"id":"${id}","event_type":"${type}","timestamp":${timestamp},"kong_node_id":${this.nodeJson},"data":${dataJson}}`;
+    // Encoded at once: the text is a rope of many pieces until something flattens it, and a rope that
+    // survives a young collection is copied piece by piece; encoding flattens it, and the consumer in the
+    // event worker (the event proxy) wants the bytes anyway.
+    const utf8 = Buffer.from(json);
+    const stored = new StoredEvent(seq, id, type, json, undefined, { timestamp, requestId }, utf8);
+    this.ring.push(stored, stored.bytes);
+    this.notify(stored);
   }
 
   /** `plugin_updated` as the event worker builds it: the data as it arrived (`at` in ms). */

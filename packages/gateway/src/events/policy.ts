@@ -39,8 +39,10 @@ export class EventPolicy {
   /** Whether requests to the health route (`/__health`) become events. */
   readonly recordHealthChecks: boolean;
   readonly maxHeaderBytes: number;
-  private readonly hideHeaders: ReadonlySet<string>;
-  private readonly hideQuery: ReadonlySet<string>;
+  /** Header names (lower case) whose values are redacted. */
+  readonly hideHeaders: ReadonlySet<string>;
+  /** Query parameter names (lower case) whose values are redacted. */
+  readonly hideQuery: ReadonlySet<string>;
 
   constructor(readonly settings: EventsNamespace = {}) {
     this.types = new Set(settings.types ?? EVENT_TYPES);

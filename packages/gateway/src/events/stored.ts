@@ -1,13 +1,23 @@
 import type { Envelope, EventType } from '@switchyard/shared';
 
+/** What a stage downstream may need of an event without parsing its text. */
+export interface EventFacts {
+  /** The envelope's `timestamp` (Unix seconds). */
+  timestamp: number;
+  /** The `request_id` of a `request` or `response` event (the partition key of a request's events). */
+  requestId: string | undefined;
+}
+
 /**
  * One recorded event, serialised once: `json` is its envelope's text, which every stream and sink reuses.
  * Its envelope object is parsed only when a consumer asks for it (an event that crossed from the event
- * worker arrives as text).
+ * worker, or that the worker wrote straight from a hand-off record, exists only as text).
  */
 export class StoredEvent {
   private parsed: Envelope | undefined;
   private sse: string | undefined;
+  private known: EventFacts | undefined;
+  private encoded: Buffer | undefined;
 
   constructor(
     readonly seq: number,
@@ -15,13 +25,35 @@ export class StoredEvent {
     readonly type: EventType,
     readonly json: string,
     event?: Envelope,
+    facts?: EventFacts,
+    utf8?: Buffer,
   ) {
     this.parsed = event;
+    this.known = facts;
+    this.encoded = utf8;
+  }
+
+  /** Its text as UTF-8 (what a spool or a sink writes), made once. Shared: never write to it. */
+  get utf8(): Buffer {
+    this.encoded ??= Buffer.from(this.json);
+    return this.encoded;
   }
 
   get event(): Envelope {
     this.parsed ??= JSON.parse(this.json) as Envelope;
     return this.parsed;
+  }
+
+  /** Its timestamp and request id: given when it was made, else read from the envelope. */
+  get facts(): EventFacts {
+    if (this.known === undefined) {
+      const e = this.event;
+      this.known = {
+        timestamp: e.timestamp,
+        requestId: e.event_type === 'request' || e.event_type === 'response' ? e.data.request_id : undefined,
+      };
+    }
+    return this.known;
   }
 
   /** Its Server-Sent Events frame (`id:`, `event:`, `data:`), built the first time a stream needs it. */

@@ -99,12 +99,18 @@ export type DecodedRecord =
   | { kind: typeof KIND.plugin; at: number; data: PluginUpdatedData }
   | { kind: typeof KIND.health; at: number; data: NodeHealthData };
 
-/** Reads records written above (in the event worker). */
-class Cursor {
-  constructor(
-    private readonly b: Buffer,
-    private pos: number,
-  ) {}
+/**
+ * Reads records written above (in the event worker). One cursor is reset per record rather than made anew,
+ * so reading a record allocates only the strings it yields.
+ */
+export class RecordCursor {
+  private b: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  reset(b: Buffer, pos: number): this {
+    this.b = b;
+    this.pos = pos;
+    return this;
+  }
   u8(): number {
     return this.b[this.pos++] as number;
   }
@@ -131,7 +137,7 @@ class Cursor {
   }
 }
 
-function parseQuery(raw: string): Record<string, string | string[]> {
+export function parseQuery(raw: string): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   if (raw === '') return query;
   for (const [k, v] of new URLSearchParams(raw)) {
@@ -143,7 +149,7 @@ function parseQuery(raw: string): Record<string, string | string[]> {
 
 export function readRecord(bytes: Buffer): DecodedRecord {
   const kind = bytes[0];
-  const c = new Cursor(bytes, RECORD_HEADER);
+  const c = new RecordCursor().reset(bytes, RECORD_HEADER);
   const at = c.f64();
   if (kind === KIND.plugin || kind === KIND.health) {
     const data = JSON.parse(c.str());

@@ -4,10 +4,10 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger, isSwitchyardError, type LogLevel } from '@switchyard/shared';
-import { type CommitPoint, KIND } from '../handoff/layout.js';
-import { HandoffReader, type RawRecord } from '../handoff/reader.js';
-import { readRecord } from '../handoff/records.js';
+import type { CommitPoint } from '../handoff/layout.js';
+import { HandoffReader } from '../handoff/reader.js';
 import { EventHub, type ForwardedEvent } from '../hub.js';
+import { buildRecord } from './build.js';
 import type {
   AttachEventConsumer,
   EventWorkerConsumer,
@@ -79,24 +79,6 @@ let forwardFrom: number | null = null;
 let consumer: EventWorkerConsumer | undefined;
 let stopping = false;
 
-function build(rec: RawRecord): void {
-  const r = readRecord(rec.bytes);
-  switch (r.kind) {
-    case KIND.request:
-      hub.requestStarted(r.req, r.at);
-      break;
-    case KIND.response:
-      hub.requestFinished(r.req, r.res, r.at);
-      break;
-    case KIND.plugin:
-      hub.pluginUpdated(r.data, r.at);
-      break;
-    case KIND.health:
-      hub.health(r.data, r.at);
-      break;
-  }
-}
-
 /**
  * Sequence numbers the hub may still fill before it would overwrite an event its consumer has not taken
  * (the proxy's queue refusing, or its disk slow): reading stops there, and the hand-off holds the rest.
@@ -115,7 +97,7 @@ function step(): number {
     // Holes take sequence numbers too; a burst of drops larger than the room only ever evicts taken events.
     hub.lose(rec.lostBefore);
     try {
-      build(rec);
+      buildRecord(hub, rec.bytes);
     } catch (err) {
       logger.error({ err }, 'an event record could not be read; left out');
     }
