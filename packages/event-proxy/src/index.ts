@@ -7,6 +7,7 @@ export { createTypeFilter } from './pipeline/filter.js';
 export type { IntakeResult } from './pipeline/intake.js';
 export { type FullPolicy, MemoryQueue, type MemoryQueueOptions } from './pipeline/memory-queue.js';
 export type { AppendResult, EventQueue, QueuedBatch } from './pipeline/queue.js';
+export { type SerializedEvent, serializedEnvelope } from './pipeline/serialized-envelope.js';
 export {
   type CloseOptions,
   createEventProxy,

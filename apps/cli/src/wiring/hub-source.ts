@@ -2,11 +2,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   acceptWhenRoom,
   backoffDelay,
-  rememberJson,
   type Source,
   type SourceContext,
+  serializedEnvelope,
 } from '@switchyard/event-proxy';
-import type { EventHub } from '@switchyard/gateway';
+import type { EventHub, StoredEvent } from '@switchyard/gateway';
 import type { Envelope, Logger } from '@switchyard/shared';
 
 export interface HubSourceOptions {
@@ -111,9 +111,7 @@ export class HubSource implements Source {
           else uncounted = (uncounted ?? 0) + atLeast;
           continue;
         }
-        // The hub serialised the event once: the spool and the sink reuse that JSON.
-        rememberJson(stored.event, Buffer.from(stored.json));
-        batch.push(stored.event);
+        batch.push(proxyEvent(stored));
       }
       try {
         await (this.accept as (events: readonly Envelope[]) => Promise<unknown>)(batch);
@@ -135,4 +133,20 @@ export class HubSource implements Source {
       }
     }
   }
+}
+
+/**
+ * A hub event as the event proxy takes it: the hub serialised it once, and the spool and the sink reuse
+ * those bytes; its id, type, timestamp and request id (the Kafka key) go beside them, so the pipeline never
+ * parses it.
+ */
+export function proxyEvent(stored: StoredEvent): Envelope {
+  const { timestamp, requestId } = stored.facts;
+  return serializedEnvelope({
+    id: stored.id,
+    event_type: stored.type,
+    timestamp,
+    json: stored.utf8,
+    requestId,
+  });
 }

@@ -1,4 +1,5 @@
 import type { Envelope } from '@switchyard/shared';
+import { serializedOf } from './serialized-envelope.js';
 
 // Events are not changed once accepted, so the JSON made first stays right for every later stage.
 const made = new WeakMap<Envelope, Buffer>();
@@ -10,7 +11,7 @@ const made = new WeakMap<Envelope, Buffer>();
  * not a JSON value at all. The bytes are shared: read them, never write to them.
  */
 export function eventJson(event: Envelope): Buffer {
-  let bytes = made.get(event);
+  let bytes = serializedOf(event)?.json ?? made.get(event);
   if (bytes === undefined) {
     const text: string | undefined = JSON.stringify(event);
     if (typeof text !== 'string') throw new TypeError('the event is not a JSON value');
@@ -27,5 +28,5 @@ export function rememberJson(event: Envelope, bytes: Buffer): void {
 
 /** The JSON of an event if it was already made. */
 export function knownJson(event: Envelope): Buffer | undefined {
-  return made.get(event);
+  return serializedOf(event)?.json ?? made.get(event);
 }

@@ -14,6 +14,7 @@ import {
 } from '@switchyard/kafka';
 import { type Envelope, type Logger, SwitchyardError } from '@switchyard/shared';
 import { eventJson } from '../pipeline/event-json.js';
+import { serializedOf } from '../pipeline/serialized-envelope.js';
 import type { Rejected, SendResult, Sink, SinkRetryListener } from './sink.js';
 
 // Bytes a record and a record batch add around key + value + headers (Kafka message format v2, upper bounds).
@@ -44,9 +45,9 @@ export interface KafkaSinkDeps {
 
 /** The partition key: one request's events share a partition (so stay ordered); other events go by node. */
 export function kafkaMessageKey(event: Envelope): string {
-  return event.event_type === 'request' || event.event_type === 'response'
-    ? event.data.request_id
-    : event.kong_node_id;
+  if (event.event_type !== 'request' && event.event_type !== 'response') return event.kong_node_id;
+  // Carried beside the bytes of an event that arrived serialised: its data is never parsed for the key.
+  return serializedOf(event)?.requestId ?? event.data.request_id;
 }
 
 export function kafkaTopic(template: string, event: Envelope): string {
