@@ -3,6 +3,9 @@ import type { Envelope } from '@switchyard/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventJson, knownJson } from '../src/pipeline/event-json.js';
 import { MemoryQueue } from '../src/pipeline/memory-queue.js';
+import { serializedEnvelope } from '../src/pipeline/serialized-envelope.js';
+import { kafkaMessageKey } from '../src/sinks/kafka.js';
+import { encodeFrame, HEADER_BYTES } from '../src/spool/frame.js';
 import { DiskSpool } from '../src/spool/index.js';
 import { silent, tempDir } from './fixtures/spool/helpers.js';
 import { sampleEvents } from './support/sample-events.js';
@@ -81,5 +84,50 @@ describe('event JSON made once', () => {
     const bytes = eventJson(event);
     expect(knownJson(event)).toBe(bytes);
     expect(bytes.toString()).toBe(JSON.stringify(event));
+  });
+});
+
+describe('events handed over serialised (the gateway hub in process)', () => {
+  const envelope = {
+    id: '01JD0000000000000000000001',
+    event_type: 'request',
+    timestamp: 1_700_000_000,
+    kong_node_id: 'node-1',
+    data: { request_id: 'in-the-data', method: 'GET', path: '/é' },
+  };
+  const serialised = () => {
+    const json = Buffer.from(JSON.stringify(envelope));
+    // The request id beside the bytes differs from the one inside them: a key read from the data would show.
+    const event = serializedEnvelope({
+      id: envelope.id,
+      event_type: 'request',
+      timestamp: envelope.timestamp,
+      json,
+      requestId: 'beside',
+    });
+    return { json, event };
+  };
+
+  it('keep their bytes as the spool frame and the Kafka value, and their key without parsing', async () => {
+    const { json, event } = serialised();
+    expect(eventJson(event)).toBe(json);
+    expect(knownJson(event)).toBe(json);
+    expect(kafkaMessageKey(event)).toBe('beside');
+    expect(encodeFrame(event, 0).subarray(HEADER_BYTES)).toEqual(json);
+    const dir = await tempDir();
+    dirs.push(dir);
+    const spool = await DiskSpool.open({ dir, maxBytes: 1024 * 1024, fullPolicy: 'block', logger: silent });
+    await spool.append([event]);
+    const batch = await spool.read(10, 0);
+    expect(batch?.events.map((e) => eventJson(e).toString())).toEqual([json.toString()]);
+    await spool.close();
+  });
+
+  it('give their whole envelope to a stage that reads it, and to JSON.stringify', () => {
+    const { json, event } = serialised();
+    expect(event.timestamp).toBe(envelope.timestamp);
+    expect(event.kong_node_id).toBe('node-1');
+    expect(event.data).toEqual(envelope.data);
+    expect(JSON.stringify(event)).toBe(json.toString());
   });
 });

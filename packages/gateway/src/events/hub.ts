@@ -318,21 +318,22 @@ export class EventHub implements GatewayObserver {
     return this.active && p.types.has(type) && (requestId === undefined || p.sampled(requestId));
   }
 
+  /** The text of the envelope the hub records next, up to its `data` (id, type, time and node id). */
+  envelopeHead(type: EventType, at: number): string {
+    const id = this.ids.make(this.ring.nextSeq, at);
+    return `{"id":"${id}","event_type":"${type}","timestamp":${Math.floor(at / 1000)},"kong_node_id":${this.nodeJson},"data":`;
+  }
+
   /**
-   * Records an event whose `data` the caller serialised (the event worker, straight from a hand-off record;
-   * `at` in ms), after `wants` said yes. The envelope's text is written around it in createEnvelope's key
-   * order, and its object is parsed only if a subscriber asks for it.
+   * Records the next event from its envelope's UTF-8 bytes, which the caller wrote after `envelopeHead`
+   * (the event worker, straight from a hand-off record; `at` in ms), once `wants` said yes. Its text and
+   * its object are made only if a consumer asks for them.
    */
-  appendJson(type: EventType, dataJson: string, at: number, requestId: string | undefined): void {
+  appendEncoded(type: EventType, at: number, requestId: string | undefined, utf8: Buffer): void {
     const seq = this.ring.nextSeq;
     const id = this.ids.make(seq, at);
-    const timestamp = Math.floor(at / 1000);
-    const json = `{"id":"${id}","event_type":"${type}","timestamp":${timestamp},"kong_node_id":${this.nodeJson},"data":${dataJson}}`;
-    // Encoded at once: the text is a rope of many pieces until something flattens it, and a rope that
-    // survives a young collection is copied piece by piece; encoding flattens it, and the consumer in the
-    // event worker (the event proxy) wants the bytes anyway.
-    const utf8 = Buffer.from(json);
-    const stored = new StoredEvent(seq, id, type, json, undefined, { timestamp, requestId }, utf8);
+    const facts = { timestamp: Math.floor(at / 1000), requestId };
+    const stored = new StoredEvent(seq, id, type, undefined, undefined, facts, utf8);
     this.ring.push(stored, stored.bytes);
     this.notify(stored);
   }

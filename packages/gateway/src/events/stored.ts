@@ -9,12 +9,14 @@ export interface EventFacts {
 }
 
 /**
- * One recorded event, serialised once: `json` is its envelope's text, which every stream and sink reuses.
+ * One recorded event, serialised once: `json` is its envelope's text (or `utf8` its bytes, for an event
+ * the event worker wrote straight from a hand-off record), which every stream and sink reuses.
  * Its envelope object is parsed only when a consumer asks for it (an event that crossed from the event
  * worker, or that the worker wrote straight from a hand-off record, exists only as text).
  */
 export class StoredEvent {
   private parsed: Envelope | undefined;
+  private text: string | undefined;
   private sse: string | undefined;
   private known: EventFacts | undefined;
   private encoded: Buffer | undefined;
@@ -23,14 +25,21 @@ export class StoredEvent {
     readonly seq: number,
     readonly id: string,
     readonly type: EventType,
-    readonly json: string,
+    json: string | undefined,
     event?: Envelope,
     facts?: EventFacts,
     utf8?: Buffer,
   ) {
+    this.text = json;
     this.parsed = event;
     this.known = facts;
     this.encoded = utf8;
+  }
+
+  /** Its envelope's text (decoded the first time it is asked for when the event was made as bytes). */
+  get json(): string {
+    this.text ??= (this.encoded as Buffer).toString('utf8');
+    return this.text;
   }
 
   /** Its text as UTF-8 (what a spool or a sink writes), made once. Shared: never write to it. */
@@ -62,9 +71,9 @@ export class StoredEvent {
     return this.sse;
   }
 
-  /** What it holds in memory, about: the text, twice once framed. */
+  /** What it holds in memory, about: the text (or its bytes), twice once framed. */
   get bytes(): number {
-    return 2 * this.json.length + 64;
+    return 2 * (this.text?.length ?? (this.encoded as Buffer).length) + 64;
   }
 
   static of(seq: number, event: Envelope): StoredEvent {

@@ -106,6 +106,12 @@ export type DecodedRecord =
 export class RecordCursor {
   private b: Buffer = Buffer.alloc(0);
   private pos = 0;
+  /** Where the string passed over by `skipStr` lies in `bytes`. */
+  start = 0;
+  end = 0;
+  get bytes(): Buffer {
+    return this.b;
+  }
   reset(b: Buffer, pos: number): this {
     this.b = b;
     this.pos = pos;
@@ -128,6 +134,13 @@ export class RecordCursor {
     const v = this.b.readDoubleLE(this.pos);
     this.pos += 8;
     return v;
+  }
+  /** Passes over a string, leaving its UTF-8 bytes between `start` and `end` (to be copied, not decoded). */
+  skipStr(): void {
+    const n = this.u32();
+    this.start = this.pos;
+    this.pos += n;
+    this.end = this.pos;
   }
   str(): string {
     const n = this.u32();

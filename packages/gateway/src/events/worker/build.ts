@@ -1,15 +1,17 @@
 import { KIND, RECORD_HEADER } from '../handoff/layout.js';
 import { RecordCursor, readRecord } from '../handoff/records.js';
 import type { EventHub } from '../hub.js';
-import { requestDataJson, responseDataJson } from './record-json.js';
+import { JsonBytes } from './json-bytes.js';
+import { writeRequestData, writeResponseData } from './record-json.js';
 
 const cursor = new RecordCursor();
+const out = new JsonBytes();
 
 /**
  * Turns one hand-off record into its event in `hub`, or none when the type is filtered or the request not
- * sampled. `request` and `response` events are written as JSON straight from the record (the bulk of
- * events, and most of the worker's time); the rare types, and a request whose headers need it, go through
- * the object form.
+ * sampled. `request` and `response` events are written as UTF-8 JSON straight from the record (the bulk
+ * of events, and most of the worker's time); the rare types, and a request whose headers need it, go
+ * through the object form.
  */
 export function buildRecord(hub: EventHub, bytes: Buffer): void {
   const kind = bytes[0];
@@ -19,23 +21,19 @@ export function buildRecord(hub: EventHub, bytes: Buffer): void {
     const at = c.f64();
     const requestId = c.str();
     if (!hub.wants(type, requestId)) return;
-    const data =
-      kind === KIND.request
-        ? requestDataJson(c, requestId, hub.settings)
-        : responseDataJson(c, requestId, hub.settings);
-    if (data !== undefined) {
-      hub.appendJson(type, data, at, requestId);
+    // The node id may be any text: written as UTF-8.
+    out.reset().text(hub.envelopeHead(type, at));
+    if (kind === KIND.response) writeResponseData(out, c, requestId, hub.settings);
+    else if (!writeRequestData(out, c, requestId, hub.settings)) {
+      const r = readRecord(bytes);
+      if (r.kind === KIND.request) hub.requestStarted(r.req, at);
       return;
     }
+    hub.appendEncoded(type, at, requestId, out.ascii('}').take());
+    return;
   }
   const r = readRecord(bytes);
   switch (r.kind) {
-    case KIND.request:
-      hub.requestStarted(r.req, r.at);
-      break;
-    case KIND.response:
-      hub.requestFinished(r.req, r.res, r.at);
-      break;
     case KIND.plugin:
       hub.pluginUpdated(r.data, r.at);
       break;

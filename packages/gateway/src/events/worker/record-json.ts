@@ -1,18 +1,12 @@
 import { REDACTED, redactQuery, redactUrl } from '@switchyard/shared';
 import { parseQuery, type RecordCursor } from '../handoff/records.js';
 import type { EventPolicy } from '../policy.js';
+import type { JsonBytes } from './json-bytes.js';
 
 // The `data` of `request` and `response` events written as JSON straight from a hand-off record, with no
 // data object built and no JSON.stringify of one: keys in the order EventPolicy builds them (so the text
-// is byte for byte what JSON.stringify of that object gives), numbers as JSON writes them, and only the
-// variable strings escaped, each by JSON.stringify. The cursor stands after the record's request id.
-
-const str = JSON.stringify as (value: string) => string;
-
-/** A number as JSON.stringify writes it (NaN and the infinities become null). */
-function num(n: number): string {
-  return Number.isFinite(n) ? `${n}` : 'null';
-}
+// is byte for byte what JSON.stringify of that object gives), numbers as JSON writes them, strings copied
+// from the record as they are unless JSON escapes them. The cursor stands after the record's request id.
 
 /**
  * A name that an object would not keep in insertion order (an array index goes first) or not keep at all
@@ -23,83 +17,113 @@ function unordered(name: string): boolean {
   return (c >= 0x30 && c <= 0x39) || name === '__proto__';
 }
 
-/** The query's JSON, parsed and redacted as the object form does (rarely more than a few names). */
-function queryJson(raw: string, hide: ReadonlySet<string>): string {
-  return raw === '' ? '{}' : JSON.stringify(redactQuery(parseQuery(raw), hide));
+/** The next string of the record, copied as a JSON string; returns its length in UTF-16 units. */
+function copy(w: JsonBytes, c: RecordCursor): number {
+  c.skipStr();
+  return w.utf8(c.bytes, c.start, c.end);
+}
+
+/** A URL or path, with hidden query values and passwords redacted. */
+function url(w: JsonBytes, c: RecordCursor, hide: ReadonlySet<string>): void {
+  w.str(redactUrl(c.str(), hide));
 }
 
 /**
- * A `request` event's data; undefined when a header name needs the object form (see `unordered`). Headers
- * are redacted and capped in bytes as EventPolicy.requestData does.
+ * A `request` event's data; false (with `w` half written) when a header name needs the object form (see
+ * `unordered`). Headers are redacted and capped in bytes as EventPolicy.requestData does.
  */
-export function requestDataJson(c: RecordCursor, requestId: string, p: EventPolicy): string | undefined {
-  const method = c.str();
-  const path = c.str();
-  const endpoint = c.str();
+export function writeRequestData(w: JsonBytes, c: RecordCursor, requestId: string, p: EventPolicy): boolean {
+  w.ascii('{"request_id":').str(requestId).ascii(',"method":');
+  copy(w, c);
+  w.ascii(',"path":');
+  url(w, c, p.hideQuery);
+  w.ascii(',"endpoint":');
+  copy(w, c);
   const query = c.str();
-  const clientIp = c.str();
+  w.ascii(',"query":').text(
+    query === '' ? '{}' : JSON.stringify(redactQuery(parseQuery(query), p.hideQuery)),
+  );
+  w.ascii(',"client_ip":');
+  copy(w, c);
   const bodyBytes = c.f64();
   let omitted = c.u32();
   const count = c.u32();
-  let headers = '';
+  w.ascii(',"headers":{');
   let room = p.maxHeaderBytes;
+  let first = true;
   for (let i = 0; i < count; i++) {
     const name = c.str();
-    if (unordered(name)) return undefined;
+    if (unordered(name)) return false;
     const hidden = p.hideHeaders.has(name.toLowerCase());
+    // The size of a value is known once read: a header over the cap is written, then taken back.
+    const mark = w.mark();
+    w.ascii(first ? '' : ',')
+      .str(name)
+      .ascii(':');
     let size = name.length;
-    let valueJson: string;
     if (c.u8() === 0) {
-      const v = c.str();
-      valueJson = str(hidden ? REDACTED : v);
-      size += hidden ? REDACTED.length : v.length;
+      if (hidden) {
+        c.skipStr();
+        w.ascii('"[REDACTED]"');
+        size += REDACTED.length;
+      } else size += copy(w, c);
     } else {
-      let items = '';
-      for (let k = 0, n = c.u32(); k < n; k++) {
-        const v = c.str();
-        size += v.length;
-        items += k === 0 ? str(v) : `,${str(v)}`;
+      const n = c.u32();
+      if (!hidden) w.ascii('[');
+      for (let k = 0; k < n; k++) {
+        if (hidden) {
+          c.skipStr();
+          continue;
+        }
+        if (k > 0) w.ascii(',');
+        size += copy(w, c);
       }
-      valueJson = hidden ? str(REDACTED) : `[${items}]`;
-      if (hidden) size = name.length + REDACTED.length;
+      if (hidden) {
+        w.ascii('"[REDACTED]"');
+        size += REDACTED.length;
+      } else w.ascii(']');
     }
     if (size > room) {
+      w.back(mark);
       omitted++;
       continue;
     }
     room -= size;
-    headers += `${headers === '' ? '' : ','}${str(name)}:${valueJson}`;
+    first = false;
   }
-  return (
-    `{"request_id":${str(requestId)},"method":${str(method)},"path":${str(redactUrl(path, p.hideQuery))}` +
-    `,"endpoint":${str(endpoint)},"query":${queryJson(query, p.hideQuery)},"client_ip":${str(clientIp)}` +
-    `,"headers":{${headers}},"body_bytes":${num(bodyBytes)}${omitted > 0 ? `,"headers_omitted":${omitted}` : ''}}`
-  );
+  w.ascii('},"body_bytes":').num(bodyBytes);
+  if (omitted > 0) w.ascii(',"headers_omitted":').num(omitted);
+  w.ascii('}');
+  return true;
 }
 
 /** A `response` event's data, backend URLs redacted as EventPolicy.responseData does. */
-export function responseDataJson(c: RecordCursor, requestId: string, p: EventPolicy): string {
-  const method = c.str();
-  const path = c.str();
-  const endpoint = c.str();
-  const status = c.u32();
-  const latency = c.f64();
-  const bytes = c.f64();
-  const completed = c.u8() === 1;
-  let backends = '';
+export function writeResponseData(w: JsonBytes, c: RecordCursor, requestId: string, p: EventPolicy): void {
+  w.ascii('{"request_id":').str(requestId).ascii(',"method":');
+  copy(w, c);
+  w.ascii(',"path":');
+  url(w, c, p.hideQuery);
+  w.ascii(',"endpoint":');
+  copy(w, c);
+  w.ascii(',"status":').num(c.u32());
+  w.ascii(',"latency_ms":').num(c.f64());
+  w.ascii(',"bytes":').num(c.f64());
+  w.ascii(c.u8() === 1 ? ',"completed":true,"backends":[' : ',"completed":false,"backends":[');
   for (let i = 0, n = c.u32(); i < n; i++) {
-    const url = c.str();
-    const m = c.str();
-    const s = c.i32();
-    const ms = c.f64();
-    const error = c.u8() === 1 ? `,"error":${str(c.str())}` : '';
-    backends +=
-      `${i === 0 ? '' : ','}{"url":${str(redactUrl(url, p.hideQuery))},"method":${str(m)}` +
-      `,"status":${s < 0 ? 'null' : s},"latency_ms":${num(ms)}${error}}`;
+    w.ascii(i === 0 ? '{"url":' : ',{"url":');
+    url(w, c, p.hideQuery);
+    w.ascii(',"method":');
+    copy(w, c);
+    const status = c.i32();
+    w.ascii(',"status":');
+    if (status < 0) w.ascii('null');
+    else w.num(status);
+    w.ascii(',"latency_ms":').num(c.f64());
+    if (c.u8() === 1) {
+      w.ascii(',"error":');
+      copy(w, c);
+    }
+    w.ascii('}');
   }
-  return (
-    `{"request_id":${str(requestId)},"method":${str(method)},"path":${str(redactUrl(path, p.hideQuery))}` +
-    `,"endpoint":${str(endpoint)},"status":${status},"latency_ms":${num(latency)},"bytes":${num(bytes)}` +
-    `,"completed":${completed},"backends":[${backends}]}`
-  );
+  w.ascii(']}');
 }
