@@ -12,7 +12,7 @@ export interface EventFacts {
  * One recorded event, serialised once: `json` is its envelope's text (or `utf8` its bytes, for an event
  * the event worker wrote straight from a hand-off record), which every stream and sink reuses.
  * Its envelope object is parsed only when a consumer asks for it (an event that crossed from the event
- * worker, or that the worker wrote straight from a hand-off record, exists only as text).
+ * worker exists only as text, one the worker wrote from a hand-off record only as bytes).
  */
 export class StoredEvent {
   private parsed: Envelope | undefined;
