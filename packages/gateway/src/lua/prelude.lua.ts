@@ -9,7 +9,7 @@ local bridge = __swy_bridge
 __swy_bridge = nil
 local setmetatable, select, type, error, load, pcall, xpcall = setmetatable, select, type, error, load, pcall, xpcall
 local tostring, pairs, rawget = tostring, pairs, rawget
-local setupvalue, pack, unpack = debug.setupvalue, table.pack, table.unpack
+local dump = string.dump
 
 local classes = {}
 local function wrap(v)
@@ -25,7 +25,8 @@ local function class(kind, methods)
       return wrap(bridge(op, self.__h, select('#', ...), ...))
     end
   end
-  classes[kind] = { __index = index, __name = kind }
+  -- __metatable: a script cannot reach (and keep state in) what every request shares
+  classes[kind] = { __index = index, __name = kind, __metatable = false }
 end
 class('request', { 'method', 'path', 'query', 'url', 'params', 'headers', 'headerList', 'body' })
 class('response', { 'isComplete', 'statusCode', 'data', 'headers', 'headerList', 'body' })
@@ -84,18 +85,24 @@ local function environment(open, level)
   return env
 end
 
--- Compiled once per text (a live source that changed is compiled again); run with each request's _ENV.
-local compiled = {}
+-- The string metatable's __index is the shared string library: hidden, like the handles' metatables.
+getmetatable('').__metatable = false
+
+-- Compiled once per text (a live source that changed is compiled again), then loaded per request with its
+-- own _ENV: a closure shares its chunk's _ENV upvalue, so one chunk re-pointed at each request's
+-- environment would make functions an earlier request defined read a later request's globals.
+local compiled, count = {}, 0
 local function chunk(name, code, env)
-  local f = compiled[code]
-  if not f then
-    local err
-    f, err = load(code, '=' .. name, 't', env)
+  local bin = compiled[code]
+  if not bin then
+    local f, err = load(code, '=' .. name, 't')
     if not f then error(err, 0) end
-    compiled[code] = f
+    bin = dump(f)
+    -- live sources may change without end: keep the texts seen lately, not all of them
+    if count >= 32 then compiled, count = {}, 0 end
+    compiled[code], count = bin, count + 1
   end
-  setupvalue(f, 1, env)
-  return f
+  return load(bin, '=' .. name, 'b', env)
 end
 
 local envs = {}

@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, startBackend, type TestBackend } from '../support/backend.js';
+import { send } from '../support/client.js';
+import { startGateway, type TestGateway } from '../support/gateway.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'swy-lua-iso-'));
+const file = relative(process.cwd(), join(dir, 'remember.lua'));
+// Functions a source defines keep reading the globals of the request that defined them.
+writeFileSync(file, 'function remember(v) saved = v end\nfunction recall() return saved end\n');
+
+const lua = (cfg: Record<string, unknown>) => ({ 'modifier/lua-proxy': cfg });
+
+describe('modifier/lua-* keeps requests apart', () => {
+  let backend: TestBackend;
+  let gw: TestGateway;
+  // The backend holds the first request of /pair until the second arrives: both are between pre and post.
+  let held: ServerResponse[] = [];
+
+  beforeAll(async () => {
+    backend = await startBackend((req, res) => {
+      if (!req.url?.startsWith('/pair')) return json(res, { ok: true });
+      held.push(res);
+      if (held.length < 2) return;
+      for (const r of held) json(r, { ok: true });
+      held = [];
+    });
+    gw = await startGateway({
+      host: [backend.origin],
+      extra_config: { router: { return_error_msg: true } },
+      endpoints: [
+        {
+          endpoint: '/pair',
+          input_headers: ['X-In'],
+          extra_config: lua({
+            sources: [file],
+            pre: 'remember(request.load():headers("X-In"))',
+            post: 'response.load():data():set("recalled", recall())',
+          }),
+          backend: [{ url_pattern: '/pair' }],
+        },
+        {
+          endpoint: '/string-meta',
+          extra_config: lua({
+            pre: `local mt = getmetatable("")
+              if type(mt) == "table" and type(mt.__index) == "table" then
+                if mt.__index.seen then custom_error("leaked", 409) end
+                mt.__index.seen = true
+              end`,
+          }),
+          backend: [{ url_pattern: '/x' }],
+        },
+        {
+          endpoint: '/handle-meta',
+          extra_config: lua({
+            pre: `local mt = getmetatable(request.load())
+              if type(mt) == "table" and type(mt.__index) == "table" then
+                if mt.__index.seen then custom_error("leaked", 409) end
+                mt.__index.seen = true
+              end`,
+          }),
+          backend: [{ url_pattern: '/x' }],
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await gw.close();
+    await backend.close();
+  });
+
+  it('a function from sources reads its own request globals while another request runs', async () => {
+    const [a, b] = await Promise.all([
+      send(gw.port, '/pair', { headers: { 'X-In': 'first' } }),
+      // sent once the first is at the backend, so its pre runs between the first's pre and post
+      (async () => {
+        while (held.length === 0) await new Promise((r) => setImmediate(r));
+        return send(gw.port, '/pair', { headers: { 'X-In': 'second' } });
+      })(),
+    ]);
+    expect(JSON.parse(a.body).recalled).toBe('first');
+    expect(JSON.parse(b.body).recalled).toBe('second');
+  });
+
+  it('the string metatable is no way to keep state from one request to the next', async () => {
+    expect((await send(gw.port, '/string-meta')).status).toBe(200);
+    expect((await send(gw.port, '/string-meta')).status).toBe(200);
+  });
+
+  it('the metatable of request, response and ctx objects is no way to keep state either', async () => {
+    expect((await send(gw.port, '/handle-meta')).status).toBe(200);
+    expect((await send(gw.port, '/handle-meta')).status).toBe(200);
+  });
+});
