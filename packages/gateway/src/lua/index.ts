@@ -2,11 +2,12 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { hasKeys } from '../backend/decode.js';
 import type { Render } from '../encode/render.js';
 import type { Stage } from '../pipeline/types.js';
-import { type LUA_BACKEND, type LUA_PROXY, withLua } from './proxy.js';
+import { type LUA_BACKEND, type LUA_PROXY, type LuaScripts, withLua } from './proxy.js';
 import type { LuaSettings } from './sources.js';
 
 export { LUA_ENDPOINT, luaEndpoint } from './endpoint.js';
-export { LUA_BACKEND, LUA_PROXY } from './proxy.js';
+export { LUA_BACKEND, LUA_PROXY, type LuaScripts } from './proxy.js';
+export { LuaRunner } from './runner.js';
 
 /** The stage with the `modifier/lua-proxy` or `modifier/lua-backend` of `extra`, or the stage itself. */
 export function luaStage(
@@ -15,9 +16,10 @@ export function luaStage(
   stage: Stage,
   params: readonly string[],
   where: string,
+  scripts: LuaScripts,
 ): Stage {
   const cfg = extra?.[ns] as LuaSettings | undefined;
-  return cfg ? withLua(cfg, stage, params, `${where} ${ns}`) : stage;
+  return cfg ? withLua(cfg, stage, params, `${where} ${ns}`, scripts) : stage;
 }
 
 /**

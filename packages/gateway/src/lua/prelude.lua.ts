@@ -106,9 +106,10 @@ local function chunk(name, code, env)
 end
 
 local envs = {}
--- 'pre' starts request id (its sources, then pre, in a new environment); 'post' continues it in the same
--- environment; 'drop' forgets it (a request that ends without post).
-return function(id, phase, open, level, sources, code)
+-- 'pre' starts request id (its sources, then pre, in a new environment), kept for its post when keep;
+-- 'post' continues it in the same environment (a new one if it was lost); 'drop' forgets it (a request
+-- that ends without post).
+return function(id, phase, open, level, sources, code, keep)
   if phase == 'drop' then envs[id] = nil return end
   local env = envs[id]
   if phase == 'pre' or not env then
@@ -116,7 +117,7 @@ return function(id, phase, open, level, sources, code)
     envs[id] = env
     if sources ~= '' then chunk('sources', sources, env)() end
   end
-  if phase == 'post' or level == 'router' then envs[id] = nil end
+  if phase == 'post' or not keep then envs[id] = nil end
   if code ~= '' then chunk(phase, code, env)() end
 end
 `;

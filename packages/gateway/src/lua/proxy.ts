@@ -1,145 +1,15 @@
-import type { ProxyRequest, ProxyResponse, ProxyResult, Stage } from '../pipeline/types.js';
-import { canonicalHeader, Handles, need } from './handles.js';
+import type { ProxyRequest, ProxyResult, Stage } from '../pipeline/types.js';
+import { asBuffer, type ProxyState } from './protocol.js';
+import type { LuaScript } from './runner.js';
 import { type LuaSettings, luaSources } from './sources.js';
-import { type LuaBridge, LuaScriptError, LuaVm } from './vm.js';
+import { type LuaLevel, LuaScriptError } from './vm.js';
 
 /** `modifier/lua-proxy` (endpoint) and `modifier/lua-backend` (backend). */
 export const LUA_PROXY = 'modifier/lua-proxy';
 export const LUA_BACKEND = 'modifier/lua-backend';
 
-/** lura's proxy.Request params: the first letter of a `{param}` name upper-cased. */
-export const luraParam = (name: string) => name.charAt(0).toUpperCase() + name.slice(1);
-
-/** What krakend-lua's `response` reads and writes beyond the data: headers the client gets, a status. */
-interface Metadata {
-  status: number;
-  headers: Record<string, string[]>;
-  body: string;
-}
-
-const unsupported = (what: string) => new Error(`${what} is not supported by Switchyard`);
-
-/** The bridge of one request at the proxy level: its `request` before the call, its `response` after. */
-class ProxyBridge extends Handles implements LuaBridge {
-  response: ProxyResponse | null = null;
-  meta: Metadata = { status: 0, headers: {}, body: '' };
-
-  constructor(
-    readonly req: ProxyRequest,
-    private readonly params: readonly string[],
-  ) {
-    super();
-  }
-
-  override call(op: string, h: number, argc: number, a: unknown, b: unknown): unknown {
-    const [kind, method] = op.split('.') as [string, string];
-    if (kind === 'request') return this.request(method, argc, a, b);
-    if (kind === 'response') return this.responseOp(method, argc, a, b);
-    return super.call(op, h, argc, a, b);
-  }
-
-  private request(method: string, argc: number, a: unknown, b: unknown): unknown {
-    const req = this.req;
-    switch (method) {
-      case 'load':
-        return { __kind: 'request', h: 0 };
-      case 'method':
-        if (argc > 0) throw unsupported('request:method(value)');
-        return req.method;
-      case 'query':
-        if (argc > 0) req.query = String(a);
-        else return req.query;
-        return undefined;
-      case 'params': {
-        if (argc === 0)
-          return this.push(Object.fromEntries(this.params.map((n, i) => [luraParam(n), req.params[i]])));
-        const i = this.params.findIndex((n) => luraParam(n) === String(a));
-        if (argc === 1) return i === -1 ? '' : req.params[i];
-        if (i !== -1) req.params[i] = String(b);
-        return undefined;
-      }
-      case 'headers': {
-        if (argc === 0) return this.push(headerTable(req.headers));
-        const name = String(a).toLowerCase();
-        if (argc === 1) {
-          const v = req.headers[name];
-          return Array.isArray(v) ? (v[0] ?? '') : (v ?? '');
-        }
-        if (b === undefined || b === null) delete req.headers[name];
-        else req.headers[name] = String(b);
-        return undefined;
-      }
-      case 'headerList': {
-        need(argc, 1);
-        const name = String(a).toLowerCase();
-        if (argc === 1) {
-          const v = req.headers[name];
-          return this.push(v === undefined ? [] : Array.isArray(v) ? [...v] : [v]);
-        }
-        const list = this.resolve(b);
-        if (!Array.isArray(list)) throw new Error('invalid header value, must be a luaList');
-        req.headers[name] = list.map(String);
-        return undefined;
-      }
-      case 'body':
-        if (argc > 0) req.body = Buffer.from(String(a));
-        else return req.body?.toString('utf8') ?? '';
-        return undefined;
-      default:
-        throw unsupported(`request:${method}()`);
-    }
-  }
-
-  private responseOp(method: string, argc: number, a: unknown, b: unknown): unknown {
-    const meta = this.meta;
-    switch (method) {
-      case 'load':
-        return { __kind: 'response', h: 0 };
-      case 'isComplete':
-        if (argc > 0) (this.response as ProxyResponse).complete = a === true;
-        else return (this.response as ProxyResponse).complete;
-        return undefined;
-      case 'statusCode':
-        if (argc > 0) meta.status = Math.trunc(Number(a));
-        else return meta.status;
-        return undefined;
-      case 'data':
-        return this.push((this.response as ProxyResponse).data);
-      case 'headers': {
-        if (argc === 0) return this.push(meta.headers);
-        const name = canonicalHeader(String(a));
-        if (argc === 1) return meta.headers[String(a)]?.[0] ?? meta.headers[name]?.[0] ?? '';
-        if (b === undefined || b === null) delete meta.headers[name];
-        else meta.headers[name] = [String(b)];
-        return undefined;
-      }
-      case 'headerList': {
-        need(argc, 1);
-        const name = canonicalHeader(String(a));
-        if (argc === 1) return this.push([...(meta.headers[name] ?? [])]);
-        const list = this.resolve(b);
-        if (!Array.isArray(list)) throw new Error('invalid header value, must be a luaList');
-        meta.headers[name] = list.map(String);
-        return undefined;
-      }
-      case 'body':
-        // Only a no-op response has a body in KrakenD; an encoded one is rendered from its data.
-        if (argc > 0) meta.body = String(a);
-        else return meta.body;
-        return undefined;
-      default:
-        throw unsupported(`response:${method}()`);
-    }
-  }
-}
-
-/** A request's headers as krakend-lua shows them: canonical names, each with its list of values. */
-function headerTable(headers: ProxyRequest['headers']): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(headers))
-    if (v !== undefined) out[canonicalHeader(k)] = Array.isArray(v) ? [...v] : [v];
-  return out;
-}
+/** Makes the script of one configured namespace (its VM on the gateway's Lua thread). */
+export type LuaScripts = (open: boolean, level: LuaLevel) => LuaScript;
 
 /**
  * Wraps a stage with a Lua namespace as krakend-lua's proxy does: `pre` can change the request (params,
@@ -147,29 +17,39 @@ function headerTable(headers: ProxyRequest['headers']): Record<string, string[]>
  * can change the response data, completeness and headers. A script failure is the stage's error, with
  * the status `custom_error` gave. The backend's own error is returned without running `post`.
  */
-export function withLua(cfg: LuaSettings, next: Stage, params: readonly string[], where: string): Stage {
+export function withLua(
+  cfg: LuaSettings,
+  next: Stage,
+  params: readonly string[],
+  where: string,
+  scripts: LuaScripts,
+): Stage {
   const sources = luaSources(cfg, where);
-  const vm = new LuaVm(cfg.allow_open_libs === true, 'proxy');
+  const script = scripts(cfg.allow_open_libs === true, 'proxy');
   const pre = cfg.pre ?? '';
   const post = cfg.post ?? '';
   const skip = cfg.skip_next === true;
 
-  const run = async (original: ProxyRequest): Promise<ProxyResult> => {
-    const ready = vm.ready();
-    if (ready) await ready;
+  return async (original: ProxyRequest): Promise<ProxyResult> => {
+    const id = script.request();
     // The script changes its own copy: other backends of the endpoint see the request unchanged.
-    const req: ProxyRequest = {
-      ...original,
-      params: [...original.params],
-      headers: { ...original.headers },
+    let state: ProxyState = {
+      request: {
+        method: original.method,
+        query: original.query,
+        params: [...original.params],
+        headers: { ...original.headers },
+        body: original.body,
+      },
+      names: params,
+      response: null,
     };
-    const bridge = new ProxyBridge(req, params);
-    const id = vm.request();
     try {
-      vm.exec(id, 'pre', bridge, readSources(sources), pre);
+      state = await script.exec(id, 'pre', true, readSources(sources), pre, state);
     } catch (err) {
       return { response: null, error: err as Error };
     }
+    const req: ProxyRequest = { ...original, ...state.request, body: asBuffer(state.request.body) };
     let result: ProxyResult = { response: { data: {}, complete: false }, error: null };
     if (!skip) {
       try {
@@ -178,22 +58,18 @@ export function withLua(cfg: LuaSettings, next: Stage, params: readonly string[]
         result = { response: null, error: err as Error };
       }
       if (result.error || !result.response) {
-        vm.drop(id);
+        script.drop(id);
         return result;
       }
     }
-    bridge.response = result.response as ProxyResponse;
-    bridge.meta.headers = bridge.response.headers ?? {};
+    state.response = result.response;
     try {
-      vm.exec(id, 'post', bridge, '', post);
+      state = await script.exec(id, 'post', false, '', post, state);
     } catch (err) {
       return { response: null, error: err as Error };
     }
-    const headers = bridge.meta.headers;
-    if (Object.keys(headers).length > 0) (result.response as ProxyResponse).headers = headers;
-    return result;
+    return { ...result, response: state.response };
   };
-  return run;
 }
 
 function readSources(sources: () => string): string {

@@ -29,7 +29,20 @@ export class LuaScriptError extends ClientStatusError {
 const factory = new LuaFactory();
 const MARK = '\u0001swy\u0001';
 
-type Run = (id: number, phase: string, open: boolean, level: LuaLevel, sources: string, code: string) => void;
+type Run = (
+  id: number,
+  phase: string,
+  open: boolean,
+  level: LuaLevel,
+  sources: string,
+  code: string,
+  keep: boolean,
+) => void;
+
+/** Compiles the WebAssembly module now, so that the first script is not charged for it. */
+export async function warmLua(): Promise<void> {
+  await factory.getLuaModule();
+}
 
 /**
  * A Lua 5.4 VM (wasmoon: the reference interpreter compiled to WebAssembly) for one configured namespace.
@@ -42,7 +55,6 @@ export class LuaVm {
   private readonly starting: Promise<void>;
   private bridge: LuaBridge | null = null;
   private deadline = 0;
-  private nextId = 0;
 
   constructor(
     private readonly open: boolean,
@@ -74,22 +86,24 @@ export class LuaVm {
     return this.run ? null : this.starting;
   }
 
-  /** A new request's id, for `exec` and `drop`. */
-  request(): number {
-    this.nextId = (this.nextId + 1) % Number.MAX_SAFE_INTEGER;
-    return this.nextId;
-  }
-
   /**
-   * Runs one phase of request `id`: `pre` (after `sources`, in a new environment) or `post` (in the
-   * environment of its pre). Synchronous, within the time budget; throws LuaScriptError.
+   * Runs one phase of request `id`: `pre` (after `sources`, in a new environment, kept for the post when
+   * `keep`) or `post` (in the environment of its pre). Synchronous, within the time budget; throws
+   * LuaScriptError.
    */
-  exec(id: number, phase: 'pre' | 'post', bridge: LuaBridge, sources: string, code: string): void {
+  exec(
+    id: number,
+    phase: 'pre' | 'post',
+    bridge: LuaBridge,
+    sources: string,
+    code: string,
+    keep: boolean,
+  ): void {
     const run = this.run as Run;
     this.bridge = bridge;
     this.deadline = Date.now() + this.budgetMs;
     try {
-      run(id, phase, this.open, this.level, sources, code);
+      run(id, phase, this.open, this.level, sources, code, keep);
     } catch (err) {
       this.drop(id);
       throw this.failure(err);
@@ -100,7 +114,7 @@ export class LuaVm {
 
   /** Forgets a request whose post phase will not run. */
   drop(id: number): void {
-    this.run?.(id, 'drop', false, this.level, '', '');
+    this.run?.(id, 'drop', false, this.level, '', '', false);
   }
 
   close(): void {

@@ -199,7 +199,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
     }
     return withBody(x, params, scopeMs);
   };
-  const routerScript = luaEndpoint(ep.extra_config, method, names, where);
+  const routerScript = luaEndpoint(ep.extra_config, method, names, where, ctx.plugins.lua);
   const withBody = (x: Exchange, params: string[], scopeMs: number) => {
     if (!hasBody(x.req)) return begin(x, params, null, scopeMs);
     return readBody(x.req, settings.maxBodyBytes).then(
@@ -333,7 +333,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       const path = (req: ProxyRequest) => template.render(req.params, req.sequential, req.claims);
       const target = backendTarget(ep, b, b.host ?? settings.hosts, method, names, path);
       const own = ctx.plugins.roundTrip(target, call);
-      const scripted = luaStage(b.extra_config, LUA_BACKEND, own, names, bwhere);
+      const scripted = luaStage(b.extra_config, LUA_BACKEND, own, names, bwhere, ctx.plugins.lua);
       return ctx.plugins.backend(target, scripted);
     },
   });
@@ -350,6 +350,7 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
       ctx.plugins.proxy(ep, where, names, ctx.plugins.endpointStage(ep, where, names, built.stage)),
       names,
       where,
+      ctx.plugins.lua,
     ),
   );
   const scopeMs = timeoutMs * built.timeoutShare;

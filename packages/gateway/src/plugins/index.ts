@@ -25,6 +25,7 @@ import type {
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import { Brokers } from '../brokers/index.js';
 import type { BackendHealth } from '../events/health.js';
+import { LuaRunner, type LuaScripts } from '../lua/index.js';
 import type { ProxyRequest, Stage } from '../pipeline/types.js';
 import type { RouteHandler } from '../request/exchange.js';
 import { BOT_DETECTOR, compileBotDetector } from '../security/bot-detector.js';
@@ -140,6 +141,10 @@ export class PluginHost {
   private celRunner: CelRunner | null = null;
   /** The JSON Schema validator thread, for bodies too large to validate inline (started by the first). */
   private schemaRunner: SchemaRunner | null = null;
+  /** The Lua thread, started by the first `modifier/lua-*` compiled; the scripts in force, and being built. */
+  private luaRunner: LuaRunner | null = null;
+  private luaScripts: number[] = [];
+  private luaBuilding: number[] | null = null;
   /** The root `redis` namespace's connections, for the Redis-backed rate limits. */
   readonly redis: RedisConnections;
   /** The backends that are message brokers (AMQP, Pub/Sub) and their connections. */
@@ -182,6 +187,8 @@ export class PluginHost {
   ): PreparedBuild<T> {
     const next = new Map<string, CircuitBreaker>();
     this.building = next;
+    const scripts: number[] = [];
+    this.luaBuilding = scripts;
     if (!this.telemetryRead) {
       this.telemetryRead = true;
       const otel = root?.[OPENTELEMETRY] as OpenTelemetryNamespace | undefined;
@@ -205,6 +212,7 @@ export class PluginHost {
       throw err;
     } finally {
       this.building = null;
+      this.luaBuilding = null;
     }
     let settled = false;
     return {
@@ -214,6 +222,8 @@ export class PluginHost {
         settled = true;
         for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
         this.breakers = next;
+        this.luaRunner?.forget(this.luaScripts);
+        this.luaScripts = scripts;
         this.redis.commit();
         this.brokers.commit();
       },
@@ -221,6 +231,7 @@ export class PluginHost {
         if (settled) return;
         settled = true;
         for (const [scope, b] of next) if (this.breakers.get(scope) !== b) b.dispose();
+        this.luaRunner?.forget(scripts);
         this.redis.abandon();
         this.brokers.abandon();
       },
@@ -235,6 +246,7 @@ export class PluginHost {
     this.redis.close();
     this.celRunner?.close();
     this.schemaRunner?.close();
+    this.luaRunner?.close();
     await this.telemetry?.shutdown();
     await this.brokers.close();
   }
@@ -386,6 +398,14 @@ export class PluginHost {
     const defs = extra?.[CEL] as CelNamespace | undefined;
     return defs ? compileCel(defs, where) : null;
   }
+
+  /** A `modifier/lua-*` namespace's script, on the gateway's Lua thread; released when a reload drops it. */
+  readonly lua: LuaScripts = (open, level) => {
+    this.luaRunner ??= new LuaRunner(this.logger.child({ component: 'lua' }));
+    const script = this.luaRunner.script(open, level);
+    (this.luaBuilding ?? this.luaScripts).push(script.key);
+    return script;
+  };
 
   private runner(): CelRunner {
     this.celRunner ??= new CelRunner(this.logger.child({ component: 'cel' }));

@@ -34,6 +34,7 @@ describe('modifier/lua-* keeps requests apart', () => {
       endpoints: [
         {
           endpoint: '/pair',
+          timeout: '10s',
           input_headers: ['X-In'],
           extra_config: lua({
             sources: [file],
@@ -66,6 +67,8 @@ describe('modifier/lua-* keeps requests apart', () => {
         },
       ],
     });
+    // The Lua thread starts with the first script: not within the pair's time.
+    await send(gw.port, '/string-meta');
   });
 
   afterAll(async () => {
@@ -74,14 +77,13 @@ describe('modifier/lua-* keeps requests apart', () => {
   });
 
   it('a function from sources reads its own request globals while another request runs', async () => {
-    const [a, b] = await Promise.all([
-      send(gw.port, '/pair', { headers: { 'X-In': 'first' } }),
-      // sent once the first is at the backend, so its pre runs between the first's pre and post
-      (async () => {
-        while (held.length === 0) await new Promise((r) => setImmediate(r));
-        return send(gw.port, '/pair', { headers: { 'X-In': 'second' } });
-      })(),
-    ]);
+    let settled = false;
+    const first = send(gw.port, '/pair', { headers: { 'X-In': 'first' } }).finally(() => {
+      settled = true;
+    });
+    // sent once the first is at the backend, so its pre runs between the first's pre and post
+    while (held.length === 0 && !settled) await new Promise((r) => setImmediate(r));
+    const [a, b] = await Promise.all([first, send(gw.port, '/pair', { headers: { 'X-In': 'second' } })]);
     expect(JSON.parse(a.body).recalled).toBe('first');
     expect(JSON.parse(b.body).recalled).toBe('second');
   });

@@ -71,6 +71,12 @@ describe('modifier/lua-*', () => {
           '/alloc/{id}',
           lua('proxy', { pre: 'local t = {} local s = "x" while true do s = s .. s; t[#t + 1] = s end' }),
         ),
+        // Backtracks inside Lua's C pattern matcher, where the VM's instruction hook never runs.
+        endpoint(
+          '/pattern/{id}',
+          lua('proxy', { pre: 'string.find(string.rep("a", 40), string.rep("a*", 40) .. "b")' }),
+        ),
+        endpoint('/plain/{id}', {}),
         endpoint('/io/{id}', lua('proxy', { pre: 'io.open("/etc/passwd")' })),
         endpoint(
           '/globals/{id}',
@@ -151,6 +157,15 @@ describe('modifier/lua-*', () => {
     expect(alloc.status).toBe(500);
     expect(alloc.body).toMatch(/^lua: script exceeded its (memory|time) budget/);
     expect((await send(gw.port, '/post/1')).status).toBe(200);
+  });
+
+  it('stops a pattern that backtracks without end inside the C matcher; the gateway keeps serving', async () => {
+    // Scripts run on their own thread: an endpoint without one is answered while the pattern runs.
+    const [stuck, other] = await Promise.all([send(gw.port, '/pattern/1'), send(gw.port, '/plain/1')]);
+    expect(stuck.status).toBe(500);
+    expect(stuck.body).toBe('lua: script exceeded its time budget of 250ms');
+    expect(other.status).toBe(200);
+    expect((await send(gw.port, '/pre/21')).status).toBe(200);
   });
 
   it('gives no io without allow_open_libs', async () => {
