@@ -52,6 +52,8 @@ export class LuaRunner {
 
   /** A configured namespace's script: its own VM on the Lua thread. */
   script(open: boolean, level: LuaLevel): LuaScript {
+    // Started with the routes, so the first request does not wait for the thread and its WebAssembly.
+    this.spawn();
     return new LuaScript(this, this.nextScript++, open, level);
   }
 
@@ -143,14 +145,26 @@ export class LuaRunner {
   /** The running phase hung or broke the thread: it fails, a new thread takes the phases that wait. */
   private lost(w: Worker, reason: string): void {
     if (this.worker !== w) return;
+    const started = this.ready;
     this.worker = null;
     this.ready = false;
+    this.disarm();
     void w.terminate();
+    if (!started) {
+      // A thread that cannot start would fail again at once: the phases waiting fail, the next one retries.
+      for (const p of this.queue.splice(0)) p.resolve(failed(p.job.id, 'SWY_LUA_ERROR', reason));
+      return;
+    }
     const head = this.running;
+    this.running = null;
+    // The next thread starts now, not with the next phase.
+    this.spawn();
     if (head) {
       this.logger.warn({ reason }, 'a Lua script was stopped');
-      this.finish(failed(head.job.id, 'SWY_LUA_BUDGET', reason));
-    } else this.pump();
+      this.queue.shift();
+      head.resolve(failed(head.job.id, 'SWY_LUA_BUDGET', reason));
+    }
+    this.pump();
   }
 
   private disarm(): void {

@@ -30,6 +30,8 @@ describe('modifier/lua-*', () => {
       backendExtra?: Record<string, unknown>,
     ) => ({
       endpoint: path,
+      // a loaded machine may take seconds to replace the Lua thread the pattern test stops
+      timeout: '10s',
       input_headers: ['X-Tag', 'X-In'],
       input_query_strings: ['q'],
       extra_config: extra,
