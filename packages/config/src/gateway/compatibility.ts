@@ -120,7 +120,7 @@ const EB: readonly NamespaceLevel[] = ['endpoint', 'backend'];
 
 /** What every Lua namespace does differently from krakend-lua (gopher-lua, Lua 5.1). */
 const LUA_NOTE =
-  'Lua 5.4 (wasmoon) on a worker thread, each phase stopped after 250ms (500ms inside a C function such as a backtracking pattern) and a 32 MiB heap; without allow_open_libs string, table, math and utf8 are still there (KrakenD: no library); with it io and os see an in-memory file system only; request:method, path and url are read-only or absent; headers a script sets reach the backend only when input_headers forwards them; http_response is absent';
+  'Lua 5.4 (wasmoon) on a worker thread, each phase stopped after 250ms (500ms inside a C function such as a backtracking pattern) and a 32 MiB heap; without allow_open_libs string, table, math and utf8 are still there (KrakenD: no library); with it io and os see an in-memory file system only; request:method, path and url are read-only or absent; headers a script sets reach the backend only when input_headers forwards them; response headers a script sets are written as Go writes them (CR/LF as spaces), except a name that is not a token, a value with another control or a non-ASCII character, and Content-Length, Transfer-Encoding and Connection (the gateway frames the body), which are left out (KrakenD: 200 with them); http_response is absent';
 
 /**
  * Every KrakenD `extra_config` namespace (CE, then the Enterprise ones a CE user may meet in shared files)

@@ -29,7 +29,25 @@ export function luaStage(
 export function withScriptHeaders(render: Render): Render {
   return (x, response, headers: OutgoingHttpHeaders) => {
     if (response?.headers && hasKeys(response.data))
-      for (const [k, v] of Object.entries(response.headers)) headers[k] = v;
+      for (const [k, v] of Object.entries(response.headers)) {
+        if (!TOKEN.test(k) || FRAMING.has(k.toLowerCase())) continue;
+        const values = v.map(goValue);
+        if (values.every((value) => value !== null)) headers[k] = values as string[];
+      }
     render(x, response, headers);
   };
+}
+
+/** The gateway frames the body: a script's value for these would contradict it (or smuggle a response). */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * A value as Go's net/http writes it: CR and LF as spaces, trimmed. Null for another control character or
+ * a non-ASCII one: Node cannot write the first, and writes the second as Latin-1 or UTF-8 depending on
+ * the body, so neither is sent.
+ */
+function goValue(value: string): string | null {
+  const v = value.replace(/[\r\n]/g, ' ').trim();
+  return /[^\t\x20-\x7e]/.test(v) ? null : v;
 }

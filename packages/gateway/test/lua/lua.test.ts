@@ -79,6 +79,17 @@ describe('modifier/lua-*', () => {
           lua('proxy', { pre: 'string.find(string.rep("a", 40), string.rep("a*", 40) .. "b")' }),
         ),
         endpoint('/plain/{id}', {}),
+        endpoint(
+          '/bad-headers/{id}',
+          lua('proxy', {
+            post: `local r = response.load()
+              r:headers("X-Split", "a\\r\\nSet-Cookie: x=1")
+              r:headers("X Bad", "v")
+              r:headers("X-Utf8", "é")
+              r:headers("Transfer-Encoding", "chunked")
+              r:headers("Content-Length", "1")`,
+          }),
+        ),
         endpoint('/io/{id}', lua('proxy', { pre: 'io.open("/etc/passwd")' })),
         endpoint(
           '/globals/{id}',
@@ -168,6 +179,17 @@ describe('modifier/lua-*', () => {
     expect(stuck.body).toBe('lua: script exceeded its time budget of 250ms');
     expect(other.status).toBe(200);
     expect((await send(gw.port, '/pre/21')).status).toBe(200);
+  });
+
+  it('writes script response headers as Go does: CR/LF as spaces; bad names and values, and framing, left out', async () => {
+    const r = await send(gw.port, '/bad-headers/1');
+    expect(r.status).toBe(200);
+    expect(r.headers['x-split']).toBe('a  Set-Cookie: x=1');
+    expect(r.headers['set-cookie']).toBeUndefined();
+    expect(r.headers['x bad']).toBeUndefined();
+    expect(r.headers['x-utf8']).toBeUndefined();
+    expect(r.headers['transfer-encoding']).toBeUndefined();
+    expect(JSON.parse(r.body)).toMatchObject({ path: '/b/1' });
   });
 
   it('gives no io without allow_open_libs', async () => {
