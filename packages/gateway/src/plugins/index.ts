@@ -25,7 +25,8 @@ import type {
 import { type Logger, SwitchyardError } from '@switchyard/shared';
 import { Brokers } from '../brokers/index.js';
 import type { BackendHealth } from '../events/health.js';
-import { LuaRunner, type LuaScripts } from '../lua/index.js';
+import { LUA_BACKEND, LUA_PROXY, LuaRunner, type LuaScripts } from '../lua/index.js';
+import { MARTIAN, parseModifier } from '../martian/modifiers.js';
 import type { ProxyRequest, Stage } from '../pipeline/types.js';
 import type { RouteHandler } from '../request/exchange.js';
 import { BOT_DETECTOR, compileBotDetector } from '../security/bot-detector.js';
@@ -458,9 +459,16 @@ export class PluginHost {
 
   /** A `no-op` (streamed) backend does not run the backend plugins yet: say so rather than ignore them. */
   streamed(extra: Record<string, unknown> | undefined, where: string): void {
-    for (const ns of [BREAKER, RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, HTTP_CACHE, ...PLUGIN_NAMESPACES])
+    const ignored = [BREAKER, RATELIMIT_PROXY, RATELIMIT_PROXY_REDIS, HTTP_CACHE, LUA_PROXY, LUA_BACKEND];
+    for (const ns of [...ignored, ...PLUGIN_NAMESPACES])
       if (extra?.[ns])
         this.logger.warn({ endpoint: where, plugin: ns }, 'not applied to no-op endpoints; ignored');
+    // The request modifiers apply; the response is streamed as the backend sent it.
+    if (extra?.[MARTIAN] !== undefined && parseModifier(extra[MARTIAN], where).response)
+      this.logger.warn(
+        { endpoint: where, plugin: `${MARTIAN} (response)` },
+        'not applied to no-op endpoints; ignored',
+      );
   }
 
   /** Every breaker's state, for `node_health`. */
