@@ -43,6 +43,8 @@ export class LuaRunner {
   private nextId = 1;
   private nextScript = 1;
   private nextRequest = 1;
+  /** Scripts by key, until a reload replaced them and their last request is done. */
+  private readonly scripts = new Map<number, LuaScript>();
 
   constructor(
     private readonly logger: Logger,
@@ -54,7 +56,9 @@ export class LuaRunner {
   script(open: boolean, level: LuaLevel): LuaScript {
     // Started with the routes, so the first request does not wait for the thread and its WebAssembly.
     this.spawn();
-    return new LuaScript(this, this.nextScript++, open, level);
+    const script = new LuaScript(this, this.nextScript++, open, level);
+    this.scripts.set(script.key, script);
+    return script;
   }
 
   /** A client request's id, unique among the scripts of this runner. */
@@ -77,9 +81,21 @@ export class LuaRunner {
     });
   }
 
-  /** Closes the VMs of scripts a reload replaced (a phase still to come for one makes its VM again). */
+  /**
+   * Closes the VMs of scripts a reload replaced, each once its requests between pre and post are done (their
+   * post runs in the environment of their pre).
+   */
   forget(keys: number[]): void {
-    if (keys.length > 0) this.worker?.postMessage({ forget: keys });
+    for (const key of keys) {
+      const script = this.scripts.get(key);
+      this.scripts.delete(key);
+      script?.retire();
+    }
+  }
+
+  /** Closes the VM of a retired script (a phase still to come for it makes its VM again). */
+  release(key: number): void {
+    this.worker?.postMessage({ forget: [key] });
   }
 
   close(): void {
@@ -175,6 +191,10 @@ export class LuaRunner {
 
 /** One configured `modifier/lua-*` namespace: runs its phases on the Lua thread. */
 export class LuaScript {
+  /** Requests whose pre ran and whose post is still to come (their environment is kept). */
+  private readonly pending = new Set<number>();
+  private retired = false;
+
   constructor(
     private readonly runner: LuaRunner,
     readonly key: number,
@@ -206,6 +226,8 @@ export class LuaScript {
       code,
       state,
     });
+    if (phase === 'pre' && keep && !o.failure) this.pending.add(request);
+    else this.done(request);
     if (o.failure) {
       const f = o.failure;
       throw new LuaScriptError(f.code, f.message, f.status, f.contentType);
@@ -213,8 +235,20 @@ export class LuaScript {
     return o.state as S;
   }
 
+  /** A reload replaced this script: its VM is closed once no request waits for its post. */
+  retire(): void {
+    this.retired = true;
+    if (this.pending.size === 0) this.runner.release(this.key);
+  }
+
+  private done(request: number): void {
+    this.pending.delete(request);
+    if (this.retired && this.pending.size === 0) this.runner.release(this.key);
+  }
+
   /** Forgets a request whose post will not run. */
   drop(request: number): void {
+    this.done(request);
     void this.runner.run({
       script: this.key,
       open: this.open,

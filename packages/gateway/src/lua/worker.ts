@@ -55,6 +55,8 @@ function exec(vm: LuaVm, job: LuaJob): LuaOutcome {
 }
 
 async function run(job: LuaJob): Promise<LuaOutcome> {
+  // A VM already closed has nothing to forget: it is not made again for that.
+  if (job.phase === 'drop' && !vms.has(job.script)) return { id: job.id, state: null };
   const vm = vmOf(job);
   try {
     const ready = vm.ready();

@@ -19,16 +19,22 @@ describe('modifier/lua-* keeps requests apart', () => {
   let gw: TestGateway;
   // The backend holds the first request of /pair until the second arrives: both are between pre and post.
   let held: ServerResponse[] = [];
+  let hold: ServerResponse | null = null;
+  let config: Parameters<typeof startGateway>[0];
 
   beforeAll(async () => {
     backend = await startBackend((req, res) => {
+      if (req.url === '/hold') {
+        hold = res;
+        return;
+      }
       if (!req.url?.startsWith('/pair')) return json(res, { ok: true });
       held.push(res);
       if (held.length < 2) return;
       for (const r of held) json(r, { ok: true });
       held = [];
     });
-    gw = await startGateway({
+    config = {
       host: [backend.origin],
       extra_config: { router: { return_error_msg: true } },
       endpoints: [
@@ -42,6 +48,16 @@ describe('modifier/lua-* keeps requests apart', () => {
             post: 'response.load():data():set("recalled", recall())',
           }),
           backend: [{ url_pattern: '/pair' }],
+        },
+        {
+          endpoint: '/hold',
+          timeout: '10s',
+          input_headers: ['X-In'],
+          extra_config: lua({
+            pre: 'kept = request.load():headers("X-In")',
+            post: 'response.load():data():set("kept", kept)',
+          }),
+          backend: [{ url_pattern: '/hold' }],
         },
         {
           endpoint: '/string-meta',
@@ -66,7 +82,8 @@ describe('modifier/lua-* keeps requests apart', () => {
           backend: [{ url_pattern: '/x' }],
         },
       ],
-    });
+    };
+    gw = await startGateway(config);
     // The Lua thread starts with the first script: not within the pair's time.
     await send(gw.port, '/string-meta');
   });
@@ -86,6 +103,18 @@ describe('modifier/lua-* keeps requests apart', () => {
     const [a, b] = await Promise.all([first, send(gw.port, '/pair', { headers: { 'X-In': 'second' } })]);
     expect(JSON.parse(a.body).recalled).toBe('first');
     expect(JSON.parse(b.body).recalled).toBe('second');
+  });
+
+  it('a reload while a request waits between pre and post keeps its environment for the post', async () => {
+    const answer = send(gw.port, '/hold', { headers: { 'X-In': 'before reload' } });
+    while (hold === null) await new Promise((r) => setImmediate(r));
+    gw.gateway.reload({ version: 3, ...config });
+    // the reloaded endpoint's own script runs meanwhile
+    expect((await send(gw.port, '/string-meta')).status).toBe(200);
+    json(hold, { ok: true });
+    const r = await answer;
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).kept).toBe('before reload');
   });
 
   it('the string metatable is no way to keep state from one request to the next', async () => {
