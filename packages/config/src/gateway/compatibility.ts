@@ -249,7 +249,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     [...R, ...E],
     'ce',
     partial(
-      'as krakend-botdetector (403, empty body); patterns are Go regular expressions run by re2js; a pattern that does not compile is a warning and the root or endpoint serves without the detector, as KrakenD; cache_size at most 1e6',
+      'as krakend-botdetector (403, empty body); patterns are Go regular expressions run by re2js; a pattern that does not compile is a warning and the root or endpoint serves without the detector, as KrakenD; cache_size at most 1e6, and the cache holds at most cache_size × 256 characters of agents (long agents take the room of several)',
     ),
   ),
   'security/http': ns(

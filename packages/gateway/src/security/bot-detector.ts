@@ -38,9 +38,20 @@ function detector(cfg: BotDetectorNamespace, where: string): IsBot {
   };
 }
 
-/** With `cache_size`, decisions are remembered per User-Agent in an LRU cache of that many entries. */
+/** The characters one cached User-Agent may average: a usual one is well under it. */
+const AGENT_CHARS = 256;
+
+/**
+ * With `cache_size`, decisions are remembered per User-Agent in an LRU cache of that many entries, and of
+ * at most that many times AGENT_CHARS characters: clients sending long, ever different agents cannot make
+ * it hold cache_size header-sized keys.
+ */
 function cached(isBot: IsBot, size: number): IsBot {
-  const cache = new LRUCache<string, boolean>({ max: size });
+  const cache = new LRUCache<string, boolean>({
+    max: size,
+    maxSize: size * AGENT_CHARS,
+    sizeCalculation: (_bot, ua) => Math.max(1, ua.length),
+  });
   return (ua) => {
     const hit = cache.get(ua);
     if (hit !== undefined) return hit;

@@ -159,6 +159,20 @@ describe('security/bot-detector', () => {
     expect(uncached).toEqual(['a', 'a']);
   });
 
+  it('bounds the cache by the length of the agents it holds, not only by their number', () => {
+    const asked: string[] = [];
+    const isBot = botDecision({ cache_size: 2 }, 'test', (ua) => asked.push(ua) < 0);
+    // Two agents of 1000 characters are more than 2 entries of the 256 characters one entry may average.
+    const a = `${'a'.repeat(999)}1`;
+    const b = `${'b'.repeat(999)}2`;
+    for (const ua of [a, b, a]) isBot(ua);
+    expect(asked).toEqual([a, b, a]);
+    // Agents of usual length are still remembered cache_size at a time.
+    asked.length = 0;
+    for (const ua of ['Mozilla/1', 'curl/1', 'Mozilla/1', 'curl/1']) isBot(ua);
+    expect(asked).toEqual(['Mozilla/1', 'curl/1']);
+  });
+
   it('cache_size above 1e6 is refused with file, line:column, pointer and the bound', () => {
     const file = {
       version: 3,
