@@ -29,6 +29,8 @@ export function withLua(
   const pre = cfg.pre ?? '';
   const post = cfg.post ?? '';
   const skip = cfg.skip_next === true;
+  // Without post the response is not sent to the Lua thread and back, nor the environment kept for it.
+  const hasPost = post !== '';
 
   return async (original: ProxyRequest): Promise<ProxyResult> => {
     const id = script.request();
@@ -45,7 +47,7 @@ export function withLua(
       response: null,
     };
     try {
-      state = await script.exec(id, 'pre', true, readSources(sources), pre, state);
+      state = await script.exec(id, 'pre', hasPost, readSources(sources), pre, state);
     } catch (err) {
       return { response: null, error: err as Error };
     }
@@ -58,10 +60,11 @@ export function withLua(
         result = { response: null, error: err as Error };
       }
       if (result.error || !result.response) {
-        script.drop(id);
+        if (hasPost) script.drop(id);
         return result;
       }
     }
+    if (!hasPost) return result;
     state.response = result.response;
     try {
       state = await script.exec(id, 'post', false, '', post, state);
