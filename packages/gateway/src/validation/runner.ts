@@ -73,8 +73,9 @@ interface Pending<J, V> {
 
 /**
  * Runs jobs on one worker thread, one at a time in arrival order, so work whose cost a request controls
- * (a CEL expression, a body against a JSON Schema) never blocks the gateway's event loop. The job at the
- * head has its budget (or its request's time left if less): past it, or when the thread runs out of heap,
+ * (a CEL expression, a body against a JSON Schema) never blocks the gateway's event loop. Only the head job
+ * is sent to the thread: one whose request ends while it waits never runs there (its time would count
+ * against the job after it) and waiting jobs are not copied. The job at the head has its budget (or its request's time left if less): past it, or when the thread runs out of heap,
  * the thread is terminated, that job fails with the reason, and a new thread takes the jobs that were
  * waiting. At most `maxQueue` jobs wait; a job whose request ends leaves the queue (stopping the thread
  * if it runs). The thread starts with the first job.
@@ -105,8 +106,7 @@ export class WorkerRunner<J, V> {
       }
       const pending: Pending<J, V> = { id: this.nextId++, job, budgetMs, scope, resolve };
       this.queue.push(pending);
-      this.post(pending);
-      if (this.queue.length === 1) this.arm();
+      if (this.queue.length === 1) this.next();
       scope?.add({ abort: (err) => this.cancel(pending, err.message) });
     });
   }
@@ -131,13 +131,18 @@ export class WorkerRunner<J, V> {
     for (const job of this.queue.splice(0)) job.resolve({ ok: false, reason: 'the gateway is closing' });
   }
 
-  private post(job: Pending<J, V>): void {
-    try {
-      this.spawn().postMessage({ id: job.id, job: job.job } satisfies Envelope<J>);
-    } catch (err) {
-      // A job that cannot be cloned (never from a request; defensive): it alone fails.
-      this.queue.splice(this.queue.indexOf(job), 1);
-      job.resolve({ ok: false, reason: (err as Error).message });
+  /** Sends the head job to the thread (starting one if needed) and starts its clock. */
+  private next(): void {
+    for (let head = this.queue[0]; head; head = this.queue[0]) {
+      try {
+        this.spawn().postMessage({ id: head.id, job: head.job } satisfies Envelope<J>);
+        this.arm();
+        return;
+      } catch (err) {
+        // A job that cannot be cloned (never from a request; defensive): it alone fails.
+        this.queue.shift();
+        head.resolve({ ok: false, reason: (err as Error).message });
+      }
     }
   }
 
@@ -178,7 +183,7 @@ export class WorkerRunner<J, V> {
     this.queue.shift();
     this.disarm();
     head.resolve({ ok: true, value: m.job });
-    if (this.queue.length > 0) this.arm();
+    this.next();
   }
 
   /** The head job broke the thread (out of heap) or ran out of time: it fails, the others go on. */
@@ -192,8 +197,7 @@ export class WorkerRunner<J, V> {
       this.logger.warn({ reason }, `a ${this.o.name} job was stopped`);
       head.resolve({ ok: false, reason });
     }
-    for (const job of [...this.queue]) this.post(job);
-    if (this.queue.length > 0) this.arm();
+    this.next();
   }
 
   private arm(): void {

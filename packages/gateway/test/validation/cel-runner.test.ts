@@ -63,6 +63,20 @@ describe('CEL runner', () => {
     expect(await r.run(["req_method == 'GET'"], VARS)).toMatchObject({ failed: -1 });
   });
 
+  it('never runs a job whose request ended while it waited (its time would be charged to the next job)', async () => {
+    const r = runner(1000);
+    const a = new Scope();
+    const b = new Scope();
+    const first = r.run(["req_method == 'GET'"], VARS, a);
+    const dropped = r.run([RUNAWAY], VARS, b);
+    const next = r.run(["req_method == 'GET'"], VARS);
+    b.abort(new Error('the client went away'));
+    expect(await dropped).toMatchObject({ stopped: true, reason: 'the client went away' });
+    expect(await first).toMatchObject({ failed: -1 });
+    expect(await next).toMatchObject({ failed: -1 });
+    a.dispose();
+  });
+
   it("gives a job no more than its request's time left", async () => {
     const r = runner(60_000);
     const scope = new Scope(30);

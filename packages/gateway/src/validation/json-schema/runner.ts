@@ -51,10 +51,10 @@ export class SchemaRunner {
     });
   }
 
-  /** The body is copied: the request keeps its own for the backends. */
+  /** The body is cloned as it is sent to the thread (once it is the head job): the request keeps its own. */
   check(schema: string, body: Uint8Array, scope?: JobScope): Promise<Outcome<SchemaVerdict>> {
     const budget = this.budgetMs + Math.ceil((body.byteLength / 1048576) * this.msPerMib);
-    return this.runner.run({ schema, body: new Uint8Array(body) }, scope, budget);
+    return this.runner.run({ schema, body }, scope, budget);
   }
 
   close(): void {
