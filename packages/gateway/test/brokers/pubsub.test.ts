@@ -35,6 +35,19 @@ describe('backend/pubsub/publisher and subscriber (NATS, mem)', () => {
         { endpoint: '/subscribe', backend: [pubsub('nats://', 'subscriber', `${subject}.in`)] },
         { endpoint: '/mem/publish', method: 'POST', backend: [pubsub('mem://', 'publisher', 'events')] },
         { endpoint: '/mem/subscribe', backend: [pubsub('mem://', 'subscriber', 'events')] },
+        { endpoint: '/mem/big/publish', method: 'POST', backend: [pubsub('mem://', 'publisher', 'big')] },
+        {
+          endpoint: '/mem/big/subscribe',
+          backend: [
+            {
+              ...pubsub('mem://', 'subscriber', 'big'),
+              extra_config: {
+                ...pubsub('mem://', 'subscriber', 'big').extra_config,
+                'switchyard/backend': { max_body_bytes: 64 },
+              },
+            },
+          ],
+        },
         {
           endpoint: '/unknown',
           backend: [pubsub('gcppubsub://', 'subscriber', 'projects/p/subscriptions/s')],
@@ -118,6 +131,20 @@ describe('backend/pubsub/publisher and subscriber (NATS, mem)', () => {
     const got = await waiting;
     expect(got.status).toBe(200);
     expect(JSON.parse(got.body)).toEqual({ m: true });
+  });
+
+  it('does not decode a message over the backend max_body_bytes: 500 as an HTTP answer over it', async () => {
+    const big = JSON.stringify({ text: 'x'.repeat(200) });
+    expect((await send(gw.port, '/mem/big/publish', { method: 'POST', body: big })).status).toBe(200);
+    expect((await send(gw.port, '/mem/big/publish', { method: 'POST', body: '{"ok":true}' })).status).toBe(
+      200,
+    );
+    const refused = await send(gw.port, '/mem/big/subscribe');
+    expect(refused.status).toBe(500);
+    expect(refused.body).toBe('backend mem://big answered more than 64 bytes (max_body_bytes)');
+    const next = await send(gw.port, '/mem/big/subscribe');
+    expect(next.status).toBe(200);
+    expect(JSON.parse(next.body)).toEqual({ ok: true });
   });
 
   it('leaves an endpoint with a scheme it does not open unserved (500)', async () => {

@@ -1,3 +1,4 @@
+import { bodyTooLarge } from '../../backend/call.js';
 import type { Scope } from '../../pipeline/scope.js';
 import type { BrokerBackendOptions } from '../options.js';
 import { canonicalHeader } from '../params.js';
@@ -25,9 +26,15 @@ export function publisherBackend(topic: TopicSender, o: BrokerBackendOptions): B
   });
 }
 
-/** Each request answers the data of one message, decoded with the backend's encoding. */
+/**
+ * Each request answers the data of one message, decoded with the backend's encoding. A message over the
+ * backend's body limit is not decoded (SWY_BACKEND_BODY_TOO_LARGE, as an HTTP answer over it); it was
+ * taken, so it is gone, as a message gocloud received and acknowledged.
+ */
 export function subscriberBackend(sub: SubscriptionReader, o: BrokerBackendOptions): BrokerBackend {
-  return brokerBackend(sub.what, o.method, async (req) =>
-    messageData(await sub.take(req.scope), sub.what, o.decode, o.format),
-  );
+  return brokerBackend(sub.what, o.method, async (req) => {
+    const body = await sub.take(req.scope);
+    if (body.length > o.maxBodyBytes) throw bodyTooLarge(sub.what, o.maxBodyBytes);
+    return messageData(body, sub.what, o.decode, o.format);
+  });
 }
