@@ -55,7 +55,11 @@ export class RabbitTopic {
       else headers[k] = v;
     }
     const p = await abortable(this.link.get(), scope);
-    const turn = this.queue.then(() => this.publish(p, routingKey, body, headers));
+    const turn = this.queue.then(() => {
+      // A request that ended while it waited (its client was answered an error) is not published late.
+      if (scope.reason) throw scope.reason;
+      return this.publish(p, routingKey, body, headers);
+    });
     this.queue = turn.catch(() => {});
     await abortable(turn, scope);
   }
