@@ -248,8 +248,8 @@ export class PluginHost {
     this.celRunner?.close();
     this.schemaRunner?.close();
     this.luaRunner?.close();
-    await this.telemetry?.shutdown();
-    await this.brokers.close();
+    // The exporters' last sending (bounded) does not hold the brokers' connections open.
+    await Promise.all([this.telemetry?.shutdown(), this.brokers.close()]);
   }
 
   /** Settles once the telemetry SDK is loaded (at once without telemetry); the gateway listens after. */

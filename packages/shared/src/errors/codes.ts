@@ -50,6 +50,7 @@ export const errorCodes = {
   SWY_LUA_ERROR: { status: 500, retryable: false },
   SWY_LUA_BUDGET: { status: 500, retryable: false },
   SWY_TELEMETRY_UNAVAILABLE: { status: undefined, retryable: false },
+  SWY_TELEMETRY_UNFLUSHED: { status: undefined, retryable: true },
   // event proxy
   SWY_SINK_UNAVAILABLE: { status: 503, retryable: true },
   SWY_SINK_TIMEOUT: { status: 504, retryable: true },

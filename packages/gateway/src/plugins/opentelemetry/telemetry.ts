@@ -48,6 +48,12 @@ interface Instruments {
   clientFailed: Counter;
 }
 
+/**
+ * How long a stopping gateway waits for the exporters to send what they hold: with the collector down the
+ * OTLP exporter retries for its whole 10 s timeout, which would hold every stop.
+ */
+export const SHUTDOWN_LIMIT_MS = 2000;
+
 const METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
 
 /**
@@ -78,7 +84,7 @@ export class Telemetry {
     private readonly cfg: OpenTelemetryNamespace,
     settings: SdkSettings,
     redact: { headers?: readonly string[] | undefined; query?: readonly string[] | undefined },
-    log: Logger,
+    private readonly log: Logger,
   ) {
     this.global = globalSettings(cfg);
     // krakend-otel: an empty list means the defaults (a list with "" skips nothing).
@@ -372,10 +378,23 @@ export class Telemetry {
     };
   }
 
-  /** Sends what is pending and stops the exporters. */
-  async shutdown(): Promise<void> {
+  /** Sends what is pending and stops the exporters; gives up on what is not sent within `limitMs`. */
+  async shutdown(limitMs = SHUTDOWN_LIMIT_MS): Promise<void> {
     await this.ready;
-    await this.sdk?.shutdown();
+    const sdk = this.sdk;
+    if (!sdk) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), limitMs);
+      timer.unref();
+    });
+    const unsent = await Promise.race([sdk.shutdown().then(() => false), late]);
+    clearTimeout(timer);
+    if (unsent)
+      this.log.warn(
+        { code: 'SWY_TELEMETRY_UNFLUSHED', limit_ms: limitMs },
+        `${OPENTELEMETRY}: the collector did not take the last spans and metrics in time; stopping without them`,
+      );
   }
 }
 
