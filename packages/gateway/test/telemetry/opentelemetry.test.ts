@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startBackend, type TestBackend } from '../support/backend.js';
+import { closedPort, json, startBackend, type TestBackend } from '../support/backend.js';
 import { send } from '../support/client.js';
 import { startGateway } from '../support/gateway.js';
 import { until } from '../support/wait.js';
@@ -178,6 +178,35 @@ describe('telemetry/opentelemetry', () => {
       expect(attr(point('krakend.proxy.duration') as never, 'layer')).toEqual({ stringValue: 'pm' });
       expect(attr(point('krakend.proxy.duration') as never, 'error')).toEqual({ boolValue: false });
       expect(attr(point('krakend.backend.duration') as never, 'svc')).toEqual({ stringValue: 'users-m' });
+    } finally {
+      otlp.close();
+    }
+  });
+
+  it('a failed backend call whose URL carries a query credential exports it redacted', async () => {
+    const otlp = await otlpReceiver();
+    // A port that refuses: the call fails with an error naming the backend URL, query included.
+    const origin = `http://127.0.0.1:${await closedPort()}`;
+    try {
+      const gw = await startGateway(
+        config(otlp.port, {}, [
+          {
+            endpoint: '/down',
+            input_query_strings: ['api_key'],
+            backend: [{ host: [origin], url_pattern: '/d' }],
+          },
+        ]),
+      );
+      const res = await send(gw.port, '/down?api_key=topsecret');
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      await gw.close();
+      await until(() =>
+        otlp.spans().some((s) => attr(s, 'krakend.stage')?.stringValue === 'backend-request'),
+      );
+      const exported = JSON.stringify(otlp.posts);
+      // The failure is reported, its URL with the credential hidden.
+      expect(exported).toContain('api_key=[REDACTED]');
+      expect(exported).not.toContain('topsecret');
     } finally {
       otlp.close();
     }

@@ -54,6 +54,14 @@ interface Instruments {
  */
 export const SHUTDOWN_LIMIT_MS = 2000;
 
+/**
+ * A URL inside an error's text (Go quotes it: it ends at a quote or a space). The lookbehind starts a
+ * match only where a run of scheme characters starts, so a text is scanned in linear time.
+ */
+const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi;
+/** An error's text in a span at most: a backend's error body (return_error_code) may be megabytes. */
+const MAX_ERROR_TEXT = 1024;
+
 const METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
 
 /**
@@ -303,7 +311,7 @@ export class Telemetry {
 
   private endStage(span: Span, result: ProxyResult, canceled: boolean, complete: boolean, l: LayerSettings) {
     if (result.error) {
-      span.setAttributes(canceled ? { canceled: true } : { error: result.error.message });
+      span.setAttributes(canceled ? { canceled: true } : { error: this.redacted(result.error.message) });
       span.setAttribute('http.response.status_code', 500);
     } else if (result.response) {
       span.setAttribute('http.response.status_code', 200);
@@ -368,14 +376,30 @@ export class Telemetry {
         }
         if (span) {
           if (result.error) {
-            span.recordException(result.error);
-            span.setStatus({ code: sdk.SpanStatusCode.ERROR, message: result.error.message });
+            const err = result.error as Error & { code?: string };
+            const message = this.redacted(err.message);
+            span.recordException({
+              name: err.name,
+              message,
+              ...(err.code ? { code: err.code } : {}),
+              ...(err.stack ? { stack: this.redacted(err.stack) } : {}),
+            });
+            span.setStatus({ code: sdk.SpanStatusCode.ERROR, message });
           }
           span.end();
         }
         return result;
       });
     };
+  }
+
+  /**
+   * An error's text with the URLs in it redacted as `url.full` is: a backend failure names the backend
+   * URL (`Get "http://host/u?api_key=…": …`), whose query may carry the client's credential. Cut to
+   * MAX_ERROR_TEXT: the batch processor holds up to 2048 spans.
+   */
+  private redacted(text: string): string {
+    return text.slice(0, MAX_ERROR_TEXT).replace(URL_IN_TEXT, (url) => redactUrl(url, this.hiddenQuery));
   }
 
   /** Sends what is pending and stops the exporters; gives up on what is not sent within `limitMs`. */
