@@ -44,8 +44,8 @@ function emit(h: EventHub, from: number, count: number): void {
   }
 }
 
-async function setup(slowMs: number, maxEvents: number, log = logger) {
-  const h = new EventHub({ settings: { health_interval: '1h', ring_size: 10_000 } });
+async function setup(slowMs: number, maxEvents: number, log = logger, ringSize = 10_000) {
+  const h = new EventHub({ settings: { health_interval: '1h', ring_size: ringSize } });
   hub = h;
   const emitted: string[] = [];
   h.subscribe((e) => emitted.push(e.id));
@@ -114,6 +114,29 @@ describe('HubSource', () => {
     expect(JSON.parse(said() as string)).toMatchObject({ missed_at_least: 3 });
     // Not mistaken for a full hand-off.
     expect(lines.some((l) => l.includes('the hand-off was full'))).toBe(false);
+  });
+
+  it("a ring that moved past an inexact hole is logged with the hole's lower bound, not as one event", async () => {
+    const lines: string[] = [];
+    const capture = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const { h } = await setup(0, 1000, capture, 10);
+    // In one tick: a worker's loss of at least 500 events, then more events than the ring holds.
+    h.loseUncounted(500);
+    emit(h, 0, 20);
+    const said = () => lines.find((l) => l.includes('the event ring moved past events'));
+    await until(() => said() !== undefined);
+    // The hole stands for at least 500, the events overwritten add to it; not an exact count.
+    const logged = JSON.parse(said() as string);
+    expect(logged.exact).toBe(false);
+    expect(logged.missed).toBeGreaterThan(500);
   });
 
   it('loses nothing while the proxy queue is full: it waits, reads the hub again by position, and retries', async () => {

@@ -92,9 +92,10 @@ export class HubSource implements Source {
     const max = this.o.maxBatch ?? 500;
     for (let attempt = 0; this.next < hub.nextSeq && !this.stopping.signal.aborted; ) {
       if (this.next < hub.oldestSeq) {
-        const missed = hub.oldestSeq - this.next;
+        // A hole left behind may stand for many events (a --workers worker's loss): counted as the hub does.
+        const { missed, exact } = hub.missedBetween(this.next, hub.oldestSeq);
         this.logger?.error(
-          { missed },
+          { missed, exact },
           'the event ring moved past events the proxy had not taken: they are lost',
         );
         this.next = hub.oldestSeq;
