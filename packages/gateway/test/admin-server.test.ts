@@ -356,6 +356,26 @@ describe('GET /__events', () => {
     expect(JSON.parse(resumed.frames[1]?.data as string)).toMatchObject({ missed: 6, exact: false });
   });
 
+  it("a client resuming by the last id it was sent is not told a trailing hole's gap again", async () => {
+    const ctx = await setup();
+    const live = await stream(ctx);
+    await attached(ctx.hub, 1);
+    emitRequests(ctx.hub, 1);
+    ctx.hub.loseUncounted(4); // a `--workers` worker died; nothing recorded after it yet
+    await live.waitFor(3);
+    ctx.hub.subscribe(() => undefined); // keeps the hub recording
+    live.close();
+    expect(live.frames.map((f) => f.event)).toEqual(['request', 'response', 'gap']);
+    // As EventSource does: Last-Event-ID is the last `id:` the stream sent.
+    const lastId = live.frames.filter((f) => f.id !== undefined).at(-1)?.id as string;
+
+    const resumed = await stream(ctx, '', { 'last-event-id': lastId });
+    await attached(ctx.hub, 2);
+    emitRequests(ctx.hub, 1);
+    await resumed.waitFor(2);
+    expect(resumed.frames.map((f) => f.event)).toEqual(['request', 'response']);
+  });
+
   it('keeps a resume gap inexact when the inexact hole already left the ring', async () => {
     const ctx = await setup({ settings: { ring_size: 5 } });
     const first = await stream(ctx);

@@ -20,7 +20,9 @@ export interface SseStreamOptions {
 // Frames are batched into writes of about this size, so a replay is a few large writes, not many small ones.
 const WRITE_CHUNK = 64 * 1024;
 
-const gapFrame = (gap: GapInfo) => `event: gap\ndata: ${JSON.stringify(gap)}\n\n`;
+/** With `id` (the last hole's), a client resuming by Last-Event-ID starts after the holes told. */
+const gapFrame = (gap: GapInfo, id?: string) =>
+  `${id ? `id: ${id}\n` : ''}event: gap\ndata: ${JSON.stringify(gap)}\n\n`;
 
 /**
  * One `GET /__events` client. It pulls from the hub's ring at its own pace instead of having events pushed
@@ -126,7 +128,12 @@ export class SseStream {
         if (!accepted) return;
       }
     }
-    if (holes) out += gapFrame({ missed: lost, from: this.lastId, oldest: null, exact });
+    if (holes) {
+      // Nothing after the holes yet: the frame's id moves the client's Last-Event-ID past them.
+      const id = hub.idAt(end - 1);
+      out += gapFrame({ missed: lost, from: this.lastId, oldest: null, exact }, id);
+      this.lastId = id;
+    }
     if (out) this.write(out);
   }
 

@@ -222,6 +222,14 @@ export class EventHub implements GatewayObserver {
   }
 
   /**
+   * The id of position `seq`: the event's, or for a hole one made from its sequence number, so a reader
+   * that told the hole's gap resumes after it (`position`) instead of being told it again.
+   */
+  idAt(seq: number): string {
+    return this.ring.get(seq)?.id ?? this.ids.make(seq, this.ids.time);
+  }
+
+  /**
    * For a hole at `seq` made by `loseUncounted`: the events it stands for, at least (0 when none are known
    * to be lost, only possibly). Undefined for an event or a hole of exactly one lost event.
    */
