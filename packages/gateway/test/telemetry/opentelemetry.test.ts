@@ -186,7 +186,8 @@ describe('telemetry/opentelemetry', () => {
   it('a failed backend call whose URL carries a query credential exports it redacted', async () => {
     const otlp = await otlpReceiver();
     // A port that refuses: the call fails with an error naming the backend URL, query included.
-    const origin = `http://127.0.0.1:${await closedPort()}`;
+    // The host's userinfo is a credential too (server.address names the host).
+    const origin = `http://edge:pw-secret@127.0.0.1:${await closedPort()}`;
     try {
       const gw = await startGateway(
         config(otlp.port, {}, [
@@ -207,6 +208,7 @@ describe('telemetry/opentelemetry', () => {
       // The failure is reported, its URL with the credential hidden.
       expect(exported).toContain('api_key=[REDACTED]');
       expect(exported).not.toContain('topsecret');
+      expect(exported).not.toContain('pw-secret');
     } finally {
       otlp.close();
     }

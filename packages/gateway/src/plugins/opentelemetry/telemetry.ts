@@ -340,7 +340,8 @@ export class Telemetry {
       ...attrs,
       'krakend.stage': 'backend-request',
       ...r.traceAttributes,
-      'server.address': b.host,
+      // A host's userinfo (http://user:password@…) is a credential: written [REDACTED].
+      'server.address': redactUrl(b.host, this.hiddenQuery),
     };
     const metricAttrs = { ...attrs, ...r.metricAttributes };
     return (req) => {
