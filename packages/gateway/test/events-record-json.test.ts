@@ -183,6 +183,44 @@ describe('envelopes written straight from hand-off records', () => {
     });
   });
 
+  it("redact the URLs a backend error's text names, as the call's url is", () => {
+    // A failed call's error is worded as Go's client words it and names the backend URL, with the
+    // client's query: its credentials must not reach the event through the error either.
+    const f: RequestFacts = {
+      request_id: 'r2',
+      method: 'GET',
+      path: '/d?api_key=s3cret',
+      endpoint: '/d',
+      query: 'api_key=s3cret',
+      client_ip: '127.0.0.1',
+      headers: {},
+      body_bytes: 0,
+    };
+    const backend = 'http://u:pw0rd@127.0.0.1:1/d?api_key=s3cret&x=1';
+    const res: ResponseInfo = {
+      status: 500,
+      latency_ms: 1,
+      bytes: 0,
+      completed: false,
+      backends: [
+        {
+          url: backend,
+          method: 'GET',
+          status: null,
+          latency_ms: 1,
+          error: `Get "${backend}": dial tcp 127.0.0.1:1: connect: connection refused`,
+        },
+      ],
+    };
+    const { direct, viaObject } = bothWays({}, (w) => writeResponse(w, f, res, 1000));
+    expect(direct).toBe(viaObject);
+    expect(direct).not.toContain('s3cret');
+    expect(direct).not.toContain('pw0rd');
+    expect(JSON.parse(direct).data.backends[0].error).toBe(
+      'Get "http://u:[REDACTED]@127.0.0.1:1/d?api_key=[REDACTED]&x=1": dial tcp 127.0.0.1:1: connect: connection refused',
+    );
+  });
+
   it('carry the timestamp and request id beside the text, and parse the object only when asked', () => {
     const hub = recordingHub({});
     const sab = createHandoffBuffer(65_536);

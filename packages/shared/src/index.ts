@@ -34,6 +34,7 @@ export {
   REDACTED,
   redactQuery,
   redactUrl,
+  redactUrlsIn,
   SENSITIVE_QUERY_PARAMS,
   sensitiveQueryNames,
 } from './redaction/query.js';

@@ -8,6 +8,7 @@ import {
   type ResponseData,
   redactQuery,
   redactUrl,
+  redactUrlsIn,
   SENSITIVE_HEADERS,
   sensitiveQueryNames,
 } from '@switchyard/shared';
@@ -87,7 +88,10 @@ export class EventPolicy {
     return data;
   }
 
-  /** The `response` event's data: backend URLs with sensitive query values and passwords redacted. */
+  /**
+   * The `response` event's data: backend URLs with sensitive query values and passwords redacted, also
+   * where a call's error text names its URL.
+   */
   responseData(req: RequestInfo, res: ResponseInfo): ResponseData {
     return {
       request_id: req.request_id,
@@ -100,7 +104,8 @@ export class EventPolicy {
       completed: res.completed,
       backends: res.backends.map((b) => {
         const url = redactUrl(b.url, this.hideQuery);
-        return url === b.url ? b : { ...b, url };
+        const error = b.error === undefined ? undefined : redactUrlsIn(b.error, this.hideQuery);
+        return url === b.url && error === b.error ? b : { ...b, url, ...(error !== undefined && { error }) };
       }),
     };
   }

@@ -83,3 +83,15 @@ function decodeName(raw: string): string {
     return raw;
   }
 }
+
+/**
+ * A URL inside free text, e.g. an error worded as Go's client words it (`Get "http://h/u?api_key=…": …`):
+ * it ends at a quote or a space. The lookbehind starts a match only where a run of scheme characters
+ * starts, so a text is scanned in linear time.
+ */
+const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi;
+
+/** `text` with every URL in it redacted by `redactUrl` (a backend error names the URL it called). */
+export function redactUrlsIn(text: string, hide: ReadonlySet<string>): string {
+  return text.includes('://') ? text.replace(URL_IN_TEXT, (url) => redactUrl(url, hide)) : text;
+}

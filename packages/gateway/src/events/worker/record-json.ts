@@ -1,4 +1,4 @@
-import { REDACTED, redactQuery, redactUrl } from '@switchyard/shared';
+import { REDACTED, redactQuery, redactUrl, redactUrlsIn } from '@switchyard/shared';
 import { parseQuery, type RecordCursor } from '../handoff/records.js';
 import type { EventPolicy } from '../policy.js';
 import type { JsonBytes } from './json-bytes.js';
@@ -97,7 +97,7 @@ export function writeRequestData(w: JsonBytes, c: RecordCursor, requestId: strin
   return true;
 }
 
-/** A `response` event's data, backend URLs redacted as EventPolicy.responseData does. */
+/** A `response` event's data, backend URLs (also in error texts) redacted as EventPolicy.responseData does. */
 export function writeResponseData(w: JsonBytes, c: RecordCursor, requestId: string, p: EventPolicy): void {
   w.ascii('{"request_id":').str(requestId).ascii(',"method":');
   copy(w, c);
@@ -120,8 +120,8 @@ export function writeResponseData(w: JsonBytes, c: RecordCursor, requestId: stri
     else w.num(status);
     w.ascii(',"latency_ms":').num(c.f64());
     if (c.u8() === 1) {
-      w.ascii(',"error":');
-      copy(w, c);
+      // Go's wording names the call's URL: redacted as `url` is.
+      w.ascii(',"error":').str(redactUrlsIn(c.str(), p.hideQuery));
     }
     w.ascii('}');
   }

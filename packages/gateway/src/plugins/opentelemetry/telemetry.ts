@@ -5,7 +5,13 @@ import type {
   OpenTelemetryEndpointNamespace,
   OpenTelemetryNamespace,
 } from '@switchyard/config';
-import { type Logger, redactUrl, SENSITIVE_HEADERS, sensitiveQueryNames } from '@switchyard/shared';
+import {
+  type Logger,
+  redactUrl,
+  redactUrlsIn,
+  SENSITIVE_HEADERS,
+  sensitiveQueryNames,
+} from '@switchyard/shared';
 import type { Scope } from '../../pipeline/scope.js';
 import type { ProxyRequest, ProxyResult, Stage } from '../../pipeline/types.js';
 import type { Exchange, RouteHandler } from '../../request/exchange.js';
@@ -54,11 +60,6 @@ interface Instruments {
  */
 export const SHUTDOWN_LIMIT_MS = 2000;
 
-/**
- * A URL inside an error's text (Go quotes it: it ends at a quote or a space). The lookbehind starts a
- * match only where a run of scheme characters starts, so a text is scanned in linear time.
- */
-const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi;
 /** An error's text in a span at most: a backend's error body (return_error_code) may be megabytes. */
 const MAX_ERROR_TEXT = 1024;
 
@@ -400,7 +401,7 @@ export class Telemetry {
    * MAX_ERROR_TEXT: the batch processor holds up to 2048 spans.
    */
   private redacted(text: string): string {
-    return text.slice(0, MAX_ERROR_TEXT).replace(URL_IN_TEXT, (url) => redactUrl(url, this.hiddenQuery));
+    return redactUrlsIn(text.slice(0, MAX_ERROR_TEXT), this.hiddenQuery);
   }
 
   /** Sends what is pending and stops the exporters; gives up on what is not sent within `limitMs`. */
