@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoffBuffer, KIND } from '../src/events/handoff/layout.js';
 import { HandoffReader } from '../src/events/handoff/reader.js';
-import { type RequestFacts, readRecord, writeRequest, writeResponse } from '../src/events/handoff/records.js';
+import {
+  MAX_ERROR_CHARS,
+  type RequestFacts,
+  readRecord,
+  writeRequest,
+  writeResponse,
+} from '../src/events/handoff/records.js';
 import { HandoffWriter } from '../src/events/handoff/writer.js';
 import { EventHub } from '../src/events/index.js';
 import type { ResponseInfo } from '../src/events/observer.js';
@@ -219,6 +225,33 @@ describe('envelopes written straight from hand-off records', () => {
     expect(JSON.parse(direct).data.backends[0].error).toBe(
       'Get "http://u:[REDACTED]@127.0.0.1:1/d?api_key=[REDACTED]&x=1": dial tcp 127.0.0.1:1: connect: connection refused',
     );
+  });
+
+  it('keep a response whose backend error is a huge body (return_error_code), its error cut', () => {
+    // With return_error_code the error is the backend's body: the record must not outgrow the hand-off,
+    // which would lose the whole response event.
+    const f: RequestFacts = {
+      request_id: 'r3',
+      method: 'GET',
+      path: '/big',
+      endpoint: '/big',
+      query: '',
+      client_ip: '127.0.0.1',
+      headers: {},
+      body_bytes: 0,
+    };
+    const res: ResponseInfo = {
+      status: 502,
+      latency_ms: 1,
+      bytes: 0,
+      completed: false,
+      backends: [
+        { url: 'http://b/big', method: 'GET', status: 502, latency_ms: 1, error: 'é'.repeat(300_000) },
+      ],
+    };
+    const { direct, viaObject } = bothWays({}, (w) => writeResponse(w, f, res, 1000));
+    expect(direct).toBe(viaObject);
+    expect(JSON.parse(direct).data.backends[0].error).toBe('é'.repeat(MAX_ERROR_CHARS));
   });
 
   it('carry the timestamp and request id beside the text, and parse the object only when asked', () => {
