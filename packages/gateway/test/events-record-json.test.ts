@@ -3,16 +3,11 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoffBuffer, KIND } from '../src/events/handoff/layout.js';
 import { HandoffReader } from '../src/events/handoff/reader.js';
-import {
-  MAX_ERROR_CHARS,
-  type RequestFacts,
-  readRecord,
-  writeRequest,
-  writeResponse,
-} from '../src/events/handoff/records.js';
+import { type RequestFacts, readRecord, writeRequest, writeResponse } from '../src/events/handoff/records.js';
 import { HandoffWriter } from '../src/events/handoff/writer.js';
 import { EventHub } from '../src/events/index.js';
 import type { ResponseInfo } from '../src/events/observer.js';
+import { EVENT_DEFAULTS } from '../src/events/policy.js';
 import { buildRecord } from '../src/events/worker/build.js';
 
 // The event worker writes `request` and `response` envelopes as JSON straight from hand-off records. Their
@@ -251,7 +246,11 @@ describe('envelopes written straight from hand-off records', () => {
     };
     const { direct, viaObject } = bothWays({}, (w) => writeResponse(w, f, res, 1000));
     expect(direct).toBe(viaObject);
-    expect(JSON.parse(direct).data.backends[0].error).toBe('é'.repeat(MAX_ERROR_CHARS));
+    expect(JSON.parse(direct).data.backends[0].error).toBe('é'.repeat(EVENT_DEFAULTS.maxErrorChars));
+    // The hub of a gateway without an event worker cuts it alike.
+    const inThread = recordingHub({});
+    inThread.requestFinished({ ...f, query: {}, headers: {} }, res, 1000);
+    expect(inThread.entry(0)?.json).toBe(direct);
   });
 
   it('carry the timestamp and request id beside the text, and parse the object only when asked', () => {

@@ -21,12 +21,22 @@ export const EVENT_DEFAULTS = {
   ringMaxBytes: 64 * 1024 * 1024,
   /** Request header bytes (names and values) one `request` event carries; further headers are left out. */
   maxHeaderBytes: 8 * 1024,
+  /**
+   * A backend error's text one `response` event carries (UTF-16 units): with return_error_code it is the
+   * backend's body, which could be megabytes.
+   */
+  maxErrorChars: 1024,
   /** The request thread → event worker hand-off. */
   handoffBytes: 32 * 1024 * 1024,
   healthIntervalMs: 10_000,
   /** The event worker's priority below the request thread's (Linux nice steps; 0: the same). */
   workerNice: 5,
 } as const;
+
+/** A backend error's text as an event carries it: its first EVENT_DEFAULTS.maxErrorChars characters. */
+export function cutError(text: string): string {
+  return text.length > EVENT_DEFAULTS.maxErrorChars ? text.slice(0, EVENT_DEFAULTS.maxErrorChars) : text;
+}
 
 /**
  * What `telemetry/events` decides, compiled once per (re)load: which types are emitted, which requests are
@@ -90,7 +100,7 @@ export class EventPolicy {
 
   /**
    * The `response` event's data: backend URLs with sensitive query values and passwords redacted, also
-   * where a call's error text names its URL.
+   * where a call's error text (cut to `maxErrorChars`) names its URL.
    */
   responseData(req: RequestInfo, res: ResponseInfo): ResponseData {
     return {
@@ -104,7 +114,7 @@ export class EventPolicy {
       completed: res.completed,
       backends: res.backends.map((b) => {
         const url = redactUrl(b.url, this.hideQuery);
-        const error = b.error === undefined ? undefined : redactUrlsIn(b.error, this.hideQuery);
+        const error = b.error === undefined ? undefined : redactUrlsIn(cutError(b.error), this.hideQuery);
         return url === b.url && error === b.error ? b : { ...b, url, ...(error !== undefined && { error }) };
       }),
     };

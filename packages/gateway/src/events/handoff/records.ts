@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BackendCall, NodeHealthData, PluginUpdatedData } from '@switchyard/shared';
 import type { RequestInfo, ResponseInfo } from '../observer.js';
+import { cutError } from '../policy.js';
 import { KIND, RECORD_HEADER } from './layout.js';
 import type { HandoffWriter } from './writer.js';
 
@@ -60,12 +61,6 @@ export function writeRequest(w: HandoffWriter, f: RequestFacts, at: number, maxH
   return w.commit();
 }
 
-/**
- * A backend error's text kept in a record at most (UTF-16 units): with return_error_code it is the
- * backend's body, which could outgrow the record and lose the whole response event.
- */
-export const MAX_ERROR_CHARS = 1024;
-
 export function writeResponse(w: HandoffWriter, f: RequestFacts, res: ResponseInfo, at: number): boolean {
   w.begin(KIND.response)
     .f64(at)
@@ -84,7 +79,8 @@ export function writeResponse(w: HandoffWriter, f: RequestFacts, res: ResponseIn
       .i32(b.status ?? -1)
       .f64(b.latency_ms);
     if (b.error === undefined) w.u8(0);
-    else w.u8(1).str(b.error.length > MAX_ERROR_CHARS ? b.error.slice(0, MAX_ERROR_CHARS) : b.error);
+    // Cut here too, not only in the event: a large body would outgrow the record and lose the event.
+    else w.u8(1).str(cutError(b.error));
   }
   return w.commit();
 }
