@@ -1,6 +1,13 @@
 import type { OpenTelemetryNamespace } from '@switchyard/config';
 import type { Logger } from '@switchyard/shared';
 
+/**
+ * How long one export (its retries included) may take. The OTLP exporters' own 10 s keep retrying on a
+ * timer that holds the event loop, so a closed gateway whose collector is down would stay alive for them
+ * (past a container's 10 s SIGTERM grace); bounded to the stop's wait, nothing outlives the stop.
+ */
+export const EXPORT_TIMEOUT_MS = 2000;
+
 /** One `exporters.otlp[]` entry as the SDK is given it. */
 export interface Exporter {
   /** OTLP over HTTP (JSON), else gRPC. */

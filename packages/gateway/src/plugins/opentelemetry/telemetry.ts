@@ -15,7 +15,7 @@ import {
 import type { Scope } from '../../pipeline/scope.js';
 import type { ProxyRequest, ProxyResult, Stage } from '../../pipeline/types.js';
 import type { Exchange, RouteHandler } from '../../request/exchange.js';
-import { type SdkSettings, sdkSettings } from './exporters.js';
+import { EXPORT_TIMEOUT_MS, type SdkSettings, sdkSettings } from './exporters.js';
 import { headerAttributes } from './headers.js';
 import {
   type Attributes,
@@ -55,10 +55,10 @@ interface Instruments {
 }
 
 /**
- * How long a stopping gateway waits for the exporters to send what they hold: with the collector down the
- * OTLP exporter retries for its whole 10 s timeout, which would hold every stop.
+ * How long a stopping gateway waits for the exporters to send what they hold: an export's own limit, so
+ * the exporters' retries are over when the stop gives up on them (a hung exporter is given up on too).
  */
-export const SHUTDOWN_LIMIT_MS = 2000;
+export const SHUTDOWN_LIMIT_MS = EXPORT_TIMEOUT_MS;
 
 /** An error's text in a span at most: a backend's error body (return_error_code) may be megabytes. */
 const MAX_ERROR_TEXT = 1024;
@@ -404,7 +404,10 @@ export class Telemetry {
     return redactUrlsIn(text.slice(0, MAX_ERROR_TEXT), this.hiddenQuery);
   }
 
-  /** Sends what is pending and stops the exporters; gives up on what is not sent within `limitMs`. */
+  /**
+   * Sends what is pending and stops the exporters; gives up on what is not sent within `limitMs`, and
+   * warns when the collector did not take it (refused, or not in time).
+   */
   async shutdown(limitMs = SHUTDOWN_LIMIT_MS): Promise<void> {
     await this.ready;
     const sdk = this.sdk;
@@ -414,7 +417,7 @@ export class Telemetry {
       timer = setTimeout(() => resolve(true), limitMs);
       timer.unref();
     });
-    const unsent = await Promise.race([sdk.shutdown().then(() => false), late]);
+    const unsent = await Promise.race([sdk.shutdown().then((sent) => !sent), late]);
     clearTimeout(timer);
     if (unsent)
       this.log.warn(
