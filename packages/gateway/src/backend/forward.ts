@@ -27,8 +27,6 @@ export class HeaderPolicy {
     backendList?: readonly string[],
     /** Add `Accept-Encoding: gzip` (false for HEAD backends and with `disable_compression`). */
     private readonly gzip = true,
-    /** Headers sent whatever the lists say (`traceparent` when telemetry propagates traces). */
-    always: readonly string[] = [],
   ) {
     const list = endpointList && endpointList.length > 0 ? endpointList : ['Content-Type'];
     this.all = list.includes('*');
@@ -42,7 +40,7 @@ export class HeaderPolicy {
         names = names.filter((n) => narrow.has(n));
       }
     }
-    this.names = [...new Set([...names, ...always])].filter((n) => !notForwarded(n));
+    this.names = [...new Set(names)].filter((n) => !notForwarded(n));
   }
 
   /** Flat [name, value, …] list for undici. */
@@ -53,8 +51,9 @@ export class HeaderPolicy {
     let realIp = false;
     let forwarded = false;
     let acceptEncoding = false;
+    const own = req.propagation;
     const copy = (name: string, value: string | string[]) => {
-      if (listed?.has(name)) return;
+      if (listed?.has(name) || own?.[name] !== undefined) return;
       if (OWN.has(name)) {
         if (name === 'x-real-ip') realIp = true;
         else if (name === 'forwarded') forwarded = true;
@@ -74,6 +73,8 @@ export class HeaderPolicy {
         if (value !== undefined) copy(name, value);
       }
     }
+    // The round trip's trace context, whatever the lists say; the client's is forwarded only when listed.
+    if (own) for (const name in own) out.push(name, own[name] as string);
     out.push('x-forwarded-for', req.clientIp, 'x-forwarded-host', req.host);
     if (realIp) out.push('x-real-ip', req.clientIp);
     if (forwarded) out.push('forwarded', forwardedValue(req.clientIp, req.host));

@@ -138,7 +138,6 @@ export function compileEndpoint(ep: Endpoint, index: number, ctx: CompileContext
         ep.input_headers,
         b.input_headers,
         settings.compression && backendMethod !== 'HEAD',
-        ctx.plugins.propagated,
       ),
       query: new QueryPolicy(ep.input_query_strings, b.input_query_strings),
       decode,

@@ -36,6 +36,11 @@ export interface ProxyRequest {
   scope: Scope;
   /** Backend calls, recorded only when an observer is attached. */
   trace: BackendCallInfo[] | null;
+  /**
+   * The trace context (`traceparent`, lower-case names) telemetry/opentelemetry gives this backend call:
+   * sent in place of the client's headers of the same names, whatever `input_headers` says.
+   */
+  propagation?: Readonly<Record<string, string>>;
 }
 
 /** One stage of the pipeline (lura's proxy.Proxy): a backend, a merge of backends, or a wrapper around either. */

@@ -277,11 +277,6 @@ export class PluginHost {
     return this.telemetry ? this.telemetry.roundTrip(target, call) : call;
   }
 
-  /** Headers forwarded to every backend whatever `input_headers` says: the trace context, when traced. */
-  get propagated(): readonly string[] {
-    return this.telemetry ? ['traceparent', 'tracestate'] : [];
-  }
-
   /** `security/cors` of the root, run before routing. */
   cors(extra: Record<string, unknown> | undefined): CorsHandler | null {
     const cfg = extra?.[CORS] as CorsNamespace | undefined;

@@ -301,11 +301,37 @@ describe('telemetry/opentelemetry', () => {
     const otlp = await otlpReceiver();
     try {
       const gw = await startGateway(config(otlp.port, { trace_sample_rate: 0 }));
-      expect((await send(gw.port, '/users/1')).status).toBe(200);
+      // A client's own context is not forwarded either: input_headers does not list it.
+      const headers = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' };
+      expect((await send(gw.port, '/users/1', { headers })).status).toBe(200);
       await gw.close();
       await until(() => otlp.metricNames().length > 0);
       expect(otlp.spans()).toEqual([]);
       expect(seen.at(-1)?.traceparent).toBeUndefined();
+    } finally {
+      otlp.close();
+    }
+  });
+
+  it("disable_propagation: a client's trace context is not continued, in the spans or to the backend", async () => {
+    const otlp = await otlpReceiver();
+    try {
+      const gw = await startGateway(config(otlp.port, { layers: { global: { disable_propagation: true } } }));
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const res = await send(gw.port, '/users/3', {
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: 'client=secret' },
+      });
+      expect(res.status).toBe(200);
+      await gw.close();
+      await until(() => otlp.spans().length >= 4);
+      const server = otlp.spans().find((s) => s.kind === KIND.server) as OtlpSpan;
+      const client = otlp.spans().find((s) => s.kind === KIND.client) as OtlpSpan;
+      // A trace of the gateway's own: as krakend-otel, whose server handler then has no propagator.
+      expect(server.traceId).not.toBe(traceId);
+      expect(server.parentSpanId ?? '').toBe('');
+      // The backend gets that trace (krakend-otel's client transport always injects), not the client's.
+      expect(seen.at(-1)?.traceparent).toBe(`00-${server.traceId}-${client.spanId}-01`);
+      expect(seen.at(-1)?.tracestate).toBeUndefined();
     } finally {
       otlp.close();
     }

@@ -362,9 +362,10 @@ export class Telemetry {
         span = sdk.tracer.startSpan(route, { kind: sdk.SpanKind.CLIENT, attributes: traceAttrs }, parent);
         // As krakend-otel: a span that is not sampled is neither reported nor propagated.
         if (span.isRecording()) {
-          const headers = { ...req.headers };
-          sdk.propagator.inject(sdk.trace.setSpan(parent, span), headers, sdk.setter);
-          sent = { ...req, headers };
+          // Apart from the client's headers: theirs reach the backend only when input_headers lists them.
+          const propagation: Record<string, string> = {};
+          sdk.propagator.inject(sdk.trace.setSpan(parent, span), propagation, sdk.setter);
+          sent = { ...req, propagation };
           if (r.reportHeaders)
             span.setAttributes(
               headerAttributes('http.request.header.', req.headers, r.skipHeaders, this.hidden),
