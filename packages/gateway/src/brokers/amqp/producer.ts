@@ -11,6 +11,7 @@ import type { AmqpConnections } from './connections.js';
 interface Publishing {
   channel: ConfirmChannel;
   release: () => void;
+  /** Set when the channel closes, also while it is still being set up. */
   closed: boolean;
 }
 
@@ -69,9 +70,11 @@ export class AmqpProducer {
   private async open(): Promise<Publishing> {
     const { cfg } = this;
     const { connection, release } = this.connections.acquire(this.url);
+    let publishing: Publishing | undefined;
     try {
       const channel = await (await connection).createConfirmChannel();
       const p: Publishing = { channel, release, closed: false };
+      publishing = p;
       channel.on('error', (err: Error) =>
         this.logger.warn({ err: err.message, exchange: cfg.exchange }, 'AMQP channel error'),
       );
@@ -91,9 +94,13 @@ export class AmqpProducer {
         durable: cfg.durable === true,
         autoDelete: cfg.delete === true,
       });
+      // Closed while being set up (its close came with the declare's answer): the link must not keep a
+      // dead channel, whose close it was not told of.
+      if (p.closed) throw new Error('channel closed while opening');
       return p;
     } catch (err) {
-      release();
+      // A channel that closed has been released by its close handler.
+      if (!publishing?.closed) release();
       throw err;
     }
   }
