@@ -148,7 +148,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     ['root', 'endpoint', 'backend'],
     'ce',
     partial(
-      "krakend-otel's layers, span and metric names over OTLP HTTP (JSON) or gRPC; the global layer wraps each endpoint (nothing for a request answered before routing, e.g. 404); the round trip span includes decoding the answer, and read_payload, detailed_connection and the size metrics add nothing; exporters.prometheus is warned and ignored (telemetry/metrics serves Prometheus on the admin listener); report_headers writes credentials as [REDACTED]",
+      "krakend-otel's layers, span and metric names over OTLP HTTP (JSON) or gRPC; the global layer wraps each endpoint (nothing for a request answered before routing, e.g. 404); the round trip span includes decoding the answer, and read_payload, detailed_connection and the size metrics add nothing; exporters.prometheus is warned and ignored (telemetry/metrics serves Prometheus on the admin listener); report_headers writes credentials as [REDACTED]; each export, retries included, gives up after 2 s (so a stopping gateway never waits on a collector that is down)",
     ),
   ),
   'auth/signer': ns(
