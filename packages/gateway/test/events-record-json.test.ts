@@ -147,7 +147,26 @@ describe('envelopes written straight from hand-off records', () => {
         const { direct, viaObject } = bothWays(s, (w) => writeRequest(w, f as RequestFacts, at, 1024));
         expect(direct).toBe(viaObject);
       }),
-      { numRuns: 500 },
+      {
+        numRuns: 500,
+        // Found on CI: two lone surrogates are one name (U+FFFD) once in the record; an object keeps it once.
+        examples: [
+          [
+            {
+              request_id: '',
+              method: '',
+              path: '/p?token=secret&a=1',
+              endpoint: '',
+              query: 'a=1&b=2&a=3',
+              client_ip: '',
+              headers: { '\ud800': '', '\udfff': '' },
+              body_bytes: 0,
+            },
+            {},
+            0,
+          ],
+        ],
+      },
     );
   });
 

@@ -9,12 +9,13 @@ import type { JsonBytes } from './json-bytes.js';
 // from the record as they are unless JSON escapes them. The cursor stands after the record's request id.
 
 /**
- * A name that an object would not keep in insertion order (an array index goes first) or not keep at all
- * (`__proto__`): a record with one is written through the object form instead.
+ * A name that an object would not keep in insertion order (an array index goes first), not keep at all
+ * (`__proto__`), or could hold twice (lone surrogates all became U+FFFD in the record, so two names may now
+ * be one, which an object merges): a record with one is written through the object form instead.
  */
 function unordered(name: string): boolean {
   const c = name.charCodeAt(0);
-  return (c >= 0x30 && c <= 0x39) || name === '__proto__';
+  return (c >= 0x30 && c <= 0x39) || name === '__proto__' || name.includes('\uFFFD');
 }
 
 /** The next string of the record, copied as a JSON string; returns its length in UTF-16 units. */
