@@ -1,14 +1,10 @@
 import type { Scope } from '../pipeline/scope.js';
+import { Waiters } from './waiters.js';
 
 interface Offer<T> {
   message: T;
   taken(): void;
   refused(err: Error): void;
-}
-
-interface Waiter<T> {
-  resolve(message: T): void;
-  reject(err: Error): void;
 }
 
 /**
@@ -18,15 +14,11 @@ interface Waiter<T> {
  */
 export class Handoff<T> {
   private offers: Offer<T>[] = [];
-  private waiters: Waiter<T>[] = [];
+  private readonly waiters = new Waiters<T>();
 
   /** Resolves when a request took `message`; rejects when `fail` is called first. */
   offer(message: T): Promise<void> {
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      waiter.resolve(message);
-      return Promise.resolve();
-    }
+    if (this.waiters.give(message)) return Promise.resolve();
     return new Promise<void>((taken, refused) => {
       this.offers.push({ message, taken, refused });
     });
@@ -38,27 +30,15 @@ export class Handoff<T> {
       offer.taken();
       return Promise.resolve(offer.message);
     }
-    return new Promise<T>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.waiters.push(waiter);
-      scope.add({
-        abort: (err) => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(err);
-        },
-      });
-    });
+    return this.waiters.wait(scope);
   }
 
   /** Offers not taken are refused with `err` (their messages are not committed); waiting requests fail. */
   fail(err: Error): void {
     const offers = this.offers;
-    const waiters = this.waiters;
     this.offers = [];
-    this.waiters = [];
     for (const o of offers) o.refused(err);
-    for (const w of waiters) w.reject(err);
+    this.waiters.fail(err);
   }
 
   /** Refuses one offer still waiting (the consumer must give it up, e.g. to rejoin its group). */

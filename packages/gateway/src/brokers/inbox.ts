@@ -1,4 +1,5 @@
 import type { Scope } from '../pipeline/scope.js';
+import { Waiters } from './waiters.js';
 
 /**
  * Messages received for requests to come, and the requests waiting for one: each request takes one, or
@@ -8,17 +9,13 @@ import type { Scope } from '../pipeline/scope.js';
  */
 export class Inbox<T> {
   private buffered: T[] = [];
-  private waiters: { resolve(m: T): void; reject(err: Error): void }[] = [];
+  private readonly waiters = new Waiters<T>();
   dropped = 0;
 
   constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
 
   push(message: T): void {
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      waiter.resolve(message);
-      return;
-    }
+    if (this.waiters.give(message)) return;
     if (this.buffered.length >= this.limit) {
       this.buffered.shift();
       this.dropped++;
@@ -28,17 +25,7 @@ export class Inbox<T> {
 
   take(scope: Scope): Promise<T> {
     if (this.buffered.length > 0) return Promise.resolve(this.buffered.shift() as T);
-    return new Promise<T>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      this.waiters.push(waiter);
-      scope.add({
-        abort: (err) => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
-          reject(err);
-        },
-      });
-    });
+    return this.waiters.wait(scope);
   }
 
   /** Forgets the held messages that `gone` picks (their source went away; they are not counted as dropped). */
@@ -48,8 +35,6 @@ export class Inbox<T> {
 
   /** Every waiting request fails with `err` (the subscription ended). */
   fail(err: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w.reject(err);
+    this.waiters.fail(err);
   }
 }
