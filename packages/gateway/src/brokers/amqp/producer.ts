@@ -1,19 +1,13 @@
 import type { AmqpProducerNamespace } from '@switchyard/config';
 import { type Logger, SwitchyardError } from '@switchyard/shared';
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { Options } from 'amqplib';
 import { FAILURE_STATUS } from '../../errors/status.js';
 import type { Scope } from '../../pipeline/scope.js';
 import { abortable } from '../abortable.js';
 import { brokerUnavailable, Link } from '../link.js';
 import { redactUrl } from '../redact.js';
+import { type ConfirmUse, closeConfirmChannel, openConfirmChannel } from './confirm-channel.js';
 import type { AmqpConnections } from './connections.js';
-
-interface Publishing {
-  channel: ConfirmChannel;
-  release: () => void;
-  /** Set when the channel closes, also while it is still being set up. */
-  closed: boolean;
-}
 
 /**
  * `backend/amqp/producer`: declares the topic exchange and publishes each request's body to it. Publishing
@@ -21,7 +15,7 @@ interface Publishing {
  * broker refuses fails its request (SWY_BROKER_REJECTED) instead of being lost silently.
  */
 export class AmqpProducer {
-  private readonly link: Link<Publishing>;
+  private readonly link: Link<ConfirmUse>;
 
   constructor(
     private readonly url: string,
@@ -32,10 +26,7 @@ export class AmqpProducer {
     this.link = new Link(
       `${redactUrl(url)} exchange ${cfg.exchange}`,
       () => this.open(),
-      async (p) => {
-        await p.channel.close().catch(() => {});
-        p.release();
-      },
+      closeConfirmChannel,
     );
     this.link.start();
   }
@@ -67,41 +58,28 @@ export class AmqpProducer {
     return this.link.close();
   }
 
-  private async open(): Promise<Publishing> {
+  private open(): Promise<ConfirmUse> {
     const { cfg } = this;
-    const { connection, release } = this.connections.acquire(this.url);
-    let publishing: Publishing | undefined;
-    try {
-      const channel = await (await connection).createConfirmChannel();
-      const p: Publishing = { channel, release, closed: false };
-      publishing = p;
-      channel.on('error', (err: Error) =>
-        this.logger.warn({ err: err.message, exchange: cfg.exchange }, 'AMQP channel error'),
-      );
-      channel.on('close', () => {
-        p.closed = true;
-        this.link.lost(p);
-        release();
-      });
-      // KrakenD does not listen for returns either: an unroutable mandatory message is answered 200.
-      channel.on('return', (msg: { fields: { routingKey: string } }) =>
-        this.logger.warn(
-          { exchange: cfg.exchange, routing_key: msg.fields.routingKey },
-          'AMQP message returned unroutable',
-        ),
-      );
-      await channel.assertExchange(cfg.exchange, 'topic', {
-        durable: cfg.durable === true,
-        autoDelete: cfg.delete === true,
-      });
-      // Closed while being set up (its close came with the declare's answer): the link must not keep a
-      // dead channel, whose close it was not told of.
-      if (p.closed) throw new Error('channel closed while opening');
-      return p;
-    } catch (err) {
-      // A channel that closed has been released by its close handler.
-      if (!publishing?.closed) release();
-      throw err;
-    }
+    return openConfirmChannel<ConfirmUse>({
+      connections: this.connections,
+      url: this.url,
+      exchange: cfg.exchange,
+      logger: this.logger,
+      fields: {},
+      lost: (p) => this.link.lost(p),
+      setUp: async ({ channel }) => {
+        // KrakenD does not listen for returns either: an unroutable mandatory message is answered 200.
+        channel.on('return', (msg: { fields: { routingKey: string } }) =>
+          this.logger.warn(
+            { exchange: cfg.exchange, routing_key: msg.fields.routingKey },
+            'AMQP message returned unroutable',
+          ),
+        );
+        await channel.assertExchange(cfg.exchange, 'topic', {
+          durable: cfg.durable === true,
+          autoDelete: cfg.delete === true,
+        });
+      },
+    });
   }
 }

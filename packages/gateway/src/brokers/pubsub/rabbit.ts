@@ -1,16 +1,13 @@
 import { type Logger, SwitchyardError } from '@switchyard/shared';
-import type { ConfirmChannel } from 'amqplib';
 import { FAILURE_STATUS } from '../../errors/status.js';
 import type { Scope } from '../../pipeline/scope.js';
 import { abortable } from '../abortable.js';
+import { type ConfirmUse, closeConfirmChannel, openConfirmChannel } from '../amqp/confirm-channel.js';
 import type { AmqpConnections } from '../amqp/connections.js';
 import { brokerUnavailable, Link } from '../link.js';
 import { redactUrl } from '../redact.js';
 
-interface Publishing {
-  channel: ConfirmChannel;
-  release: () => void;
-  closed: boolean;
+interface Publishing extends ConfirmUse {
   /** Set by a basic.return, which RabbitMQ sends before the confirm of the message it returns. */
   returned: boolean;
 }
@@ -32,14 +29,7 @@ export class RabbitTopic {
     private readonly connections: AmqpConnections,
     private readonly logger: Logger,
   ) {
-    this.link = new Link(
-      `${redactUrl(url)} exchange ${exchange}`,
-      () => this.open(),
-      async (p) => {
-        await p.channel.close().catch(() => {});
-        p.release();
-      },
-    );
+    this.link = new Link(`${redactUrl(url)} exchange ${exchange}`, () => this.open(), closeConfirmChannel);
     this.link.start();
   }
 
@@ -96,26 +86,19 @@ export class RabbitTopic {
     });
   }
 
-  private async open(): Promise<Publishing> {
-    const { connection, release } = this.connections.acquire(this.url);
-    try {
-      const channel = await (await connection).createConfirmChannel();
-      const p: Publishing = { channel, release, closed: false, returned: false };
-      channel.on('error', (err: Error) =>
-        this.logger.warn({ err: err.message, exchange: this.exchange }, 'AMQP channel error'),
-      );
-      channel.on('close', () => {
-        p.closed = true;
-        this.link.lost(p);
-        release();
-      });
-      channel.on('return', () => {
-        p.returned = true;
-      });
-      return p;
-    } catch (err) {
-      release();
-      throw err;
-    }
+  private open(): Promise<Publishing> {
+    return openConfirmChannel<Publishing>({
+      connections: this.connections,
+      url: this.url,
+      exchange: this.exchange,
+      logger: this.logger,
+      fields: { returned: false },
+      lost: (p) => this.link.lost(p),
+      setUp: (p) => {
+        p.channel.on('return', () => {
+          p.returned = true;
+        });
+      },
+    });
   }
 }
