@@ -8,14 +8,18 @@ import type { AmqpProducer } from './producer.js';
 
 /**
  * Each request answers the data of one message of the queue. A message over the backend's body limit is
- * not decoded (SWY_BACKEND_BODY_TOO_LARGE, as an HTTP answer over it) and is settled as undecodable.
+ * not decoded (SWY_BACKEND_BODY_TOO_LARGE, as an HTTP answer over it) and is dropped, never requeued: it
+ * would be over the limit again, at the head of the queue, for every request after.
  */
 export function consumerBackend(consumer: AmqpConsumer, o: BrokerBackendOptions): BrokerBackend {
   return brokerBackend(consumer.what, o.method, async (req) => {
     const delivery = await consumer.take(req.scope);
+    if (delivery.body.length > o.maxBodyBytes) {
+      delivery.drop(o.maxBodyBytes);
+      throw bodyTooLarge(consumer.what, o.maxBodyBytes);
+    }
     let data: Record<string, unknown>;
     try {
-      if (delivery.body.length > o.maxBodyBytes) throw bodyTooLarge(consumer.what, o.maxBodyBytes);
       data = messageData(delivery.body, consumer.what, o.decode, o.format);
     } catch (err) {
       delivery.settle(false);

@@ -25,6 +25,12 @@ interface Consuming {
 export interface Delivery {
   body: Buffer;
   settle(decoded: boolean): void;
+  /**
+   * The body is over `limit` (max_body_bytes), which no retry changes: the message is nacked without
+   * requeue (the queue's dead-letter exchange receives it, if it has one), so it cannot come back to the head
+   * of the queue and fail every later request. Logged once, without the body.
+   */
+  drop(limit: number): void;
 }
 
 /** A message received and not yet handed to a request, with the channel it came on. */
@@ -38,7 +44,7 @@ interface Received {
  * each request takes one message, waiting for one until its timeout when the queue is empty (as KrakenD
  * does). Messages are always consumed with acknowledgements so `prefetch_count` bounds what the gateway
  * holds; with `auto_ack` a message is acknowledged as it is handed to a request, otherwise once decoded,
- * and an undecodable one is requeued (or dropped with `nack_discard`).
+ * and an undecodable one is requeued (or dropped with `nack_discard`); one over `max_body_bytes` is dropped.
  */
 export class AmqpConsumer {
   private readonly link: Link<Consuming>;
@@ -132,11 +138,23 @@ export class AmqpConsumer {
         // The channel closed meanwhile: the broker requeues the message itself.
       }
     };
+    const tooLarge = (limit: number, settled: boolean) => {
+      this.logger.warn(
+        { queue: this.cfg.name, bytes: msg.content.length, max_body_bytes: limit },
+        'AMQP message over max_body_bytes dropped (dead-lettered if the queue has a dead-letter exchange)',
+      );
+      if (settled) return;
+      try {
+        from.channel.nack(msg, false, false);
+      } catch {
+        // The channel closed meanwhile: the broker requeues the message itself.
+      }
+    };
     if (this.cfg.auto_ack) {
       ack(true);
-      return { body: msg.content, settle: () => {} };
+      return { body: msg.content, settle: () => {}, drop: (limit) => tooLarge(limit, true) };
     }
-    return { body: msg.content, settle: ack };
+    return { body: msg.content, settle: ack, drop: (limit) => tooLarge(limit, false) };
   }
 
   /** The channel closed: its unacknowledged messages go back to the queue; waiting requests fail. */
