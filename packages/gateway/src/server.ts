@@ -125,7 +125,14 @@ interface Generation {
   front: CorsHandler | null;
   /** Where a request enters: routing, or the root's `plugin/http-server` plugins around it. */
   serve: ServerHandler;
+  /** Requests that entered under this generation and are not answered yet. */
+  active: number;
+  /** Called when `active` drops to 0 (set once the generation is no longer in force). */
+  idle: (() => void) | null;
 }
+
+/** A generation as built, before it is entered. */
+type Built = Omit<Generation, 'serve' | 'active' | 'idle'>;
 
 const CLOSE_GRACE_MS = 5000;
 /** How long `listen` waits for the `redis` connections before serving on the node's own counters. */
@@ -255,7 +262,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       inflight++;
-      current.serve(req, res);
+      const g = current;
+      g.active++;
+      res.once('close', () => {
+        if (--g.active === 0) g.idle?.();
+      });
+      g.serve(req, res);
     },
   );
   // Node would keep the first 1000 header fields and drop the rest silently: count them all (their bytes
@@ -286,11 +298,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   /** A built generation entered directly or through the server plugins its file names. */
-  function entered(built: Omit<Generation, 'serve'>): Generation {
+  function entered(built: Built): Generation {
     const { settings, file: config } = built;
     const g: Generation = {
       ...built,
       serve: (req, res) => handle(g, req, res),
+      active: 0,
+      idle: null,
     };
     const wrapped = plugins.serverHandler(config.extra_config, g.serve, {
       timeoutMs: settings.timeoutMs,
@@ -406,7 +420,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       commit() {
         if (settled) throw new SwitchyardError('SWY_INTERNAL', 'a prepared reload was already settled');
         settled = true;
-        prepared.commit();
+        // What only the previous routes used (broker connections) outlives the requests still on them.
+        prepared.commit(requestsDone(current, current.routes.maxTimeoutMs + 1000));
         return swap(entered(prepared.value));
       },
     };
@@ -552,7 +567,7 @@ function prepareGeneration(
   pools: Pools,
   plugins: PluginHost,
   logger: Logger,
-): PreparedBuild<Omit<Generation, 'serve'>> {
+): PreparedBuild<Built> {
   for (const option of ['use_h2c', 'app_engine'] as const) {
     if (settings.router[option])
       logger.warn({ option: `router.${option}` }, 'not supported by Switchyard; ignored');
@@ -595,6 +610,19 @@ function both(hub: EventHub, other: GatewayObserver): GatewayObserver {
       other.requestFinished(req, res);
     },
   };
+}
+
+/** Settles once no request runs on `g` (no longer in force: none enters it), or after `graceMs` at most. */
+function requestsDone(g: Generation, graceMs: number): Promise<void> {
+  if (g.active === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, graceMs);
+    timer.unref();
+    g.idle = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
 }
 
 function bounded(p: Promise<void>, ms: number): Promise<void> {

@@ -39,7 +39,7 @@ interface Closeable {
  * The backends that are message brokers (AMQP, Pub/Sub), built where routes are built. Their consumers and
  * publishers hold connections, so they outlive a reload when their broker and settings are unchanged (a
  * reload neither drops a queue's prefetched messages nor reconnects); those no longer configured are closed
- * once the new routes are in place, and every one on stop.
+ * once the requests of the routes they served are done, and every one on stop.
  */
 export class Brokers {
   private readonly amqp: AmqpConnections;
@@ -47,6 +47,8 @@ export class Brokers {
   private readonly kafka = new KafkaProducers();
   private readonly mem = new MemTopics();
   private live = new Map<string, Closeable>();
+  /** No longer configured, closed once the requests of the routes that used them are done. */
+  private readonly retiring = new Set<Closeable>();
   private building: Map<string, Closeable> | null = null;
 
   constructor(private readonly logger: Logger) {
@@ -59,13 +61,21 @@ export class Brokers {
     this.building = new Map();
   }
 
-  /** The routes built are in place: close what they no longer use. */
-  commit(): void {
+  /**
+   * The routes built are in place: what they no longer use is closed once `previousDone` settles (the
+   * requests still running on the routes before are done), so a request in flight is not failed by it.
+   */
+  commit(previousDone: Promise<void> = Promise.resolve()): void {
     const next = this.building;
     if (!next) return;
     this.building = null;
-    for (const [key, c] of this.live) if (next.get(key) !== c) void c.close();
+    const unused = [...this.live].filter(([key, c]) => next.get(key) !== c).map(([, c]) => c);
     this.live = next;
+    if (unused.length === 0) return;
+    for (const c of unused) this.retiring.add(c);
+    void previousDone.then(() => {
+      for (const c of unused) if (this.retiring.delete(c)) void c.close();
+    });
   }
 
   /** The build failed: close what it opened, keep what the serving routes use. */
@@ -77,8 +87,9 @@ export class Brokers {
   }
 
   async close(): Promise<void> {
-    const all = [...this.live.values()];
+    const all = [...this.live.values(), ...this.retiring];
     this.live.clear();
+    this.retiring.clear();
     await Promise.all(all.map((c) => c.close()));
     await this.amqp.close();
     await this.nats.close();
@@ -160,7 +171,7 @@ export class Brokers {
       const brokers = kafkaBrokers(fromEnv('KAFKA_BROKERS', where, 'kafka'));
       return this.keep(
         `${PUBSUB_PUBLISHER} ${url} ${brokers.join(',')}`,
-        () => new KafkaTopic(this.kafka.get(brokers), u.name, keyName),
+        () => new KafkaTopic(this.kafka.acquire(brokers), u.name, keyName),
       );
     }
     if (u.scheme === 'rabbit') {

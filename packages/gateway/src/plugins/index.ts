@@ -130,7 +130,8 @@ export function backendTarget(
 /** A build that is not in force yet: exactly one of `commit` and `abandon` follows. */
 export interface PreparedBuild<T> {
   readonly value: T;
-  commit(): void;
+  /** `previousDone`: settles once no request runs on the build in force until now (at once by default). */
+  commit(previousDone?: Promise<void>): void;
   abandon(): void;
 }
 
@@ -218,7 +219,7 @@ export class PluginHost {
     let settled = false;
     return {
       value,
-      commit: () => {
+      commit: (previousDone?: Promise<void>) => {
         if (settled) return;
         settled = true;
         for (const [scope, b] of this.breakers) if (next.get(scope) !== b) b.dispose();
@@ -226,7 +227,7 @@ export class PluginHost {
         this.luaRunner?.forget(this.luaScripts);
         this.luaScripts = scripts;
         this.redis.commit();
-        this.brokers.commit();
+        this.brokers.commit(previousDone);
       },
       abandon: () => {
         if (settled) return;

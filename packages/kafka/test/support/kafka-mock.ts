@@ -38,6 +38,8 @@ export interface KafkaMock {
   createTopic(name: string, partitions: number): Promise<void>;
   /** Makes broker `id` the leader of the partition: what a controller does when the old leader fails. */
   moveLeader(topic: string, partition: number, id: number): Promise<void>;
+  /** Delays every answer of broker `id` by `ms` (0: no delay), so a request stays in flight meanwhile. */
+  rtt(id: number, ms: number): Promise<void>;
   /** The next `count` requests of `apiKey`, on any broker, fail with `errorCode`. */
   injectErrors(apiKey: number, errorCode: number, count: number): Promise<void>;
   close(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startKafkaMock(
     up: (id) => command(`up ${id}`),
     createTopic: (name, partitions) => command(`topic ${name} ${partitions}`),
     moveLeader: (topic, partition, id) => command(`leader ${topic} ${partition} ${id}`),
+    rtt: (id, ms) => command(`rtt ${id} ${ms}`),
     injectErrors: (apiKey, errorCode, count) => command(`error ${apiKey} ${errorCode} ${count}`),
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;

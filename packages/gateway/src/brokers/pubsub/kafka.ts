@@ -33,18 +33,30 @@ export function kafkaBrokers(list: string): string[] {
     .filter((b) => b !== '');
 }
 
+/** A use of a shared producer, and its release. */
+export interface KafkaUse {
+  client: Promise<KafkaClient>;
+  release(): Promise<void>;
+}
+
+interface Shared {
+  client: Promise<KafkaClient>;
+  users: number;
+}
+
 /**
  * One idempotent producer per broker list, shared by every kafka:// publisher naming it (the client keeps
- * one connection per broker and reconnects on the next send).
+ * one connection per broker and reconnects on the next send). The last publisher's release closes it, so a
+ * reload that drops a broker list drops its connections too.
  */
 export class KafkaProducers {
-  private readonly byBrokers = new Map<string, Promise<KafkaClient>>();
+  private readonly byBrokers = new Map<string, Shared>();
 
-  get(brokers: readonly string[]): Promise<KafkaClient> {
+  acquire(brokers: readonly string[]): KafkaUse {
     const key = brokers.join(',');
-    let client = this.byBrokers.get(key);
-    if (!client) {
-      client = loadKafka().then((lib) => ({
+    let shared = this.byBrokers.get(key);
+    if (!shared) {
+      const client = loadKafka().then((lib) => ({
         lib,
         producer: new lib.Producer({
           brokers,
@@ -56,17 +68,32 @@ export class KafkaProducers {
       }));
       // A failed load is the request's error (SWY_BROKER_UNAVAILABLE), not an unhandled rejection.
       client.catch(() => {});
-      this.byBrokers.set(key, client);
+      shared = { client, users: 0 };
+      this.byBrokers.set(key, shared);
     }
-    return client;
+    const used = shared;
+    used.users++;
+    let released = false;
+    return {
+      client: used.client,
+      release: async () => {
+        if (released) return;
+        released = true;
+        if (--used.users > 0) return;
+        if (this.byBrokers.get(key) === used) this.byBrokers.delete(key);
+        await close(used.client);
+      },
+    };
   }
 
   async close(): Promise<void> {
     const all = [...this.byBrokers.values()];
     this.byBrokers.clear();
-    await Promise.all(all.map((c) => c.then((k) => k.producer.close()).catch(() => {})));
+    await Promise.all(all.map((s) => close(s.client)));
   }
 }
+
+const close = (client: Promise<KafkaClient>) => client.then((k) => k.producer.close()).catch(() => {});
 
 /**
  * `kafka://topic[?key_name=K]` publisher: the body as the record value, the metadata as record headers
@@ -74,11 +101,15 @@ export class KafkaProducers {
  * once the broker acknowledged the record (acks all, idempotent).
  */
 export class KafkaTopic {
+  private readonly client: Promise<KafkaClient>;
+
   constructor(
-    private readonly client: Promise<KafkaClient>,
+    private readonly use: KafkaUse,
     private readonly topic: string,
     private readonly keyName: string | undefined,
-  ) {}
+  ) {
+    this.client = use.client;
+  }
 
   get what(): string {
     return `kafka://${this.topic}`;
@@ -105,7 +136,9 @@ export class KafkaTopic {
     await abortable(sent, scope);
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return this.use.release();
+  }
 
   /** A refusal that cannot change (MESSAGE_TOO_LARGE, …) is the broker's; anything retriable is the link's. */
   private failure(lib: KafkaLib, err: unknown): Error {
