@@ -129,10 +129,12 @@ interface Generation {
   active: number;
   /** Called when `active` drops to 0 (set once the generation is no longer in force). */
   idle: (() => void) | null;
+  /** The runtime its requests see (`runtimeOf`). */
+  rt: Runtime | null;
 }
 
 /** A generation as built, before it is entered. */
-type Built = Omit<Generation, 'serve' | 'active' | 'idle'>;
+type Built = Omit<Generation, 'serve' | 'active' | 'idle' | 'rt'>;
 
 const CLOSE_GRACE_MS = 5000;
 /** How long `listen` waits for the `redis` connections before serving on the node's own counters. */
@@ -262,12 +264,8 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       inflight++;
-      const g = current;
-      g.active++;
-      res.once('close', () => {
-        if (--g.active === 0) g.idle?.();
-      });
-      g.serve(req, res);
+      current.active++;
+      current.serve(req, res);
     },
   );
   // Node would keep the first 1000 header fields and drop the rest silently: count them all (their bytes
@@ -297,6 +295,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     return entered(prepared.value);
   }
 
+  /**
+   * A generation's own runtime: it counts the generation's requests as they end, without a listener per
+   * request. Made on first use (the first generation is built before `rt`).
+   */
+  function runtimeOf(g: Generation): Runtime {
+    g.rt ??= Object.create(rt, {
+      requestDone: {
+        value: () => {
+          rt.requestDone();
+          if (--g.active === 0) g.idle?.();
+        },
+      },
+    }) as Runtime;
+    return g.rt;
+  }
+
   /** A built generation entered directly or through the server plugins its file names. */
   function entered(built: Built): Generation {
     const { settings, file: config } = built;
@@ -305,10 +319,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       serve: (req, res) => handle(g, req, res),
       active: 0,
       idle: null,
+      rt: null,
     };
     const wrapped = plugins.serverHandler(config.extra_config, g.serve, {
       timeoutMs: settings.timeoutMs,
-      answeredByPlugin: () => rt.requestDone(),
+      answeredByPlugin: () => runtimeOf(g).requestDone(),
     });
     if (wrapped) g.serve = wrapped;
     return g;
@@ -321,7 +336,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const query = q < 0 ? '' : url.slice(q + 1);
     if (!path.startsWith('/')) path = absolutePath(path);
     if (g.settings.router.remove_extra_slash) path = path.replace(/\/{2,}/g, '/');
-    const x = new Exchange(req, res, path, query, g.clientIp.of(req), rt);
+    const x = new Exchange(req, res, path, query, g.clientIp.of(req), runtimeOf(g));
     try {
       if (g.front?.(x)) return;
     } catch (err) {
