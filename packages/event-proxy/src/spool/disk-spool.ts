@@ -643,11 +643,24 @@ export class DiskSpool implements EventQueue {
     if (this.closed) return;
     const span: Span = { end: this.cursorPosition(), bytes: 0, records: 0, acked: false, released: false };
     let parsed = 0;
+    // Set after the loop when it ended on records from the tail (a position per record is garbage).
+    let endMoved = false;
     while (events.length < max) {
+      // A reader that keeps up takes what was just written from memory, without a promise per record.
+      const cached = this.takeCached();
+      if (cached) {
+        span.bytes += cached.end - cached.start;
+        span.records++;
+        events.push(cached.event);
+        parsed++;
+        endMoved = true;
+        continue;
+      }
       const item = await this.nextItem();
       if (!item) break;
       span.bytes += item.end - item.start;
       span.end = this.cursorPosition();
+      endMoved = false;
       if (item.kind === 'corrupt') continue;
       span.records++;
       if (item.kind === 'cached') {
@@ -666,6 +679,7 @@ export class DiskSpool implements EventQueue {
         this.countCorrupt(item, err);
       }
     }
+    if (endMoved) span.end = this.cursorPosition();
     if (span.bytes === 0) return;
     this.spans.push(span);
     spans.push(span);
@@ -680,16 +694,8 @@ export class DiskSpool implements EventQueue {
   private async nextItem(): Promise<Item | null> {
     if (!(await this.settleCursor())) return null;
     const seg = this.cursorSeg;
-    const cached = this.tail[this.tailHead];
-    if (cached?.seg === seg && cached.start === this.cursorOff) {
-      this.tailHead++;
-      this.tailBytes -= cached.end - cached.start;
-      if (this.tailHead === this.tail.length) this.dropTail();
-      this.cursorOff = cached.end;
-      if (this.reader) this.reader.pos = cached.end;
-      seg.unread--;
-      return { kind: 'cached', start: cached.start, end: cached.end, event: cached.event };
-    }
+    const cached = this.takeCached();
+    if (cached) return { kind: 'cached', start: cached.start, end: cached.end, event: cached.event };
     this.reader ??= await FrameReader.open(seg.path, this.cursorOff);
     const item = await this.reader.next(seg.size);
     if (!item) return null;
@@ -697,6 +703,19 @@ export class DiskSpool implements EventQueue {
     if (item.kind === 'record') seg.unread--;
     else if (item.start >= seg.scannedTo) this.countCorrupt(item);
     return item;
+  }
+
+  /** The record at the cursor when the tail holds it (the cursor then moves past it), else undefined. */
+  private takeCached(): TailRecord | undefined {
+    const cached = this.tail[this.tailHead];
+    if (cached?.seg !== this.cursorSeg || cached.start !== this.cursorOff) return undefined;
+    this.tailHead++;
+    this.tailBytes -= cached.end - cached.start;
+    if (this.tailHead === this.tail.length) this.dropTail();
+    this.cursorOff = cached.end;
+    if (this.reader) this.reader.pos = cached.end;
+    cached.seg.unread--;
+    return cached;
   }
 
   /** Moves the cursor past the end of sealed segments; false when it is at the end of what is written. */
