@@ -70,13 +70,20 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
   let healthy = false;
   let connecting: Promise<void> | undefined;
   const deliveredBefore = new Set<string>();
-  const remember = (records: readonly ProducerRecord[]) => {
-    for (const r of records) deliveredBefore.add((r as Prepared).event.id);
+  /**
+   * Takes the records the broker stored in a send that then failed into `deliveredBefore`. Only a failure
+   * reads them: a send that succeeds (nearly every one) costs no set operation per record.
+   */
+  const remember = (stored: (readonly ProducerRecord[])[]) => {
+    for (const records of stored) for (const r of records) deliveredBefore.add((r as Prepared).event.id);
+    stored.length = 0;
     for (const id of deliveredBefore) {
       if (deliveredBefore.size <= DELIVERED_MEMORY) break;
       deliveredBefore.delete(id);
     }
   };
+  // The topic of each event type, made once rather than per record.
+  const topics = new Map<string, string>();
 
   const connect = (): Promise<void> => {
     connecting ??= producer
@@ -94,11 +101,19 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
     return connecting;
   };
 
-  /** Sends one request's records; on a per-record refusal, halves the request to find the records at fault. */
-  const deliver = async (items: Prepared[], rejected: Rejected[]): Promise<void> => {
+  /**
+   * Sends one request's records; on a per-record refusal, halves the request to find the records at fault.
+   * `stored` collects the partitions' records the broker acknowledged, until a failure remembers them.
+   */
+  const deliver = async (
+    items: Prepared[],
+    rejected: Rejected[],
+    stored: (readonly ProducerRecord[])[],
+  ): Promise<void> => {
     try {
-      await producer.send(items, remember);
+      await producer.send(items, (records) => stored.push(records));
     } catch (err) {
+      remember(stored);
       const type = kafkaErrorType(err);
       if (type === 'INVALID_TOPIC_EXCEPTION' && new Set(items.map((i) => i.topic)).size === 1) {
         for (const item of items)
@@ -116,9 +131,18 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
         return;
       }
       const half = Math.ceil(rest.length / 2);
-      await deliver(rest.slice(0, half), rejected);
-      await deliver(rest.slice(half), rejected);
+      await deliver(rest.slice(0, half), rejected, stored);
+      await deliver(rest.slice(half), rejected, stored);
     }
+  };
+
+  const topicOf = (event: Envelope): string => {
+    let topic = topics.get(event.event_type);
+    if (topic === undefined) {
+      topic = kafkaTopic(settings.topic, event);
+      topics.set(event.event_type, topic);
+    }
+    return topic;
   };
 
   return {
@@ -131,14 +155,15 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
       const rejected: Rejected[] = [];
       const prepared: Prepared[] = [];
       const skipped: string[] = [];
+      const retry = deliveredBefore.size > 0;
       for (const event of batch) {
         // Stored by an earlier send of this batch that failed in part; kept in mind until this one succeeds,
         // as the pipeline may send the batch again more than once.
-        if (deliveredBefore.has(event.id)) {
+        if (retry && deliveredBefore.has(event.id)) {
           skipped.push(event.id);
           continue;
         }
-        const item = prepare(event, settings.topic);
+        const item = prepare(event, topicOf(event));
         if (typeof item === 'string') rejected.push({ event, reason: item });
         else if (item.bytes + BATCH_OVERHEAD > settings.max_message_bytes) {
           rejected.push({
@@ -147,18 +172,23 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
           });
         } else prepared.push(item);
       }
+      const stored: (readonly ProducerRecord[])[] = [];
       try {
         // Sequential requests keep one key's records in order; each stays under the broker's batch limit.
         for (const request of splitBySize(prepared, settings.max_message_bytes - BATCH_OVERHEAD)) {
-          await deliver(request, rejected);
+          await deliver(request, rejected, stored);
         }
       } catch (err) {
+        // What earlier requests of this send stored is not sent again with the batch.
+        remember(stored);
         healthy = false;
         throw err;
       }
       // Every record of this send is stored: none of them needs remembering for a send again.
-      for (const item of prepared) deliveredBefore.delete(item.event.id);
-      for (const id of skipped) deliveredBefore.delete(id);
+      if (deliveredBefore.size > 0) {
+        for (const item of prepared) deliveredBefore.delete(item.event.id);
+        for (const id of skipped) deliveredBefore.delete(id);
+      }
       healthy = true;
       return { rejected };
     },
@@ -170,7 +200,7 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
   };
 }
 
-function prepare(event: Envelope, topicTemplate: string): Prepared | string {
+function prepare(event: Envelope, topic: string): Prepared | string {
   let value: Buffer;
   try {
     // Made once for the queue, the spool and here.
@@ -186,7 +216,7 @@ function prepare(event: Envelope, topicTemplate: string): Prepared | string {
     typeHeaders.set(type, headers);
   }
   const bytes = value.length + Buffer.byteLength(key) + HEADER_NAME.length + type.length + RECORD_OVERHEAD;
-  return { event, topic: kafkaTopic(topicTemplate, event), key, value, headers, bytes };
+  return { event, topic, key, value, headers, bytes };
 }
 
 /** Consecutive runs of records whose sizes sum to at most `max` (a partition's share never exceeds its request). */
