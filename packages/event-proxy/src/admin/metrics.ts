@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { SpoolStats } from '../spool/disk-spool.js';
+import { CountedHistogram } from './counted-histogram.js';
 
 export type DropReason = 'drop_oldest' | 'drop_newest' | 'shutdown';
 export type SendOutcome = 'ok' | 'retryable' | 'permanent';
@@ -22,8 +23,11 @@ export interface ProxyMetrics {
   refused: Counter<'source'>;
   deadLettered: Counter<'sink'>;
   sinkLatency: Histogram<'sink' | 'outcome'>;
-  /** Seconds from an event's timestamp to its confirmation by the sink (how far delivery runs behind). */
-  lag: Histogram<'sink'>;
+  /**
+   * Seconds from an event's timestamp to its confirmation by the sink (how far delivery runs behind): one
+   * observation per event, taken per batch (`observe(sink, lag, events)`).
+   */
+  lag: CountedHistogram;
 }
 
 export function createProxyMetrics(queueDepth: () => { events: number; bytes: number }): ProxyMetrics {
@@ -92,13 +96,12 @@ export function createProxyMetrics(queueDepth: () => { events: number; bytes: nu
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    lag: new Histogram({
-      name: 'switchyard_event_delivery_lag_seconds',
-      help: "Seconds from an event's timestamp (whole seconds) to its confirmation by the sink",
-      labelNames: ['sink'],
-      buckets: [1, 2, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400],
-      registers,
-    }),
+    lag: new CountedHistogram(
+      'switchyard_event_delivery_lag_seconds',
+      "Seconds from an event's timestamp (whole seconds) to its confirmation by the sink",
+      [1, 2, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400],
+      registry,
+    ),
   };
   new Gauge({
     name: 'switchyard_queue_events',

@@ -160,14 +160,27 @@ export class DeliveryLoop {
     }
   }
 
-  /** How long after its timestamp each confirmed event got to the target. */
+  /**
+   * How long after its timestamp each confirmed event got to the target. The events of a batch share `now`,
+   * and a run of them with one timestamp (whole seconds) has one lag: one observation of that run's count.
+   */
   private observeLag(events: readonly Envelope[], rejected: readonly DeadLetter[]): void {
     const refused = rejected.length > 0 ? new Set(rejected.map((r) => r.event)) : undefined;
     const now = Date.now() / 1000;
-    const lag = this.o.metrics.lag.labels({ sink: this.o.sink.name });
+    const { lag } = this.o.metrics;
+    const sink = this.o.sink.name;
+    let timestamp = Number.NaN;
+    let run = 0;
     for (const event of events) {
-      if (!refused?.has(event)) lag.observe(Math.max(0, now - event.timestamp));
+      if (refused?.has(event)) continue;
+      if (event.timestamp !== timestamp) {
+        if (run > 0) lag.observe(sink, Math.max(0, now - timestamp), run);
+        timestamp = event.timestamp;
+        run = 0;
+      }
+      run++;
     }
+    if (run > 0) lag.observe(sink, Math.max(0, now - timestamp), run);
   }
 
   private async deadLetter(letters: readonly DeadLetter[]): Promise<boolean> {
