@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { SwitchyardError } from '@switchyard/shared';
 
 /** One value taken from a request body, with where it was. */
@@ -85,6 +86,37 @@ function countArrayElements(body: Buffer, open: number, stopAbove: number): numb
   return sawValue ? commas + 1 : 0;
 }
 
+/**
+ * Deepest nesting of objects and arrays an item may have. JSON.parse of a 10 MB body of brackets blocks the
+ * event loop for seconds, and an event nested thousands deep passes the envelope check but cannot be
+ * serialized (JSON.stringify recurses): it would be answered 202 and then dead-lettered without its data.
+ * Envelopes (and Kong log entries) nest a handful of levels.
+ */
+export const MAX_ITEM_DEPTH = 64;
+
+const tooDeep = `nests objects or arrays deeper than ${MAX_ITEM_DEPTH} levels`;
+const notUtf8 = 'is not valid UTF-8';
+
+/**
+ * Whether the JSON text `body[start, end)` nests deeper than `limit`, found on the bytes (strings are
+ * followed) so that no parser ever sees such a text.
+ */
+function nestsDeeper(body: Buffer, start: number, end: number, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < end; i++) {
+    const b = body[i] as number;
+    if (inString) {
+      if (b === 0x5c) i++;
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
+}
+
 function* ndjsonEntries(body: Buffer): Iterable<BodyEntry> {
   let index = 0;
   let line = 0;
@@ -97,6 +129,17 @@ function* ndjsonEntries(body: Buffer): Iterable<BodyEntry> {
     const from = start;
     start = end + 1;
     if (blank) continue;
+    // Checked on the bytes: JSON.parse would replace bad bytes with U+FFFD and pass the event on changed.
+    const refused = nestsDeeper(body, from, end, MAX_ITEM_DEPTH)
+      ? tooDeep
+      : isUtf8(body.subarray(from, end))
+        ? undefined
+        : notUtf8;
+    if (refused) {
+      yield { kind: 'unparsable', index, line, bytes, reason: `the line ${refused}` };
+      index++;
+      continue;
+    }
     try {
       // JSON.parse takes the JSON whitespace around a value; other spaces make the line invalid, as counted.
       const value = JSON.parse(body.toString('utf8', from, end));
@@ -124,6 +167,18 @@ function isJson(body: Buffer, start: number, end: number): boolean {
   }
 }
 
+/** Whether a body that is not one JSON value is NDJSON: more than one line, the first of them JSON. */
+function firstLineIsJson(body: Buffer, first: number): boolean {
+  const firstEnd = body.indexOf(NL, first);
+  return (
+    firstEnd !== -1 &&
+    countLines(body.subarray(firstEnd), 0) > 0 &&
+    !nestsDeeper(body, first, firstEnd, MAX_ITEM_DEPTH) &&
+    isUtf8(body.subarray(first, firstEnd)) &&
+    isJson(body, first, firstEnd)
+  );
+}
+
 const isNdjsonType = (contentType: string) => /\b(x-)?ndjson\b|\bjsonl\b|\bjson-lines\b/i.test(contentType);
 
 /**
@@ -140,14 +195,25 @@ export function splitBody(body: Buffer, contentType: string | undefined, maxItem
   if (body[first] === 0x5b && countArrayElements(body, first, maxItems) > maxItems) {
     throw tooMany(maxItems, 'array elements');
   }
+  // The elements of an array are one level down.
+  const depthLimit = MAX_ITEM_DEPTH + (body[first] === 0x5b ? 1 : 0);
+  const refused = nestsDeeper(body, first, body.length, depthLimit)
+    ? `${tooDeep} per item`
+    : isUtf8(body)
+      ? undefined
+      : notUtf8;
+  if (refused) {
+    // NDJSON sent without its content type: its lines are checked one by one.
+    if (firstLineIsJson(body, first)) return ndjson(body, maxItems);
+    throw new SwitchyardError('SWY_PAYLOAD_INVALID', `the request body ${refused}; nothing was taken`, {
+      details: { max_depth: MAX_ITEM_DEPTH },
+    });
+  }
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    const firstEnd = body.indexOf(NL, first);
-    if (firstEnd !== -1 && countLines(body.subarray(firstEnd), 0) > 0 && isJson(body, first, firstEnd)) {
-      return ndjson(body, maxItems);
-    }
+    if (firstLineIsJson(body, first)) return ndjson(body, maxItems);
     // Not NDJSON either: report the JSON error of the whole body.
     throw new SwitchyardError(
       'SWY_PAYLOAD_INVALID',

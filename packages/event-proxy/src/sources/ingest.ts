@@ -117,13 +117,15 @@ async function ingest(
     events.length > 0 ? await deps.accept(events, source) : { accepted: 0, filtered: 0, dropped: 0 };
   const total = split.count;
   // accepted: valid items the producer need not send again; events: envelopes made of them (two per Kong
-  // entry); queued/filtered/dropped: what became of those events.
+  // entry); queued/filtered/dropped/dead_lettered: what became of those events (dead_lettered only when
+  // some could not be serialized, so a producer never reads 202 with events gone unaccounted).
   const counts = {
     accepted: total - refused,
     events: events.length,
     queued: result.accepted,
     filtered: result.filtered,
     dropped: result.dropped,
+    ...(result.deadLettered !== undefined && { dead_lettered: result.deadLettered }),
   };
   if (refused === 0) {
     sendJson(res, 202, counts);
