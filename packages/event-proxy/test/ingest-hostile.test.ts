@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import type { EventProxy } from '@switchyard/event-proxy';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -86,5 +87,41 @@ describe('ingest: hostile bodies', () => {
     const ok = await post(p.url, `[${atBound}]`);
     expect(ok.status).toBe(202);
     expect(ok.json).toMatchObject({ accepted: 1, queued: 1 });
+  });
+});
+
+describe('listener: an endless request body answered before it was read', () => {
+  it('a 404 closes the connection instead of reading the body on', async () => {
+    const p = await fileProxy(tmp.dir, 'endless');
+    proxy = p.proxy;
+    const { port } = new URL(p.url);
+    const result = await new Promise<{ status: string; sent: number }>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      const chunk = 'a'.repeat(16 * 1024);
+      let sent = 0;
+      let answer = '';
+      let stop = false;
+      const pump = () => {
+        while (!stop && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return;
+        }
+      };
+      socket.on('connect', () => {
+        socket.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+        pump();
+      });
+      socket.on('drain', pump);
+      socket.on('data', (d) => {
+        answer += d.toString('latin1');
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        stop = true;
+        resolve({ status: answer.split('\r\n', 1)[0] as string, sent });
+      });
+    });
+    expect(result.status).toBe('HTTP/1.1 404 Not Found');
+    expect(result.sent).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import type { AdminNamespace, EventsNamespace, GatewayFile } from '@switchyard/config';
-import { createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
+import { closeUnreadBody, createLogger, type Logger, SwitchyardError, VERSION } from '@switchyard/shared';
 import type { Registry } from 'prom-client';
 import { ADMIN_DEFAULTS, type AdminServer, createAdminServer } from './admin/server.js';
 import { Pools } from './backend/pools.js';
@@ -208,6 +208,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           hub,
           listen: options.admin?.listen ?? adminSettings.listen ?? ADMIN_DEFAULTS.listen,
           ...optionalToken(options.admin?.token ?? adminSettings.token),
+          ...(adminSettings.max_streams !== undefined && { maxStreams: adminSettings.max_streams }),
           logger: logger.child({ component: 'admin' }),
           ...(metrics && { metrics: () => metrics.text() }),
           health: () => ({
@@ -259,6 +260,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(first.idleTimeoutMs ? { keepAliveTimeout: first.idleTimeoutMs } : {}),
     },
     (req, res) => {
+      closeUnreadBody(req, res);
       if (req.rawHeaders.length > MAX_HEADER_FIELDS * 2) {
         refuseHeaders(req, res);
         return;

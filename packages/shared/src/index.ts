@@ -13,6 +13,7 @@ export {
   type SwitchyardErrorOptions,
 } from './errors/switchyard-error.js';
 export { BEARER_TOKEN_PATTERN, BEARER_TOKEN_TEXT, bearerCheck } from './http/bearer.js';
+export { closeUnreadBody } from './http/close-unread-body.js';
 export { listenOrFail } from './http/listen.js';
 export { readBody } from './http/read-body.js';
 export { ulid, ulidTime } from './id/ulid.js';

@@ -128,6 +128,7 @@ export async function runPrimary(args: GatewayArgs, io: CommandIO, o: PrimaryOpt
         hub,
         listen: args.adminListen ?? adminSettings.listen ?? ADMIN_DEFAULTS.listen,
         ...(adminSettings.token ? { token: adminSettings.token } : {}),
+        ...(adminSettings.max_streams !== undefined && { maxStreams: adminSettings.max_streams }),
         logger: logger.child({ component: 'admin' }),
         ...(aggregator && { metrics: () => aggregator.clusterMetrics() }),
         health: () => ({

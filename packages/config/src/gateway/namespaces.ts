@@ -125,6 +125,9 @@ export const AdminNamespace = obj({
     }),
   ),
   disable: Type.Optional(Type.Boolean()),
+  max_streams: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'open GET /__events streams at most (503 beyond) [64]' }),
+  ),
 });
 
 /**

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Logger, SwitchyardError } from '@switchyard/shared';
+import { closeUnreadBody, type Logger, SwitchyardError } from '@switchyard/shared';
 import { sendError } from './respond.js';
 
 export interface Route {
@@ -17,6 +17,7 @@ export function createListener(routes: readonly Route[], logger: Logger): Server
     // Bounded header size and slow-client timeouts.
     { maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
     (req, res) => {
+      closeUnreadBody(req, res);
       const path = (req.url ?? '/').split('?', 1)[0] as string;
       const log = logger.child({ req: ++seq, method: req.method, path });
       const candidates = byPath.get(path);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import {
   bearerCheck,
+  closeUnreadBody,
   EVENT_TYPES,
   type EventType,
   isLoopbackHost,
@@ -28,6 +29,8 @@ export interface AdminServerOptions {
   heartbeatMs?: number;
   /** An SSE client that accepts no bytes for this long is disconnected. */
   stallTimeoutMs?: number;
+  /** Open `GET /__events` streams at most; one more is answered 503 SWY_ADMIN_BUSY. */
+  maxStreams?: number;
 }
 
 export interface AdminServer {
@@ -43,7 +46,13 @@ export const ADMIN_DEFAULTS = {
   listen: '127.0.0.1:8091',
   heartbeatMs: 15_000,
   stallTimeoutMs: 30_000,
+  // Each stream holds up to a write chunk (64 KiB) beyond its socket buffer: 3,000 clients that never read
+  // took 500 MB and stalled the admin listener. Event consumers are a handful of proxies and tails.
+  maxStreams: 64,
 } as const;
+
+// A refused stream's client should come back: soon enough for a consumer, not in a tight loop.
+const BUSY_RETRY_AFTER_S = 5;
 
 const ROUTES = new Set(['/__health', '/__events', '/metrics']);
 const MAX_ID_LENGTH = 128;
@@ -79,9 +88,19 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   const address = parseListenAddress(options.listen ?? ADMIN_DEFAULTS.listen);
   const authorized = options.token ? bearerCheck(options.token) : undefined;
   const stallTimeoutMs = options.stallTimeoutMs ?? ADMIN_DEFAULTS.stallTimeoutMs;
+  const maxStreams = options.maxStreams ?? ADMIN_DEFAULTS.maxStreams;
   const streams = new Set<SseStream>();
 
   function openStream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    if (streams.size >= maxStreams) {
+      const err = new SwitchyardError(
+        'SWY_ADMIN_BUSY',
+        `${streams.size} event streams are open, the most this admin listener serves (admin.max_streams)`,
+        { details: { max_streams: maxStreams } },
+      );
+      sendError(res, err, { 'retry-after': String(BUSY_RETRY_AFTER_S) });
+      return;
+    }
     const types = parseTypes(query.get('types'));
     const from = query.get('from') ?? 'now';
     if (from !== 'now' && from !== 'oldest')
@@ -131,6 +150,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
   }
 
   const server = createServer((req, res) => {
+    closeUnreadBody(req, res);
     handle(req, res).catch((err: unknown) => {
       if (isSwitchyardError(err) && err.status !== undefined && err.status < 500) {
         return sendError(res, err);

@@ -24,6 +24,7 @@ export const errorCodes = {
   SWY_METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   SWY_PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   SWY_HEADERS_TOO_LARGE: { status: 431, retryable: false },
+  SWY_ADMIN_BUSY: { status: 503, retryable: true },
   SWY_BACKEND_REFUSED: { status: 502, retryable: true },
   SWY_BACKEND_RESET: { status: 502, retryable: true },
   SWY_BACKEND_TIMEOUT: { status: 504, retryable: true },

@@ -1,0 +1,127 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { createLogger } from '@switchyard/shared';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type AdminServer, createAdminServer } from '../src/admin/index.js';
+import { EventHub } from '../src/events/index.js';
+import { startGateway } from './support/gateway.js';
+
+// An attacker's pass over the gateway's listeners: 3,000 `GET /__events` clients that never read took the
+// admin listener from 262 to 791 MB and its /__health to 16 s; a POST with an endless chunked body to a
+// 404, a 405 or the admin API was answered and then read (and discarded) for as long as it came: 700 MB in
+// 40 s on one connection, up to the request timeout (300 s on the gateway by default).
+
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+async function startAdmin(maxStreams?: number): Promise<{ admin: AdminServer; url: string }> {
+  const hub = new EventHub({ nodeId: 'n1' });
+  closers.push(() => hub.close());
+  const admin = createAdminServer({
+    hub,
+    listen: '127.0.0.1:0',
+    health: () => ({ status: 'ok' }),
+    logger: createLogger({ level: 'silent' }),
+    ...(maxStreams !== undefined && { maxStreams }),
+  });
+  const { url } = await admin.start();
+  closers.push(() => admin.close());
+  return { admin, url };
+}
+
+function open(url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, (res) => resolve(res));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Sends a POST whose chunked body never ends to `port`; resolves with the answer's status line and the
+ * body bytes the listener took, once it closed the connection.
+ */
+function endlessPost(port: number, path: string): Promise<{ status: string; sent: number }> {
+  return new Promise((resolve) => {
+    const socket: Socket = connect(port, '127.0.0.1');
+    const chunk = Buffer.alloc(16 * 1024, 0x61);
+    let sent = 0;
+    let answer = '';
+    let stop = false;
+    const pump = () => {
+      while (!stop && sent < 64 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return;
+      }
+    };
+    socket.on('connect', () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      pump();
+    });
+    socket.on('drain', pump);
+    socket.on('data', (d) => {
+      answer += d.toString('latin1');
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      stop = true;
+      resolve({ status: answer.split('\r\n', 1)[0] as string, sent });
+    });
+  });
+}
+
+describe('admin listener: event stream count', () => {
+  it('refuses a stream beyond admin.max_streams with 503 SWY_ADMIN_BUSY and Retry-After; a closed one frees its place', async () => {
+    const { admin, url } = await startAdmin(2);
+    const first = await open(`${url}/__events`);
+    const second = await open(`${url}/__events`);
+    expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+    const third = await open(`${url}/__events`);
+    expect(third.statusCode).toBe(503);
+    expect(third.headers['retry-after']).toBe('5');
+    let text = '';
+    for await (const chunk of third) text += chunk;
+    const body = JSON.parse(text);
+    expect(body).toMatchObject({ code: 'SWY_ADMIN_BUSY', max_streams: 2 });
+    // Health is still served.
+    expect((await open(`${url}/__health`)).statusCode).toBe(200);
+    first.destroy();
+    await vi.waitFor(() => expect(admin.streams).toBe(1));
+    const again = await open(`${url}/__events`);
+    expect(again.statusCode).toBe(200);
+    second.destroy();
+    again.destroy();
+  });
+
+  it('allows 64 streams by default', async () => {
+    const { url } = await startAdmin();
+    const streams = await Promise.all(Array.from({ length: 64 }, () => open(`${url}/__events`)));
+    expect(streams.every((s) => s.statusCode === 200)).toBe(true);
+    expect((await open(`${url}/__events`)).statusCode).toBe(503);
+    for (const s of streams) s.destroy();
+  });
+});
+
+describe('an endless request body answered before it was read', () => {
+  it('the admin listener answers 405 and closes the connection instead of reading on', async () => {
+    const { url } = await startAdmin();
+    const res = await endlessPost(Number(new URL(url).port), '/__health');
+    expect(res.status).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(res.sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('the gateway answers 404 and 405 and closes the connection instead of reading on', async () => {
+    const g = await startGateway({
+      endpoints: [{ endpoint: '/only-get', backend: [{ host: ['http://127.0.0.1:9'], url_pattern: '/' }] }],
+    });
+    closers.push(() => g.close());
+    const notFound = await endlessPost(g.port, '/nowhere');
+    expect(notFound.status).toBe('HTTP/1.1 404 Not Found');
+    expect(notFound.sent).toBeLessThan(64 * 1024 * 1024);
+    const wrongMethod = await endlessPost(g.port, '/only-get');
+    expect(wrongMethod.status).toBe('HTTP/1.1 405 Method Not Allowed');
+    expect(wrongMethod.sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
