@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { EventProxy } from '@switchyard/event-proxy';
 import { request } from 'undici';
@@ -123,5 +124,30 @@ describe('listener: an endless request body answered before it was read', () => 
     });
     expect(result.status).toBe('HTTP/1.1 404 Not Found');
     expect(result.sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('Kong http-log: secrets', () => {
+  // Kong logs the client's query and the upstream URI as sent: `?jwt=` and `?api_key=` reached the sink.
+  it('secret query values are redacted in query, upstream_uri and backends[].url', async () => {
+    const p = await fileProxy(tmp.dir, 'kong-secrets');
+    proxy = p.proxy;
+    const entry = JSON.parse(
+      readFileSync(new URL('./fixtures/kong/http-log-entry.json', import.meta.url), 'utf8'),
+    );
+    entry.request.querystring = { jwt: 'client-jwt', page: '2' };
+    entry.upstream_uri = '/x?api_key=upstream-key&page=2';
+    const res = await request(`${p.url}/kong/http-log`, {
+      method: 'POST',
+      body: JSON.stringify(entry),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.statusCode).toBe(202);
+    await res.body.dump();
+    await p.proxy.flush(5000);
+    const text = JSON.stringify(p.delivered());
+    expect(text).toContain('"page":"2"');
+    expect(text).toContain('api_key=[REDACTED]');
+    expect(text).not.toMatch(/client-jwt|upstream-key/);
   });
 });

@@ -141,6 +141,12 @@ const CLOSE_GRACE_MS = 5000;
 const REDIS_READY_MS = 2000;
 const HEADERS_TOO_LARGE_TEXT = '431 request header fields too large';
 
+function hostHeaders(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'host') count++;
+  return count;
+}
+
 export function createGateway(options: GatewayOptions): Gateway {
   const overrides = { port: options.port, host: options.host, debug: options.debug };
   const logger = applyLogging(options.logger ?? createLogger({ name: 'gateway' }), options.config);
@@ -265,6 +271,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         refuseHeaders(req, res);
         return;
       }
+      if (hostHeaders(req.rawHeaders) > 1) {
+        refuseManyHosts(res);
+        return;
+      }
       inflight++;
       current.active++;
       current.serve(req, res);
@@ -274,6 +284,20 @@ export function createGateway(options: GatewayOptions): Gateway {
   // are bounded by max_header_bytes) and refuse a request with too many.
   server.maxHeadersCount = 0;
   server.on('clientError', onClientError);
+
+  /**
+   * RFC 9112 §3.2: a request with more than one Host is answered 400, as Go's server does. Node keeps the
+   * first and drops the others, so the gateway and a proxy in front of it could each act on another host.
+   */
+  function refuseManyHosts(res: ServerResponse): void {
+    const text = '400 Bad Request: too many Host headers';
+    res.writeHead(400, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': text.length,
+      Connection: 'close',
+    });
+    res.end(text);
+  }
 
   function refuseHeaders(req: IncomingMessage, res: ServerResponse): void {
     const err = new SwitchyardError(

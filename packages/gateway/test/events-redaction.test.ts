@@ -75,6 +75,40 @@ describe('event redaction', () => {
     );
   });
 
+  // An attacker's pass found secrets under names outside the exact lists: all of these reached events.
+  it('redacts names that look like secrets, in any spelling, beyond the listed ones', async () => {
+    const backend = await startBackend((_req, res) => json(res, { ok: true }));
+    closers.push(() => backend.close());
+    const { g, seen } = await gatewayWithEvents(backend);
+    const secrets = [
+      'X-Amz-Signature=s01',
+      'jwt=s02',
+      'code=s03',
+      'private_token=s04',
+      'token%00=s05',
+      'password[]=s06',
+      'user.password=s07',
+      'Authorization=s08',
+      'X-Amz-Credential=s09',
+      'client-secret=s10',
+    ];
+    const answer = await send(g.port, `/items/7?${secrets.join('&')}&author=ann&page=2`, {
+      headers: {
+        'x-vault-token': 's11',
+        'x-goog-api-key': 's12',
+        'ocp-apim-subscription-key': 's13',
+        'x-session-token': 's14',
+        'x-my-secret': 's15',
+        accept: 'application/json',
+      },
+    });
+    expect(answer.status).toBe(200);
+    const req = seen.find((e) => e.event_type === 'request')?.data as RequestData;
+    expect(req.query).toMatchObject({ author: 'ann', page: '2', jwt: '[REDACTED]', code: '[REDACTED]' });
+    expect(req.headers).toMatchObject({ accept: 'application/json', 'x-vault-token': '[REDACTED]' });
+    expect(JSON.stringify(seen)).not.toMatch(/"s\d\d"|=s\d\d/);
+  });
+
   it('takes more names from telemetry/events (redact_headers, redact_query)', async () => {
     const backend = await startBackend((_req, res) => json(res, { ok: true }));
     closers.push(() => backend.close());

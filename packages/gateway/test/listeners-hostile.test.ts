@@ -4,7 +4,10 @@ import { createLogger } from '@switchyard/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AdminServer, createAdminServer } from '../src/admin/index.js';
 import { EventHub } from '../src/events/index.js';
+import { closedPort } from './support/backend.js';
+import { send } from './support/client.js';
 import { startGateway } from './support/gateway.js';
+import { capturingLogger } from './support/logs.js';
 
 // An attacker's pass over the gateway's listeners: 3,000 `GET /__events` clients that never read took the
 // admin listener from 262 to 791 MB and its /__health to 16 s; a POST with an endless chunked body to a
@@ -123,5 +126,53 @@ describe('an endless request body answered before it was read', () => {
     const wrongMethod = await endlessPost(g.port, '/only-get');
     expect(wrongMethod.status).toBe('HTTP/1.1 405 Method Not Allowed');
     expect(wrongMethod.sent).toBeLessThan(64 * 1024 * 1024);
+  });
+});
+
+describe('logs', () => {
+  // The backend failure line quoted the URL called: the client's `?jwt=` and the url_pattern's api_key.
+  it('a backend failure is logged with the secret query values of the URL it called redacted', async () => {
+    const port = await closedPort();
+    const { logger, lines } = capturingLogger('warn');
+    const g = await startGateway(
+      {
+        endpoints: [
+          {
+            endpoint: '/f',
+            input_query_strings: ['*'],
+            backend: [{ host: [`http://127.0.0.1:${port}`], url_pattern: '/x?api_key=configured-key' }],
+          },
+        ],
+      },
+      { logger },
+    );
+    closers.push(() => g.close());
+    const answer = await send(g.port, '/f?jwt=client-jwt&page=2');
+    expect(answer.status).toBe(500);
+    await vi.waitFor(() => expect(lines.join('')).toContain('backend failure'));
+    const text = lines.join('');
+    expect(text).toContain('page=2');
+    expect(text).toContain('api_key=[REDACTED]');
+    expect(text).not.toMatch(/configured-key|client-jwt/);
+  });
+});
+
+describe('Host', () => {
+  it('a request with two Host headers is answered 400 and not routed', async () => {
+    const g = await startGateway({
+      endpoints: [{ endpoint: '/a', backend: [{ host: ['http://127.0.0.1:9'], url_pattern: '/' }] }],
+    });
+    closers.push(() => g.close());
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(g.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      socket.on('close', () => resolve(text));
+      socket.end('GET /a HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n');
+    });
+    expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer).toContain('too many Host headers');
   });
 });

@@ -39,6 +39,7 @@ export {
   SENSITIVE_QUERY_PARAMS,
   sensitiveQueryNames,
 } from './redaction/query.js';
+export { type SensitiveNames, sensitiveNames } from './redaction/sensitive-names.js';
 export { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './units/duration.js';
 export {
   isLoopbackHost,

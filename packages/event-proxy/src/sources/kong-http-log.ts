@@ -1,5 +1,17 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { type EnvelopeOf, redactHeaders, ulid } from '@switchyard/shared';
+import {
+  type EnvelopeOf,
+  redactHeaders,
+  redactQuery,
+  redactUrl,
+  sensitiveQueryNames,
+  ulid,
+} from '@switchyard/shared';
+
+// Kong logs the query and the upstream URI as the client sent them: secrets in them are hidden as the
+// gateway's own events hide them.
+const HIDE_QUERY = sensitiveQueryNames();
+
 import { Ajv } from 'ajv';
 
 // The part of Kong's log serializer output (kong.log.serialize(), what http-log posts) that the mapping
@@ -122,7 +134,7 @@ interface BackendCall {
 function backendsOf(entry: KongLogEntry, method: string, proxyMs: number): BackendCall[] {
   const service = entry.service as { protocol?: unknown; host?: unknown; port?: unknown } | undefined;
   const protocol = str(service?.protocol) ?? 'http';
-  const upstreamUri = entry.upstream_uri ?? '';
+  const upstreamUri = redactUrl(entry.upstream_uri ?? '', HIDE_QUERY);
   const statuses = String(entry.upstream_status ?? '')
     .split(/[,:]/)
     .map((s) => Number.parseInt(s.trim(), 10))
@@ -208,7 +220,7 @@ export function mapKongLogEntry(
       kong: entry.latencies?.kong ?? null,
       proxy: proxyMs >= 0 ? proxyMs : null,
     },
-    upstream_uri: entry.upstream_uri ?? null,
+    upstream_uri: entry.upstream_uri === undefined ? null : redactUrl(entry.upstream_uri, HIDE_QUERY),
     ...kong,
   };
   return [
@@ -222,7 +234,7 @@ export function mapKongLogEntry(
         method,
         path,
         endpoint,
-        query: queryOf(request.querystring),
+        query: redactQuery(queryOf(request.querystring), HIDE_QUERY),
         client_ip: entry.client_ip ?? '',
         headers: redactHeaders(request.headers ?? {}),
         body_bytes: int(request.size),

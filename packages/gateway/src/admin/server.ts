@@ -155,7 +155,7 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
       if (isSwitchyardError(err) && err.status !== undefined && err.status < 500) {
         return sendError(res, err);
       }
-      logger?.error({ err, path: req.url }, 'admin request failed');
+      logger?.error({ err, path: (req.url ?? '/').split('?', 1)[0] }, 'admin request failed');
       if (!res.headersSent) sendError(res, new SwitchyardError('SWY_INTERNAL', 'admin request failed'));
       else res.destroy();
     });

@@ -10,6 +10,8 @@ import {
   redactUrl,
   redactUrlsIn,
   SENSITIVE_HEADERS,
+  type SensitiveNames,
+  sensitiveNames,
   sensitiveQueryNames,
 } from '@switchyard/shared';
 import type { RequestInfo, ResponseInfo } from './observer.js';
@@ -51,9 +53,9 @@ export class EventPolicy {
   readonly recordHealthChecks: boolean;
   readonly maxHeaderBytes: number;
   /** Header names (lower case) whose values are redacted. */
-  readonly hideHeaders: ReadonlySet<string>;
+  readonly hideHeaders: SensitiveNames;
   /** Query parameter names (lower case) whose values are redacted. */
-  readonly hideQuery: ReadonlySet<string>;
+  readonly hideQuery: SensitiveNames;
 
   constructor(readonly settings: EventsNamespace = {}) {
     this.types = new Set(settings.types ?? EVENT_TYPES);
@@ -63,10 +65,7 @@ export class EventPolicy {
       : EVENT_DEFAULTS.healthIntervalMs;
     this.recordHealthChecks = settings.record_health_checks === true;
     this.maxHeaderBytes = settings.max_header_bytes ?? EVENT_DEFAULTS.maxHeaderBytes;
-    this.hideHeaders = new Set([
-      ...SENSITIVE_HEADERS,
-      ...(settings.redact_headers ?? []).map((h) => h.toLowerCase()),
-    ]);
+    this.hideHeaders = sensitiveNames(SENSITIVE_HEADERS, settings.redact_headers);
     this.hideQuery = sensitiveQueryNames(settings.redact_query);
   }
 

@@ -1,4 +1,5 @@
 import type { OutgoingHttpHeaders } from 'node:http';
+import { redactUrlsIn, sensitiveQueryNames } from '@switchyard/shared';
 import { hasKeys } from '../backend/decode.js';
 import type { Render } from '../encode/render.js';
 import { BackendStatusError, ClientStatusError, failureStatus, MergeError } from '../errors/status.js';
@@ -71,9 +72,13 @@ export function answer(
   else render(x, response, headers);
 }
 
-/** Backend failures are logged once per request (not when the client had already gone). */
+// A backend error names the URL it called, with the client's query and the url_pattern's own keys.
+const HIDE_QUERY = sensitiveQueryNames();
+
+/** Backend failures are logged once per request (not when the client had already gone), secrets hidden. */
 export function logFailure(x: Exchange, error: Error): void {
   if (x.res.destroyed) return;
   const errors = error instanceof MergeError ? error.errors : [error];
-  x.log().warn({ path: x.path, errors: errors.map((e) => e.message) }, 'backend failure');
+  const texts = errors.map((e) => redactUrlsIn(e.message, HIDE_QUERY));
+  x.log().warn({ path: x.path, errors: texts }, 'backend failure');
 }

@@ -1,5 +1,6 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { SwitchyardError } from '../errors/switchyard-error.js';
+import { sensitiveNames } from '../redaction/sensitive-names.js';
 import { PRETTY_MISSING, prettyStream } from './pretty.js';
 
 export type { Logger } from 'pino';
@@ -9,7 +10,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * Header names whose values never reach a log line or an event (`telemetry/events.redact_headers` adds
- * more): credentials, session cookies and the API-key headers gateways commonly see.
+ * more): credentials, session cookies and the API-key headers gateways commonly see. In events, names
+ * that look like secrets are hidden too (see sensitiveNames).
  */
 export const SENSITIVE_HEADERS = [
   'authorization',
@@ -111,13 +113,13 @@ export type HeaderRedactor = (
  * path.
  */
 export function headerRedactor(extra: readonly string[] = []): HeaderRedactor {
-  const hide = new Set<string>([...SENSITIVE_HEADERS, ...extra.map((h) => h.toLowerCase())]);
+  const hide = sensitiveNames(SENSITIVE_HEADERS, extra);
   return (headers) => {
     const out: Record<string, string | string[]> = {};
     for (const name in headers) {
       const value = headers[name];
       if (value === undefined) continue;
-      out[name] = hide.has(name) || hide.has(name.toLowerCase()) ? '[REDACTED]' : value;
+      out[name] = hide.has(name) ? '[REDACTED]' : value;
     }
     return out;
   };

@@ -1,6 +1,9 @@
+import { type SensitiveNames, sensitiveNames } from './sensitive-names.js';
+
 /**
  * Query parameter names whose values never reach an event (`telemetry/events.redact_query` adds more),
- * compared case-insensitively: keys, tokens, passwords and signatures that clients put in URLs.
+ * compared case-insensitively: keys, tokens, passwords and signatures that clients put in URLs. Names
+ * that look like secrets are hidden too (see sensitiveNames).
  */
 export const SENSITIVE_QUERY_PARAMS = [
   'api_key',
@@ -27,13 +30,13 @@ export const REDACTED = '[REDACTED]';
 
 export type QueryValues = Record<string, string | string[]>;
 
-/** The names to hide: the defaults plus `extra`, lower-cased. */
-export function sensitiveQueryNames(extra: readonly string[] = []): ReadonlySet<string> {
-  return new Set<string>([...SENSITIVE_QUERY_PARAMS, ...extra.map((n) => n.toLowerCase())]);
+/** The names to hide: the defaults, `extra` and names that look like secrets, case-insensitively. */
+export function sensitiveQueryNames(extra: readonly string[] = []): SensitiveNames {
+  return sensitiveNames(SENSITIVE_QUERY_PARAMS, extra);
 }
 
 /** A parsed query with the values of hidden names replaced by `[REDACTED]`; the input is not changed. */
-export function redactQuery(query: QueryValues, hide: ReadonlySet<string>): QueryValues {
+export function redactQuery(query: QueryValues, hide: SensitiveNames): QueryValues {
   let out: QueryValues | undefined;
   for (const name in query) {
     if (!hide.has(name.toLowerCase())) continue;
@@ -47,7 +50,7 @@ export function redactQuery(query: QueryValues, hide: ReadonlySet<string>): Quer
  * A URL (absolute or a path) with the values of hidden query parameters and any userinfo password
  * replaced by `[REDACTED]`. A URL with neither is returned as it is, without parsing.
  */
-export function redactUrl(url: string, hide: ReadonlySet<string>): string {
+export function redactUrl(url: string, hide: SensitiveNames): string {
   let out = url;
   const scheme = out.indexOf('://');
   if (scheme > 0) {
@@ -92,6 +95,6 @@ function decodeName(raw: string): string {
 const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"']+/gi;
 
 /** `text` with every URL in it redacted by `redactUrl` (a backend error names the URL it called). */
-export function redactUrlsIn(text: string, hide: ReadonlySet<string>): string {
+export function redactUrlsIn(text: string, hide: SensitiveNames): string {
   return text.includes('://') ? text.replace(URL_IN_TEXT, (url) => redactUrl(url, hide)) : text;
 }

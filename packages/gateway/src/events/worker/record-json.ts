@@ -1,4 +1,4 @@
-import { REDACTED, redactQuery, redactUrl, redactUrlsIn } from '@switchyard/shared';
+import { REDACTED, redactQuery, redactUrl, redactUrlsIn, type SensitiveNames } from '@switchyard/shared';
 import { parseQuery, type RecordCursor } from '../handoff/records.js';
 import type { EventPolicy } from '../policy.js';
 import type { JsonBytes } from './json-bytes.js';
@@ -25,7 +25,7 @@ function copy(w: JsonBytes, c: RecordCursor): number {
 }
 
 /** A URL or path, with hidden query values and passwords redacted. */
-function url(w: JsonBytes, c: RecordCursor, hide: ReadonlySet<string>): void {
+function url(w: JsonBytes, c: RecordCursor, hide: SensitiveNames): void {
   w.str(redactUrl(c.str(), hide));
 }
 

@@ -1,4 +1,4 @@
-import { REDACTED } from '@switchyard/shared';
+import { REDACTED, type SensitiveNames } from '@switchyard/shared';
 
 type Headers = Record<string, string | string[] | number | undefined>;
 
@@ -11,7 +11,7 @@ export function headerAttributes(
   prefix: 'http.request.header.' | 'http.response.header.',
   headers: Headers,
   skip: ReadonlySet<string>,
-  hidden: ReadonlySet<string>,
+  hidden: SensitiveNames,
 ): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const name in headers) {

@@ -10,6 +10,8 @@ import {
   redactUrl,
   redactUrlsIn,
   SENSITIVE_HEADERS,
+  type SensitiveNames,
+  sensitiveNames,
   sensitiveQueryNames,
 } from '@switchyard/shared';
 import type { Scope } from '../../pipeline/scope.js';
@@ -81,8 +83,8 @@ export class Telemetry {
   readonly ready: Promise<void>;
   private readonly global: GlobalSettings;
   private readonly skip: ReadonlySet<string>;
-  private readonly hidden: ReadonlySet<string>;
-  private readonly hiddenQuery: ReadonlySet<string>;
+  private readonly hidden: SensitiveNames;
+  private readonly hiddenQuery: SensitiveNames;
   /** The context of a request's global layer (its span, or the extracted parent), by its headers. */
   private readonly globalContexts = new WeakMap<IncomingHttpHeaders, Context>();
   private readonly proxyContexts = new WeakMap<Scope, Context>();
@@ -100,7 +102,7 @@ export class Telemetry {
     this.skip = new Set(
       cfg.skip_paths?.length ? cfg.skip_paths : ['/__health', '/__debug/', '/__echo/', '/__stats/'],
     );
-    this.hidden = new Set([...SENSITIVE_HEADERS, ...(redact.headers ?? []).map((h) => h.toLowerCase())]);
+    this.hidden = sensitiveNames(SENSITIVE_HEADERS, redact.headers);
     this.hiddenQuery = sensitiveQueryNames(redact.query);
     this.ready = import('./sdk.js')
       .then(({ startSdk }) => startSdk(settings))
