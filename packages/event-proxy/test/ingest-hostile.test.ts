@@ -82,6 +82,7 @@ describe('ingest: hostile bodies', () => {
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('SWY_PAYLOAD_INVALID');
     expect(res.json.error.message).toContain('not valid UTF-8');
+    expect(res.json.error.max_depth).toBeUndefined();
     // Depth counts from the envelope: its data and `extra` are two levels, so this item is at the bound.
     const n = MAX_ITEM_DEPTH - 2;
     const atBound = withExtra(`${'['.repeat(n)}${']'.repeat(n)}`);

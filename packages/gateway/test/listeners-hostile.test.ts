@@ -84,6 +84,7 @@ describe('admin listener: event stream count', () => {
     const third = await open(`${url}/__events`);
     expect(third.statusCode).toBe(503);
     expect(third.headers['retry-after']).toBe('5');
+    expect(third.headers.connection).toBe('close');
     let text = '';
     for await (const chunk of third) text += chunk;
     const body = JSON.parse(text);

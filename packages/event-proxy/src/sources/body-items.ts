@@ -197,16 +197,13 @@ export function splitBody(body: Buffer, contentType: string | undefined, maxItem
   }
   // The elements of an array are one level down.
   const depthLimit = MAX_ITEM_DEPTH + (body[first] === 0x5b ? 1 : 0);
-  const refused = nestsDeeper(body, first, body.length, depthLimit)
-    ? `${tooDeep} per item`
-    : isUtf8(body)
-      ? undefined
-      : notUtf8;
-  if (refused) {
+  const deep = nestsDeeper(body, first, body.length, depthLimit);
+  if (deep || !isUtf8(body)) {
     // NDJSON sent without its content type: its lines are checked one by one.
     if (firstLineIsJson(body, first)) return ndjson(body, maxItems);
+    const refused = deep ? `${tooDeep} per item` : notUtf8;
     throw new SwitchyardError('SWY_PAYLOAD_INVALID', `the request body ${refused}; nothing was taken`, {
-      details: { max_depth: MAX_ITEM_DEPTH },
+      ...(deep && { details: { max_depth: MAX_ITEM_DEPTH } }),
     });
   }
   let value: unknown;

@@ -98,7 +98,8 @@ export function createAdminServer(options: AdminServerOptions): AdminServer {
         `${streams.size} event streams are open, the most this admin listener serves (admin.max_streams)`,
         { details: { max_streams: maxStreams } },
       );
-      sendError(res, err, { 'retry-after': String(BUSY_RETRY_AFTER_S) });
+      // Closed, so a refused client holds no connection while it waits to come back.
+      sendError(res, err, { 'retry-after': String(BUSY_RETRY_AFTER_S), connection: 'close' });
       return;
     }
     const types = parseTypes(query.get('types'));
