@@ -46,10 +46,10 @@ const BATCH = Number(args.batch);
 const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 const RSS_LIMIT_MB = 150;
 // What packages/event-proxy/Dockerfile sets; kept in step by reading it.
-const IMAGE_NODE_OPTIONS = (readFileSync(
-  new URL('../packages/event-proxy/Dockerfile', import.meta.url),
-  'utf8',
-).match(/NODE_OPTIONS=(\S+)/) ?? [])[1];
+const imageEnv = readFileSync(new URL('../packages/event-proxy/Dockerfile', import.meta.url), 'utf8').match(
+  /NODE_OPTIONS=(?:"([^"]*)"|(\S+))/,
+);
+const IMAGE_NODE_OPTIONS = imageEnv?.[1] ?? imageEnv?.[2];
 // Reaches every child process (e.g. --max-old-space-size=64); shown with the figures.
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: only displayed; turbo never runs the bench
 const nodeOptions = process.env.NODE_OPTIONS;

@@ -21,9 +21,10 @@ afterAll(async () => {
 const MiB = 1024 * 1024;
 const BUDGET = 32 * MiB;
 // The heap the container image gives the proxy: the test runs it with the same flag.
-const IMAGE_NODE_OPTIONS = /NODE_OPTIONS=(\S+)/.exec(
+const imageEnv = /NODE_OPTIONS=(?:"([^"]*)"|(\S+))/.exec(
   readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'),
-)?.[1];
+);
+const IMAGE_NODE_OPTIONS = imageEnv?.[1] ?? imageEnv?.[2];
 
 async function inFlightBytes(url: string): Promise<number> {
   const res = await request(`${url}/metrics`);
