@@ -49,4 +49,40 @@ describe('CountedHistogram', () => {
     h.observe('kafka', 3);
     expect(await registry.metrics()).toContain('lag_seconds_count{sink="kafka"} 1');
   });
+
+  it('sums as prom-client does, one addition per observation (the exposed _sum is the same float)', async () => {
+    const counted = new Registry();
+    const reference = new Registry();
+    const h = new CountedHistogram('lag_seconds', 'Lag', BOUNDS, counted);
+    const r = new Histogram({
+      name: 'lag_seconds',
+      help: 'Lag',
+      labelNames: ['sink'],
+      buckets: BOUNDS,
+      registers: [reference],
+    });
+    // 68.6864493068023 × 15 is 1030.2967396020344; added 15 times, 1030.2967396020342.
+    h.observe('kafka', 68.6864493068023, 15);
+    for (let i = 0; i < 15; i++) r.observe({ sink: 'kafka' }, 68.6864493068023);
+    expect(await counted.metrics()).toBe(await reference.metrics());
+  });
+
+  it('orders its labels as prom-client does under the registry default labels', async () => {
+    const counted = new Registry();
+    const reference = new Registry();
+    for (const registry of [counted, reference]) registry.setDefaultLabels({ node: 'a' });
+    const h = new CountedHistogram('lag_seconds', 'Lag', BOUNDS, counted);
+    const r = new Histogram({
+      name: 'lag_seconds',
+      help: 'Lag',
+      labelNames: ['sink'],
+      buckets: BOUNDS,
+      registers: [reference],
+    });
+    h.observe('kafka', 3, 2);
+    r.observe({ sink: 'kafka' }, 3);
+    r.observe({ sink: 'kafka' }, 3);
+    expect(await counted.metrics()).toBe(await reference.metrics());
+    expect(await counted.getMetricsAsJSON()).toEqual(await reference.getMetricsAsJSON());
+  });
 });

@@ -1,13 +1,37 @@
 import type { Metric, Registry } from 'prom-client';
 
-/** One line of the exposition, as prom-client's Histogram gives it to its Registry. */
+type Labels = Record<string, string | number>;
+
+/**
+ * One line of the exposition, as prom-client's Histogram gives it to its Registry: `le` in `labels`, the
+ * series' own labels in `sharedLabels` (the Registry places its default labels between the two).
+ */
 interface Value {
-  labels: Record<string, string | number>;
+  labels: Labels;
+  sharedLabels: Labels;
   value: number;
   metricName: string;
+  exemplar: null | undefined;
+}
+
+/** A line as prom-client's Histogram#get gives it (getMetricsAsJSON): the shared labels merged in. */
+interface SplayedValue {
+  labels: Labels;
+  value: number;
+  metricName: string;
+  exemplar: null | undefined;
+}
+
+interface Exposed<V> {
+  name: string;
+  help: string;
+  type: 'histogram';
+  aggregator: 'sum';
+  values: V[];
 }
 
 interface Series {
+  labels: { sink: string };
   /** Observations per bucket (not cumulative), the last one past every bound (+Inf). */
   buckets: number[];
   sum: number;
@@ -40,29 +64,44 @@ export class CountedHistogram {
   observe(sink: string, value: number, count = 1): void {
     let s = this.series.get(sink);
     if (!s) {
-      s = { buckets: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
+      s = { labels: { sink }, buckets: new Array<number>(this.bounds.length + 1).fill(0), sum: 0, count: 0 };
       this.series.set(sink, s);
     }
     let b = 0;
     while (b < this.bounds.length && value > (this.bounds[b] as number)) b++;
     s.buckets[b] = (s.buckets[b] as number) + count;
-    s.sum += value * count;
+    // One addition per observation, as prom-client sums: `value * count` can differ in the last bit.
+    for (let i = 0; i < count; i++) s.sum += value;
     s.count += count;
   }
 
-  get(): { name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: Value[] } {
+  /** What the Registry's text exposition reads (prom-client's Histogram#getForPromString). */
+  getForPromString(): Exposed<Value> {
     const values: Value[] = [];
-    for (const [sink, s] of this.series) {
+    const bucket = `${this.name}_bucket`;
+    for (const s of this.series.values()) {
+      const line = (labels: Labels, value: number, metricName: string, exemplar: null | undefined) =>
+        values.push({ labels, sharedLabels: s.labels, value, metricName, exemplar });
       let cumulative = 0;
-      for (const [i, bound] of this.bounds.entries()) {
+      for (const [i, le] of this.bounds.entries()) {
         cumulative += s.buckets[i] as number;
-        values.push({ labels: { le: bound, sink }, value: cumulative, metricName: `${this.name}_bucket` });
+        line({ le }, cumulative, bucket, null);
       }
-      values.push({ labels: { le: '+Inf', sink }, value: s.count, metricName: `${this.name}_bucket` });
-      values.push({ labels: { sink }, value: s.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: { sink }, value: s.count, metricName: `${this.name}_count` });
+      line({ le: '+Inf' }, s.count, bucket, null);
+      line({}, s.sum, `${this.name}_sum`, undefined);
+      line({}, s.count, `${this.name}_count`, undefined);
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** What getMetricsAsJSON and cluster aggregation read (prom-client's Histogram#get). */
+  get(): Exposed<SplayedValue> {
+    const exposed = this.getForPromString();
+    const values = exposed.values.map(({ labels, sharedLabels, ...rest }) => ({
+      ...rest,
+      labels: { ...labels, ...sharedLabels },
+    }));
+    return { ...exposed, values };
   }
 
   reset(): void {
