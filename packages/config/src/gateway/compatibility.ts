@@ -181,7 +181,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     B,
     'ce',
     partial(
-      'consumed with acknowledgements, so the gateway holds at most prefetch_count messages (16 when unset); auto_ack acknowledges a message as a request takes it; prefetch_size is not sent (RabbitMQ refuses it); reconnects are paced 100 ms doubling to 10 s and never given up (backoff_strategy, max_retries accepted)',
+      'consumed with acknowledgements, so the gateway holds at most prefetch_count messages (16 when unset); auto_ack acknowledges a message as a request takes it; a message over `switchyard/backend` max_body_bytes (a Switchyard limit) is nacked without requeue even without nack_discard (with auto_ack it was already acknowledged: gone, not dead-lettered); prefetch_size is not sent (RabbitMQ refuses it); reconnects are paced 100 ms doubling to 10 s and never given up (backoff_strategy, max_retries accepted)',
     ),
   ),
   'backend/amqp/producer': ns(
@@ -211,7 +211,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     B,
     'ce',
     partial(
-      'nats:// (NATS_SERVER_URL, ?queue= group; core NATS, at most once, 1024 messages held, oldest dropped), kafka://group?topic= (KAFKA_BROKERS, offset=oldest|newest; kafkajs consumer group; the offset is committed once a request took the record rather than after decoding, and one record is held at a time), rabbit://queue (RABBIT_SERVER_URL, ?prefetch_count=, 16 when unset where gocloud sets no limit; acked once decoded, requeued when not) and mem://; gcppubsub, awssqs and azuresb leave the endpoint unserved (500), as does a query parameter gocloud does not know',
+      'nats:// (NATS_SERVER_URL, ?queue= group; core NATS, at most once, 1024 messages held, oldest dropped), kafka://group?topic= (KAFKA_BROKERS, offset=oldest|newest; kafkajs consumer group; the offset is committed once a request took the record rather than after decoding, and one record is held at a time), rabbit://queue (RABBIT_SERVER_URL, ?prefetch_count=, 16 when unset where gocloud sets no limit; acked once decoded, requeued when not; one over `max_body_bytes` is nacked without requeue, so a dead-letter exchange gets it) and mem://; gcppubsub, awssqs and azuresb leave the endpoint unserved (500), as does a query parameter gocloud does not know',
     ),
   ),
   'modifier/lua-backend': ns(B, 'ce', partial(LUA_NOTE)),
