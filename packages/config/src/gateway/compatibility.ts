@@ -221,7 +221,7 @@ export const KRAKEND_NAMESPACES_SUPPORT: Record<string, NamespaceSupport> = {
     B,
     'ce',
     partial(
-      'header.Modifier/Append/Blacklist/Copy, querystring.Modifier, body.Modifier, cookie.Modifier, url.Modifier (path, query), status.Modifier, fifo.Group, header/querystring/url.Filter; other modifiers, and a scheme or host change, leave the endpoint unserved (KrakenD: the backend runs without martian); on a no-op endpoint only the request modifiers apply (a warning says the response ones are ignored), as lua-proxy and lua-backend are ignored there with a warning',
+      'header.Modifier/Append/Blacklist/Copy, querystring.Modifier, body.Modifier, cookie.Modifier, url.Modifier (path, query), status.Modifier, fifo.Group, header/querystring/url.Filter, header.RegexFilter; other modifiers, and a scheme or host change, leave the endpoint unserved (KrakenD: the backend runs without martian); on a no-op endpoint only the request modifiers apply (a warning says the response ones are ignored), as lua-proxy and lua-backend are ignored there with a warning',
     ),
   ),
   'plugin/http-client': ns(

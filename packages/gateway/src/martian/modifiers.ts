@@ -195,6 +195,17 @@ const BUILDERS: Record<string, (s: Settings, at: string) => Modifier> = {
       return v !== undefined && (value === '' || v.includes(value));
     });
   },
+  // Martian tests the regex (unanchored, as Go's MatchString) against each value of the header.
+  'header.RegexFilter': (s, at) => {
+    const name = str(s, 'header', at).toLowerCase();
+    let re: RegExp;
+    try {
+      re = new RegExp(str(s, 'regex', at));
+    } catch (err) {
+      throw invalid(at, `regex is not a valid regular expression: ${(err as Error).message}`);
+    }
+    return filter(s, at, (m) => (m.headers.get(name) ?? []).some((v) => re.test(v)));
+  },
   'querystring.Filter': (s, at) => {
     const name = str(s, 'name', at);
     const value = str(s, 'value', at, true);

@@ -24,7 +24,7 @@ describe('modifier/martian', () => {
     const ep = (path: string, m: Record<string, unknown>, method = 'GET') => ({
       endpoint: path,
       method,
-      input_headers: ['X-Gone', 'X-Switch', 'Content-Type'],
+      input_headers: ['X-Gone', 'X-Switch', 'X-Tier', 'Content-Type'],
       input_query_strings: ['keep'],
       backend: [{ url_pattern: '/orig', extra_config: martian(m) }],
     });
@@ -63,6 +63,14 @@ describe('modifier/martian', () => {
             value: 'on',
             modifier: { 'header.Modifier': { scope: ['request'], name: 'X-Foo', value: 'then' } },
             else: { 'header.Modifier': { scope: ['request'], name: 'X-Foo', value: 'else' } },
+          },
+        }),
+        ep('/regex-filter', {
+          'header.RegexFilter': {
+            scope: ['request'],
+            header: 'X-Tier',
+            regex: 'gold|plat',
+            modifier: { 'header.Modifier': { scope: ['request'], name: 'X-Foo', value: 'matched' } },
           },
         }),
         ep('/status', { 'status.Modifier': { scope: ['response'], statusCode: 404 } }),
@@ -105,6 +113,16 @@ describe('modifier/martian', () => {
       'then',
     );
     expect(JSON.parse((await send(gw.port, '/filter')).body).foo).toBe('else');
+  });
+
+  it('header.RegexFilter runs its modifier when a value of the header matches, anywhere in it', async () => {
+    const matched = await send(gw.port, '/regex-filter', { headers: { 'X-Tier': 'platinum' } });
+    expect(matched.status).toBe(200);
+    expect(JSON.parse(matched.body).foo).toBe('matched');
+    expect(
+      JSON.parse((await send(gw.port, '/regex-filter', { headers: { 'X-Tier': 'free' } })).body).foo,
+    ).toBeNull();
+    expect(JSON.parse((await send(gw.port, '/regex-filter')).body).foo).toBeNull();
   });
 
   it('status.Modifier on the response makes a 200 a backend failure (500, as KrakenD)', async () => {
