@@ -50,6 +50,14 @@ describe('createLogger', () => {
       else process.env.LOG_LEVEL = old;
     }
   });
+
+  it('takes fatal, the level telemetry/logging CRITICAL gives the gateway and its event worker', () => {
+    const { lines, destination } = capture();
+    const log = createLogger({ destination, level: 'fatal' });
+    log.error('dropped');
+    log.fatal('kept');
+    expect(lines.map((l) => l.msg)).toEqual(['kept']);
+  });
 });
 
 describe('redactHeaders', () => {

@@ -5,7 +5,8 @@ import { PRETTY_MISSING, prettyStream } from './pretty.js';
 
 export type { Logger } from 'pino';
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+// fatal: KrakenD's CRITICAL (telemetry/logging), which the event worker's logger inherits.
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
