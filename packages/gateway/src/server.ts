@@ -275,6 +275,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         refuseManyHosts(res);
         return;
       }
+      if (req.url !== undefined && !req.url.startsWith('/')) useTargetHost(req);
       inflight++;
       current.active++;
       current.serve(req, res);
@@ -674,6 +675,21 @@ function bounded(p: Promise<void>, ms: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * RFC 9112 §3.2.2: with an absolute-form target (`GET http://host/path`) the host is the target's and Host
+ * is ignored, as Go's server sets it: else allowed_hosts and the https redirect would judge another host
+ * than the one a proxy in front routed on.
+ */
+function useTargetHost(req: IncomingMessage): void {
+  let host = '';
+  try {
+    host = new URL(req.url as string).host;
+  } catch {
+    // `*` or an authority-form target: Host stands.
+  }
+  if (host) req.headers.host = host;
 }
 
 /** An absolute-form request target (`GET http://host/path`): route on its path. */

@@ -176,4 +176,42 @@ describe('Host', () => {
     expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 400 Bad Request');
     expect(answer).toContain('too many Host headers');
   });
+
+  it('an absolute-form target names the host (RFC 9112 §3.2.2, as Go reads it): allowed_hosts checks it, not Host', async () => {
+    const g = await startGateway({
+      extra_config: { 'security/http': { allowed_hosts: ['good.example'] } },
+      endpoints: [{ endpoint: '/a', backend: [{ host: ['http://127.0.0.1:9'], url_pattern: '/' }] }],
+    });
+    closers.push(() => g.close());
+    const ask = (head: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(g.port, '127.0.0.1');
+        let text = '';
+        socket.on('data', (d) => {
+          text += d.toString('latin1');
+        });
+        socket.on('close', () => resolve(text));
+        socket.end(`${head}\r\nConnection: close\r\n\r\n`);
+      });
+    const evil = await ask('GET http://evil.example/a HTTP/1.1\r\nHost: good.example');
+    expect(evil.split('\r\n', 1)[0]).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(evil).toContain('Bad Host');
+    const good = await ask('GET http://good.example/a HTTP/1.1\r\nHost: evil.example');
+    expect(good).not.toContain('Bad Host');
+  });
+});
+
+describe('logs', () => {
+  it('/__debug/ logs headers that look like secrets redacted, as events carry them', async () => {
+    const { logger, lines } = capturingLogger('debug');
+    const g = await startGateway({ endpoints: [] }, { debug: true, logger });
+    closers.push(() => g.close());
+    const res = await send(g.port, '/__debug/x', {
+      headers: { 'X-Vault-Token': 'vault-secret', 'X-Goog-Api-Key': 'goog-secret', 'X-Trace': 'kept' },
+    });
+    expect(res.status).toBe(200);
+    const text = lines.join('\n');
+    expect(text).toContain('kept');
+    expect(text).not.toMatch(/vault-secret|goog-secret/);
+  });
 });
