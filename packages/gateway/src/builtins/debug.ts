@@ -1,4 +1,4 @@
-import { isSwitchyardError, readBody } from '@switchyard/shared';
+import { isSwitchyardError, readBody, redactHeaders } from '@switchyard/shared';
 import { hasBody } from '../request/body.js';
 import type { Exchange, RouteHandler } from '../request/exchange.js';
 
@@ -31,10 +31,9 @@ export function debugHandler(maxBodyBytes: number): RouteHandler {
     x.begin('/__debug/*');
     const body = await readTextBody(x, maxBodyBytes);
     if (body === undefined) return;
-    x.log().debug(
-      { method: x.req.method, url: x.req.url, query: x.query, headers: x.req.headers, body },
-      'debug endpoint',
-    );
+    // The logger's own redaction knows listed names only; redactHeaders also hides names that look secret.
+    const headers = redactHeaders(x.req.headers);
+    x.log().debug({ method: x.req.method, url: x.req.url, query: x.query, headers, body }, 'debug endpoint');
     x.send(200, { 'Content-Type': 'application/json; charset=utf-8' }, '{"message":"pong"}', true);
   };
 }
