@@ -128,6 +128,24 @@ describe('an endless request body answered before it was read', () => {
     expect(wrongMethod.status).toBe('HTTP/1.1 405 Method Not Allowed');
     expect(wrongMethod.sent).toBeLessThan(64 * 1024 * 1024);
   });
+
+  it('a 404 to a small body that was sent whole keeps the connection: the next request is answered', async () => {
+    const g = await startGateway({ endpoints: [] });
+    closers.push(() => g.close());
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(g.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString('latin1');
+      });
+      socket.on('close', () => resolve(text));
+      socket.write(
+        'POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789' +
+          'GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+    });
+    expect(answer.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 404', 'HTTP/1.1 404']);
+  });
 });
 
 describe('logs', () => {
@@ -201,7 +219,7 @@ describe('Host', () => {
   });
 });
 
-describe('logs', () => {
+describe('debug log', () => {
   it('/__debug/ logs headers that look like secrets redacted, as events carry them', async () => {
     const { logger, lines } = capturingLogger('debug');
     const g = await startGateway({ endpoints: [] }, { debug: true, logger });

@@ -1,14 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
+ * A body answered unread that is declared no longer than this is left for Node to read and discard, so the
+ * connection is reused, as Go's server drains up to 256 KiB: a small body sent whole is often not yet parsed
+ * when the answer finishes, and closing would drop a keep-alive client's next request.
+ */
+const MAX_DRAIN_BYTES = 256 * 1024;
+
+/**
  * Closes the connection once the answer is out if the request body was not received to its end (a 404,
- * 405, 401 or 413 answered before it). Node would otherwise read and discard the rest to reuse the
- * connection: an endless chunked body kept a listener reading for as long as the client sent, up to the
- * request timeout (300 s on the gateway by default).
+ * 405, 401 or 413 answered before it), unless its Content-Length is small. Node would otherwise read and
+ * discard the rest to reuse the connection: an endless chunked body kept a listener reading for as long as
+ * the client sent, up to the request timeout (300 s on the gateway by default).
  */
 export function closeUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   res.once('finish', () => {
     if (req.complete) return;
+    const length = Number(req.headers['content-length']);
+    if (req.headers['transfer-encoding'] === undefined && length <= MAX_DRAIN_BYTES) return;
     const socket = req.socket;
     // The answer's bytes go out first; then reading stops.
     if (socket.writableFinished) socket.destroy();
