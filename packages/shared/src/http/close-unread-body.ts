@@ -14,10 +14,13 @@ const MAX_DRAIN_BYTES = 256 * 1024;
  * the client sent, up to the request timeout (300 s on the gateway by default).
  */
 export function closeUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  // Decided on the headers, before any listener: most requests (no body, or a small one) need none.
+  if (req.headers['transfer-encoding'] === undefined) {
+    const length = req.headers['content-length'];
+    if (length === undefined || Number(length) <= MAX_DRAIN_BYTES) return;
+  }
   res.once('finish', () => {
     if (req.complete) return;
-    const length = Number(req.headers['content-length']);
-    if (req.headers['transfer-encoding'] === undefined && length <= MAX_DRAIN_BYTES) return;
     const socket = req.socket;
     // The answer's bytes go out first; then reading stops.
     if (socket.writableFinished) socket.destroy();
