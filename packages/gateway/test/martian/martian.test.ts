@@ -73,6 +73,15 @@ describe('modifier/martian', () => {
             modifier: { 'header.Modifier': { scope: ['request'], name: 'X-Foo', value: 'matched' } },
           },
         }),
+        // Go's syntax ((?i)) and a pattern that backtracks exponentially in a backtracking engine.
+        ep('/regex-go', {
+          'header.RegexFilter': {
+            scope: ['request'],
+            header: 'X-Tier',
+            regex: '(?i)^(a+)+$',
+            modifier: { 'header.Modifier': { scope: ['request'], name: 'X-Foo', value: 'matched' } },
+          },
+        }),
         ep('/status', { 'status.Modifier': { scope: ['response'], statusCode: 404 } }),
         ep('/unknown', { 'nope.Modifier': { scope: ['request'] } }),
       ],
@@ -123,6 +132,14 @@ describe('modifier/martian', () => {
       JSON.parse((await send(gw.port, '/regex-filter', { headers: { 'X-Tier': 'free' } })).body).foo,
     ).toBeNull();
     expect(JSON.parse((await send(gw.port, '/regex-filter')).body).foo).toBeNull();
+  });
+
+  it("header.RegexFilter takes Go's regexp syntax and runs in linear time on a client's value", async () => {
+    const foo = async (tier: string) =>
+      JSON.parse((await send(gw.port, '/regex-go', { headers: { 'X-Tier': tier } })).body).foo;
+    expect(await foo('AAA')).toBe('matched');
+    // 40 a's then a b: a backtracking engine tries 2^40 ways before giving up.
+    expect(await foo(`${'a'.repeat(40)}b`)).toBeNull();
   });
 
   it('status.Modifier on the response makes a 200 a backend failure (500, as KrakenD)', async () => {
