@@ -143,7 +143,11 @@ const HEADERS_TOO_LARGE_TEXT = '431 request header fields too large';
 
 function hostHeaders(raw: readonly string[]): number {
   let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if ((raw[i] as string).toLowerCase() === 'host') count++;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    // The length first: most names are not four letters, and lower-casing allocates.
+    if (name.length === 4 && name.toLowerCase() === 'host') count++;
+  }
   return count;
 }
 
