@@ -17,6 +17,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startKafkaMock } from './support/kafka-mock.mjs';
+import { facts, response } from './support/request-facts.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,33 +41,6 @@ const { HubSource } = await import(dist('apps/cli/dist/wiring/hub-source.js'));
 const { createEventProxy } = await import(dist('packages/event-proxy/dist/index.js'));
 const { validateEventProxySettings } = await import(dist('packages/config/dist/index.js'));
 const { createLogger } = await import(dist('packages/shared/dist/index.js'));
-
-// What a load generator's request looks like to the gateway (as in bench/event-worker-cpu.mjs).
-const headers = {
-  host: '127.0.0.1:8080',
-  'user-agent': 'undici/6 bench',
-  accept: 'application/json',
-  'accept-encoding': 'gzip, deflate',
-  'x-forwarded-for': '10.0.0.1',
-  authorization: 'Bearer abc.def.ghi',
-};
-const facts = (i) => ({
-  request_id: `0b6d3f1c-8a2e-4e51-9d0a-${String(i).padStart(12, '0')}`,
-  method: 'GET',
-  path: i % 4 === 0 ? `/users/${i}?page=2&sort=name` : `/users/${i}`,
-  endpoint: '/users/{id}',
-  query: i % 4 === 0 ? 'page=2&sort=name' : '',
-  client_ip: '127.0.0.1',
-  headers,
-  body_bytes: 0,
-});
-const response = {
-  status: 200,
-  latency_ms: 1.734,
-  bytes: 412,
-  completed: true,
-  backends: [{ url: 'http://127.0.0.1:9000/users/1', method: 'GET', status: 200, latency_ms: 1.21 }],
-};
 
 const kafka = await startKafkaMock();
 const dir = await mkdtemp(join(tmpdir(), 'event-proxy-cpu-'));

@@ -7,6 +7,7 @@
 //   npx turbo run build --filter=@switchyard/cli && node bench/event-worker-cpu.mjs [--pairs 4000] [--rounds 9]
 // (pairs × 2 must stay within the hub's ring, 10,000 events by default)
 import { parseArgs } from 'node:util';
+import { facts, response } from './support/request-facts.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,33 +29,6 @@ const { proxyEvent } = await import(dist('apps/cli/dist/wiring/hub-source.js'));
 const { encodeFrame } = await import(dist('packages/event-proxy/dist/spool/frame.js'));
 const { kafkaMessageKey, kafkaTopic } = await import(dist('packages/event-proxy/dist/sinks/kafka.js'));
 const { eventJson } = await import(dist('packages/event-proxy/dist/pipeline/event-json.js'));
-
-// What a load generator's request looks like to the gateway (bench:gateway sends about this).
-const headers = {
-  host: '127.0.0.1:8080',
-  'user-agent': 'undici/6 bench',
-  accept: 'application/json',
-  'accept-encoding': 'gzip, deflate',
-  'x-forwarded-for': '10.0.0.1',
-  authorization: 'Bearer abc.def.ghi',
-};
-const facts = (i) => ({
-  request_id: `0b6d3f1c-8a2e-4e51-9d0a-${String(i).padStart(12, '0')}`,
-  method: 'GET',
-  path: i % 4 === 0 ? `/users/${i}?page=2&sort=name` : `/users/${i}`,
-  endpoint: '/users/{id}',
-  query: i % 4 === 0 ? 'page=2&sort=name' : '',
-  client_ip: '127.0.0.1',
-  headers,
-  body_bytes: 0,
-});
-const response = {
-  status: 200,
-  latency_ms: 1.734,
-  bytes: 412,
-  completed: true,
-  backends: [{ url: 'http://127.0.0.1:9000/users/1', method: 'GET', status: 200, latency_ms: 1.21 }],
-};
 
 const sab = createHandoffBuffer(64 * 1024 * 1024);
 const writer = new HandoffWriter(sab);
