@@ -109,6 +109,11 @@ export const EventsNamespace = obj({
       description: "the event worker's scheduling priority below the request thread's (nice steps)",
     }),
   ),
+  worker_idle: Type.Optional(
+    Type.Boolean({
+      description: 'run the event worker under SCHED_IDLE (Linux): only on CPU time no other thread wants',
+    }),
+  ),
   health_interval: Type.Optional(Duration),
   node_id: Type.Optional(Type.String({ minLength: 1 })),
 });

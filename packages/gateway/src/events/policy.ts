@@ -33,6 +33,8 @@ export const EVENT_DEFAULTS = {
   healthIntervalMs: 10_000,
   /** The event worker's priority below the request thread's (Linux nice steps; 0: the same). */
   workerNice: 5,
+  /** The event worker under SCHED_IDLE (Linux): it takes only CPU time the request thread leaves. */
+  workerIdle: true,
 } as const;
 
 /** A backend error's text as an event carries it: its first EVENT_DEFAULTS.maxErrorChars characters. */

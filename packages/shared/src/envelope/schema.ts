@@ -79,6 +79,15 @@ export const NodeHealthData = Type.Object(
           restarts: Type.Integer({ minimum: 0 }),
           last_error: Type.Optional(Type.String()),
           dropped: Type.Integer({ minimum: 0, description: 'records the hand-off had no room for' }),
+          priority: Type.Optional(
+            Type.Object(
+              {
+                nice: Type.Integer({ description: "the worker thread's nice value" }),
+                idle: Type.Boolean({ description: 'whether it runs under SCHED_IDLE' }),
+              },
+              { additionalProperties: true },
+            ),
+          ),
         },
         { additionalProperties: true },
       ),

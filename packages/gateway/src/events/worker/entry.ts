@@ -1,5 +1,3 @@
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -16,6 +14,7 @@ import type {
   ToWorker,
   WorkerInit,
 } from './messages.js';
+import { lowerPriority } from './priority.js';
 
 // The event worker: reads the records the request thread handed off, builds, samples, redacts, filters
 // and serialises the events (EventHub), hands them to its consumer (the event proxy in `run`) and, while
@@ -30,25 +29,11 @@ const POLL_MS = 50;
 /** How long after the last record it keeps polling before it sleeps until woken. */
 const BUSY_MS = 250;
 
-/**
- * Lowers this thread's scheduling priority (Linux: a thread has its own nice value), so under CPU
- * contention the request thread runs first and events are built in the time left; the hand-off holds
- * what waits. Best effort: elsewhere, or refused, the worker runs at the process's priority.
- */
-function lowerPriority(nice: number): void {
-  if (nice <= 0) return;
-  try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + nice));
-  } catch {
-    // Not Linux, or not allowed: the default priority.
-  }
-}
-
 const port = parentPort;
 if (!port) throw new Error('the event worker runs in a worker thread');
 const init = workerData as WorkerInit;
-lowerPriority(init.nice);
+// Before any work: the worker takes only the CPU time the request thread leaves (see priority.ts).
+const priority = await lowerPriority(init.nice, init.idle);
 const post = (message: FromWorker) => port.postMessage(message);
 
 const logger = createLogger({
@@ -250,7 +235,7 @@ try {
       restarts: init.restarts,
     });
   }
-  post({ type: 'ready', info: consumer?.info?.() });
+  post({ type: 'ready', info: consumer?.info?.(), priority });
   void loop();
 } catch (err) {
   post({ type: 'failed', error: serialize(err) });

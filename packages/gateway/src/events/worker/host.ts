@@ -18,6 +18,7 @@ import type { EventFeed, EventHub } from '../hub.js';
 import { EVENT_DEFAULTS } from '../policy.js';
 import { relayLogLine } from './log-relay.js';
 import type { FromWorker, SerializedError, ToWorker, WorkerInit } from './messages.js';
+import type { WorkerPriority } from './priority.js';
 import { HandoffRecorder } from './recorder.js';
 
 export interface EventWorkerOptions {
@@ -45,6 +46,8 @@ export interface WorkerHealth {
   last_error?: string;
   /** Records the request thread could not hand off (the hand-off was full), since the start. */
   dropped: number;
+  /** The scheduling the running worker got (Linux), as the kernel reports it. */
+  priority?: WorkerPriority;
 }
 
 const MAX_RESTART_DELAY_MS = 5000;
@@ -88,6 +91,7 @@ export class EventWorkerHost implements EventFeed {
   private waiters = new Map<number, (m: FromWorker | undefined) => void>();
   private nextRequestId = 0;
   private info: unknown;
+  private priority: WorkerPriority | undefined;
   private firstSeq: number | undefined;
   private readonly stdout: NodeJS.WritableStream;
 
@@ -127,6 +131,7 @@ export class EventWorkerHost implements EventFeed {
       restarts: this.restarts,
       ...(this.lastError !== undefined && { last_error: this.lastError }),
       dropped: this.writer.dropped,
+      ...(this.priority !== undefined && { priority: this.priority }),
     };
   }
 
@@ -239,6 +244,7 @@ export class EventWorkerHost implements EventFeed {
       restarts: this.restarts,
       logLevel: this.logger.level,
       nice: this.settings.worker_nice ?? EVENT_DEFAULTS.workerNice,
+      idle: this.settings.worker_idle ?? EVENT_DEFAULTS.workerIdle,
       consumer: consumer ? { module: moduleUrl(consumer.module), data: consumer.data } : undefined,
     };
     this.state = this.restarts === 0 ? 'starting' : 'restarting';
@@ -252,6 +258,7 @@ export class EventWorkerHost implements EventFeed {
           case 'ready':
             ready = true;
             this.info = m.info;
+            this.priority = m.priority;
             this.state = 'running';
             this.failuresInRow = 0;
             if (this.forwarding) worker.postMessage({ type: 'forward', from: this.hub.nextSeq });

@@ -1,6 +1,7 @@
 import type { EventsNamespace } from '@switchyard/config';
 import type { Envelope, Logger } from '@switchyard/shared';
 import type { EventHub, ForwardedEvent } from '../hub.js';
+import type { WorkerPriority } from './priority.js';
 
 /** What the event worker is started with. */
 export interface WorkerInit {
@@ -14,6 +15,8 @@ export interface WorkerInit {
   logLevel: string;
   /** How much lower than the request thread the worker's scheduling priority is (Linux nice steps). */
   nice: number;
+  /** Whether the worker runs under SCHED_IDLE (Linux). */
+  idle: boolean;
   consumer: { module: string; data: unknown } | undefined;
 }
 
@@ -33,7 +36,7 @@ export interface SerializedError {
 }
 
 export type FromWorker =
-  | { type: 'ready'; info: unknown }
+  | { type: 'ready'; info: unknown; priority: WorkerPriority | undefined }
   | { type: 'failed'; error: SerializedError }
   | { type: 'events'; events: ForwardedEvent[] }
   | { type: 'log'; line: string }
