@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { EventsNamespace } from '@switchyard/config';
 import { createLogger, isSwitchyardError, type LogLevel } from '@switchyard/shared';
 import type { CommitPoint } from '../handoff/layout.js';
 import { HandoffReader } from '../handoff/reader.js';
@@ -28,6 +29,18 @@ const IDLE_WAIT_MS = 1000;
 const POLL_MS = 50;
 /** How long after the last record it keeps polling before it sleeps until woken. */
 const BUSY_MS = 250;
+/**
+ * Events the worker's hub keeps. It only holds what its consumer has not taken yet (the gateway's own
+ * ring, for SSE, is in the gateway's hub): kept as long as `ring_size` says, every event would outlive
+ * the young generation, to be copied and promoted by the GC and later collected from the old one.
+ */
+const WORKER_RING = 2048;
+
+/** The `telemetry/events` settings, with the worker hub's own ring size. */
+const withWorkerRing = (settings: EventsNamespace): EventsNamespace => ({
+  ...settings,
+  ring_size: WORKER_RING,
+});
 
 const port = parentPort;
 if (!port) throw new Error('the event worker runs in a worker thread');
@@ -44,7 +57,7 @@ const reader = new HandoffReader(init.sab);
 // A worker started after a failure continues from its predecessor's last commit point: the records after
 // it are read again and numbered as before, so their events keep their ids.
 const hub = new EventHub({
-  settings: init.settings,
+  settings: withWorkerRing(init.settings),
   nodeId: init.nodeId,
   idTag: init.idTag,
   firstSeq: Math.max(init.firstSeq, reader.resumed.seq),
@@ -159,7 +172,7 @@ port.on('message', (m: ToWorker) => {
       forwardFrom = null;
       break;
     case 'configure':
-      hub.configure(m.settings);
+      hub.configure(withWorkerRing(m.settings));
       break;
     case 'drain':
       void drain(m.id, m.timeoutMs);
