@@ -100,7 +100,12 @@ describe('event proxy stopped and restarted mid-stream', () => {
     await until(() => running.gateway.events.subscribers > 1, 'the proxy to attach');
 
     const traffic = load(base, 1, 300);
-    await until(() => sent.length >= 200, '200 events emitted');
+    // The event worker builds in bursts when the CPU is busy (it runs on time the requests leave): wait
+    // until the proxy's spool has taken some of them, not only until the gateway emitted them.
+    await until(
+      () => sent.length >= 200 && existsSync(join(spoolDir, CURSOR_FILE)),
+      '200 events emitted and the spool to have taken some',
+    );
     await first.close({ deadlineMs: 0 }); // mid-stream: requests keep coming
     const beforeRestart = readNdjson(out).length;
     expect(existsSync(join(spoolDir, CURSOR_FILE))).toBe(true);
