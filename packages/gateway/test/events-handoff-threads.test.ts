@@ -35,9 +35,16 @@ function readAll(reader: HandoffReader, expectNext: { id: number }): number {
   return n;
 }
 
-describe('the hand-off across the 32-bit wrap', () => {
+// A 64 KiB ring is never written in place (the largest record would not fit whole); a 1 MiB one mostly
+// is, and through the scratch buffer near its end or when nearly full.
+const RINGS = [
+  { size: 65_536, lag: 397 },
+  { size: 1 << 20, lag: 3971 },
+];
+
+describe.each(RINGS)('the hand-off across the 32-bit wrap, a ring of $size bytes', ({ size, lag }) => {
   it('keeps records whole and in order while positions wrap, and drops only what does not fit', () => {
-    const sab = createHandoffBuffer(65_536);
+    const sab = createHandoffBuffer(size);
     // Positions just short of 2^32, as after 4 GiB handed off; the commit point says the same.
     const start = 2 ** 32 - 3000;
     const control = new Int32Array(sab, 0, 8);
@@ -49,10 +56,11 @@ describe('the hand-off across the 32-bit wrap', () => {
     const next = { id: 0 };
     let read = 0;
     let wrapped = false;
-    for (let i = 0; i < 5000; i++) {
+    const total = 3 * lag;
+    for (let i = 0; i < total; i++) {
       writeRequest(writer, facts(i), i, 8192);
       // The reader lags behind by bursts, so the ring fills and some records are dropped.
-      if (i % 397 === 0) {
+      if (i % lag === 0) {
         read += readAll(reader, next);
         reader.commit({ ...reader.mark, seq: 0, idTime: 0 });
       }
@@ -62,14 +70,14 @@ describe('the hand-off across the 32-bit wrap', () => {
     next.id += reader.takeDropped();
     expect(wrapped).toBe(true);
     expect(writer.dropped).toBeGreaterThan(0);
-    expect(read + writer.dropped).toBe(5000);
-    expect(next.id).toBe(5000);
+    expect(read + writer.dropped).toBe(total);
+    expect(next.id).toBe(total);
   });
 });
 
-describe('the hand-off between two threads', () => {
+describe.each(RINGS)('the hand-off between two threads, a ring of $size bytes', ({ size }) => {
   it('delivers every record once, in order, or counts it as dropped where it was dropped', async () => {
-    const sab = createHandoffBuffer(65_536);
+    const sab = createHandoffBuffer(size);
     const reader = new HandoffReader(sab);
     const total = 50_000;
     // The writer runs the built module in a worker thread (the global setup builds dist/).

@@ -13,21 +13,37 @@ import {
 const SCRATCH_BYTES = 256 * 1024;
 
 /**
- * The request thread's side of the hand-off. A record is encoded into a preallocated scratch buffer, then
- * copied into the ring in one piece if it fits; if not, it is dropped and counted, and the request goes on:
- * the writer never waits and never allocates per record.
+ * The request thread's side of the hand-off. A record is encoded straight into the ring when the free
+ * room after the write position could hold the largest record; otherwise (near the ring's end, or with
+ * the ring nearly full) into a preallocated scratch buffer, copied into the ring in one piece if it fits.
+ * What does not fit is dropped and counted, and the request goes on: the writer never waits and never
+ * allocates per record.
  */
 export class HandoffWriter {
   private readonly v: HandoffViews;
   private readonly size: number;
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  /** Where the record being encoded goes (the ring or the scratch buffer), from `base` to at most `end`. */
+  private buf: Buffer;
+  private base = 0;
+  private end = 0;
   private pos = 0;
   private overflow = false;
   private lost = 0;
+  /** The write position: this writer alone moves it. */
+  private written: number;
+  /**
+   * The reader's position when last loaded: it only moves on, so the room it implies is there at least.
+   * Loading it again only when that room runs short leaves its cache line to the worker.
+   */
+  private read: number;
 
   constructor(sab: SharedArrayBuffer) {
     this.v = viewsOf(sab);
     this.size = this.v.data.length;
+    this.buf = this.scratch;
+    this.written = Atomics.load(this.v.control, WRITE) >>> 0;
+    this.read = Atomics.load(this.v.control, READ) >>> 0;
   }
 
   /** Records dropped because the ring was full (or one was too large), since the start. */
@@ -51,33 +67,44 @@ export class HandoffWriter {
 
   begin(kind: number): this {
     this.overflow = false;
-    this.scratch[4] = kind;
+    const offset = this.written & this.v.mask;
+    if (offset + SCRATCH_BYTES <= this.size && this.fits(this.written + SCRATCH_BYTES)) {
+      // The largest record fits here whole: no copy at commit.
+      this.buf = this.v.data;
+      this.base = offset;
+    } else {
+      this.buf = this.scratch;
+      this.base = 0;
+    }
+    this.end = this.base + SCRATCH_BYTES;
+    this.buf[this.base + 4] = kind;
     // The drop count goes in at commit (bytes 5-8): a drop between begin and commit is counted before it.
-    this.pos = 4 + RECORD_HEADER;
+    this.pos = this.base + 4 + RECORD_HEADER;
     return this;
   }
 
   u8(value: number): this {
-    if (this.pos + 1 > SCRATCH_BYTES) this.overflow = true;
-    else this.scratch[this.pos++] = value;
+    if (this.pos + 1 > this.end) this.overflow = true;
+    else this.buf[this.pos++] = value;
     return this;
   }
 
   u32(value: number): this {
-    if (this.pos + 4 > SCRATCH_BYTES) this.overflow = true;
-    else this.pos = this.scratch.writeUInt32LE(value >>> 0, this.pos);
+    if (this.pos + 4 > this.end) this.overflow = true;
+    else {
+      this.put32(value, this.pos);
+      this.pos += 4;
+    }
     return this;
   }
 
   i32(value: number): this {
-    if (this.pos + 4 > SCRATCH_BYTES) this.overflow = true;
-    else this.pos = this.scratch.writeInt32LE(value | 0, this.pos);
-    return this;
+    return this.u32(value | 0);
   }
 
   f64(value: number): this {
-    if (this.pos + 8 > SCRATCH_BYTES) this.overflow = true;
-    else this.pos = this.scratch.writeDoubleLE(value, this.pos);
+    if (this.pos + 8 > this.end) this.overflow = true;
+    else this.pos = this.buf.writeDoubleLE(value, this.pos);
     return this;
   }
 
@@ -85,11 +112,11 @@ export class HandoffWriter {
   str(value: string): this {
     const n = value.length;
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.pos + 4 + 3 * n > SCRATCH_BYTES) {
+    if (this.pos + 4 + 3 * n > this.end) {
       this.overflow = true;
       return this;
     }
-    const b = this.scratch;
+    const b = this.buf;
     const start = this.pos + 4;
     // Short ASCII strings (ids, methods, paths, most header values) are copied here: a call into
     // Buffer#write costs more than the copy.
@@ -102,7 +129,7 @@ export class HandoffWriter {
       }
     }
     const bytes = i === n ? n : i + b.write(value.slice(i), start + i, 'utf8');
-    b.writeUInt32LE(bytes, this.pos);
+    this.put32(bytes, this.pos);
     this.pos = start + bytes;
     return this;
   }
@@ -115,33 +142,48 @@ export class HandoffWriter {
   }
 
   patchU32(at: number, value: number): void {
-    if (!this.overflow) this.scratch.writeUInt32LE(value >>> 0, at);
-  }
-
-  /** Room left in the scratch buffer for strings (a caller capping headers checks it). */
-  get room(): number {
-    return SCRATCH_BYTES - this.pos;
+    if (!this.overflow) this.put32(value, at);
   }
 
   /** Puts the record into the ring; false (counted as dropped) when it does not fit. */
   commit(): boolean {
     const { control, data, mask } = this.v;
-    const len = this.pos;
+    const len = this.pos - this.base;
     const total = (len + 3) & ~3;
     if (this.overflow || total > this.size >>> 1) return this.drop();
-    const w = Atomics.load(control, WRITE) >>> 0;
-    const r = Atomics.load(control, READ) >>> 0;
-    const offset = w & mask;
-    const pad = offset + total > this.size ? this.size - offset : 0;
-    const start = (w + pad) >>> 0;
-    if ((start + total - r) >>> 0 > this.size) return this.drop();
-    if (pad > 0) data.writeInt32LE(PADDING, offset);
-    this.scratch.writeUInt32LE(len, 0);
-    this.scratch.writeUInt32LE(this.lost >>> 0, 5);
-    this.scratch.copy(data, start & mask, 0, len);
-    Atomics.store(control, WRITE, (start + total) | 0);
+    const w = this.written;
+    let start = w;
+    if (this.buf === this.scratch) {
+      const offset = w & mask;
+      const pad = offset + total > this.size ? this.size - offset : 0;
+      start = (w + pad) >>> 0;
+      if (!this.fits(start + total)) return this.drop();
+      if (pad > 0) data.writeInt32LE(PADDING, offset);
+    }
+    // (Written straight into the ring, the record had its room checked at begin.)
+    this.put32(len, this.base);
+    this.put32(this.lost, this.base + 5);
+    if (this.buf === this.scratch) this.scratch.copy(data, start & mask, 0, len);
+    this.written = (start + total) >>> 0;
+    Atomics.store(control, WRITE, this.written | 0);
     this.wake();
     return true;
+  }
+
+  /** Whether the ring has room up to position `end` (the reader's position loaded again if need be). */
+  private fits(end: number): boolean {
+    if ((end - this.read) >>> 0 <= this.size) return true;
+    this.read = Atomics.load(this.v.control, READ) >>> 0;
+    return (end - this.read) >>> 0 <= this.size;
+  }
+
+  /** A little-endian u32 (mod 2^32) at `at`, byte by byte: cheaper than a call to Buffer#writeUInt32LE. */
+  private put32(value: number, at: number): void {
+    const b = this.buf;
+    b[at] = value;
+    b[at + 1] = value >>> 8;
+    b[at + 2] = value >>> 16;
+    b[at + 3] = value >>> 24;
   }
 
   private drop(): boolean {
