@@ -207,7 +207,7 @@ describe('the recorder (request thread)', () => {
   it('writes no request record when the consumer filter (EVENT_FILTER_TYPES) leaves requests out', () => {
     const { recorder, reader, writer } = setup(undefined, ['response']);
     expect(recorder.recording).toBe(true);
-    recorder.requestStarted(facts(1));
+    recorder.requestStarted(facts(1), 0);
     expect(writer.pending).toBe(0);
     recorder.requestFinished(facts(1), response);
     expect(kinds(reader)).toEqual([KIND.response]);
@@ -215,7 +215,7 @@ describe('the recorder (request thread)', () => {
 
   it('writes no request record when telemetry/events types leave requests out', () => {
     const { recorder, reader } = setup(['response', 'node_health'], ['request', 'response']);
-    recorder.requestStarted(facts(1));
+    recorder.requestStarted(facts(1), 0);
     recorder.requestFinished(facts(1), response);
     expect(kinds(reader)).toEqual([KIND.response]);
   });
@@ -228,7 +228,7 @@ describe('the recorder (request thread)', () => {
   it('records every emitted type while the hub has consumers of its own (an SSE stream)', () => {
     const { recorder, reader, hub } = setup(undefined, ['response']);
     hub.watch(() => undefined);
-    recorder.requestStarted(facts(1));
+    recorder.requestStarted(facts(1), 0);
     expect(kinds(reader)).toEqual([KIND.request]);
   });
 });

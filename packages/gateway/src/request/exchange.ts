@@ -80,8 +80,11 @@ export class Exchange {
     const recorder = events ? this.rt.recorder : undefined;
     if (recorder?.recording) {
       const h = this.req.headers;
+      // One clock read for the id and the record.
+      const at = Date.now();
+      this.id ??= ulid(at);
       this.facts = {
-        request_id: this.requestId,
+        request_id: this.id,
         method: this.req.method ?? 'GET',
         path: this.path,
         endpoint,
@@ -91,7 +94,7 @@ export class Exchange {
         body_bytes: Number(h['content-length'] ?? 0) || 0,
       };
       this.trace = [];
-      recorder.requestStarted(this.facts);
+      recorder.requestStarted(this.facts, at);
     }
     const observer = events ? this.rt.observer : this.rt.userObserver;
     if (!observer || observer.recording === false) return;

@@ -10,7 +10,8 @@ import type { EventPolicy } from '../policy.js';
 export interface EventRecorder {
   /** Whether a request's facts are wanted now (one check per request when nothing consumes events). */
   readonly recording: boolean;
-  requestStarted(facts: RequestFacts): void;
+  /** `at`: the request's arrival (ms since the epoch). */
+  requestStarted(facts: RequestFacts, at: number): void;
   requestFinished(facts: RequestFacts, res: ResponseInfo): void;
 }
 
@@ -37,10 +38,10 @@ export class HandoffRecorder implements EventRecorder {
     return wanted.has('request') || wanted.has('response');
   }
 
-  requestStarted(f: RequestFacts): void {
+  requestStarted(f: RequestFacts, at: number): void {
     const p = this.hub.settings;
     if (!this.wanted().has('request') || !p.sampled(f.request_id)) return;
-    writeRequest(this.writer, f, Date.now(), p.maxHeaderBytes);
+    writeRequest(this.writer, f, at, p.maxHeaderBytes);
   }
 
   requestFinished(f: RequestFacts, res: ResponseInfo): void {
