@@ -93,7 +93,7 @@ export class Exchange {
         headers: h,
         body_bytes: Number(h['content-length'] ?? 0) || 0,
       };
-      this.trace = [];
+      this.trace ??= [];
       recorder.requestStarted(this.facts, at);
     }
     const observer = events ? this.rt.observer : this.rt.userObserver;
@@ -117,7 +117,7 @@ export class Exchange {
       headers: h as Record<string, string | string[]>,
       body_bytes: Number(h['content-length'] ?? 0) || 0,
     };
-    this.trace = [];
+    this.trace ??= [];
     try {
       observer.requestStarted(this.info);
     } catch (err) {

@@ -153,6 +153,7 @@ export class HandoffWriter {
     if (this.overflow || total > this.size >>> 1) return this.drop();
     const w = this.written;
     let start = w;
+    // A record encoded in the ring had its room checked at begin; one in the scratch buffer has it now.
     if (this.buf === this.scratch) {
       const offset = w & mask;
       const pad = offset + total > this.size ? this.size - offset : 0;
@@ -160,7 +161,6 @@ export class HandoffWriter {
       if (!this.fits(start + total)) return this.drop();
       if (pad > 0) data.writeInt32LE(PADDING, offset);
     }
-    // (Written straight into the ring, the record had its room checked at begin.)
     this.put32(len, this.base);
     this.put32(this.lost, this.base + 5);
     if (this.buf === this.scratch) this.scratch.copy(data, start & mask, 0, len);
