@@ -1,4 +1,5 @@
 import type { EventType } from '@switchyard/shared';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoffBuffer, KIND } from '../src/events/handoff/layout.js';
 import { HandoffReader, type RawRecord } from '../src/events/handoff/reader.js';
@@ -69,6 +70,57 @@ describe('hand-off records', () => {
       res: response,
     });
   });
+
+  it.each([65_536, 1 << 20])(
+    'carry any text as its UTF-8 says it, short or long (a ring of %i bytes)',
+    (size) => {
+      // Lone surrogates have no UTF-8: they arrive as U+FFFD, as Buffer#write makes them.
+      const asUtf8 = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
+      const unit = fc.constantFrom(
+        'a',
+        '"',
+        '\u0000',
+        '\u007f',
+        '\u0080',
+        'é',
+        '\u00ff',
+        '€',
+        '😀',
+        '\ud800',
+        '\udfff',
+      );
+      const text = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 80 }),
+        fc.array(unit, { maxLength: 70 }).map((parts) => parts.join('')),
+      );
+      const sab = createHandoffBuffer(size);
+      const writer = new HandoffWriter(sab);
+      const reader = new HandoffReader(sab);
+      fc.assert(
+        fc.property(text, text, text, fc.array(text, { maxLength: 3 }), (id, path, value, values) => {
+          const f = { ...facts(0, { a: value, b: values }), request_id: id, path };
+          expect(writeRequest(writer, f, 1, 8192)).toBe(true);
+          expect(
+            writeResponse(
+              writer,
+              f,
+              { ...response, backends: [{ ...response.backends[0], error: value }] },
+              2,
+            ),
+          ).toBe(true);
+          const req = readRecord((reader.next() as RawRecord).bytes);
+          const res = readRecord((reader.next() as RawRecord).bytes);
+          reader.commit({ ...reader.mark, seq: 0, idTime: 0 });
+          expect(req.kind === KIND.request && req.req).toMatchObject({
+            request_id: asUtf8(id),
+            path: asUtf8(path),
+            headers: { a: asUtf8(value), b: values.map(asUtf8) },
+          });
+          expect(res.kind === KIND.response && res.res.backends[0]?.error).toBe(asUtf8(value));
+        }),
+      );
+    },
+  );
 
   it('leave out headers beyond the byte cap and count them', () => {
     const sab = createHandoffBuffer(65_536);

@@ -120,15 +120,25 @@ export class HandoffWriter {
     const start = this.pos + 4;
     // Short ASCII strings (ids, methods, paths, most header values) are copied here: a call into
     // Buffer#write costs more than the copy.
-    let i = 0;
+    let bytes = n;
     if (n <= 64) {
-      for (; i < n; i++) {
+      // Two units a turn; any unit over 0x7f shows in `seen`, and then the string is written again as UTF-8.
+      let seen = 0;
+      let i = 0;
+      for (; i + 1 < n; i += 2) {
         const c = value.charCodeAt(i);
-        if (c > 0x7f) break;
+        const d = value.charCodeAt(i + 1);
+        seen |= c | d;
+        b[start + i] = c;
+        b[start + i + 1] = d;
+      }
+      if (i < n) {
+        const c = value.charCodeAt(i);
+        seen |= c;
         b[start + i] = c;
       }
-    }
-    const bytes = i === n ? n : i + b.write(value.slice(i), start + i, 'utf8');
+      if (seen > 0x7f) bytes = b.write(value, start, 'utf8');
+    } else bytes = b.write(value, start, 'utf8');
     this.put32(bytes, this.pos);
     this.pos = start + bytes;
     return this;
