@@ -23,8 +23,12 @@ export class HandoffWriter {
   private readonly v: HandoffViews;
   private readonly size: number;
   private readonly scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  /** DataViews of the ring and the scratch buffer: their number writes are inlined, Buffer's are calls. */
+  private readonly ringView: DataView;
+  private readonly scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, SCRATCH_BYTES);
   /** Where the record being encoded goes (the ring or the scratch buffer), from `base` to at most `end`. */
   private buf: Buffer;
+  private view: DataView;
   private base = 0;
   private end = 0;
   private pos = 0;
@@ -42,6 +46,8 @@ export class HandoffWriter {
     this.v = viewsOf(sab);
     this.size = this.v.data.length;
     this.buf = this.scratch;
+    this.ringView = new DataView(this.v.data.buffer, this.v.data.byteOffset, this.size);
+    this.view = this.scratchView;
     this.written = Atomics.load(this.v.control, WRITE) >>> 0;
     this.read = Atomics.load(this.v.control, READ) >>> 0;
   }
@@ -71,9 +77,11 @@ export class HandoffWriter {
     if (offset + SCRATCH_BYTES <= this.size && this.fits(this.written + SCRATCH_BYTES)) {
       // The largest record fits here whole: no copy at commit.
       this.buf = this.v.data;
+      this.view = this.ringView;
       this.base = offset;
     } else {
       this.buf = this.scratch;
+      this.view = this.scratchView;
       this.base = 0;
     }
     this.end = this.base + SCRATCH_BYTES;
@@ -104,7 +112,10 @@ export class HandoffWriter {
 
   f64(value: number): this {
     if (this.pos + 8 > this.end) this.overflow = true;
-    else this.pos = this.buf.writeDoubleLE(value, this.pos);
+    else {
+      this.view.setFloat64(this.pos, value, true);
+      this.pos += 8;
+    }
     return this;
   }
 
@@ -187,13 +198,9 @@ export class HandoffWriter {
     return (end - this.read) >>> 0 <= this.size;
   }
 
-  /** A little-endian u32 (mod 2^32) at `at`, byte by byte: cheaper than a call to Buffer#writeUInt32LE. */
+  /** A little-endian u32 (mod 2^32) at `at`. */
   private put32(value: number, at: number): void {
-    const b = this.buf;
-    b[at] = value;
-    b[at + 1] = value >>> 8;
-    b[at + 2] = value >>> 16;
-    b[at + 3] = value >>> 24;
+    this.view.setUint32(at, value, true);
   }
 
   private drop(): boolean {
