@@ -37,8 +37,8 @@ export class HandoffWriter {
   /** The write position: this writer alone moves it. */
   private written: number;
   /**
-   * The reader's position when last loaded: it only moves on, so the room it implies is there at least.
-   * Loading it again only when that room runs short leaves its cache line to the worker.
+   * The reader's position when last loaded: it only moves on, so the room it implies is there at least,
+   * and it is loaded again only when that room runs short, not per record.
    */
   private read: number;
 
