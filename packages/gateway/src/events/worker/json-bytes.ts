@@ -1,31 +1,47 @@
+/** Bytes of a slab: room for about a hundred events of the usual size. */
+const SLAB_BYTES = 64 * 1024;
+
 /**
- * JSON text written as UTF-8 bytes into one reused buffer, then copied out once per event: no string is
- * made for a value the record already holds as UTF-8 that JSON writes as it is (most of them), and none of
- * the pieces becomes garbage. A string that needs escaping is escaped by JSON.stringify.
+ * JSON text written as UTF-8 bytes, one event after another into a slab, each event handed out as a view
+ * of its bytes (no copy per event): no string is made for a value the record already holds as UTF-8 that
+ * JSON writes as it is (most of them), and none of the pieces becomes garbage. A slab is never written
+ * again below the end of the last event taken from it: once full it is left to the views that hold it
+ * (the garbage collector frees it with the last) and the writing goes on in a new one. A string that
+ * needs escaping is escaped by JSON.stringify.
  */
 export class JsonBytes {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private buf: Buffer;
+  /** Where the event being written begins: the end of the last one taken. */
+  private start = 0;
   private pos = 0;
 
+  constructor(private readonly slabBytes = SLAB_BYTES) {
+    this.buf = Buffer.allocUnsafe(slabBytes);
+  }
+
+  /** Begins the next event, dropping what was written since the last `take`. */
   reset(): this {
-    this.pos = 0;
+    this.pos = this.start;
     return this;
   }
 
-  /** Where the writing stands, to go `back` to. */
+  /** Where the writing stands in the event, to go `back` to. */
   mark(): number {
-    return this.pos;
+    return this.pos - this.start;
   }
 
   /** Takes back what was written after `mark`. */
   back(mark: number): void {
-    this.pos = mark;
+    this.pos = this.start + mark;
   }
 
-  /** The bytes written since `reset`, in a buffer of their own. */
+  /**
+   * The event's bytes written since `reset`, as a view that stays valid for good: nothing is ever
+   * written over them. Shared with whoever keeps the event: never write to it.
+   */
   take(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = this.buf.subarray(this.start, this.pos);
+    this.start = this.pos;
     return out;
   }
 
@@ -40,14 +56,40 @@ export class JsonBytes {
     return this;
   }
 
+  /** Bytes written as they are (constant parts encoded once). */
+  bytes(src: Uint8Array): this {
+    const n = src.length;
+    this.room(n);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = src[i] as number;
+    this.pos = p;
+    return this;
+  }
+
   /** A number as JSON.stringify writes it (NaN and the infinities become null). */
   num(n: number): this {
+    // Counts, sizes, statuses and timestamps: digits written without a string made for them.
+    if (Number.isSafeInteger(n) && n >= 0) return this.digits(n);
     return this.ascii(Number.isFinite(n) ? `${n}` : 'null');
   }
 
   /** A string value, quoted and escaped. */
   str(s: string): this {
-    return this.text(JSON.stringify(s));
+    const n = s.length;
+    this.room(n + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      // Printable ASCII but the quote and the backslash is written as it is; anything else as JSON does.
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return this.text(JSON.stringify(s));
+      b[p++] = c;
+    }
+    b[p++] = 0x22;
+    this.pos = p;
+    return this;
   }
 
   /** Text (JSON already) written as UTF-8. */
@@ -96,10 +138,33 @@ export class JsonBytes {
     return ascii ? n : src.toString('utf8', start, end).length;
   }
 
+  /** A non-negative safe integer's decimal digits. */
+  private digits(n: number): this {
+    let len = 1;
+    for (let m = n; m >= 10; m = Math.floor(m / 10)) len++;
+    this.room(len);
+    const b = this.buf;
+    let p = this.pos + len;
+    this.pos = p;
+    do {
+      const q = Math.floor(n / 10);
+      b[--p] = 0x30 + n - 10 * q;
+      n = q;
+    } while (n > 0);
+    return this;
+  }
+
+  /**
+   * Makes room for `n` more bytes: past the slab's end, the event so far moves to a new slab (twice its
+   * size when the event outgrew half a slab), and the old one is left to the events taken from it.
+   */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
+    const written = this.pos - this.start;
+    const slab = Buffer.allocUnsafe(Math.max(this.slabBytes, 2 * (written + n)));
+    this.buf.copy(slab, 0, this.start, this.pos);
+    this.buf = slab;
+    this.start = 0;
+    this.pos = written;
   }
 }
