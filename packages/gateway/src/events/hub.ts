@@ -117,8 +117,6 @@ const MAX_UNCOUNTED = 1000;
  */
 export class EventHub implements GatewayObserver {
   readonly nodeId: string;
-  /** The node id as a JSON string, written into every envelope the hub writes itself. */
-  private readonly nodeJson: string;
   private readonly ring: SeqRing<StoredEvent>;
   private readonly ids: HubIds;
   // The policy follows a reload (see configure); the ring and the node id are fixed for the hub's life.
@@ -148,7 +146,6 @@ export class EventHub implements GatewayObserver {
   constructor(options: EventHubOptions = {}) {
     const s = options.settings ?? {};
     this.nodeId = s.node_id ?? options.nodeId ?? hostname();
-    this.nodeJson = JSON.stringify(this.nodeId);
     this.ring = new SeqRing(
       s.ring_size ?? EVENT_HUB_DEFAULTS.ringSize,
       s.ring_max_bytes ?? EVENT_HUB_DEFAULTS.ringMaxBytes,
@@ -326,20 +323,18 @@ export class EventHub implements GatewayObserver {
     return this.active && p.types.has(type) && (requestId === undefined || p.sampled(requestId));
   }
 
-  /** The text of the envelope the hub records next, up to its `data` (id, type, time and node id). */
-  envelopeHead(type: EventType, at: number): string {
-    const id = this.ids.make(this.ring.nextSeq, at);
-    return `{"id":"${id}","event_type":"${type}","timestamp":${Math.floor(at / 1000)},"kong_node_id":${this.nodeJson},"data":`;
+  /** The id of the event the hub records next, made at `at` (ms). */
+  nextId(at: number): string {
+    return this.ids.make(this.ring.nextSeq, at);
   }
 
   /**
-   * Records the next event from its envelope's UTF-8 bytes, which the caller wrote after `envelopeHead`
-   * (the event worker, straight from a hand-off record; `at` in ms), once `wants` said yes. Its text and
-   * its object are made only if a consumer asks for them.
+   * Records the next event from its envelope's UTF-8 bytes, which the caller wrote with the id `nextId`
+   * gave (the event worker, straight from a hand-off record; `at` in ms), once `wants` said yes. Its text
+   * and its object are made only if a consumer asks for them. The bytes are kept, never written to.
    */
-  appendEncoded(type: EventType, at: number, requestId: string | undefined, utf8: Buffer): void {
+  appendEncoded(type: EventType, at: number, requestId: string | undefined, id: string, utf8: Buffer): void {
     const seq = this.ring.nextSeq;
-    const id = this.ids.make(seq, at);
     const facts = { timestamp: Math.floor(at / 1000), requestId };
     const stored = new StoredEvent(seq, id, type, undefined, undefined, facts, utf8);
     this.ring.push(stored, stored.bytes);

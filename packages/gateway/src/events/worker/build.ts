@@ -1,11 +1,13 @@
 import { KIND, RECORD_HEADER } from '../handoff/layout.js';
 import { RecordCursor, readRecord } from '../handoff/records.js';
 import type { EventHub } from '../hub.js';
+import { EnvelopeHead } from './envelope-head.js';
 import { JsonBytes } from './json-bytes.js';
 import { writeRequestData, writeResponseData } from './record-json.js';
 
 const cursor = new RecordCursor();
 const out = new JsonBytes();
+let head: EnvelopeHead | undefined;
 
 /**
  * Turns one hand-off record into its event in `hub`, or none when the type is filtered or the request not
@@ -21,15 +23,16 @@ export function buildRecord(hub: EventHub, bytes: Buffer): void {
     const at = c.f64();
     const requestId = c.str();
     if (!hub.wants(type, requestId)) return;
-    // The node id may be any text: written as UTF-8.
-    out.reset().text(hub.envelopeHead(type, at));
+    if (head?.nodeId !== hub.nodeId) head = new EnvelopeHead(hub.nodeId);
+    const id = hub.nextId(at);
+    head.write(out.reset(), type, id, at);
     if (kind === KIND.response) writeResponseData(out, c, requestId, hub.settings);
     else if (!writeRequestData(out, c, requestId, hub.settings)) {
       const r = readRecord(bytes);
       if (r.kind === KIND.request) hub.requestStarted(r.req, at);
       return;
     }
-    hub.appendEncoded(type, at, requestId, out.ascii('}').take());
+    hub.appendEncoded(type, at, requestId, id, out.ascii('}').take());
     return;
   }
   const r = readRecord(bytes);
