@@ -1,21 +1,25 @@
 import { REDACTED, redactQuery, redactUrl, redactUrlsIn, type SensitiveNames } from '@switchyard/shared';
 import { parseQuery, type RecordCursor } from '../handoff/records.js';
 import type { EventPolicy } from '../policy.js';
+import { HeaderNames, HIDDEN, UNORDERED } from './header-names.js';
 import type { JsonBytes } from './json-bytes.js';
+import { urlKeptAsIs, writePlainQuery } from './query-bytes.js';
 
 // The `data` of `request` and `response` events written as JSON straight from a hand-off record, with no
 // data object built and no JSON.stringify of one: keys in the order EventPolicy builds them (so the text
 // is byte for byte what JSON.stringify of that object gives), numbers as JSON writes them, strings copied
 // from the record as they are unless JSON escapes them. The cursor stands after the record's request id.
 
-/**
- * A name that an object would not keep in insertion order (an array index goes first), not keep at all
- * (`__proto__`), or could hold twice (lone surrogates all became U+FFFD in the record, so two names may now
- * be one, which an object merges): a record with one is written through the object form instead.
- */
-function unordered(name: string): boolean {
-  const c = name.charCodeAt(0);
-  return (c >= 0x30 && c <= 0x39) || name === '__proto__' || name.includes('\uFFFD');
+let table: HeaderNames | undefined;
+let tableOf: EventPolicy | undefined;
+
+/** The header names table of policy `p` (a reload makes a new policy, and a new table). */
+function headerNames(p: EventPolicy): HeaderNames {
+  if (tableOf !== p || table === undefined) {
+    table = new HeaderNames(p.hideHeaders);
+    tableOf = p;
+  }
+  return table;
 }
 
 /** The next string of the record, copied as a JSON string; returns its length in UTF-16 units. */
@@ -24,14 +28,20 @@ function copy(w: JsonBytes, c: RecordCursor): number {
   return w.utf8(c.bytes, c.start, c.end);
 }
 
-/** A URL or path, with hidden query values and passwords redacted. */
+/**
+ * A URL or path, with hidden query values and passwords redacted: copied as bytes when redactUrl would
+ * keep it as it is (most paths and backend URLs).
+ */
 function url(w: JsonBytes, c: RecordCursor, hide: SensitiveNames): void {
-  w.str(redactUrl(c.str(), hide));
+  c.skipStr();
+  const { bytes, start, end } = c;
+  if (urlKeptAsIs(bytes, start, end, hide)) w.utf8(bytes, start, end);
+  else w.str(redactUrl(bytes.toString('utf8', start, end), hide));
 }
 
 /**
  * A `request` event's data; false (with `w` half written) when a header name needs the object form (see
- * `unordered`). Headers are redacted and capped in bytes as EventPolicy.requestData does.
+ * UNORDERED). Headers are redacted and capped in bytes as EventPolicy.requestData does.
  */
 export function writeRequestData(w: JsonBytes, c: RecordCursor, requestId: string, p: EventPolicy): boolean {
   w.ascii('{"request_id":').str(requestId).ascii(',"method":');
@@ -40,10 +50,12 @@ export function writeRequestData(w: JsonBytes, c: RecordCursor, requestId: strin
   url(w, c, p.hideQuery);
   w.ascii(',"endpoint":');
   copy(w, c);
-  const query = c.str();
-  w.ascii(',"query":').text(
-    query === '' ? '{}' : JSON.stringify(redactQuery(parseQuery(query), p.hideQuery)),
-  );
+  c.skipStr();
+  w.ascii(',"query":');
+  if (!writePlainQuery(w, c.bytes, c.start, c.end, p.hideQuery)) {
+    const query = parseQuery(c.bytes.toString('utf8', c.start, c.end));
+    w.text(JSON.stringify(redactQuery(query, p.hideQuery)));
+  }
   w.ascii(',"client_ip":');
   copy(w, c);
   const bodyBytes = c.f64();
@@ -52,16 +64,17 @@ export function writeRequestData(w: JsonBytes, c: RecordCursor, requestId: strin
   w.ascii(',"headers":{');
   let room = p.maxHeaderBytes;
   let first = true;
+  const names = headerNames(p);
   for (let i = 0; i < count; i++) {
-    const name = c.str();
-    if (unordered(name)) return false;
-    const hidden = p.hideHeaders.has(name.toLowerCase());
+    c.skipStr();
+    const flags = names.of(c.bytes, c.start, c.end);
+    if ((flags & UNORDERED) !== 0) return false;
+    const hidden = (flags & HIDDEN) !== 0;
     // The size of a value is known once read: a header over the cap is written, then taken back.
     const mark = w.mark();
-    w.ascii(first ? '' : ',')
-      .str(name)
-      .ascii(':');
-    let size = name.length;
+    if (!first) w.ascii(',');
+    let size = w.utf8(c.bytes, c.start, c.end);
+    w.ascii(':');
     if (c.u8() === 0) {
       if (hidden) {
         c.skipStr();
