@@ -140,16 +140,17 @@ export class JsonBytes {
 
   /** A non-negative safe integer's decimal digits. */
   private digits(n: number): this {
+    // `%` and dividing a multiple of ten are exact up to 2^53, where 10 * Math.floor(n / 10) is not.
     let len = 1;
-    for (let m = n; m >= 10; m = Math.floor(m / 10)) len++;
+    for (let m = n; m >= 10; m = (m - (m % 10)) / 10) len++;
     this.room(len);
     const b = this.buf;
     let p = this.pos + len;
     this.pos = p;
     do {
-      const q = Math.floor(n / 10);
-      b[--p] = 0x30 + n - 10 * q;
-      n = q;
+      const digit = n % 10;
+      b[--p] = 0x30 + digit;
+      n = (n - digit) / 10;
     } while (n > 0);
     return this;
   }
