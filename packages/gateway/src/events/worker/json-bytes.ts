@@ -69,8 +69,8 @@ export class JsonBytes {
 
   /** A number as JSON.stringify writes it (NaN and the infinities become null). */
   num(n: number): this {
-    // Counts, sizes, statuses and timestamps: digits written without a string made for them.
-    if (Number.isSafeInteger(n) && n >= 0) return this.digits(n);
+    // Counts, sizes, statuses and timestamps (to 2038): digits written without a string made for them.
+    if ((n | 0) === n && n >= 0) return this.digits(n);
     return this.ascii(Number.isFinite(n) ? `${n}` : 'null');
   }
 
@@ -116,7 +116,14 @@ export class JsonBytes {
    * its length in UTF-16 units (what the object form's size caps count).
    */
   utf8(src: Buffer, start: number, end: number): number {
-    let ascii = true;
+    const n = end - start;
+    this.room(n + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = 0x22;
+    // UTF-16 units: one per character, two for one of four bytes (a surrogate pair).
+    let continuations = 0;
+    let pairs = 0;
     for (let i = start; i < end; i++) {
       const c = src[i] as number;
       if (c < 0x20 || c === 0x22 || c === 0x5c) {
@@ -124,33 +131,29 @@ export class JsonBytes {
         this.str(s);
         return s.length;
       }
-      if (c > 0x7f) ascii = false;
+      if (c >= 0x80) {
+        if (c < 0xc0) continuations++;
+        else if (c >= 0xf0) pairs++;
+      }
+      b[p++] = c;
     }
-    const n = end - start;
-    this.room(n + 2);
-    const b = this.buf;
-    let p = this.pos;
-    b[p++] = 0x22;
-    if (n <= 32) for (let i = start; i < end; i++) b[p++] = src[i] as number;
-    else p += src.copy(b, p, start, end);
     b[p++] = 0x22;
     this.pos = p;
-    return ascii ? n : src.toString('utf8', start, end).length;
+    return n - continuations + pairs;
   }
 
-  /** A non-negative safe integer's decimal digits. */
+  /** A non-negative int32's decimal digits. */
   private digits(n: number): this {
-    // `%` and dividing a multiple of ten are exact up to 2^53, where 10 * Math.floor(n / 10) is not.
     let len = 1;
-    for (let m = n; m >= 10; m = (m - (m % 10)) / 10) len++;
+    for (let m = n; m >= 10; m = (m / 10) | 0) len++;
     this.room(len);
     const b = this.buf;
     let p = this.pos + len;
     this.pos = p;
     do {
-      const digit = n % 10;
-      b[--p] = 0x30 + digit;
-      n = (n - digit) / 10;
+      const q = (n / 10) | 0;
+      b[--p] = 0x30 + n - 10 * q;
+      n = q;
     } while (n > 0);
     return this;
   }
