@@ -5,10 +5,13 @@
 // into the hub's ring, hand it to the event proxy as it does in process, frame it for the spool and
 // prepare the Kafka record (key and value). It also prints the two parts apart (building the events from the
 // records; handing them to the proxy, framing and keying them) and the garbage collections per 1,000
-// events. Uses the built packages:
-//   npx turbo run build --filter=@switchyard/cli && node bench/event-worker-cpu.mjs [--pairs 4000] [--rounds 9]
+// events. Uses the built packages (`--root` those of another checkout, to compare two builds):
+//   npx turbo run build --filter=@switchyard/cli && node bench/event-worker-cpu.mjs [--pairs 4000] [--rounds 9] [--root DIR]
 // (pairs × 2 must stay within the hub's ring, 10,000 events by default)
+
+import { resolve } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { facts, response } from './support/request-facts.mjs';
 
@@ -16,12 +19,13 @@ const { values: args } = parseArgs({
   options: {
     pairs: { type: 'string', default: '4000' },
     rounds: { type: 'string', default: '9' },
+    root: { type: 'string', default: new URL('..', import.meta.url).pathname },
   },
 });
 const pairs = Number(args.pairs);
 const rounds = Number(args.rounds);
 
-const dist = (p) => new URL(`../${p}`, import.meta.url).href;
+const dist = (p) => new URL(p, pathToFileURL(`${resolve(args.root)}/`)).href;
 const { createHandoffBuffer } = await import(dist('packages/gateway/dist/events/handoff/layout.js'));
 const { HandoffReader } = await import(dist('packages/gateway/dist/events/handoff/reader.js'));
 const { writeRequest, writeResponse } = await import(dist('packages/gateway/dist/events/handoff/records.js'));
