@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHandoffBuffer, KIND } from '../src/events/handoff/layout.js';
 import { HandoffReader, type RawRecord } from '../src/events/handoff/reader.js';
-import { type RequestFacts, readRecord, writeRequest, writeResponse } from '../src/events/handoff/records.js';
+import {
+  parseQuery,
+  type RequestFacts,
+  readRecord,
+  writeRequest,
+  writeResponse,
+} from '../src/events/handoff/records.js';
 import { HandoffWriter } from '../src/events/handoff/writer.js';
 import { EventHub, type GapInfo } from '../src/events/index.js';
 import { HandoffRecorder } from '../src/events/worker/recorder.js';
@@ -22,6 +28,7 @@ const facts = (i: number, headers: RequestFacts['headers'] = { accept: '*/*' }):
   headers,
   body_bytes: 3,
 });
+type Backend = (typeof response.backends)[number];
 const response = {
   status: 502,
   latency_ms: 12.5,
@@ -39,6 +46,12 @@ afterEach(() => {
 });
 
 describe('hand-off records', () => {
+  it('parse a query into its own names: `constructor` and `__proto__` are names like any other', () => {
+    const query = parseQuery('constructor=x&__proto__=y&a=1&a=2&toString=z');
+    expect(JSON.stringify(query)).toBe('{"constructor":"x","__proto__":"y","a":["1","2"],"toString":"z"}');
+    expect(Object.getPrototypeOf(query)).toBe(Object.prototype);
+  });
+
   it('carry a request and its response across, headers as Node parsed them, the query parsed on read', () => {
     const sab = createHandoffBuffer(65_536);
     const writer = new HandoffWriter(sab);
@@ -104,7 +117,7 @@ describe('hand-off records', () => {
             writeResponse(
               writer,
               f,
-              { ...response, backends: [{ ...response.backends[0], error: value }] },
+              { ...response, backends: [{ ...(response.backends[0] as Backend), error: value }] },
               2,
             ),
           ).toBe(true);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { type BackendCall, type Logger, ulid } from '@switchyard/shared';
-import type { RequestFacts } from '../events/handoff/records.js';
+import { parseQuery, type RequestFacts } from '../events/handoff/records.js';
 import type { GatewayObserver, RequestInfo } from '../events/observer.js';
 import type { EventRecorder } from '../events/worker/recorder.js';
 import type { GatewayMetrics } from '../metrics/index.js';
@@ -98,13 +98,7 @@ export class Exchange {
     }
     const observer = events ? this.rt.observer : this.rt.userObserver;
     if (!observer || observer.recording === false) return;
-    const query: Record<string, string | string[]> = {};
-    if (this.query !== '') {
-      for (const [k, v] of new URLSearchParams(this.query)) {
-        const prev = query[k];
-        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      }
-    }
+    const query = parseQuery(this.query);
     const h = this.req.headers;
     this.info = {
       request_id: this.requestId,

@@ -156,8 +156,10 @@ export function parseQuery(raw: string): Record<string, string | string[]> {
   const query: Record<string, string | string[]> = {};
   if (raw === '') return query;
   for (const [k, v] of new URLSearchParams(raw)) {
-    const prev = query[k];
-    query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    // Own names only: `constructor` is not an earlier value, and `__proto__` is a name, not the prototype.
+    const prev = Object.hasOwn(query, k) ? query[k] : undefined;
+    const value = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    Object.defineProperty(query, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return query;
 }
