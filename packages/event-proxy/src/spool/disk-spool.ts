@@ -11,7 +11,7 @@ import { makePrivateDir, PRIVATE_FILE } from '../files/private.js';
 import { rememberJson } from '../pipeline/event-json.js';
 import type { AppendResult, EventQueue, QueuedBatch } from '../pipeline/queue.js';
 import { type Position, readCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { encodeFrame } from './frame.js';
+import { frameJson, HEADER_BYTES, writeFrame } from './frame.js';
 import { type FrameItem, FrameReader } from './frame-reader.js';
 import { lockSpoolDir, type SpoolLock } from './lock.js';
 import { Mutex } from './mutex.js';
@@ -84,25 +84,36 @@ interface Span {
   released: boolean;
 }
 
-/** An event and its frame, as appended. */
-interface Rec {
-  frame: Buffer;
-  event: Envelope;
+/**
+ * Events as appended, with the JSON each one's frame holds (index for index) and the frames' total size:
+ * parallel arrays rather than an object per event, as every append and write goes through them.
+ */
+interface Records {
+  events: Envelope[];
+  jsons: Buffer[];
+  bytes: number;
 }
 
-/** A record just written, kept in memory so a reader that keeps up does not read it back from disk. */
-interface TailRecord {
+/**
+ * Records just written, kept in memory so a reader that keeps up does not read them back from disk: the
+ * arrays of the write, its records [next, to) not yet taken, the first of them at `start` in `seg`.
+ */
+interface TailRun {
   seg: Segment;
   start: number;
+  /** The offset in `seg` just past the run's last record. */
   end: number;
-  event: Envelope;
+  events: Envelope[];
+  jsons: Buffer[];
+  next: number;
+  to: number;
 }
-
-/** What the cursor yields: a record from the files or from the tail, or a damaged stretch. */
-type Item = FrameItem | { kind: 'cached'; start: number; end: number; event: Envelope };
 
 // The in-memory tail: bounded, and dropped whenever the reader falls behind it (then the files serve).
 const TAIL_BYTES = 1024 * 1024;
+// A write's frames are assembled in one buffer kept for the next write (no Buffer per frame, no copy into
+// one); a write larger than this gets a buffer of its own, so a rare huge batch is not kept.
+const SCRATCH_BYTES = 1024 * 1024;
 const RECLAIM_BYTES = 4 * 1024 * 1024;
 // The write probe: a file as large as the write that failed (at least one filesystem block, at most
 // 1 MiB), written, fsynced and removed. A one-block probe passed as soon as the failed write's truncation
@@ -112,7 +123,7 @@ const MIN_PROBE_BYTES = 4096;
 const MAX_PROBE_BYTES = 1024 * 1024;
 
 interface PendingAppend {
-  records: Rec[];
+  records: Records;
   resolve(result: AppendResult): void;
   reject(err: unknown): void;
 }
@@ -131,7 +142,22 @@ function invalid(message: string): SwitchyardError {
   return new SwitchyardError('SWY_INVALID_ARGUMENT', `spool: ${message}`);
 }
 
-const bytesOf = (records: readonly Rec[]) => records.reduce((n, r) => n + r.frame.length, 0);
+const frameBytes = (json: Buffer) => HEADER_BYTES + json.length;
+
+/** The records of several appends as one, in order. */
+function joined(parts: ReadonlyArray<{ records: Records }>): Records {
+  const events: Envelope[] = [];
+  const jsons: Buffer[] = [];
+  let bytes = 0;
+  for (const { records } of parts) {
+    for (let i = 0; i < records.events.length; i++) {
+      events.push(records.events[i] as Envelope);
+      jsons.push(records.jsons[i] as Buffer);
+    }
+    bytes += records.bytes;
+  }
+  return { events, jsons, bytes };
+}
 
 const samePosition = (a: Position, b: Position) => a.segment === b.segment && a.offset === b.offset;
 
@@ -150,9 +176,10 @@ export class DiskSpool implements EventQueue {
   private cursorOff = 0;
   private reader: FrameReader | undefined;
   private readonly spans: Span[] = [];
-  private tail: TailRecord[] = [];
+  private tail: TailRun[] = [];
   private tailHead = 0;
   private tailBytes = 0;
+  private scratch: Buffer = Buffer.alloc(0);
   private checkpoint: Position;
   private persisted: Position;
 
@@ -297,7 +324,15 @@ export class DiskSpool implements EventQueue {
     }
     if (events.length === 0) return { accepted: 0, dropped: 0 };
     // Serialised here, in the caller's turn: a bad event fails its own call and nothing is written.
-    const records = events.map((event, i) => ({ frame: encodeFrame(event, i), event }));
+    const jsons: Buffer[] = new Array(events.length);
+    let bytes = 0;
+    for (let i = 0; i < events.length; i++) {
+      const json = frameJson(events[i] as Envelope, i);
+      jsons[i] = json;
+      bytes += frameBytes(json);
+    }
+    // A copy: the caller may reuse its array, and the tail keeps this one until the reader took it.
+    const records: Records = { events: events.slice(), jsons, bytes };
     return new Promise((resolve, reject) => {
       this.pending.push({ records, resolve, reject });
       if (!this.flushing) {
@@ -414,10 +449,10 @@ export class DiskSpool implements EventQueue {
 
   /** Admits a group of appends under the full policy, writes them with one fsync, and settles each. */
   private async commit(group: PendingAppend[]): Promise<void> {
-    const admitted: Array<{ append: PendingAppend; records: Rec[]; dropped: number }> = [];
+    const admitted: Array<{ append: PendingAppend; records: Records; dropped: number }> = [];
     let incoming = 0;
     for (const append of group) {
-      const size = bytesOf(append.records);
+      const size = append.records.bytes;
       const held = this.bytes + incoming;
       // An empty spool takes a batch larger than its bound, or that batch could never get in.
       if (held + size <= this.maxBytes || held === 0) {
@@ -438,17 +473,17 @@ export class DiskSpool implements EventQueue {
       const evicted =
         this.policy === 'drop_oldest' ? await this.evict(this.bytes + incoming + size - this.maxBytes) : 0;
       const records = this.fit(append.records, this.maxBytes - this.bytes - incoming);
-      const dropped = append.records.length - records.length;
+      const dropped = append.records.events.length - records.events.length;
       if (this.policy === 'drop_oldest') this.droppedOldest += dropped;
       else this.droppedNewest += dropped;
       admitted.push({ append, records, dropped: evicted + dropped });
-      incoming += bytesOf(records);
+      incoming += records.bytes;
     }
-    const records = admitted.flatMap((a) => a.records);
+    const records = admitted.length === 1 ? (admitted[0] as (typeof admitted)[0]).records : joined(admitted);
     try {
       await this.write(records);
     } catch (err) {
-      this.writeFailed(err, bytesOf(records));
+      this.writeFailed(err, records.bytes);
       const failure = new SwitchyardError(
         'SWY_SPOOL_IO',
         `the spool cannot write to ${this.dir}: ${(err as Error).message}`,
@@ -458,7 +493,7 @@ export class DiskSpool implements EventQueue {
       return;
     }
     this.writeRecovered();
-    for (const a of admitted) a.append.resolve({ accepted: a.records.length, dropped: a.dropped });
+    for (const a of admitted) a.append.resolve({ accepted: a.records.events.length, dropped: a.dropped });
   }
 
   // ---- write failures: readiness, probe, reclaiming delivered space ----
@@ -554,51 +589,74 @@ export class DiskSpool implements EventQueue {
   }
 
   /** The records of one append that fit in `room` bytes: the first ones (drop_newest) or the last (drop_oldest). */
-  private fit(records: Rec[], room: number): Rec[] {
-    const ordered = this.policy === 'drop_oldest' ? [...records].reverse() : records;
-    const kept: Rec[] = [];
-    for (const rec of ordered) {
-      if (rec.frame.length > room) break;
-      kept.push(rec);
-      room -= rec.frame.length;
+  private fit(records: Records, room: number): Records {
+    const { events, jsons } = records;
+    let bytes = 0;
+    if (this.policy === 'drop_oldest') {
+      let from = jsons.length;
+      while (from > 0 && bytes + frameBytes(jsons[from - 1] as Buffer) <= room) {
+        from--;
+        bytes += frameBytes(jsons[from] as Buffer);
+      }
+      return { events: events.slice(from), jsons: jsons.slice(from), bytes };
     }
-    return this.policy === 'drop_oldest' ? kept.reverse() : kept;
+    let to = 0;
+    while (to < jsons.length && bytes + frameBytes(jsons[to] as Buffer) <= room) {
+      bytes += frameBytes(jsons[to] as Buffer);
+      to++;
+    }
+    return { events: events.slice(0, to), jsons: jsons.slice(0, to), bytes };
   }
 
   /** Appends records to the open segment, rolling to a new one at segmentBytes. */
-  private async write(records: Rec[]): Promise<void> {
+  private async write(records: Records): Promise<void> {
     const sync = this.fsync !== 'never';
-    let chunk: Rec[] = [];
+    const { jsons } = records;
+    let from = 0;
     let chunkBytes = 0;
-    for (const rec of records) {
+    for (let i = 0; i < jsons.length; i++) {
+      const bytes = frameBytes(jsons[i] as Buffer);
       const size = this.writer.seg.size + chunkBytes;
-      if (this.rollNeeded || (size > 0 && size + rec.frame.length > this.segmentBytes)) {
-        await this.writeChunk(chunk, chunkBytes, sync);
-        chunk = [];
+      if (this.rollNeeded || (size > 0 && size + bytes > this.segmentBytes)) {
+        await this.writeChunk(records, from, i, chunkBytes, sync);
+        from = i;
         chunkBytes = 0;
         await this.startSegment(this.writer.seg.seq + 1);
         this.rollNeeded = false;
       }
-      chunk.push(rec);
-      chunkBytes += rec.frame.length;
+      chunkBytes += bytes;
       if (this.fsync === 'always') {
-        await this.writeChunk(chunk, chunkBytes, true);
-        chunk = [];
+        await this.writeChunk(records, from, i + 1, chunkBytes, true);
+        from = i + 1;
         chunkBytes = 0;
       }
     }
-    await this.writeChunk(chunk, chunkBytes, sync);
+    await this.writeChunk(records, from, jsons.length, chunkBytes, sync);
   }
 
-  /** One writev (and fsync) at the end of the open segment; only then are the records visible and counted. */
-  private async writeChunk(chunk: Rec[], bytes: number, sync: boolean): Promise<void> {
-    if (chunk.length === 0) return;
+  /**
+   * Records [from, to) as frames in one write (and fsync) at the end of the open segment; only then are
+   * they visible and counted.
+   */
+  private async writeChunk(
+    records: Records,
+    from: number,
+    to: number,
+    bytes: number,
+    sync: boolean,
+  ): Promise<void> {
+    if (from === to) return;
     const { seg, fh } = this.writer;
+    // Writes are one at a time (the write lock), so the scratch buffer is free again once this one ended.
+    if (bytes <= SCRATCH_BYTES && this.scratch.length < bytes) {
+      this.scratch = Buffer.allocUnsafe(Math.min(SCRATCH_BYTES, 2 ** Math.ceil(Math.log2(bytes))));
+    }
+    const buf = bytes <= SCRATCH_BYTES ? this.scratch : Buffer.allocUnsafe(bytes);
+    const { jsons } = records;
+    let at = 0;
+    for (let i = from; i < to; i++) at = writeFrame(buf, at, jsons[i] as Buffer);
     try {
-      const { bytesWritten } = await fh.writev(
-        chunk.map((r) => r.frame),
-        seg.size,
-      );
+      const { bytesWritten } = await fh.write(buf, 0, bytes, seg.size);
       if (bytesWritten !== bytes) throw new Error(`short write: ${bytesWritten} of ${bytes} bytes`);
       if (sync) await fh.datasync();
     } catch (err) {
@@ -609,12 +667,12 @@ export class DiskSpool implements EventQueue {
       });
       throw err;
     }
-    this.remember(seg, chunk, bytes);
+    this.remember(seg, records, from, to, bytes);
     seg.size += bytes;
-    seg.unread += chunk.length;
-    this.events += chunk.length;
+    seg.unread += to - from;
+    this.events += to - from;
     this.bytes += bytes;
-    this.appended += chunk.length;
+    this.appended += to - from;
     this.wake();
   }
 
@@ -647,27 +705,25 @@ export class DiskSpool implements EventQueue {
     let endMoved = false;
     while (events.length < max) {
       // A reader that keeps up takes what was just written from memory, without a promise per record.
-      const cached = this.takeCached();
-      if (cached) {
-        span.bytes += cached.end - cached.start;
-        span.records++;
-        events.push(cached.event);
-        parsed++;
+      const before = events.length;
+      const taken = this.takeCached(events, max);
+      if (taken > 0) {
+        span.bytes += taken;
+        span.records += events.length - before;
+        parsed += events.length - before;
         endMoved = true;
         continue;
       }
-      const item = await this.nextItem();
+      if (!(await this.settleCursor())) break;
+      // The cursor moved on to a segment whose start the tail holds.
+      if (this.cachedAtCursor()) continue;
+      const item = await this.readItem();
       if (!item) break;
       span.bytes += item.end - item.start;
       span.end = this.cursorPosition();
       endMoved = false;
       if (item.kind === 'corrupt') continue;
       span.records++;
-      if (item.kind === 'cached') {
-        events.push(item.event);
-        parsed++;
-        continue;
-      }
       try {
         const event = JSON.parse(item.payload.toString('utf8')) as Envelope;
         // The sink sends the bytes read, not the event serialised again.
@@ -690,12 +746,15 @@ export class DiskSpool implements EventQueue {
     }
   }
 
-  /** The next record or damaged stretch at the cursor, or null when the reader has caught up. */
-  private async nextItem(): Promise<Item | null> {
+  /** The next record or damaged stretch at the cursor, read from the files; null when the reader caught up. */
+  private async nextItem(): Promise<FrameItem | null> {
     if (!(await this.settleCursor())) return null;
+    return await this.readItem();
+  }
+
+  /** The item at the cursor in its segment's file (the cursor is settled), or null at its end. */
+  private async readItem(): Promise<FrameItem | null> {
     const seg = this.cursorSeg;
-    const cached = this.takeCached();
-    if (cached) return { kind: 'cached', start: cached.start, end: cached.end, event: cached.event };
     this.reader ??= await FrameReader.open(seg.path, this.cursorOff);
     const item = await this.reader.next(seg.size);
     if (!item) return null;
@@ -705,17 +764,39 @@ export class DiskSpool implements EventQueue {
     return item;
   }
 
-  /** The record at the cursor when the tail holds it (the cursor then moves past it), else undefined. */
-  private takeCached(): TailRecord | undefined {
-    const cached = this.tail[this.tailHead];
-    if (cached?.seg !== this.cursorSeg || cached.start !== this.cursorOff) return undefined;
-    this.tailHead++;
-    this.tailBytes -= cached.end - cached.start;
-    if (this.tailHead === this.tail.length) this.dropTail();
-    this.cursorOff = cached.end;
-    if (this.reader) this.reader.pos = cached.end;
-    cached.seg.unread--;
-    return cached;
+  /** Whether the tail holds the record at the cursor. */
+  private cachedAtCursor(): boolean {
+    const run = this.tail[this.tailHead];
+    return run !== undefined && run.seg === this.cursorSeg && run.start === this.cursorOff;
+  }
+
+  /**
+   * Moves the records at the cursor that the tail holds into `events` (up to `max`), the cursor past them;
+   * returns their bytes (0 when the tail does not hold the record at the cursor).
+   */
+  private takeCached(events: Envelope[], max: number): number {
+    let taken = 0;
+    while (events.length < max && this.cachedAtCursor()) {
+      const run = this.tail[this.tailHead] as TailRun;
+      const to = Math.min(run.to, run.next + max - events.length);
+      let at = run.start;
+      for (let i = run.next; i < to; i++) {
+        events.push(run.events[i] as Envelope);
+        at += frameBytes(run.jsons[i] as Buffer);
+      }
+      run.seg.unread -= to - run.next;
+      taken += at - run.start;
+      this.tailBytes -= at - run.start;
+      run.next = to;
+      run.start = at;
+      this.cursorOff = at;
+      if (this.reader) this.reader.pos = at;
+      if (to === run.to) {
+        this.tailHead++;
+        if (this.tailHead === this.tail.length) this.dropTail();
+      }
+    }
+    return taken;
   }
 
   /** Moves the cursor past the end of sealed segments; false when it is at the end of what is written. */
@@ -733,26 +814,23 @@ export class DiskSpool implements EventQueue {
   }
 
   /**
-   * Keeps records just written in the tail when they continue it, or when the reader is right at them
-   * (it has caught up); past TAIL_BYTES the tail is dropped and the reader reads the files.
+   * Keeps records [from, to) just written in the tail when they continue it, or when the reader is right
+   * at them (it has caught up); past TAIL_BYTES the tail is dropped and the reader reads the files.
    */
-  private remember(seg: Segment, chunk: Rec[], bytes: number): void {
+  private remember(seg: Segment, records: Records, from: number, to: number, bytes: number): void {
     const last = this.tail.at(-1);
     const continues = last ? last.seg === seg && last.end === seg.size : false;
     if (!continues || this.tailBytes + bytes > TAIL_BYTES) {
       this.dropTail();
       if (this.cursorSeg !== seg || this.cursorOff !== seg.size || bytes > TAIL_BYTES) return;
     }
-    let start = seg.size;
-    for (const { frame, event } of chunk) {
-      this.tail.push({ seg, start, end: start + frame.length, event });
-      start += frame.length;
-    }
+    const { events, jsons } = records;
+    this.tail.push({ seg, start: seg.size, end: seg.size + bytes, events, jsons, next: from, to });
     this.tailBytes += bytes;
   }
 
   private dropTail(): void {
-    this.tail = [];
+    if (this.tail.length > 0) this.tail = [];
     this.tailHead = 0;
     this.tailBytes = 0;
   }
@@ -761,7 +839,7 @@ export class DiskSpool implements EventQueue {
     return { segment: this.cursorSeg.seq, offset: this.cursorOff };
   }
 
-  private countCorrupt(item: Item, err?: unknown): void {
+  private countCorrupt(item: FrameItem, err?: unknown): void {
     this.corruptRecords++;
     this.corruptBytes += item.end - item.start;
     this.logger.warn(
