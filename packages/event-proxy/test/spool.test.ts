@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSwitchyardError } from '@switchyard/shared';
+import { type Envelope, isSwitchyardError } from '@switchyard/shared';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DiskSpool, type DiskSpoolOptions } from '../src/spool/index.js';
 import { drain, ids, makeEvents, segmentFiles, silent, tempDir } from './fixtures/spool/helpers.js';
@@ -78,15 +78,35 @@ describe('DiskSpool: append, read, ack', () => {
       await spool.append(makeEvents(30, i));
       await readAll();
     }
-    // Behind by about 2 MiB (more than the in-memory tail holds): the rest comes from the segment file.
-    for (let i = 300; i < 6300; i += 100) await spool.append(makeEvents(100, i));
+    // Behind by about 5 MiB (more than the in-memory tail holds): the oldest come from the segment file.
+    for (let i = 300; i < 15300; i += 500) await spool.append(makeEvents(500, i));
     await readAll();
     // Caught up again, then behind again: the file reader resumes after what the tail served.
-    await spool.append(makeEvents(10, 6300));
+    await spool.append(makeEvents(10, 15300));
     await readAll();
-    for (let i = 6310; i < 12310; i += 100) await spool.append(makeEvents(100, i));
+    for (let i = 15310; i < 30310; i += 500) await spool.append(makeEvents(500, i));
     await readAll();
-    expect(seen).toEqual(ids(makeEvents(12310)));
+    expect(seen).toEqual(ids(makeEvents(30310)));
+  });
+
+  it('a reader behind the in-memory tail reads the files up to the newest records, then takes those from memory', async () => {
+    const spool = await openSpool({ maxBytes: 64 * 1024 * 1024, segmentBytes: 64 * 1024 * 1024 });
+    // About 7 MiB: the oldest let go of by the tail (4 MiB), the newest kept.
+    const events = makeEvents(20_000);
+    for (let i = 0; i < events.length; i += 1000) await spool.append(events.slice(i, i + 1000));
+    const read: Envelope[] = [];
+    while (read.length < events.length) {
+      const batch = await spool.read(700, 0);
+      if (!batch) break;
+      read.push(...batch.events);
+      await spool.ack(batch);
+    }
+    expect(ids(read)).toEqual(ids(events));
+    // Parsed from the file: equal, not the same object. Kept in memory: the very object appended.
+    expect(read[0]).not.toBe(events[0]);
+    expect(read[0]).toEqual(events[0]);
+    expect(read.at(-1)).toBe(events.at(-1));
+    expect(spool.depth()).toEqual({ events: 0, bytes: 0 });
   });
 
   it('a read resolves once max events are there, or with fewer once the linger is over', async () => {

@@ -109,8 +109,10 @@ interface TailRun {
   to: number;
 }
 
-// The in-memory tail: bounded, and dropped whenever the reader falls behind it (then the files serve).
-const TAIL_BYTES = 1024 * 1024;
+// The in-memory tail: the newest records written, bounded; a reader behind it reads the files up to its
+// start. Large enough for a burst of appends ahead of a sink send (with 1 MiB, a burst of a few MB sent the
+// reader to the files for all of it: a read and a JSON.parse per event).
+const TAIL_BYTES = 4 * 1024 * 1024;
 // A write's frames are assembled in one buffer kept for the next write (no Buffer per frame, no copy into
 // one); a write larger than this gets a buffer of its own, so a rare huge batch is not kept.
 const SCRATCH_BYTES = 1024 * 1024;
@@ -764,10 +766,30 @@ export class DiskSpool implements EventQueue {
     return item;
   }
 
-  /** Whether the tail holds the record at the cursor. */
+  /** Whether the tail holds the record at the cursor (runs the cursor moved past are let go). */
   private cachedAtCursor(): boolean {
-    const run = this.tail[this.tailHead];
-    return run !== undefined && run.seg === this.cursorSeg && run.start === this.cursorOff;
+    for (;;) {
+      const run = this.tail[this.tailHead];
+      if (run === undefined) return false;
+      const cursor = this.cursorSeg;
+      if (run.seg === cursor && run.start === this.cursorOff) return true;
+      const behind = run.seg === cursor ? run.start < this.cursorOff : run.seg.seq < cursor.seq;
+      if (!behind) return false;
+      this.shiftTail();
+    }
+  }
+
+  /** Lets the oldest run of the tail go. */
+  private shiftTail(): void {
+    const run = this.tail[this.tailHead] as TailRun;
+    this.tailBytes -= run.end - run.start;
+    this.tailHead++;
+    if (this.tailHead === this.tail.length) this.dropTail();
+    else if (this.tailHead >= 64 && this.tailHead * 2 >= this.tail.length) {
+      // Runs let go are not kept reachable by a tail the reader never empties.
+      this.tail = this.tail.slice(this.tailHead);
+      this.tailHead = 0;
+    }
   }
 
   /**
@@ -791,10 +813,7 @@ export class DiskSpool implements EventQueue {
       run.start = at;
       this.cursorOff = at;
       if (this.reader) this.reader.pos = at;
-      if (to === run.to) {
-        this.tailHead++;
-        if (this.tailHead === this.tail.length) this.dropTail();
-      }
+      if (to === run.to) this.shiftTail();
     }
     return taken;
   }
@@ -814,16 +833,15 @@ export class DiskSpool implements EventQueue {
   }
 
   /**
-   * Keeps records [from, to) just written in the tail when they continue it, or when the reader is right
-   * at them (it has caught up); past TAIL_BYTES the tail is dropped and the reader reads the files.
+   * Keeps records [from, to) just written in the tail, letting its oldest runs go past TAIL_BYTES; a write
+   * that does not continue the tail (a new segment) starts it again, and one larger than TAIL_BYTES is
+   * left to the files.
    */
   private remember(seg: Segment, records: Records, from: number, to: number, bytes: number): void {
     const last = this.tail.at(-1);
-    const continues = last ? last.seg === seg && last.end === seg.size : false;
-    if (!continues || this.tailBytes + bytes > TAIL_BYTES) {
-      this.dropTail();
-      if (this.cursorSeg !== seg || this.cursorOff !== seg.size || bytes > TAIL_BYTES) return;
-    }
+    if (last && (last.seg !== seg || last.end !== seg.size)) this.dropTail();
+    if (bytes > TAIL_BYTES) return;
+    while (this.tailBytes + bytes > TAIL_BYTES) this.shiftTail();
     const { events, jsons } = records;
     this.tail.push({ seg, start: seg.size, end: seg.size + bytes, events, jsons, next: from, to });
     this.tailBytes += bytes;
