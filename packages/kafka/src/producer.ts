@@ -165,9 +165,11 @@ export class Producer {
     const retryMax = this.options.retryMax ?? 3;
     const topics = new Set<string>();
     let last: string | undefined;
-    for (const r of records) {
-      if (r.topic !== last) topics.add(r.topic);
-      last = r.topic;
+    // Indexed: a for-of in an async function made an iterator result per record.
+    for (let i = 0; i < records.length; i++) {
+      const topic = (records[i] as ProducerRecord).topic;
+      if (topic !== last) topics.add(topic);
+      last = topic;
     }
     const idempotence = this.idempotence;
     let pending: PartitionBatch[] | undefined;
@@ -277,7 +279,8 @@ export class Producer {
     let topic: string | undefined;
     let info: TopicInfo | undefined;
     let slots: (PartitionBatch | undefined)[] = [];
-    for (const r of records) {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as ProducerRecord;
       if (r.topic !== topic) {
         topic = r.topic;
         info = this.topicInfo(topic);
@@ -285,8 +288,14 @@ export class Producer {
         perTopic.set(topic, slots);
       }
       const count = (info as TopicInfo).leaders.length;
+      // A key's partition among one is 0: no hash.
       const partition =
-        r.partition ?? (r.key === null ? this.nextRoundRobin(topic, count) : partitionForKey(r.key, count));
+        r.partition ??
+        (r.key === null
+          ? this.nextRoundRobin(topic, count)
+          : count === 1
+            ? 0
+            : partitionForKey(r.key, count));
       if (partition < 0 || partition >= count) {
         throw new KafkaError(3, { topic, partition, message: `the topic has ${count} partitions` });
       }

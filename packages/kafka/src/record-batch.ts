@@ -44,6 +44,7 @@ export interface KafkaRecord {
 }
 
 const EMPTY_HEADERS = 0; // zigzag(0): a record without headers ends with one 0 byte.
+const SMALL_COPY = 32;
 
 function keyLength(key: string | Buffer | null): number {
   if (key === null) return -1;
@@ -91,7 +92,13 @@ export function writeRecords(
     w.varint(valueLen);
     if (valueLen > 0) w.raw(value as Buffer);
     if (headers === undefined) w.int8(EMPTY_HEADERS);
-    else w.raw(headers);
+    else if (headers.length <= SMALL_COPY) {
+      // Byte stores: TypedArray#set costs more than the copy for a header or two.
+      const buf = w.buf;
+      let p = w.pos;
+      for (let j = 0; j < headers.length; j++) buf[p++] = headers[j] as number;
+      w.pos = p;
+    } else w.raw(headers);
   }
 }
 
@@ -100,7 +107,8 @@ export function timestampRange(records: readonly KafkaRecord[], now: number): [f
   let first = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
   let dated = false;
-  for (const r of records) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as KafkaRecord;
     const t = r.timestamp ?? now;
     if (r.timestamp !== undefined) dated = true;
     if (t < first) first = t;
@@ -123,7 +131,8 @@ export function encodeRecords(
 /** A close upper estimate of the records section's size, so a Writer rarely has to grow. */
 export function estimateRecordsBytes(records: readonly KafkaRecord[]): number {
   let n = 0;
-  for (const r of records) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as KafkaRecord;
     n += 24 + (r.value?.length ?? 0) + (r.headers?.encoded.length ?? 1);
     const key = r.key;
     if (key !== null) n += typeof key === 'string' ? key.length * 3 : key.length;

@@ -156,7 +156,9 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
       const prepared: Prepared[] = [];
       const skipped: string[] = [];
       const retry = deliveredBefore.size > 0;
-      for (const event of batch) {
+      // Indexed: a for-of in an async function made an iterator result per event.
+      for (let i = 0; i < batch.length; i++) {
+        const event = batch[i] as Envelope;
         // Stored by an earlier send of this batch that failed in part; kept in mind until this one succeeds,
         // as the pipeline may send the batch again more than once.
         if (retry && deliveredBefore.has(event.id)) {
@@ -221,6 +223,10 @@ function prepare(event: Envelope, topic: string): Prepared | string {
 
 /** Consecutive runs of records whose sizes sum to at most `max` (a partition's share never exceeds its request). */
 function splitBySize(items: Prepared[], max: number): Prepared[][] {
+  let total = 0;
+  for (let i = 0; i < items.length; i++) total += (items[i] as Prepared).bytes;
+  // Nearly every batch is one request: no copy of it.
+  if (total <= max) return items.length > 0 ? [items] : [];
   const requests: Prepared[][] = [];
   let current: Prepared[] = [];
   let size = 0;
