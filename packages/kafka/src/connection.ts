@@ -92,13 +92,17 @@ export class Connection {
     return this.failure !== undefined;
   }
 
-  /** Sends a frame (from `beginRequest`/`endRequest`) and parses its answer. */
+  /**
+   * Sends a frame (from `beginRequest`/`endRequest`) and parses its answer. `onWritten` hears when the socket
+   * is done with the frame's bytes (with the error if the write failed), so that its buffer can be reused.
+   */
   async request<T>(
     frame: Buffer,
     parse: (r: Reader) => T,
     timeoutMs = this.options.requestTimeoutMs,
+    onWritten?: (err?: Error | null) => void,
   ): Promise<T> {
-    const body = await this.exchange(frame, timeoutMs);
+    const body = await this.exchange(frame, timeoutMs, onWritten);
     return parse(new Reader(body));
   }
 
@@ -133,7 +137,11 @@ export class Connection {
     this.fail(new KafkaConnectionError(`${this.address}: connection closed by the client`));
   }
 
-  private exchange(frame: Buffer, timeoutMs: number): Promise<Buffer> {
+  private exchange(
+    frame: Buffer,
+    timeoutMs: number,
+    onWritten: ((err?: Error | null) => void) | undefined,
+  ): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.correlationId();
     frame.writeInt32BE(id, CORRELATION_ID_OFFSET);
@@ -145,7 +153,7 @@ export class Connection {
         this.fail(new KafkaConnectionError(`${this.address}: dropped after a request timed out`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      this.socket.write(frame);
+      this.socket.write(frame, onWritten);
     });
   }
 

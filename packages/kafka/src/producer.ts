@@ -63,6 +63,9 @@ const DUPLICATE_SEQUENCE_NUMBER = 46;
 const NEW_PRODUCER_ID: ReadonlySet<number> = new Set([47, 49, 59]); // INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING, UNKNOWN_PRODUCER_ID
 const CLUSTER_AUTHORIZATION_FAILED = 31;
 const MAX_IN_FLIGHT_IDEMPOTENT = 5;
+// Produce request buffers kept for the next requests, each at least this large and at most the largest.
+const MIN_FRAME_BYTES = 64 * 1024;
+const MAX_SPARE_FRAME_BYTES = 8 * 1024 * 1024;
 
 /** Writes to one broker in the order they were made, with at most `maxInFlight` waiting for answers. */
 class BrokerLane {
@@ -117,6 +120,11 @@ export class Producer {
   private readonly idempotence: Idempotence | undefined;
   private readonly lanes = new Map<number, BrokerLane>();
   private readonly maxInFlight: number;
+  /**
+   * Buffers of Produce requests written and answered, for the next requests: a request of a few hundred KB
+   * allocated afresh each time cost page faults, malloc and a GC's external-memory share on every send.
+   */
+  private readonly spareFrames: Buffer[] = [];
 
   constructor(private readonly options: ProducerOptions) {
     this.cluster = new Cluster(options);
@@ -376,24 +384,47 @@ export class Producer {
           `zstd needs Produce v${ZSTD_MIN_PRODUCE_VERSION} (Kafka 2.1 or later); broker ${leader} supports up to v${version}`,
         );
       }
-      const frame = await produceRequest(batches, {
-        clientId,
-        version,
-        acks,
-        timeoutMs: this.options.produceTimeoutMs ?? requestTimeoutMs,
-        compression,
-      });
+      let owned: Buffer | undefined;
+      const frame = await produceRequest(
+        batches,
+        {
+          clientId,
+          version,
+          acks,
+          timeoutMs: this.options.produceTimeoutMs ?? requestTimeoutMs,
+          compression,
+        },
+        (size) => {
+          owned = this.frameBuffer(size);
+          return owned;
+        },
+      );
+      // Kept for the next request once the socket is done with it (and the answer is in): a request that
+      // failed keeps its buffer to itself.
+      const spare = () => {
+        if (owned && frame.buffer === owned.buffer) this.keepFrame(owned);
+      };
       await lane.acquire();
       slot = true;
       if (acks === 0) {
         const written = connection.send(frame);
         turn.done();
         await written;
+        spare();
         return [];
       }
-      const answer = connection.request(frame, (r) => parseProduceResponse(r, version));
+      let settled = 0;
+      const answer = connection.request(
+        frame,
+        (r) => parseProduceResponse(r, version),
+        undefined,
+        (err) => {
+          if (!err && ++settled === 2) spare();
+        },
+      );
       turn.done();
       const results = await answer;
+      if (++settled === 2) spare();
       const failures: Failure[] = [];
       for (const batch of batches) {
         const result = results.find((r) => r.partition === batch.partition && r.topic === batch.topic);
@@ -417,6 +448,20 @@ export class Producer {
     } finally {
       turn.done();
       if (slot) lane.release();
+    }
+  }
+
+  /** A buffer of at least `size` bytes for a Produce request: a spare one, or a new one of its own. */
+  private frameBuffer(size: number): Buffer {
+    const spare = this.spareFrames.pop();
+    if (spare && spare.length >= size) return spare;
+    // Not from Buffer's shared pool: the buffer is reused whole.
+    return Buffer.allocUnsafeSlow(Math.max(size, MIN_FRAME_BYTES));
+  }
+
+  private keepFrame(buf: Buffer): void {
+    if (buf.length <= MAX_SPARE_FRAME_BYTES && this.spareFrames.length < this.maxInFlight) {
+      this.spareFrames.push(buf);
     }
   }
 

@@ -105,6 +105,28 @@ describe.each(KAFKA_MOCK_NAMES)('librdkafka mock cluster (%s)', (name) => {
     expect(await numbersIn(kafka, t)).toEqual(range(30));
   });
 
+  it('request buffers kept between sends carry nothing of the one before: sends of growing and shrinking size, at once and in turn', async () => {
+    const t = await topic('reuse');
+    const p = producer([kafka.bootstrap]);
+    // Each record's value padded to its own length, so a stale byte left in a kept buffer would show.
+    const padded = (from: number, count: number, pad: number) =>
+      records(t, from, count).map((r, i) => ({
+        ...r,
+        value: Buffer.from(JSON.stringify({ n: from + i, pad: 'x'.repeat((pad * (i + 1)) % 5000) })),
+      }));
+    await p.send(padded(0, 200, 300));
+    await p.send(padded(200, 20, 7));
+    await Promise.all([
+      p.send(padded(220, 100, 900)),
+      p.send(padded(320, 100, 11)),
+      p.send(padded(420, 80, 50)),
+    ]);
+    // Larger than the buffers kept so far (about 2.5 MB), then small again.
+    await p.send(padded(500, 500, 4999));
+    await p.send(padded(1000, 10, 3));
+    expect((await numbersIn(kafka, t)).sort((a, b) => a - b)).toEqual(range(1010));
+  });
+
   it.each([
     ['UNKNOWN_PRODUCER_ID', 59],
     ['INVALID_PRODUCER_EPOCH', 47],

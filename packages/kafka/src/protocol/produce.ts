@@ -65,12 +65,14 @@ export interface ProduceOptions {
 }
 
 /**
- * Produce (v3..v8) for one broker: every partition's RecordBatch written into one Buffer. Compressed sections
- * are made first (gzip off the event loop, all partitions at once), then the frame in one pass.
+ * Produce (v3..v8) for one broker: every partition's RecordBatch written into one Buffer (from `alloc` when
+ * given, at least as large as the estimate). Compressed sections are made first (gzip off the event loop,
+ * all partitions at once), then the frame in one pass.
  */
 export async function produceRequest(
   batches: readonly PartitionBatch[],
   options: ProduceOptions,
+  alloc?: (size: number) => Buffer,
 ): Promise<Buffer> {
   const now = Date.now();
   // Batch indexes per topic: a topic appears once in the request.
@@ -97,7 +99,7 @@ export async function produceRequest(
     const records = compressed[i]?.length ?? estimateRecordsBytes(b.records);
     size += 16 + b.topic.length * 3 + BATCH_HEADER_BYTES + records;
   }
-  const w = new Writer(size + options.clientId.length * 3);
+  const w = new Writer(size + options.clientId.length * 3, alloc);
   beginRequest(w, ApiKey.Produce, options.version, options.clientId);
   w.string(null); // transactional_id
   w.int16(options.acks);

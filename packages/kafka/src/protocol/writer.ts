@@ -8,8 +8,9 @@ export class Writer {
   buf: Buffer;
   pos = 0;
 
-  constructor(capacity = 1024) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** `alloc`: where the first buffer comes from (a caller reusing its buffers); growing allocates anew. */
+  constructor(capacity = 1024, alloc: (size: number) => Buffer = Buffer.allocUnsafe) {
+    this.buf = alloc(capacity);
   }
 
   /** Makes room for `n` more bytes. */
