@@ -153,7 +153,9 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
     async send(batch: readonly Envelope[]): Promise<SendResult> {
       if (!connected) await connect();
       const rejected: Rejected[] = [];
-      const prepared: Prepared[] = [];
+      // Sized once (and cut to what it got): pushing grew it step by step, a copy each time.
+      const prepared: Prepared[] = new Array(batch.length);
+      let count = 0;
       const skipped: string[] = [];
       const retry = deliveredBefore.size > 0;
       // Indexed: a for-of in an async function made an iterator result per event.
@@ -172,8 +174,9 @@ export function createKafkaSink(settings: KafkaTarget, deps: KafkaSinkDeps): Sin
             event,
             reason: `kafka: record of ${item.bytes} bytes is over max_message_bytes (${settings.max_message_bytes})`,
           });
-        } else prepared.push(item);
+        } else prepared[count++] = item;
       }
+      prepared.length = count;
       const stored: (readonly ProducerRecord[])[] = [];
       try {
         // Sequential requests keep one key's records in order; each stays under the broker's batch limit.

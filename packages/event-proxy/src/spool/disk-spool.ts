@@ -802,8 +802,11 @@ export class DiskSpool implements EventQueue {
       const run = this.tail[this.tailHead] as TailRun;
       const to = Math.min(run.to, run.next + max - events.length);
       let at = run.start;
+      // Grown once to its new length, rather than step by step by push.
+      let n = events.length;
+      events.length = n + to - run.next;
       for (let i = run.next; i < to; i++) {
-        events.push(run.events[i] as Envelope);
+        events[n++] = run.events[i] as Envelope;
         at += frameBytes(run.jsons[i] as Buffer);
       }
       run.seg.unread -= to - run.next;
