@@ -113,8 +113,8 @@ interface TailRun {
 // start. Large enough for a burst of appends ahead of a sink send (with 1 MiB, a burst of a few MB sent the
 // reader to the files for all of it: a read and a JSON.parse per event).
 const TAIL_BYTES = 4 * 1024 * 1024;
-// A write's frames are assembled in one buffer kept for the next write (no Buffer per frame, no copy into
-// one); a write larger than this gets a buffer of its own, so a rare huge batch is not kept.
+// A write's frames are assembled in one buffer kept for the next write (no Buffer allocated per frame); a
+// write larger than this gets a buffer of its own, so a rare huge batch is not kept.
 const SCRATCH_BYTES = 1024 * 1024;
 const RECLAIM_BYTES = 4 * 1024 * 1024;
 // The write probe: a file as large as the write that failed (at least one filesystem block, at most
