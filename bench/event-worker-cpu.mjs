@@ -33,7 +33,12 @@ const { HandoffWriter } = await import(dist('packages/gateway/dist/events/handof
 const { buildRecord } = await import(dist('packages/gateway/dist/events/worker/build.js'));
 const { EventHub } = await import(dist('packages/gateway/dist/events/hub.js'));
 const { proxyEvent } = await import(dist('apps/cli/dist/wiring/hub-source.js'));
-const { encodeFrame } = await import(dist('packages/event-proxy/dist/spool/frame.js'));
+const frameModule = await import(dist('packages/event-proxy/dist/spool/frame.js'));
+// The spool frames a write's events into one kept buffer (a build from before that: a buffer per frame).
+const frames = Buffer.allocUnsafe(1024 * 1024);
+const frame = frameModule.writeFrame
+  ? (event, i) => frameModule.writeFrame(frames, 0, frameModule.frameJson(event, i))
+  : (event, i) => frameModule.encodeFrame(event, i).length;
 const { kafkaMessageKey, kafkaTopic } = await import(dist('packages/event-proxy/dist/sinks/kafka.js'));
 const { eventJson } = await import(dist('packages/event-proxy/dist/pipeline/event-json.js'));
 
@@ -67,7 +72,7 @@ function round() {
   let i = 0;
   for (let seq = from; seq < hub.nextSeq; seq++) {
     const event = proxyEvent(hub.entry(seq));
-    sink += encodeFrame(event, i++).length;
+    sink += frame(event, i++);
     sink += kafkaMessageKey(event).length + kafkaTopic('events', event).length + eventJson(event).length;
   }
   const used = process.cpuUsage(start);
