@@ -1,5 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Envelope, isSwitchyardError } from '@switchyard/shared';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DiskSpool, type DiskSpoolOptions } from '../src/spool/index.js';
@@ -107,6 +109,28 @@ describe('DiskSpool: append, read, ack', () => {
     expect(read[0]).toEqual(events[0]);
     expect(read.at(-1)).toBe(events.at(-1));
     expect(spool.depth()).toEqual({ events: 0, bytes: 0 });
+  });
+
+  it('the in-memory tail keeps no more than its newest records, also of a write split in several (fsync always)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const spool = await openSpool({
+      maxBytes: 64 * 1024 * 1024,
+      segmentBytes: 64 * 1024 * 1024,
+      fsync: 'always',
+    });
+    // About 6 MiB in one append, written a frame at a time: the tail keeps the newest 4 MiB of them.
+    let events: Envelope[] | undefined = makeEvents(1500, 0, 4000);
+    const oldest = new WeakRef(events[0] as Envelope);
+    const appended = spool.append(events);
+    events = undefined;
+    await appended;
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
+    // Let go by the tail: nothing else holds the oldest event, so it is collected.
+    expect(oldest.deref()).toBeUndefined();
+    expect(await drain(spool, { ack: true })).toEqual(ids(makeEvents(1500, 0, 0)));
   });
 
   it('a read resolves once max events are there, or with fewer once the linger is over', async () => {

@@ -178,7 +178,8 @@ export class DiskSpool implements EventQueue {
   private cursorOff = 0;
   private reader: FrameReader | undefined;
   private readonly spans: Span[] = [];
-  private tail: TailRun[] = [];
+  /** Runs before tailHead are let go (their slots emptied). */
+  private tail: (TailRun | undefined)[] = [];
   private tailHead = 0;
   private tailBytes = 0;
   private scratch: Buffer = Buffer.alloc(0);
@@ -783,10 +784,12 @@ export class DiskSpool implements EventQueue {
   private shiftTail(): void {
     const run = this.tail[this.tailHead] as TailRun;
     this.tailBytes -= run.end - run.start;
+    // Its events are not kept reachable (by the slot) past the tail's bound.
+    this.tail[this.tailHead] = undefined;
     this.tailHead++;
     if (this.tailHead === this.tail.length) this.dropTail();
     else if (this.tailHead >= 64 && this.tailHead * 2 >= this.tail.length) {
-      // Runs let go are not kept reachable by a tail the reader never empties.
+      // Nor does the array grow without end under a tail the reader never empties.
       this.tail = this.tail.slice(this.tailHead);
       this.tailHead = 0;
     }
@@ -845,7 +848,15 @@ export class DiskSpool implements EventQueue {
     if (last && (last.seg !== seg || last.end !== seg.size)) this.dropTail();
     if (bytes > TAIL_BYTES) return;
     while (this.tailBytes + bytes > TAIL_BYTES) this.shiftTail();
-    const { events, jsons } = records;
+    let { events, jsons } = records;
+    // Part of a write (fsync always, a segment roll): only its own records, or the run would keep all the
+    // write's events however far past TAIL_BYTES.
+    if (from > 0 || to < events.length) {
+      events = events.slice(from, to);
+      jsons = jsons.slice(from, to);
+      to -= from;
+      from = 0;
+    }
     this.tail.push({ seg, start: seg.size, end: seg.size + bytes, events, jsons, next: from, to });
     this.tailBytes += bytes;
   }
