@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { GatewayFile } from '@switchyard/config';
 import { createGateway, type Gateway } from '@switchyard/gateway';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,5 +66,32 @@ describe('the event worker thread', () => {
     expect(health.priority).toEqual({ nice: 3, idle: false });
     expect(threads()).toContainEqual({ nice: 3, policy: 0 });
     expect(threads().filter((t) => t.policy === SCHED_IDLE).length).toBe(before);
+  });
+
+  it("leaves the libuv pool at the process's priority when the worker is the first to use it", async () => {
+    // A new thread inherits its creator's policy and nice value, and the pool (fs, dns, zlib, crypto for
+    // every thread) is made by the first thread to use it: here the worker, after lowering itself. A fresh
+    // process whose code is loaded synchronously (require), so that nothing started the pool before.
+    const priority = new URL('../dist/events/worker/priority.js', import.meta.url).pathname;
+    const script = `
+      const { Worker } = require('node:worker_threads');
+      const { readdirSync, readFileSync } = require('node:fs');
+      const w = new Worker(\`
+        const { parentPort } = require('node:worker_threads');
+        require(\${JSON.stringify(process.argv[1])}).lowerPriority(5, true).then((p) =>
+          require('node:fs').readFile(__filename, () => parentPort.postMessage(p)));
+      \`, { eval: true });
+      w.once('message', async (p) => {
+        await w.terminate();
+        const lowered = readdirSync('/proc/self/task').filter((tid) => {
+          const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          return f[16] !== '0' || f[38] !== '0';
+        });
+        console.log(JSON.stringify({ worker: p, lowered: lowered.length }));
+      });
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', '-e', script, priority]);
+    expect(JSON.parse(stdout)).toEqual({ worker: { nice: 5, idle: true }, lowered: 0 });
   });
 });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { getPriority, setPriority } from 'node:os';
 
 /** The scheduling the event worker thread runs under, as read back from the kernel. */
@@ -39,11 +40,15 @@ function isIdle(): boolean {
  * thread wants and any thread waking there takes the core at once. A lower nice alone still takes time
  * slices from the request thread (measured: a busy thread at nice 19 cost a saturated gateway ~30% of its
  * req/s, the same thread under SCHED_IDLE ~13%). Node has no call for the policy, so util-linux's `chrt`
- * sets it. Best effort: resolves with what the kernel applied (undefined off Linux); never rejects.
+ * sets it. Only this thread is lowered: libuv's pool, which every thread shares, is made before if need be.
+ * Best effort: resolves with what the kernel applied (undefined off Linux); never rejects.
  */
 export async function lowerPriority(nice: number, idle: boolean): Promise<WorkerPriority | undefined> {
   const tid = threadId();
   if (tid === undefined) return undefined;
+  // A new thread inherits its creator's policy and nice value, and libuv's pool (fs, dns, zlib and crypto
+  // for every thread) is made by the first thread to use it: made here first, if no one did yet.
+  await access('/').catch(() => undefined);
   try {
     if (nice > 0) setPriority(tid, Math.min(19, getPriority(tid) + nice));
   } catch {
