@@ -55,8 +55,11 @@ export class HandoffReader {
     this.seenDropped = this.resumed.dropped;
   }
 
-  /** The next record, or undefined when the writer has written nothing more. */
-  next(): RawRecord | undefined {
+  /**
+   * The next record, or undefined when the writer has written nothing more, or when more than `maxLost`
+   * records were dropped before it (it is then left to be read later).
+   */
+  next(maxLost = Number.POSITIVE_INFINITY): RawRecord | undefined {
     const { control, data, mask } = this.v;
     for (;;) {
       const w = Atomics.load(control, WRITE) >>> 0;
@@ -67,9 +70,10 @@ export class HandoffReader {
         this.pos = (this.pos + (data.length - offset)) >>> 0;
         continue;
       }
-      this.pos = (this.pos + ((len + 3) & ~3)) >>> 0;
       const dropped = data.readUInt32LE(offset + 5);
       const lostBefore = (dropped - this.seenDropped) >>> 0;
+      if (lostBefore > maxLost) return undefined;
+      this.pos = (this.pos + ((len + 3) & ~3)) >>> 0;
       this.seenDropped = dropped;
       return { bytes: data.subarray(offset + 4, offset + len), end: this.pos, lostBefore };
     }
@@ -79,12 +83,14 @@ export class HandoffReader {
    * Records dropped since the last record read, once every record written is read (before that, the
    * next record read carries them). The count is loaded before the write position: a drop made after a
    * record the reader has not seen yet is told by that record, so holes always fall at the same place.
+   * None are taken when there are more than `max`.
    */
-  takeDropped(): number {
+  takeDropped(max = Number.POSITIVE_INFINITY): number {
     const { control } = this.v;
     const now = Atomics.load(control, DROPPED) >>> 0;
     if (Atomics.load(control, WRITE) >>> 0 !== this.pos) return 0;
     const n = (now - this.seenDropped) >>> 0;
+    if (n > max) return 0;
     this.seenDropped = now;
     return n;
   }

@@ -91,8 +91,17 @@ function room(): number {
 function step(): number {
   let n = 0;
   let left = Math.min(BATCH, room());
-  for (let rec = left > 0 ? reader.next() : undefined; rec; rec = left > 0 ? reader.next() : undefined) {
-    // Holes take sequence numbers too; a burst of drops larger than the room only ever evicts taken events.
+  // Holes take sequence numbers too: a burst of drops larger than the room waits until the consumer took
+  // every event, so that it only ever pushes taken events out of the hub.
+  const maxLost = (need: number) => {
+    const r = room();
+    return r >= hub.capacity ? Number.POSITIVE_INFINITY : r - need;
+  };
+  for (
+    let rec = left > 0 ? reader.next(maxLost(1)) : undefined;
+    rec;
+    rec = left > 0 ? reader.next(maxLost(1)) : undefined
+  ) {
     hub.lose(rec.lostBefore);
     try {
       buildRecord(hub, rec.bytes);
@@ -102,7 +111,7 @@ function step(): number {
     n++;
     left -= 1 + rec.lostBefore;
   }
-  if (left > 0) hub.lose(reader.takeDropped());
+  if (left > 0) hub.lose(reader.takeDropped(maxLost(0)));
   const { end, dropped } = reader.mark;
   if (end !== marked.end || dropped !== marked.dropped) {
     marked = { end, seq: hub.nextSeq, dropped, idTime: hub.idTime };
