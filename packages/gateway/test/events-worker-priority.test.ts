@@ -94,4 +94,17 @@ describe('the event worker thread', () => {
     const { stdout } = await promisify(execFile)(process.execPath, ['--no-warnings', '-e', script, priority]);
     expect(JSON.parse(stdout)).toEqual({ worker: { nice: 5, idle: true }, lowered: 0 });
   });
+
+  it('reports the nice value alone, and not idle, where chrt is missing', async () => {
+    const priority = new URL('../dist/events/worker/priority.js', import.meta.url).pathname;
+    const script = `require(process.argv[1]).lowerPriority(5, true).then((p) => console.log(JSON.stringify(p)));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--no-warnings', '-e', script, priority],
+      {
+        env: { PATH: '/nonexistent' },
+      },
+    );
+    expect(JSON.parse(stdout)).toEqual({ nice: 5, idle: false });
+  });
 });
