@@ -62,8 +62,9 @@ export interface EventWorkerContext {
 export interface EventWorkerConsumer {
   /**
    * The hub sequence number below which every event was taken for good (e.g. spooled): the worker
-   * releases the hand-off's records only up to there, so a worker that dies loses none of the rest.
-   * Without it, records are released once their events are built.
+   * releases the hand-off's records only up to there, so a worker that dies loses none of the rest,
+   * and builds no further ahead than its hub holds (2,048 events). Without it, records are released once
+   * their events are built, and a consumer reading the hub at its own pace must keep within 2,048 events.
    */
   taken?(): number;
   /** Hands on what the hub holds, within `timeoutMs` (called on shutdown, before `close`). */
