@@ -16,7 +16,7 @@ import { type FrameItem, FrameReader } from './frame-reader.js';
 import { lockSpoolDir, type SpoolLock } from './lock.js';
 import { Mutex } from './mutex.js';
 import { type Recovery, recover } from './recover.js';
-import { segmentPath, syncDir, tightenSpoolDir } from './segment-files.js';
+import { createSegmentFile, segmentPath, syncDir, tightenSpoolDir } from './segment-files.js';
 
 export type SpoolFullPolicy = 'block' | 'drop_oldest' | 'drop_newest';
 /** `always`: fsync after every record; `batch`: once per append call (or group of concurrent calls); `never`. */
@@ -428,8 +428,14 @@ export class DiskSpool implements EventQueue {
 
   private async startSegment(seq: number): Promise<void> {
     const path = segmentPath(this.dir, seq);
-    const fh = await open(path, 'wx', PRIVATE_FILE);
-    if (this.fsync !== 'never') await syncDir(this.dir);
+    const fh = await createSegmentFile(path);
+    try {
+      if (this.fsync !== 'never') await syncDir(this.dir);
+    } catch (err) {
+      // The file stays behind, empty: the next attempt at this segment takes it over (createSegmentFile).
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
     const seg: Segment = { seq, path, size: 0, unread: 0, sealed: false, scannedTo: 0 };
     this.segments.push(seg);
     this.dropTail();

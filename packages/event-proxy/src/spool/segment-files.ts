@@ -1,4 +1,4 @@
-import { open, readdir, rename } from 'node:fs/promises';
+import { type FileHandle, open, readdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PRIVATE_FILE, tighten } from '../files/private.js';
 
@@ -7,6 +7,24 @@ const SEGMENT_NAME = /^(\d{16})\.seg$/;
 /** `<dir>/<seq zero-padded to 16>.seg`: names sort in sequence order. */
 export function segmentPath(dir: string, seq: number): string {
   return join(dir, `${String(seq).padStart(16, '0')}.seg`);
+}
+
+/**
+ * Creates segment file `path` for writing, or takes over an empty one left by an attempt whose directory
+ * fsync failed (the spool never wrote to it: it moves to a segment only once the creation is durable).
+ * Without that, every later attempt at the same segment failed with EEXIST until a restart. A file with
+ * anything in it is never taken over.
+ */
+export async function createSegmentFile(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx', PRIVATE_FILE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const fh = await open(path, 'r+');
+    if ((await fh.stat()).size === 0) return fh;
+    await fh.close();
+    throw err;
+  }
 }
 
 /** The sequence numbers of the segment files in `dir`, ascending. */
