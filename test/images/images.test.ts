@@ -106,6 +106,16 @@ async function stop(name: string): Promise<{ exitCode: number; log: string }> {
   return { exitCode, log };
 }
 
+/** The gateway's event subscribers (its `/__health`), 0 while it does not answer. */
+const subscribers = async (admin: string): Promise<number> => {
+  try {
+    const res = await fetch(`${admin}/__health`);
+    const body = (await res.json()) as { events?: { subscribers?: number } };
+    return body.events?.subscribers ?? 0;
+  } catch {
+    return 0;
+  }
+};
 const healthy = async (base: string, path: string) => {
   try {
     return (await fetch(`${base}${path}`)).ok;
@@ -198,6 +208,14 @@ describe('the container images', () => {
     }
     expect((await must(['exec', gateway, 'id', '-u'])).trim()).toBe('1000');
 
+    // The gateway records events only while someone subscribes, and the proxy subscribes once the gateway
+    // answers (retrying with backoff up to 30 s): the requests wait for its stream, or their events are
+    // never made (a slow start under load once left this test waiting out its 30 s).
+    await until(
+      () => subscribers(`http://127.0.0.1:${adminPort}`).then((n) => n >= 1),
+      'the event proxy to subscribe to the gateway',
+      60_000,
+    );
     const paths = await sendUserRequests(base, 2);
     const posted = createEnvelope(
       'request',
