@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import type { EventProxy } from '@switchyard/event-proxy';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { endlessPost } from '../../shared/test/support/endless-post.js';
 import { MAX_ITEM_DEPTH } from '../src/sources/body-items.js';
 import { fileProxy } from './support/file-proxy.js';
 import { tempDir } from './support/proxy-settings.js';
@@ -97,32 +97,7 @@ describe('listener: an endless request body answered before it was read', () => 
     const p = await fileProxy(tmp.dir, 'endless');
     proxy = p.proxy;
     const { port } = new URL(p.url);
-    const result = await new Promise<{ status: string; sent: number }>((resolve) => {
-      const socket = connect(Number(port), '127.0.0.1');
-      const chunk = 'a'.repeat(16 * 1024);
-      let sent = 0;
-      let answer = '';
-      let stop = false;
-      const pump = () => {
-        while (!stop && sent < 64 * 1024 * 1024) {
-          sent += chunk.length;
-          if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return;
-        }
-      };
-      socket.on('connect', () => {
-        socket.write('POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
-        pump();
-      });
-      socket.on('drain', pump);
-      socket.on('data', (d) => {
-        answer += d.toString('latin1');
-      });
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        stop = true;
-        resolve({ status: answer.split('\r\n', 1)[0] as string, sent });
-      });
-    });
+    const result = await endlessPost(Number(port), '/nowhere');
     expect(result.status).toBe('HTTP/1.1 404 Not Found');
     expect(result.sent).toBeLessThan(64 * 1024 * 1024);
   });

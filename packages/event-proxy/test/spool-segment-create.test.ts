@@ -12,6 +12,20 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
+/** A spool of small segments in a fresh temp dir. */
+async function openSpool(): Promise<{ dir: string; spool: DiskSpool }> {
+  const dir = await tempDir();
+  dirs.push(dir);
+  const spool = await DiskSpool.open({
+    dir,
+    maxBytes: 1024 * 1024,
+    fullPolicy: 'block',
+    segmentBytes: 2048,
+    logger: silent,
+  });
+  return { dir, spool };
+}
+
 /** FileHandle's prototype, for making one fsync fail. */
 async function fileHandleProto(dir: string): Promise<{ sync(): Promise<void> }> {
   const fh = await open(dir, 'r');
@@ -21,15 +35,7 @@ async function fileHandleProto(dir: string): Promise<{ sync(): Promise<void> }> 
 
 describe('DiskSpool: creating a segment', () => {
   it('after a failed directory fsync at a roll, the next append takes the empty file over and nothing is lost', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
-    const spool = await DiskSpool.open({
-      dir,
-      maxBytes: 1024 * 1024,
-      fullPolicy: 'block',
-      segmentBytes: 2048,
-      logger: silent,
-    });
+    const { dir, spool } = await openSpool();
     try {
       const events = makeEvents(30);
       expect((await spool.append(events.slice(0, 5))).accepted).toBe(5);
@@ -53,15 +59,7 @@ describe('DiskSpool: creating a segment', () => {
   });
 
   it('never takes over a segment file that holds anything', async () => {
-    const dir = await tempDir();
-    dirs.push(dir);
-    const spool = await DiskSpool.open({
-      dir,
-      maxBytes: 1024 * 1024,
-      fullPolicy: 'block',
-      segmentBytes: 2048,
-      logger: silent,
-    });
+    const { dir, spool } = await openSpool();
     try {
       const events = makeEvents(20);
       expect((await spool.append(events.slice(0, 5))).accepted).toBe(5);

@@ -1,7 +1,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { createLogger } from '@switchyard/shared';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { endlessPost } from '../../shared/test/support/endless-post.js';
 import { type AdminServer, createAdminServer } from '../src/admin/index.js';
 import { EventHub } from '../src/events/index.js';
 import { closedPort } from './support/backend.js';
@@ -39,39 +40,6 @@ function open(url: string): Promise<IncomingMessage> {
     const req = httpRequest(url, (res) => resolve(res));
     req.on('error', reject);
     req.end();
-  });
-}
-
-/**
- * Sends a POST whose chunked body never ends to `port`; resolves with the answer's status line and the
- * body bytes the listener took, once it closed the connection.
- */
-function endlessPost(port: number, path: string): Promise<{ status: string; sent: number }> {
-  return new Promise((resolve) => {
-    const socket: Socket = connect(port, '127.0.0.1');
-    const chunk = Buffer.alloc(16 * 1024, 0x61);
-    let sent = 0;
-    let answer = '';
-    let stop = false;
-    const pump = () => {
-      while (!stop && sent < 64 * 1024 * 1024) {
-        sent += chunk.length;
-        if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return;
-      }
-    };
-    socket.on('connect', () => {
-      socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`);
-      pump();
-    });
-    socket.on('drain', pump);
-    socket.on('data', (d) => {
-      answer += d.toString('latin1');
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      stop = true;
-      resolve({ status: answer.split('\r\n', 1)[0] as string, sent });
-    });
   });
 }
 
